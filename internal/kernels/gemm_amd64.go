@@ -1,0 +1,160 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// The blocked GEMM behind Linear.Forward on amd64 with AVX2 and FMA, in the Goto/BLIS scheme:
+//
+//	for each task (a block of ≤ mcMax rows × a chunk of weight panels), on some goroutine:
+//	  for each K-block [p0, p0+kc):                      kc ≤ kcMax
+//	    pack x[rows, p0:p0+kc] into activation panels    (≤ mcMax·kcMax floats: lives in L2)
+//	    for each weight panel q in the chunk:            (kc·16 floats of W: lives in L1)
+//	      for each activation micro-panel r:
+//	        C[6r:6r+6, 16q:16q+16] (+)= A_r · B_q        (kernel6x16, 12 YMM accumulators)
+//
+// The weights are packed once at construction (pack.go), so only activations are packed per
+// call. The first K-block writes C with the bias (or nothing) added, later K-blocks add into C.
+const (
+	kcMax = 320 // K-block: a weight micro-panel is kc·64 bytes ≤ 20 KiB of the 32 KiB L1
+	mcMax = 144 // rows per task: the activation block is ≤ 144·320·4 = 180 KiB of the 512 KiB L2
+	ncMax = 96  // weight panels (of 16 columns) per task at most: 1536 columns
+)
+
+// kernel6x16 computes the 6×16 tile C = A·B (+ C) with
+//
+//	A  k × 6 floats, one activation micro-panel (a[p·6 + i] = row i, step p)
+//	B  k × 16 floats, one weight micro-panel (b[p·16 + j] = column j, step p)
+//	C  6 rows of 16 floats, ldc floats apart
+//
+// If accumulate, the sums are added to C; otherwise, if bias is not nil, bias[0:16] is added to
+// every row; then the tile is stored. k ≥ 1. Implemented in gemm_amd64.s.
+//
+//go:noescape
+func kernel6x16(k int, a, b, c *float32, ldc int, bias *float32, accumulate bool)
+
+// packedLinear is the fast path's state inside Linear.
+type packedLinear struct {
+	panels []float32 // weight panels, layout in pack.go
+	bias   []float32 // bias padded with zeros to a multiple of 16, or nil
+}
+
+// newPackedLinear packs w [out, in] and bias [out] (or nil) for the AVX2 kernel.
+func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
+	p := &packedLinear{panels: packWeights(w, out, in)}
+	if bias != nil {
+		p.bias = make([]float32, (out+nr-1)/nr*nr)
+		copy(p.bias, bias)
+	}
+	return p
+}
+
+// packBufs recycles activation-panel buffers across calls and goroutines.
+var packBufs = sync.Pool{New: func() any {
+	b := make([]float32, (mcMax+mr-1)/mr*mr*kcMax)
+	return &b
+}}
+
+// forward computes dst[m, n] = x[m, k]·Wᵀ + bias with up to threads goroutines.
+func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
+	threads = max(threads, 1)
+	panels := (n + nr - 1) / nr
+
+	// Row blocks: as few as possible, evenly sized, a multiple of mr rows each.
+	mBlocks := (m + mcMax - 1) / mcMax
+	mc := ceilTo((m+mBlocks-1)/mBlocks, mr)
+	mBlocks = (m + mc - 1) / mc
+
+	// Panel chunks: at most ncMax panels each, and enough chunks that every goroutine gets
+	// about four tasks when the rows alone do not provide them. More chunks re-pack the same
+	// activation rows more often, so no more than that.
+	nChunks := (panels + ncMax - 1) / ncMax
+	if threads > 1 && mBlocks*nChunks < 4*threads {
+		nChunks = max(nChunks, min(panels, (4*threads+mBlocks-1)/mBlocks))
+	}
+	perChunk := (panels + nChunks - 1) / nChunks
+	nChunks = (panels + perChunk - 1) / perChunk
+
+	// K-blocks: as few as possible, evenly sized, a multiple of 4 steps (the kernel's unroll).
+	kBlocks := (k + kcMax - 1) / kcMax
+	kc := min(ceilTo((k+kBlocks-1)/kBlocks, 4), k)
+
+	tasks := mBlocks * nChunks
+	var next atomic.Int64
+	work := func() {
+		bufp := packBufs.Get().(*[]float32)
+		buf := *bufp
+		for {
+			t := int(next.Add(1)) - 1
+			if t >= tasks {
+				break
+			}
+			// Tasks that run at the same time share a chunk of weights (row blocks vary
+			// fastest), so the chunk is read from memory once and then from L3.
+			q0 := (t / mBlocks) * perChunk
+			i0 := (t % mBlocks) * mc
+			p.block(dst, x, buf, i0, min(mc, m-i0), q0, min(q0+perChunk, panels), n, k, kc)
+		}
+		packBufs.Put(bufp)
+	}
+	workers := min(threads, tasks)
+	if workers <= 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
+
+// block computes rows [i0, i0+mc) and weight panels [q0, q1) of dst, over all of K in blocks
+// of kc. buf holds the packed activations.
+func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k, kc int) {
+	var edge [mr * nr]float32
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		packActivations(buf, x, k, i0, mc, p0, kb)
+		accumulate := p0 > 0
+		for q := q0; q < q1; q++ {
+			b := &p.panels[(q*k+p0)*nr]
+			j := q * nr
+			cols := min(nr, n-j)
+			var bias *float32
+			if p.bias != nil && !accumulate {
+				bias = &p.bias[j]
+			}
+			for r := 0; r < mc; r += mr {
+				a := &buf[r*kb]
+				rows := min(mr, mc-r)
+				c := dst[(i0+r)*n+j:]
+				if rows == mr && cols == nr {
+					kernel6x16(kb, a, b, &c[0], n, bias, accumulate)
+					continue
+				}
+				// Edge tile: run the kernel on a 6×16 scratch tile and copy the valid part.
+				if accumulate {
+					for i := 0; i < rows; i++ {
+						copy(edge[i*nr:i*nr+cols], c[i*n:i*n+cols])
+					}
+				}
+				kernel6x16(kb, a, b, &edge[0], nr, bias, accumulate)
+				for i := 0; i < rows; i++ {
+					copy(c[i*n:i*n+cols], edge[i*nr:i*nr+cols])
+				}
+			}
+		}
+	}
+}
+
+// ceilTo rounds v up to a multiple of m.
+func ceilTo(v, m int) int { return (v + m - 1) / m * m }

@@ -1,0 +1,105 @@
+package kernels
+
+// gemmNT computes dst[m,n] = a[m,k]·b[n,k]ᵀ + bias[n] in portable Go: register blocks of 4 rows
+// of a by 4 rows of b, each of the 16 dot products accumulated in float32 along k.
+func gemmNT(dst, a, b, bias []float32, m, n, k, threads int) {
+	// Split over rows of a when there are enough, otherwise over rows of b.
+	if m >= 4*threads || m >= n {
+		parallelFor((m+3)/4, threads, func(lo, hi int) {
+			gemmNTBlock(dst, a, b, bias, lo*4, min(hi*4, m), 0, n, n, k)
+		})
+		return
+	}
+	parallelFor((n+3)/4, threads, func(lo, hi int) {
+		gemmNTBlock(dst, a, b, bias, 0, m, lo*4, min(hi*4, n), n, k)
+	})
+}
+
+// gemmNTBlock computes rows [i0,i1) and columns [j0,j1) of dst.
+func gemmNTBlock(dst, a, b, bias []float32, i0, i1, j0, j1, n, k int) {
+	i := i0
+	for ; i+4 <= i1; i += 4 {
+		a0 := a[i*k : i*k+k]
+		a1 := a[(i+1)*k : (i+1)*k+k]
+		a2 := a[(i+2)*k : (i+2)*k+k]
+		a3 := a[(i+3)*k : (i+3)*k+k]
+		j := j0
+		for ; j+4 <= j1; j += 4 {
+			b0 := b[j*k : j*k+k]
+			b1 := b[(j+1)*k : (j+1)*k+k]
+			b2 := b[(j+2)*k : (j+2)*k+k]
+			b3 := b[(j+3)*k : (j+3)*k+k]
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			var c20, c21, c22, c23, c30, c31, c32, c33 float32
+			for p := range a0 {
+				x0, x1, x2, x3 := a0[p], a1[p], a2[p], a3[p]
+				y0, y1, y2, y3 := b0[p], b1[p], b2[p], b3[p]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+				c20 += x2 * y0
+				c21 += x2 * y1
+				c22 += x2 * y2
+				c23 += x2 * y3
+				c30 += x3 * y0
+				c31 += x3 * y1
+				c32 += x3 * y2
+				c33 += x3 * y3
+			}
+			store4(dst[i*n+j:], bias, j, c00, c01, c02, c03)
+			store4(dst[(i+1)*n+j:], bias, j, c10, c11, c12, c13)
+			store4(dst[(i+2)*n+j:], bias, j, c20, c21, c22, c23)
+			store4(dst[(i+3)*n+j:], bias, j, c30, c31, c32, c33)
+		}
+		for ; j < j1; j++ {
+			for r := 0; r < 4; r++ {
+				dst[(i+r)*n+j] = dot(a[(i+r)*k:(i+r)*k+k], b[j*k:j*k+k]) + biasAt(bias, j)
+			}
+		}
+	}
+	for ; i < i1; i++ {
+		ai := a[i*k : i*k+k]
+		for j := j0; j < j1; j++ {
+			dst[i*n+j] = dot(ai, b[j*k:j*k+k]) + biasAt(bias, j)
+		}
+	}
+}
+
+func store4(d, bias []float32, j int, c0, c1, c2, c3 float32) {
+	if bias != nil {
+		c0 += bias[j]
+		c1 += bias[j+1]
+		c2 += bias[j+2]
+		c3 += bias[j+3]
+	}
+	d[0], d[1], d[2], d[3] = c0, c1, c2, c3
+}
+
+func biasAt(bias []float32, j int) float32 {
+	if bias == nil {
+		return 0
+	}
+	return bias[j]
+}
+
+// dot returns Σ x[i]·y[i] over len(x), accumulated in float32 in four interleaved chains.
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

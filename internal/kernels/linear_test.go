@@ -1,0 +1,257 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// linearShapes covers the micro-tile edges (m not a multiple of 6, out not a multiple of 16),
+// K not a multiple of the K-block or of the kernel's 4-step unroll, single rows and columns,
+// and cut-down versions of the model's layers.
+var linearShapes = []struct{ m, out, in int }{
+	{1, 1, 1},
+	{1, 7, 3},
+	{5, 16, 16},
+	{6, 16, 4},
+	{7, 17, 5},
+	{13, 33, 2},
+	{16, 72, 64},
+	{17, 200, 64},
+	{18, 96, 256},
+	{1, 72, 1000},
+	{37, 31, 321},
+	{12, 48, 641},
+	{145, 40, 37},  // more rows than one row block
+	{300, 20, 330}, // several row blocks and K-blocks, one column panel
+	{7, 4304, 64},  // 269 panels: many chunks, odd last panel
+	{13, 1152, 1152},
+	{432, 64, 1024},
+	{50, 1600, 96}, // more than one chunk of panels even on one thread
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// tolerance bounds |computed − exact| for one output: the products and the bias are k+1 terms,
+// and any float32 summation order over them (the kernels use FMA chains, per-K-block partial
+// sums, or interleaved chains) rounds each term at most k+1 times including the product itself,
+// so the error is at most γ(k+1)·S with S = Σ|a_p·b_p| + |bias| and γ(n) = n·u/(1 − n·u),
+// u = 2⁻²⁴ (Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §4.2). The
+// float64 reference adds γ₆₄(k+1)·S before its own rounding to float32 (u·|result| ≤ u·S).
+func tolerance(a, b []float32, bias float32, k int) float64 {
+	var s float64
+	for p := 0; p < k; p++ {
+		s += math.Abs(float64(a[p]) * float64(b[p]))
+	}
+	s += math.Abs(float64(bias))
+	gamma := func(n int, u float64) float64 { return float64(n) * u / (1 - float64(n)*u) }
+	return (gamma(k+1, 0x1p-24) + 0x1p-24 + gamma(k+1, 0x1p-53)) * s
+}
+
+// checkLinear compares got [m, n] with MatMulNTRef within tolerance.
+func checkLinear(t *testing.T, got, a, w, bias []float32, m, n, k int) {
+	t.Helper()
+	want := make([]float32, m*n)
+	MatMulNTRef(want, a, w, bias, m, n, k)
+	bad := 0
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var bj float32
+			if bias != nil {
+				bj = bias[j]
+			}
+			tol := tolerance(a[i*k:(i+1)*k], w[j*k:(j+1)*k], bj, k)
+			g, e := got[i*n+j], want[i*n+j]
+			if d := math.Abs(float64(g) - float64(e)); !(d <= tol) {
+				if bad++; bad <= 5 {
+					t.Errorf("[%d,%d] = %g, want %g (|diff| %.3g > tolerance %.3g)", i, j, g, e, d, tol)
+				}
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("... %d of %d outputs wrong", bad, m*n)
+	}
+}
+
+func TestLinearForward(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range linearShapes {
+		w := randSlice(r, s.out*s.in)
+		bias := randSlice(r, s.out)
+		x := randSlice(r, s.m*s.in)
+		for _, withBias := range []bool{false, true} {
+			b := bias
+			if !withBias {
+				b = nil
+			}
+			l, err := NewLinear(w, b, s.out, s.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, threads := range []int{1, 2, 3} {
+				t.Run(fmt.Sprintf("m%d_%dx%d_bias%v_t%d", s.m, s.out, s.in, withBias, threads), func(t *testing.T) {
+					// dst starts as NaN, so a first K-block that accumulated instead of
+					// overwriting shows; the tail past m·out must survive untouched.
+					dst := make([]float32, s.m*s.out+17)
+					for i := range dst {
+						dst[i] = float32(math.NaN())
+					}
+					l.Forward(dst, x, s.m, threads)
+					checkLinear(t, dst[:s.m*s.out], x, w, b, s.m, s.out, s.in)
+					for i, v := range dst[s.m*s.out:] {
+						if !math.IsNaN(float64(v)) {
+							t.Fatalf("dst[%d] past the output was written: %g", s.m*s.out+i, v)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestLinearExact uses small integers, whose products and sums are exact in float32, so every
+// path must agree with the reference bit for bit whatever its summation order: this catches a
+// misplaced element that a tolerance might hide.
+func TestLinearExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ints := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.IntN(7) - 3)
+		}
+		return s
+	}
+	for _, s := range linearShapes {
+		w, bias, x := ints(s.out*s.in), ints(s.out), ints(s.m*s.in)
+		l, err := NewLinear(w, bias, s.out, s.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, s.m*s.out)
+		MatMulNTRef(want, x, w, bias, s.m, s.out, s.in)
+		for _, threads := range []int{1, 2, 3} {
+			got := make([]float32, s.m*s.out)
+			l.Forward(got, x, s.m, threads)
+			port := make([]float32, s.m*s.out)
+			gemmNT(port, x, w, bias, s.m, s.out, s.in, threads)
+			for i := range want {
+				if got[i] != want[i] || port[i] != want[i] {
+					t.Fatalf("m%d_%dx%d t%d: [%d,%d] Forward %g, gemmNT %g, want %g",
+						s.m, s.out, s.in, threads, i/s.out, i%s.out, got[i], port[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestGemmNTPortable checks the portable kernel directly; on amd64 with AVX2 Linear.Forward does
+// not use it, so it would otherwise go untested outside the purego build.
+func TestGemmNTPortable(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, s := range linearShapes {
+		w, bias, x := randSlice(r, s.out*s.in), randSlice(r, s.out), randSlice(r, s.m*s.in)
+		for _, threads := range []int{1, 2, 3} {
+			got := make([]float32, s.m*s.out)
+			gemmNT(got, x, w, bias, s.m, s.out, s.in, threads)
+			checkLinear(t, got, x, w, bias, s.m, s.out, s.in)
+		}
+	}
+}
+
+// TestLinearConcurrent runs one Linear from several goroutines at once (run with -race).
+func TestLinearConcurrent(t *testing.T) {
+	const m, out, in = 40, 100, 300
+	r := rand.New(rand.NewPCG(7, 8))
+	w, bias := randSlice(r, out*in), randSlice(r, out)
+	l, err := NewLinear(w, bias, out, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		x := randSlice(r, m*in)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]float32, m*out)
+			for range 3 {
+				l.Forward(dst, x, m, 2)
+			}
+			checkLinear(t, dst, x, w, bias, m, out, in)
+		}()
+	}
+	wg.Wait()
+}
+
+func TestNewLinearErrors(t *testing.T) {
+	for _, c := range []struct {
+		w, bias   []float32
+		out, in   int
+		shouldErr bool
+	}{
+		{make([]float32, 6), nil, 2, 3, false},
+		{make([]float32, 6), make([]float32, 2), 2, 3, false},
+		{make([]float32, 5), nil, 2, 3, true},
+		{make([]float32, 6), make([]float32, 3), 2, 3, true},
+		{nil, nil, 0, 3, true},
+	} {
+		_, err := NewLinear(c.w, c.bias, c.out, c.in)
+		if (err != nil) != c.shouldErr {
+			t.Errorf("NewLinear(len %d, out %d, in %d): err = %v", len(c.w), c.out, c.in, err)
+		}
+	}
+}
+
+func TestPeakGFLOPS(t *testing.T) {
+	if g := PeakGFLOPS(1, 20e6); !(g > 0) || math.IsInf(g, 0) {
+		t.Fatalf("PeakGFLOPS(1) = %g", g)
+	}
+}
+
+// BenchmarkLinear reports GFLOP/s for the model's main shapes (rows × in → out).
+func BenchmarkLinear(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, s := range []struct{ m, in, out int }{
+		{432, 1024, 4096},
+		{432, 4096, 1024},
+		{432, 1024, 3072},
+		{11008, 1152, 4304},
+	} {
+		w, bias, x := randSlice(r, s.out*s.in), randSlice(r, s.out), randSlice(r, s.m*s.in)
+		l, err := NewLinear(w, bias, s.out, s.in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst := make([]float32, s.m*s.out)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dto%d/threads=%d", s.m, s.in, s.out, threads), func(b *testing.B) {
+				for b.Loop() {
+					l.Forward(dst, x, s.m, threads)
+				}
+				b.ReportMetric(float64(l.FLOPs(s.m))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkPeak reports PeakGFLOPS on one and two goroutines.
+func BenchmarkPeak(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			var g float64
+			for b.Loop() {
+				g = PeakGFLOPS(threads, 200e6)
+			}
+			b.ReportMetric(g, "GFLOP/s")
+		})
+	}
+}

@@ -1,0 +1,76 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// Panel layouts read by the 6×16 micro-kernel (gemm_amd64.s). Both operands are stored so the
+// kernel walks them strictly sequentially: one k-step of a micro-panel is contiguous.
+//
+// Weight panels (packed once by NewLinear). W is [out, in] row-major, so output column j of
+// Linear.Forward is row j of W. The columns are grouped into ⌈out/16⌉ panels of nr = 16; panel q
+// holds columns 16q … 16q+15 as in × 16 floats, k-major:
+//
+//	packed[q·in·16 + p·16 + c] = W[16q + c, p]     (0 where 16q + c ≥ out)
+//
+// so the stretch of panel q for the K-block [p0, p0+kc) is the contiguous kc·16 floats starting
+// at q·in·16 + p0·16, one 64-byte line per k-step.
+//
+// Activation panels (packed per call, per block of rows and K-block). The block of x rows
+// [i0, i0+mc) and columns [p0, p0+kc) is stored as ⌈mc/6⌉ micro-panels of mr = 6 rows, each
+// kc × 6 floats, k-major:
+//
+//	buf[r·6·kc + p·6 + i] = x[(i0 + 6r + i)·in + p0 + p]     (0 where 6r + i ≥ mc)
+
+const (
+	mr = 6  // rows of a micro-tile (activation rows)
+	nr = 16 // columns of a micro-tile (output features): two YMM registers
+)
+
+// packWeights returns W [out, in] row-major rearranged into weight panels (layout above).
+func packWeights(w []float32, out, in int) []float32 {
+	panels := (out + nr - 1) / nr
+	packed := make([]float32, panels*in*nr)
+	for q := 0; q < panels; q++ {
+		dst := packed[q*in*nr : (q+1)*in*nr]
+		for c := 0; c < nr && q*nr+c < out; c++ {
+			row := w[(q*nr+c)*in : (q*nr+c+1)*in]
+			for p, v := range row {
+				dst[p*nr+c] = v
+			}
+		}
+	}
+	return packed
+}
+
+// packActivations fills buf with the activation panels of rows [i0, i0+mc) and columns
+// [p0, p0+kc) of x, whose rows are ld floats apart (layout above). buf must hold at least
+// ⌈mc/6⌉·6·kc floats.
+func packActivations(buf, x []float32, ld, i0, mc, p0, kc int) {
+	r := 0
+	for ; r+mr <= mc; r += mr {
+		d := buf[r*kc : (r+mr)*kc]
+		base := (i0+r)*ld + p0
+		x0 := x[base : base+kc]
+		x1 := x[base+ld : base+ld+kc]
+		x2 := x[base+2*ld : base+2*ld+kc]
+		x3 := x[base+3*ld : base+3*ld+kc]
+		x4 := x[base+4*ld : base+4*ld+kc]
+		x5 := x[base+5*ld : base+5*ld+kc]
+		for p := range x0 {
+			s := d[p*mr : p*mr+mr : p*mr+mr]
+			s[0], s[1], s[2], s[3], s[4], s[5] = x0[p], x1[p], x2[p], x3[p], x4[p], x5[p]
+		}
+	}
+	if r < mc {
+		// Last, partial micro-panel: the missing rows are zeros, so the kernel's extra output
+		// rows are finite and simply not copied out.
+		rows := mc - r
+		d := buf[r*kc : (r+mr)*kc]
+		clear(d)
+		for i := 0; i < rows; i++ {
+			base := (i0+r+i)*ld + p0
+			for p, v := range x[base : base+kc] {
+				d[p*mr+i] = v
+			}
+		}
+	}
+}

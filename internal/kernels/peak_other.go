@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// peakLoop returns the loop PeakGFLOPS times and its FLOP per iteration: plain Go here.
+func peakLoop() (func(int), float64) { return peakLoopGoFunc, 16 }

@@ -1,0 +1,258 @@
+package safetensors
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Tensor is a tensor to be written: Data holds its elements in row-major
+// order as little-endian bytes, exactly NumElements(Shape) * element size
+// bytes long.
+type Tensor struct {
+	Name  string
+	DType DType
+	Shape []int
+	Data  []byte
+}
+
+// F32Tensor returns an F32 tensor holding data. The shape is copied; the
+// data is encoded into a new byte slice. It does not check that the shape
+// matches len(data); Write does.
+func F32Tensor(name string, shape []int, data []float32) Tensor {
+	b := make([]byte, 4*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return Tensor{Name: name, DType: F32, Shape: slices.Clone(shape), Data: b}
+}
+
+// BF16Tensor returns a BF16 tensor holding data rounded with F32ToBF16.
+func BF16Tensor(name string, shape []int, data []float32) Tensor {
+	b := make([]byte, 2*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint16(b[2*i:], F32ToBF16(v))
+	}
+	return Tensor{Name: name, DType: BF16, Shape: slices.Clone(shape), Data: b}
+}
+
+// I64Tensor returns an I64 tensor holding data.
+func I64Tensor(name string, shape []int, data []int64) Tensor {
+	b := make([]byte, 8*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+	}
+	return Tensor{Name: name, DType: I64, Shape: slices.Clone(shape), Data: b}
+}
+
+// Write writes a safetensors stream to w: the 8-byte header length, the
+// JSON header, then the tensors' data, contiguous and in the given order.
+//
+// The header lists "__metadata__" first (omitted if metadata is empty, keys
+// sorted), then the tensors in the given order, as compact JSON padded with
+// spaces to a multiple of 8 bytes, like the reference implementation; the
+// data section therefore starts 8-byte aligned. Tensors are not reordered,
+// so a tensor's data is only aligned to its element size if the tensors
+// before it keep it so.
+//
+// Write checks everything before writing anything: known dtypes,
+// non-negative shapes, len(Data) equal to the size the shape implies,
+// unique non-empty names other than "__metadata__", and valid UTF-8 in
+// names and metadata. Such errors match ErrInvalid.
+func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
+	header, err := encodeHeader(tensors, metadata)
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err := writeStream(w, header, tensors); err != nil {
+		return fmt.Errorf("safetensors: write: %w", err)
+	}
+	return nil
+}
+
+// writeStream writes the length prefix, the encoded header and the data.
+func writeStream(w io.Writer, header []byte, tensors []Tensor) error {
+	var prefix [8]byte
+	binary.LittleEndian.PutUint64(prefix[:], uint64(len(header)))
+	if _, err := w.Write(prefix[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(header); err != nil {
+		return err
+	}
+	for _, t := range tensors {
+		if _, err := w.Write(t.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeHeader validates the tensors and returns the padded JSON header.
+func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	if len(metadata) > 0 {
+		keys := make([]string, 0, len(metadata))
+		for k, v := range metadata {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return nil, invalidf("metadata entry %s is not valid UTF-8", quote(k))
+			}
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		appendString(&buf, metadataKey)
+		buf.WriteString(":{")
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			appendString(&buf, k)
+			buf.WriteByte(':')
+			appendString(&buf, metadata[k])
+		}
+		buf.WriteByte('}')
+	}
+	seen := make(map[string]bool, len(tensors))
+	var offset int64
+	for i, t := range tensors {
+		where := "tensor " + quote(t.Name)
+		switch {
+		case t.Name == "":
+			return nil, invalidf("tensor %d has an empty name", i)
+		case t.Name == metadataKey:
+			return nil, invalidf("tensor name %q is reserved", metadataKey)
+		case !utf8.ValidString(t.Name):
+			return nil, invalidf("%s: name is not valid UTF-8", where)
+		case seen[t.Name]:
+			return nil, invalidf("%s: duplicate name", where)
+		}
+		seen[t.Name] = true
+		size, err := byteSize(t.DType, t.Shape)
+		if err != nil {
+			return nil, invalidf("%s: %v", where, err)
+		}
+		if int64(len(t.Data)) != size {
+			return nil, invalidf("%s: data is %d bytes, but %s%v needs %d", where, len(t.Data), t.DType, t.Shape, size)
+		}
+		if len(metadata) > 0 || i > 0 {
+			buf.WriteByte(',')
+		}
+		appendString(&buf, t.Name)
+		buf.WriteString(`:{"dtype":`)
+		appendString(&buf, string(t.DType))
+		buf.WriteString(`,"shape":[`)
+		for j, d := range t.Shape {
+			if j > 0 {
+				buf.WriteByte(',')
+			}
+			buf.WriteString(strconv.Itoa(d))
+		}
+		end := offset + size
+		fmt.Fprintf(&buf, `],"data_offsets":[%d,%d]}`, offset, end)
+		offset = end
+	}
+	buf.WriteByte('}')
+	for buf.Len()%8 != 0 {
+		buf.WriteByte(' ')
+	}
+	if buf.Len() > MaxHeaderSize {
+		return nil, invalidf("header would be %d bytes, more than the limit of %d", buf.Len(), MaxHeaderSize)
+	}
+	return buf.Bytes(), nil
+}
+
+// appendString appends s as a JSON string. Unlike json.Marshal it leaves
+// '<', '>' and '&' unescaped, as the reference implementation does.
+func appendString(buf *bytes.Buffer, s string) {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	// Encoding a string into a bytes.Buffer cannot fail. Encode appends a
+	// newline, which is dropped.
+	_ = enc.Encode(s)
+	buf.Truncate(buf.Len() - 1)
+}
+
+// WriteFile writes tensors to path atomically: it writes a temporary file in
+// the same directory, syncs it to disk and renames it over path. On any
+// error the temporary file is removed, and path is left untouched (absent,
+// or with its previous contents). The new file has mode 0644.
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
+	header, err := encodeHeader(tensors, metadata)
+	if err != nil {
+		return fmt.Errorf("safetensors: %s: %w", path, err)
+	}
+	return writeFileAtomic(path, func(w io.Writer) error {
+		return writeStream(w, header, tensors)
+	})
+}
+
+// writeFileAtomic runs write on a buffered temporary file next to path and
+// renames the result over path; on failure it removes the temporary file.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("safetensors: %s: creating temporary file: %w", path, unwrapPath(err))
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close() // may already be closed; the error is irrelevant then
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("safetensors: %s: writing: %w", path, unwrapPath(err))
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("safetensors: %s: writing: %w", path, unwrapPath(err))
+	}
+	if err := tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("safetensors: %s: %w", path, unwrapPath(err))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("safetensors: %s: sync: %w", path, unwrapPath(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("safetensors: %s: close: %w", path, unwrapPath(err))
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("safetensors: %s: rename: %w", path, unwrapLink(err))
+	}
+	syncDir(dir)
+	return nil
+}
+
+// unwrapLink strips an *os.LinkError, whose message would repeat paths.
+func unwrapLink(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// syncDir makes a rename in dir durable where the system supports syncing
+// a directory; failures are ignored because the file itself is complete.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}

@@ -1,0 +1,139 @@
+package vision
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
+)
+
+// Matrix is a row-major float32 matrix.
+type Matrix struct {
+	Rows, Cols int
+	Data       []float32 // len Rows·Cols; row r is Data[r·Cols : (r+1)·Cols]
+}
+
+// Row returns row r.
+func (x Matrix) Row(r int) []float32 { return x.Data[r*x.Cols : (r+1)*x.Cols] }
+
+// Output is what Encode returns for a list of items, rows of all items concatenated in input
+// order (item i's rows follow item i−1's).
+type Output struct {
+	// LastHidden is the last block's output before merging, [N, D], rows in merge-window order.
+	LastHidden Matrix
+	// Pooler is the main merger's output, [N/m², O]: the tokens the text model reads.
+	Pooler Matrix
+	// Deepstack holds one [N/m², O] matrix per entry of deepstack_visual_indexes, in that order.
+	Deepstack []Matrix
+	// Grids are the items' grids, as given.
+	Grids []Grid
+}
+
+// Encode runs the tower on pixels [N, PatchDim] (rows in merge-window order, as the Hugging Face
+// processor returns them) for the items described by grids; N must equal Σ T·H·W.
+// Attention never crosses items, nor the temporal slices of a video.
+func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Output, error) {
+	cfg := m.cfg
+	n, err := cfg.checkGrids(grids)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
+	pd := cfg.PatchDim()
+	if len(pixels)%pd != 0 {
+		return nil, fmt.Errorf("vision: pixel values have %d values, not a whole number of %d-value rows", len(pixels), pd)
+	}
+	if rows := len(pixels) / pd; rows != n {
+		return nil, fmt.Errorf("vision: pixel values have %d rows but the grids describe %d patches", rows, n)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d, th := cfg.HiddenSize, m.threads
+
+	// Patch embedding and position embedding.
+	x := make([]float32, n*d)
+	m.patch.Forward(x, pixels, n, th)
+	m.addPositions(x, grids)
+	cos, sin := m.rotaryTables(grids, n)
+
+	// Segments: every temporal slice of every item attends only to itself.
+	var segments []int
+	for _, g := range grids {
+		for t := 0; t < g.T; t++ {
+			segments = append(segments, g.H*g.W)
+		}
+	}
+
+	s := newScratch(cfg, n)
+	out := &Output{Grids: append([]Grid(nil), grids...)}
+	for l := range m.blocks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m.blocks[l].forward(x, s, cfg, n, segments, cos, sin, th)
+		for k, tap := range cfg.DeepstackVisualIndexes {
+			if tap == l {
+				out.Deepstack = append(out.Deepstack, m.deepstack[k].forward(x, cfg, n, th))
+			}
+		}
+	}
+	out.Pooler = m.merger.forward(x, cfg, n, th)
+	out.LastHidden = Matrix{Rows: n, Cols: d, Data: x}
+	return out, nil
+}
+
+// scratch holds one encode's activations, reused by every block.
+type scratch struct {
+	h    []float32 // [N, D] normalised input, then attention output
+	qkv  []float32 // [N, 3D]
+	proj []float32 // [N, D]
+	mlp  []float32 // [N, I]
+}
+
+func newScratch(cfg Config, n int) *scratch {
+	d := cfg.HiddenSize
+	return &scratch{
+		h:    make([]float32, n*d),
+		qkv:  make([]float32, n*3*d),
+		proj: make([]float32, n*d),
+		mlp:  make([]float32, n*cfg.IntermediateSize),
+	}
+}
+
+// forward runs one block on x [N, D] in place:
+// x += proj(attn(LN1(x))); x += fc2(act(fc1(LN2(x)))).
+func (b *block) forward(x []float32, s *scratch, cfg Config, n int, segments []int, cos, sin []float32, th int) {
+	d, hd, heads := cfg.HiddenSize, cfg.HeadDim(), cfg.NumHeads
+	kernels.LayerNorm(s.h, x, b.norm1W, b.norm1B, n, d, LayerNormEps, th)
+	b.qkv.Forward(s.qkv, s.h, n, th)
+	kernels.Rotary(s.qkv, n, 3*d, heads, hd, cos, sin, th)     // q
+	kernels.Rotary(s.qkv[d:], n, 3*d, heads, hd, cos, sin, th) // k
+	kernels.Attention(s.h, s.qkv, n, heads, hd, segments, th)
+	b.proj.Forward(s.proj, s.h, n, th)
+	kernels.Add(x, s.proj)
+
+	kernels.LayerNorm(s.h, x, b.norm2W, b.norm2B, n, d, LayerNormEps, th)
+	b.fc1.Forward(s.mlp, s.h, n, th)
+	activations[cfg.HiddenAct](s.mlp, th)
+	b.fc2.Forward(s.proj, s.mlp, n, th)
+	kernels.Add(x, s.proj)
+}
+
+// forward merges x [N, D] into [N/m², O]. Consecutive m² rows form one token (the rows are in
+// merge-window order), so the regrouping is a reinterpretation of the same memory.
+func (mg *merger) forward(x []float32, cfg Config, n, th int) Matrix {
+	d, md := cfg.HiddenSize, cfg.MergedDim()
+	tokens := n * d / md
+	h := make([]float32, n*d)
+	if mg.postShuffle {
+		kernels.LayerNorm(h, x, mg.normW, mg.normB, tokens, md, LayerNormEps, th)
+	} else {
+		kernels.LayerNorm(h, x, mg.normW, mg.normB, n, d, LayerNormEps, th)
+	}
+	mid := make([]float32, tokens*md)
+	mg.fc1.Forward(mid, h, tokens, th)
+	kernels.GELUErf(mid, th)
+	out := make([]float32, tokens*cfg.OutHiddenSize)
+	mg.fc2.Forward(out, mid, tokens, th)
+	return Matrix{Rows: tokens, Cols: cfg.OutHiddenSize, Data: out}
+}

@@ -1,0 +1,100 @@
+package vision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+)
+
+// prefixes under which checkpoints store the vision tower: the full Qwen3-VL model
+// ("model.visual."), older exports ("visual."), and a bare vision tower ("").
+var prefixes = []string{"model.visual.", "visual.", ""}
+
+// topLevel are the first components of the vision tower's tensor names.
+var topLevel = []string{"patch_embed.", "pos_embed.", "blocks.", "merger.", "deepstack_merger_list."}
+
+func isVisionTensor(name string) bool {
+	for _, p := range prefixes {
+		if rest, ok := strings.CutPrefix(name, p); ok {
+			for _, t := range topLevel {
+				if strings.HasPrefix(rest, t) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Load reads a checkpoint folder: config.json (a full Qwen3-VL config or a bare vision config)
+// and its safetensors weights (model.safetensors, or shards listed by
+// model.safetensors.index.json). Only the vision tower's tensors are read; shards holding none
+// of them are never opened. Every tensor is checked for presence and shape before any is read.
+// Weights may be float32, float16 or bfloat16; they are converted to float32.
+func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("vision: %s is not a folder (want a checkpoint folder with config.json and safetensors weights)", dir)
+	}
+	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	set, err := safetensors.OpenDir(dir, isVisionTensor)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
+	defer set.Close()
+	src, err := newCheckpointSource(set)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %s: %w", dir, err)
+	}
+	m, err := build(cfg, src, opts)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %s: %w", dir, err)
+	}
+	return m, nil
+}
+
+// checkpointSource reads tensors of a safetensors set under one prefix.
+type checkpointSource struct {
+	set    *safetensors.Set
+	prefix string
+}
+
+func newCheckpointSource(set *safetensors.Set) (*checkpointSource, error) {
+	var found []string
+	for _, p := range prefixes {
+		if _, ok := set.Info(p + "patch_embed.proj.weight"); ok {
+			found = append(found, p)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, errors.New("no vision tower weights (no tensor patch_embed.proj.weight under model.visual., visual. or no prefix)")
+	case 1:
+		return &checkpointSource{set: set, prefix: found[0]}, nil
+	}
+	return nil, fmt.Errorf("vision tower weights under several prefixes %q: ambiguous", found)
+}
+
+func (c *checkpointSource) shape(name string) ([]int, bool) {
+	info, ok := c.set.Info(c.prefix + name)
+	if !ok {
+		return nil, false
+	}
+	return info.Shape, true
+}
+
+func (c *checkpointSource) float32s(name string) ([]float32, error) {
+	return c.set.Float32(c.prefix + name)
+}

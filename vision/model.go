@@ -1,0 +1,154 @@
+package vision
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
+)
+
+// Model is a loaded vision tower. It is read-only after Load or Random returns, and Encode may be
+// called from many goroutines at once (each call allocates its own activations).
+type Model struct {
+	cfg     Config
+	threads int
+
+	patch     *kernels.Linear // Conv3d with stride = kernel, as [D, PatchDim]
+	posTable  []float32       // [NumPositionEmbeddings, D]
+	blocks    []block
+	merger    merger   // LayerNorm(D), then m² rows → one
+	deepstack []merger // m² rows → one, then LayerNorm(D·m²)
+	invFreq   []float32
+}
+
+// block is one pre-norm transformer block.
+type block struct {
+	norm1W, norm1B []float32
+	qkv, proj      *kernels.Linear // [3D, D], [D, D]
+	norm2W, norm2B []float32
+	fc1, fc2       *kernels.Linear // [I, D], [D, I]
+}
+
+// merger turns m² consecutive rows into one token of width O: fc2(GELU_erf(fc1(·))), with a
+// LayerNorm before (over D, main merger) or after (over D·m², DeepStack mergers) the regrouping.
+type merger struct {
+	postShuffle  bool
+	normW, normB []float32
+	fc1, fc2     *kernels.Linear // [D·m², D·m²], [O, D·m²]
+}
+
+// Options configure a model at load time.
+type Options struct {
+	// Threads is the number of goroutines the kernels split work over; 0 means GOMAXPROCS.
+	Threads int
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Threads returns the number of goroutines Encode splits work over.
+func (m *Model) Threads() int { return m.threads }
+
+// source yields checkpoint tensors by their canonical name (without any "model.visual." prefix)
+// as float32.
+type source interface {
+	shape(name string) ([]int, bool)
+	float32s(name string) ([]float32, error)
+}
+
+// maxShapeErrors bounds how many missing or misshaped tensors one error lists.
+const maxShapeErrors = 10
+
+// checkTensors verifies that every tensor the config needs is present with the right shape,
+// before any data is read.
+func checkTensors(cfg Config, src source) error {
+	var problems []string
+	for _, s := range cfg.tensorSpecs() {
+		got, ok := src.shape(s.name)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", s.name, s.shape))
+		case !slices.Equal(got, s.shape):
+			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", s.name, got, s.shape))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	more := ""
+	if len(problems) > maxShapeErrors {
+		more = fmt.Sprintf("\n  … and %d more", len(problems)-maxShapeErrors)
+		problems = problems[:maxShapeErrors]
+	}
+	return fmt.Errorf("the weights do not fit the config (%d problems):\n  %s%s", len(problems), strings.Join(problems, "\n  "), more)
+}
+
+// build checks and then reads every tensor of src into a Model.
+func build(cfg Config, src source, opts Options) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkTensors(cfg, src); err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, threads: opts.Threads}
+	if m.threads <= 0 {
+		m.threads = runtime.GOMAXPROCS(0)
+	}
+	var firstErr error
+	get := func(name string) []float32 {
+		if firstErr != nil {
+			return nil
+		}
+		v, err := src.float32s(name)
+		if err != nil {
+			firstErr = fmt.Errorf("tensor %s: %w", name, err)
+		}
+		return v
+	}
+	linear := func(prefix string, out, in int) *kernels.Linear {
+		w, b := get(prefix+".weight"), get(prefix+".bias")
+		if firstErr != nil {
+			return nil
+		}
+		l, err := kernels.NewLinear(w, b, out, in)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s: %w", prefix, err)
+		}
+		return l
+	}
+	d, inter, o, md := cfg.HiddenSize, cfg.IntermediateSize, cfg.OutHiddenSize, cfg.MergedDim()
+	m.patch = linear("patch_embed.proj", d, cfg.PatchDim())
+	m.posTable = get("pos_embed.weight")
+	m.blocks = make([]block, cfg.Depth)
+	for i := range m.blocks {
+		p := fmt.Sprintf("blocks.%d.", i)
+		m.blocks[i] = block{
+			norm1W: get(p + "norm1.weight"), norm1B: get(p + "norm1.bias"),
+			qkv:    linear(p+"attn.qkv", 3*d, d),
+			proj:   linear(p+"attn.proj", d, d),
+			norm2W: get(p + "norm2.weight"), norm2B: get(p + "norm2.bias"),
+			fc1: linear(p+"mlp.linear_fc1", inter, d),
+			fc2: linear(p+"mlp.linear_fc2", d, inter),
+		}
+	}
+	loadMerger := func(p string, post bool) merger {
+		return merger{
+			postShuffle: post,
+			normW:       get(p + "norm.weight"), normB: get(p + "norm.bias"),
+			fc1: linear(p+"linear_fc1", md, md),
+			fc2: linear(p+"linear_fc2", o, md),
+		}
+	}
+	m.merger = loadMerger("merger.", false)
+	for k := range cfg.DeepstackVisualIndexes {
+		m.deepstack = append(m.deepstack, loadMerger(fmt.Sprintf("deepstack_merger_list.%d.", k), true))
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	m.invFreq = rotaryInvFreq(cfg.HeadDim())
+	return m, nil
+}

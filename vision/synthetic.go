@@ -1,0 +1,67 @@
+package vision
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/qwen3vl/qwen3vl/internal/synth"
+)
+
+// Random returns a tower of the given shape filled with deterministic synthetic weights drawn
+// from seed. Its features mean nothing; it exists for dry runs, benchmarks and the full-size
+// goldens, whose weights tools/reference/synth.py generates identically.
+//
+// Rules, by canonical tensor name: "*.bias" → 0.02·u; a 1-D "*.weight" (LayerNorm) → 1 + 0.1·u;
+// "pos_embed.weight" → u; any other weight → u/√fan_in, fan_in = product of shape[1:]; with u
+// the package synth stream of (seed, name).
+func Random(cfg Config, seed uint64, opts Options) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
+	m, err := build(cfg, newSyntheticSource(cfg, seed), opts)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
+	return m, nil
+}
+
+type syntheticSource struct {
+	seed   uint64
+	shapes map[string][]int
+}
+
+func newSyntheticSource(cfg Config, seed uint64) *syntheticSource {
+	s := &syntheticSource{seed: seed, shapes: map[string][]int{}}
+	for _, t := range cfg.tensorSpecs() {
+		s.shapes[t.name] = t.shape
+	}
+	return s
+}
+
+func (s *syntheticSource) shape(name string) ([]int, bool) {
+	sh, ok := s.shapes[name]
+	return sh, ok
+}
+
+func (s *syntheticSource) float32s(name string) ([]float32, error) {
+	shape := s.shapes[name]
+	scale, offset := SyntheticScale(name, shape)
+	v := make([]float32, numel(shape))
+	synth.Fill(v, s.seed, name, scale, offset)
+	return v, nil
+}
+
+// SyntheticScale returns the scale and offset the synthetic-weight rules give a tensor.
+func SyntheticScale(name string, shape []int) (scale, offset float32) {
+	switch {
+	case strings.HasSuffix(name, ".bias"):
+		return 0.02, 0
+	case name == "pos_embed.weight":
+		return 1, 0
+	case len(shape) == 1:
+		return 0.1, 1
+	}
+	fanIn := numel(shape[1:])
+	return float32(1 / math.Sqrt(float64(fanIn))), 0
+}
