@@ -98,3 +98,5 @@ func (c *checkpointSource) shape(name string) ([]int, bool) {
 func (c *checkpointSource) float32s(name string) ([]float32, error) {
 	return c.set.Float32(c.prefix + name)
 }
+
+func (c *checkpointSource) fullName(name string) string { return c.prefix + name }

@@ -56,6 +56,7 @@ func (m *Model) Threads() int { return m.threads }
 type source interface {
 	shape(name string) ([]int, bool)
 	float32s(name string) ([]float32, error)
+	fullName(name string) string // the name as stored, for messages
 }
 
 // maxShapeErrors bounds how many missing or misshaped tensors one error lists.
@@ -69,20 +70,20 @@ func checkTensors(cfg Config, src source) error {
 		got, ok := src.shape(s.name)
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", s.name, s.shape))
+			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", src.fullName(s.name), s.shape))
 		case !slices.Equal(got, s.shape):
-			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", s.name, got, s.shape))
+			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", src.fullName(s.name), got, s.shape))
 		}
 	}
 	if len(problems) == 0 {
 		return nil
 	}
-	more := ""
+	more, total := "", len(problems)
 	if len(problems) > maxShapeErrors {
 		more = fmt.Sprintf("\n  … and %d more", len(problems)-maxShapeErrors)
 		problems = problems[:maxShapeErrors]
 	}
-	return fmt.Errorf("the weights do not fit the config (%d problems):\n  %s%s", len(problems), strings.Join(problems, "\n  "), more)
+	return fmt.Errorf("the weights do not fit the config (%d problems):\n  %s%s", total, strings.Join(problems, "\n  "), more)
 }
 
 // build checks and then reads every tensor of src into a Model.
@@ -104,7 +105,7 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 		}
 		v, err := src.float32s(name)
 		if err != nil {
-			firstErr = fmt.Errorf("tensor %s: %w", name, err)
+			firstErr = fmt.Errorf("tensor %s: %w", src.fullName(name), err)
 		}
 		return v
 	}

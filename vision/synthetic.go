@@ -44,6 +44,8 @@ func (s *syntheticSource) shape(name string) ([]int, bool) {
 	return sh, ok
 }
 
+func (s *syntheticSource) fullName(name string) string { return name }
+
 func (s *syntheticSource) float32s(name string) ([]float32, error) {
 	shape := s.shapes[name]
 	scale, offset := SyntheticScale(name, shape)

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/internal/synth"
+)
+
+// runCmd runs the command line args and returns the exit code and stderr.
+func runCmd(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stderr.String()
+}
+
+// writePixels writes a pixels file for grids with synthetic values.
+func writePixels(t *testing.T, grids [][3]int64) string {
+	t.Helper()
+	n := 0
+	var g []int64
+	for _, x := range grids {
+		n += int(x[0] * x[1] * x[2])
+		g = append(g, x[:]...)
+	}
+	px := make([]float32, n*1536)
+	synth.Fill(px, 5, "pixel_values", 1, 0)
+	p := filepath.Join(t.TempDir(), "pixels.safetensors")
+	err := safetensors.WriteFile(p, []safetensors.Tensor{
+		safetensors.F32Tensor("pixel_values", []int{n, 1536}, px),
+		safetensors.I64Tensor("grid_thw", []int{len(grids), 3}, g),
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEncodeRandomTiny(t *testing.T) {
+	px := writePixels(t, [][3]int64{{1, 4, 6}, {2, 2, 4}})
+	out := filepath.Join(t.TempDir(), "out.safetensors")
+	code, stderr := runCmd(t, "encode", "-model", "random:tiny", "-pixels", px, "-o", out, "-threads", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "synthetic random weights") {
+		t.Errorf("no notice about synthetic weights in %q", stderr)
+	}
+	f, err := safetensors.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// 24 + 16 patches → 10 tokens of width 96; D = 64; two DeepStack taps.
+	for name, shape := range map[string][]int{
+		"pooler_output": {10, 96}, "deepstack_features.0": {10, 96}, "deepstack_features.1": {10, 96},
+		"last_hidden_state": {40, 64}, "grid_thw": {2, 3},
+	} {
+		info, ok := f.Info(name)
+		if !ok {
+			t.Errorf("%s missing", name)
+			continue
+		}
+		if want := safetensors.F32; name == "grid_thw" && info.DType != safetensors.I64 || name != "grid_thw" && info.DType != want {
+			t.Errorf("%s: dtype %s", name, info.DType)
+		}
+		if len(info.Shape) != 2 || info.Shape[0] != shape[0] || info.Shape[1] != shape[1] {
+			t.Errorf("%s: shape %v, want %v", name, info.Shape, shape)
+		}
+	}
+	if _, ok := f.Info("deepstack_features.2"); ok {
+		t.Error("unexpected deepstack_features.2")
+	}
+}
+
+func TestEncodeErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := writePixels(t, [][3]int64{{1, 2, 2}})
+	mismatch := writePixels(t, [][3]int64{{1, 2, 2}})
+	// Rewrite the grid so that it no longer matches the rows.
+	f, _ := safetensors.Open(mismatch)
+	px, _ := f.Float32("pixel_values")
+	f.Close()
+	safetensors.WriteFile(mismatch, []safetensors.Tensor{
+		safetensors.F32Tensor("pixel_values", []int{4, 1536}, px),
+		safetensors.I64Tensor("grid_thw", []int{1, 3}, []int64{1, 4, 4}),
+	}, nil)
+	junk := filepath.Join(dir, "junk.safetensors")
+	os.WriteFile(junk, []byte("not a safetensors file"), 0o644)
+	out := filepath.Join(dir, "out.safetensors")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no model", []string{"encode", "-pixels", good, "-o", out}, 2, "-model is required"},
+		{"unknown preset", []string{"encode", "-model", "random:qwen9", "-pixels", good, "-o", out}, 2, "unknown preset"},
+		{"bad seed", []string{"encode", "-model", "random:tiny@x", "-pixels", good, "-o", out}, 2, "seed"},
+		{"no pixels", []string{"encode", "-model", "random:tiny", "-o", out}, 2, "-pixels is required"},
+		{"no output", []string{"encode", "-model", "random:tiny", "-pixels", good}, 2, "-o is required"},
+		{"bad flag", []string{"encode", "-frobnicate"}, 2, "frobnicate"},
+		{"junk pixels", []string{"encode", "-model", "random:tiny", "-pixels", junk, "-o", out}, 1, "junk.safetensors"},
+		{"missing pixels", []string{"encode", "-model", "random:tiny", "-pixels", filepath.Join(dir, "nope"), "-o", out}, 1, "nope"},
+		{"grid mismatch", []string{"encode", "-model", "random:tiny", "-pixels", mismatch, "-o", out}, 1, "4 rows but the grids describe 16 patches"},
+		{"missing folder", []string{"encode", "-model", filepath.Join(dir, "nomodel"), "-pixels", good, "-o", out}, 1, "nomodel"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stderr := runCmd(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed encode left %s behind", out)
+	}
+}

@@ -1,0 +1,97 @@
+package vision
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	full := `{"model_type": "qwen3_vl", "architectures": ["Qwen3VLForConditionalGeneration"],
+		"vision_config": {"depth": 24, "hidden_size": 1024, "intermediate_size": 4096, "num_heads": 16,
+		"out_hidden_size": 2560, "deepstack_visual_indexes": [5, 11, 17], "model_type": "qwen3_vl"},
+		"text_config": {"hidden_size": 2560}}`
+	cfg, err := ParseConfig([]byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Preset("qwen3-vl-4b")
+	if !configsEqual(cfg, want) {
+		t.Errorf("got %+v\nwant %+v", cfg, want)
+	}
+	// A bare vision config; fields left out take the reference class's defaults (8B-like).
+	cfg, err = ParseConfig([]byte(`{"depth": 27, "out_hidden_size": 4096}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ = Preset("qwen3-vl-8b")
+	if !configsEqual(cfg, want) {
+		t.Errorf("bare: got %+v\nwant %+v", cfg, want)
+	}
+	// The MoE models share the vision tower.
+	if _, err := ParseConfig([]byte(`{"model_type": "qwen3_vl_moe", "vision_config": {"depth": 27}}`)); err != nil {
+		t.Errorf("qwen3_vl_moe: %v", err)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, json, want string
+	}{
+		{"not json", `{`, "not a JSON object"},
+		{"array", `[1]`, "not a JSON object"},
+		{"no vision", `{"model_type": "qwen3_vl"}`, "neither"},
+		{"other model", `{"model_type": "qwen2_5_vl", "vision_config": {}}`, `model_type "qwen2_5_vl"`},
+		{"bad type", `{"depth": "24"}`, "field depth"},
+		{"unknown act", `{"depth": 4, "hidden_act": "relu6"}`, "hidden_act"},
+		{"heads", `{"depth": 4, "hidden_size": 1000, "num_heads": 16}`, "not divisible by num_heads"},
+		{"head dim", `{"depth": 4, "hidden_size": 96, "num_heads": 16}`, "multiple of 4"},
+		{"deepstack", `{"depth": 4, "deepstack_visual_indexes": [1, 4]}`, "deepstack_visual_indexes[1] = 4"},
+		{"deepstack negative", `{"depth": 4, "deepstack_visual_indexes": [-1]}`, "deepstack_visual_indexes[0] = -1"},
+		{"deepstack twice", `{"depth": 4, "deepstack_visual_indexes": [1, 1]}`, "listed twice"},
+		{"table", `{"depth": 4, "num_position_embeddings": 2300}`, "not a square"},
+		{"zero", `{"depth": 0}`, "field depth = 0"},
+		{"negative", `{"depth": 4, "patch_size": -16}`, "field patch_size"},
+		{"huge", `{"depth": 4, "hidden_size": 99999999}`, "field hidden_size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.json))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPresets(t *testing.T) {
+	for _, name := range PresetNames() {
+		c, err := Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := Preset("qwen3-vl-3b"); err == nil {
+		t.Error("unknown preset accepted")
+	}
+	// Preset returns a copy: changing it must not change the table.
+	c, _ := Preset("qwen3-vl-4b")
+	c.DeepstackVisualIndexes[0] = 99
+	if c2, _ := Preset("qwen3-vl-4b"); c2.DeepstackVisualIndexes[0] != 5 {
+		t.Error("Preset shares its deepstack slice")
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(`{"depth": 4, "hidden_size": 64, "num_heads": 4, "num_position_embeddings": 36, "deepstack_visual_indexes": [1]}`))
+	f.Add([]byte(`{"model_type": "qwen3_vl", "vision_config": {"depth": 24}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig(data)
+		if err == nil {
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("ParseConfig accepted an invalid config: %v", err)
+			}
+		}
+	})
+}

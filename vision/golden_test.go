@@ -1,0 +1,205 @@
+package vision
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/internal/synth"
+)
+
+// The goldens under testdata/golden were made by tools/reference/make_goldens.py with the
+// pinned Hugging Face transformers (see testdata/README.md); never by this package.
+const goldenDir = "../testdata/golden"
+
+type goldenCase struct {
+	Name        string  `json:"name"`
+	Config      string  `json:"config"`
+	Checkpoint  string  `json:"checkpoint"`
+	Pixels      string  `json:"pixels"`
+	WeightsSeed uint64  `json:"weights_seed"`
+	PixelsSeed  uint64  `json:"pixels_seed"`
+	Grids       [][]int `json:"grids"`
+	File        string  `json:"file"`
+}
+
+type goldenManifest struct {
+	Cases []goldenCase `json:"cases"`
+}
+
+func readManifest(t *testing.T) goldenManifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(goldenDir, "manifest.json"))
+	if err != nil {
+		t.Fatalf("goldens: %v", err)
+	}
+	var m goldenManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("goldens: manifest.json: %v", err)
+	}
+	if len(m.Cases) == 0 {
+		t.Fatal("goldens: manifest.json lists no cases")
+	}
+	return m
+}
+
+// Targets of the vision tower issue: relative max error (max|Δ| / max|ref|) and cosine.
+func targets(c goldenCase) (relMax, cosMin float64) {
+	if c.Config == "tiny" || c.Checkpoint != "" {
+		return 1e-5, 0.99999
+	}
+	return 2e-4, 0.99999
+}
+
+// models caches synthetic models across cases of the same config and seed.
+var models = struct {
+	sync.Mutex
+	m map[string]*Model
+}{m: map[string]*Model{}}
+
+func goldenModel(t *testing.T, c goldenCase) *Model {
+	t.Helper()
+	if c.Checkpoint != "" {
+		m, err := Load(context.Background(), filepath.Join(goldenDir, c.Checkpoint), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	key := c.Config + "@" + strconv.FormatUint(c.WeightsSeed, 10)
+	models.Lock()
+	defer models.Unlock()
+	if m, ok := models.m[key]; ok {
+		return m
+	}
+	cfg, err := ReadConfig(filepath.Join(goldenDir, "configs", c.Config+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Preset(c.Config); err == nil && !configsEqual(p, cfg) {
+		t.Fatalf("preset %s = %+v differs from the reference's config %+v", c.Config, p, cfg)
+	}
+	m, err := Random(cfg, c.WeightsSeed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(models.m) // keep one full-size model in memory at a time
+	models.m[key] = m
+	return m
+}
+
+func configsEqual(a, b Config) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+func goldenInputs(t *testing.T, c goldenCase, cfg Config) ([]float32, []Grid) {
+	t.Helper()
+	var grids []Grid
+	n := 0
+	for _, g := range c.Grids {
+		if len(g) != 3 {
+			t.Fatalf("grid %v is not (t, h, w)", g)
+		}
+		grids = append(grids, Grid{g[0], g[1], g[2]})
+		n += g[0] * g[1] * g[2]
+	}
+	if c.Pixels != "" {
+		f, err := safetensors.Open(filepath.Join(goldenDir, c.Pixels))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		px, err := f.Float32("pixel_values")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return px, grids
+	}
+	px := make([]float32, n*cfg.PatchDim())
+	synth.Fill(px, c.PixelsSeed, "pixel_values", 1, 0)
+	return px, grids
+}
+
+// compare returns max|Δ|, max|Δ|/max|ref| and the cosine similarity of got against ref.
+func compare(got, ref []float32) (maxAbs, rel, cos float64) {
+	var maxRef, dot, ng, nr float64
+	for i := range ref {
+		g, r := float64(got[i]), float64(ref[i])
+		maxAbs = math.Max(maxAbs, math.Abs(g-r))
+		maxRef = math.Max(maxRef, math.Abs(r))
+		dot += g * r
+		ng += g * g
+		nr += r * r
+	}
+	return maxAbs, maxAbs / maxRef, dot / math.Sqrt(ng*nr)
+}
+
+func TestGoldens(t *testing.T) {
+	for _, c := range readManifest(t).Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			if testing.Short() && !strings.HasPrefix(c.Name, "tiny") {
+				t.Skip("full-size golden skipped in -short mode")
+			}
+			m := goldenModel(t, c)
+			px, grids := goldenInputs(t, c, m.Config())
+			out, err := m.Encode(context.Background(), px, grids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := safetensors.Open(filepath.Join(goldenDir, c.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Close()
+			relMax, cosMin := targets(c)
+			check := func(name string, got Matrix) {
+				info, ok := ref.Info(name)
+				if !ok {
+					t.Errorf("%s: not in the golden file", name)
+					return
+				}
+				if len(info.Shape) != 2 || info.Shape[0] != got.Rows || info.Shape[1] != got.Cols {
+					t.Errorf("%s: shape [%d %d], golden %v", name, got.Rows, got.Cols, info.Shape)
+					return
+				}
+				want, err := ref.Float32(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				maxAbs, rel, cos := compare(got.Data, want)
+				t.Logf("FIDELITY %s %s max|Δ|=%.3g rel=%.3g cos=%.9f", c.Name, name, maxAbs, rel, cos)
+				if !(rel <= relMax) || !(cos >= cosMin) {
+					t.Errorf("%s: rel %.3g (target ≤ %.0e), cosine %.9f (target ≥ %v)", name, rel, relMax, cos, cosMin)
+				}
+			}
+			check("pooler_output", out.Pooler)
+			check("last_hidden_state", out.LastHidden)
+			if len(out.Deepstack) != len(m.Config().DeepstackVisualIndexes) {
+				t.Fatalf("%d deepstack outputs, want %d", len(out.Deepstack), len(m.Config().DeepstackVisualIndexes))
+			}
+			for k, d := range out.Deepstack {
+				check(fmt.Sprintf("deepstack_features.%d", k), d)
+			}
+			if _, ok := ref.Info(fmt.Sprintf("deepstack_features.%d", len(out.Deepstack))); ok {
+				t.Errorf("golden has more deepstack features than the model produced")
+			}
+			g, err := ref.Int64("grid_thw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, gr := range grids {
+				if g[3*i] != int64(gr.T) || g[3*i+1] != int64(gr.H) || g[3*i+2] != int64(gr.W) {
+					t.Errorf("grid %d: %v, golden %v", i, gr, g[3*i:3*i+3])
+				}
+			}
+		})
+	}
+}
