@@ -3,6 +3,7 @@ package vision
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -20,15 +21,25 @@ import (
 // pinned Hugging Face transformers (see testdata/README.md); never by this package.
 const goldenDir = "../testdata/golden"
 
+// -fidelity FILE writes the measured errors as Markdown table rows (for docs/FIDELITY.md).
+var fidelityOut = flag.String("fidelity", "", "write the golden comparison as Markdown rows to this file")
+
+type metric struct {
+	MaxAbs float64 `json:"max_abs"`
+	RelMax float64 `json:"rel_max"`
+	Cosine float64 `json:"cosine"`
+}
+
 type goldenCase struct {
-	Name        string  `json:"name"`
-	Config      string  `json:"config"`
-	Checkpoint  string  `json:"checkpoint"`
-	Pixels      string  `json:"pixels"`
-	WeightsSeed uint64  `json:"weights_seed"`
-	PixelsSeed  uint64  `json:"pixels_seed"`
-	Grids       [][]int `json:"grids"`
-	File        string  `json:"file"`
+	BF16        map[string]metric `json:"bf16_vs_f32"`
+	Name        string            `json:"name"`
+	Config      string            `json:"config"`
+	Checkpoint  string            `json:"checkpoint"`
+	Pixels      string            `json:"pixels"`
+	WeightsSeed uint64            `json:"weights_seed"`
+	PixelsSeed  uint64            `json:"pixels_seed"`
+	Grids       [][]int           `json:"grids"`
+	File        string            `json:"file"`
 }
 
 type goldenManifest struct {
@@ -143,6 +154,15 @@ func compare(got, ref []float32) (maxAbs, rel, cos float64) {
 }
 
 func TestGoldens(t *testing.T) {
+	var rows []string
+	defer func() {
+		if *fidelityOut != "" {
+			head := "| case | output | max abs Δ | max abs Δ / max abs ref | 1 − cosine | HF bf16 vs f32: rel | 1 − cosine |\n|---|---|---|---|---|---|---|\n"
+			if err := os.WriteFile(*fidelityOut, []byte(head+strings.Join(rows, "")), 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
 	for _, c := range readManifest(t).Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if testing.Short() && !strings.HasPrefix(c.Name, "tiny") {
@@ -176,6 +196,8 @@ func TestGoldens(t *testing.T) {
 				}
 				maxAbs, rel, cos := compare(got.Data, want)
 				t.Logf("FIDELITY %s %s max|Δ|=%.3g rel=%.3g cos=%.9f", c.Name, name, maxAbs, rel, cos)
+				b := c.BF16[name]
+				rows = append(rows, fmt.Sprintf("| %s | %s | %.2e | %.2e | %.1e | %.2e | %.1e |\n", c.Name, name, maxAbs, rel, 1-cos, b.RelMax, 1-b.Cosine))
 				if !(rel <= relMax) || !(cos >= cosMin) {
 					t.Errorf("%s: rel %.3g (target ≤ %.0e), cosine %.9f (target ≥ %v)", name, rel, relMax, cos, cosMin)
 				}
