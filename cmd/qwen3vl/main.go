@@ -27,6 +27,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"encode", "run the vision tower on pixel values and write its outputs", runEncode},
+		{"bench", "time encodes and report GFLOP/s against the measured peak", runBench},
 	}
 }
 

@@ -123,3 +123,15 @@ func TestEncodeErrors(t *testing.T) {
 		t.Errorf("a failed encode left %s behind", out)
 	}
 }
+
+func TestBenchTiny(t *testing.T) {
+	code, stderr := runCmd(t, "bench", "-model", "random:tiny", "-grid", "1,4,6", "-runs", "1", "-peak-seconds", "0.05", "-threads", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, args := range [][]string{{"bench", "-grid", "1,4"}, {"bench", "-grid", "1,x,4"}, {"bench", "-runs", "0"}} {
+		if code, _ := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

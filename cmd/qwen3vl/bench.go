@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
+	"github.com/qwen3vl/qwen3vl/internal/synth"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// benchResult is the final JSON line of `qwen3vl bench`; tools/reference/bench_torch.py prints
+// the same fields for PyTorch.
+type benchResult struct {
+	Engine     string  `json:"engine"`
+	Model      string  `json:"model"`
+	Grid       [3]int  `json:"grid"`
+	Patches    int     `json:"patches"`
+	Threads    int     `json:"threads"`
+	Runs       int     `json:"runs"`
+	LoadS      float64 `json:"load_s"`
+	MedianS    float64 `json:"median_s"`
+	MinS       float64 `json:"min_s"`
+	MaxS       float64 `json:"max_s"`
+	GFLOP      float64 `json:"gflop"`
+	GFLOPS     float64 `json:"gflops"`
+	PeakGFLOPS float64 `json:"peak_gflops,omitempty"`
+	PctPeak    float64 `json:"pct_peak,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N]\n       qwen3vl bench -peak [-threads N]", stderr)
+	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder or random:PRESET[@SEED]")
+	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches)")
+	runs := fs.Int("runs", 3, "timed encodes after one warm-up")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
+	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and exit")
+	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *threads < 1 || *runs < 1 {
+		return usagef("-threads and -runs must be ≥ 1")
+	}
+	var peak float64
+	if *peakOnly || *peakSecs > 0 {
+		d := time.Duration(*peakSecs * float64(time.Second))
+		if *peakOnly && d <= 0 {
+			d = 2 * time.Second
+		}
+		peak = kernels.PeakGFLOPS(*threads, d)
+		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Implementation())
+		if *peakOnly {
+			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "threads": *threads, "kernel": kernels.Implementation()})
+		}
+	}
+	grid, err := parseGrid(*gridFlag)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	m, err := loadModel(ctx, *model, *threads, stderr)
+	if err != nil {
+		return err
+	}
+	res := benchResult{Engine: "qwen3vl-go/" + kernels.Implementation(), Model: *model, Grid: [3]int{grid.T, grid.H, grid.W},
+		Patches: grid.Patches(), Threads: *threads, Runs: *runs, LoadS: time.Since(start).Seconds()}
+	pixels := make([]float32, grid.Patches()*m.Config().PatchDim())
+	synth.Fill(pixels, 1, "pixel_values", 1, 0)
+	grids := []vision.Grid{grid}
+	res.GFLOP = float64(vision.FLOPs(m.Config(), grids)) / 1e9
+
+	var times []float64
+	for i := -1; i < *runs; i++ { // i = −1 is the warm-up
+		t0 := time.Now()
+		if _, err := m.Encode(ctx, pixels, grids); err != nil {
+			return err
+		}
+		if i >= 0 {
+			times = append(times, time.Since(t0).Seconds())
+		}
+	}
+	slices.Sort(times)
+	res.MedianS, res.MinS, res.MaxS = median(times), times[0], times[len(times)-1]
+	res.GFLOPS = res.GFLOP / res.MedianS
+	if peak > 0 {
+		res.PeakGFLOPS, res.PctPeak = peak, 100*res.GFLOPS/peak
+	}
+	res.PeakRSSMiB = peakRSSMiB()
+
+	fmt.Fprintf(stdout, "%-28s %8s %8s %8s %8s %9s %8s %10s\n", "model", "median s", "min s", "max s", "GFLOP", "GFLOP/s", "% peak", "peak RSS")
+	fmt.Fprintf(stdout, "%-28s %8.3f %8.3f %8.3f %8.1f %9.1f %8.1f %7.0f MiB\n",
+		res.Model, res.MedianS, res.MinS, res.MaxS, res.GFLOP, res.GFLOPS, res.PctPeak, res.PeakRSSMiB)
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// parseGrid parses "t,h,w".
+func parseGrid(s string) (vision.Grid, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return vision.Grid{}, usagef("-grid %q: want t,h,w", s)
+	}
+	var v [3]int
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 || n > 1<<16 {
+			return vision.Grid{}, usagef("-grid %q: %q is not a size from 1 to 65536", s, p)
+		}
+		v[i] = n
+	}
+	return vision.Grid{T: v[0], H: v[1], W: v[2]}, nil
+}
