@@ -1,0 +1,114 @@
+package textjoin
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// An excerpt in the layout of a released Qwen3-VL tokenizer_config.json.
+const releasedTokenizerConfig = `{
+  "add_prefix_space": false,
+  "added_tokens_decoder": {
+    "151652": {"content": "<|vision_start|>", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": true},
+    "151653": {"content": "<|vision_end|>", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": true},
+    "151655": {"content": "<|image_pad|>", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": true},
+    "151656": {"content": "<|video_pad|>", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": true}
+  },
+  "tokenizer_class": "Qwen2Tokenizer"
+}`
+
+func TestParseTokens(t *testing.T) {
+	def := DefaultTokens()
+	custom := def
+	custom.ImagePad = Token{7, "<img>"}
+	custom.VideoPad = Token{8, "<vid>"}
+	custom.MergeSize = 3
+	tests := []struct {
+		name                    string
+		config, tokCfg, tokJSON string
+		want                    Tokens
+	}{
+		{"no files: defaults", "", "", "", def},
+		{"released layout", `{"image_token_id":151655,"video_token_id":151656,"vision_start_token_id":151652,"vision_end_token_id":151653,"vision_config":{"spatial_merge_size":2}}`, releasedTokenizerConfig, "", def},
+		{"config lacks ids and vision_config", `{"model_type":"qwen3_vl"}`, "", "", def},
+		{"custom ids, strings from tokenizer_config",
+			`{"image_token_id":7,"video_token_id":8,"vision_config":{"spatial_merge_size":3}}`,
+			`{"added_tokens_decoder":{"7":{"content":"<img>"},"8":{"content":"<vid>"}}}`, "", custom},
+		{"strings from tokenizer.json",
+			`{"image_token_id":7,"video_token_id":8,"vision_config":{"spatial_merge_size":3}}`, "",
+			`{"added_tokens":[{"id":7,"content":"<img>"},{"id":8,"content":"<vid>"}]}`, custom},
+		{"tokenizer_config wins over tokenizer.json",
+			`{"image_token_id":7,"video_token_id":8,"vision_config":{"spatial_merge_size":3}}`,
+			`{"added_tokens_decoder":{"7":{"content":"<img>"},"8":{"content":"<vid>"}}}`,
+			`{"added_tokens":[{"id":7,"content":"<other>"},{"id":8,"content":"<vid2>"}]}`, custom},
+	}
+	opt := func(s string) []byte {
+		if s == "" {
+			return nil
+		}
+		return []byte(s)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseTokens(opt(tt.config), opt(tt.tokCfg), opt(tt.tokJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseTokensErrors(t *testing.T) {
+	tests := []struct {
+		name                    string
+		config, tokCfg, tokJSON string
+		want                    string
+	}{
+		{"bad config", `{`, "", "", "config.json"},
+		{"negative id", `{"image_token_id":-1}`, "", "", "out of range"},
+		{"shared id", `{"image_token_id":151656}`, "", "", "share the token id 151656"},
+		{"merge size", `{"vision_config":{"spatial_merge_size":0}}`, "", "", "spatial_merge_size 0"},
+		{"bad key", "", `{"added_tokens_decoder":{"x":{"content":"a"}}}`, "", `key "x"`},
+		{"shared text", "", `{"added_tokens_decoder":{"151655":{"content":"<|video_pad|>"}}}`, "", "share the token text"},
+		{"bad tokenizer.json", "", "", `[]`, "tokenizer.json"},
+	}
+	opt := func(s string) []byte {
+		if s == "" {
+			return nil
+		}
+		return []byte(s)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTokens(opt(tt.config), opt(tt.tokCfg), opt(tt.tokJSON))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadTokens(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadTokens(dir); err == nil {
+		t.Fatal("no config.json: no error")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"image_token_id":5}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"added_tokens_decoder":{"5":{"content":"<i>"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := LoadTokens(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ImagePad != (Token{5, "<i>"}) || tok.VideoPad != DefaultTokens().VideoPad {
+		t.Fatalf("%+v", tok)
+	}
+}
