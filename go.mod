@@ -2,4 +2,8 @@ module github.com/qwen3vl/qwen3vl
 
 go 1.26.0
 
-require golang.org/x/sys v0.50.0 // indirect
+require (
+	golang.org/x/image v0.48.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0 // indirect
+)

@@ -1,0 +1,72 @@
+package imageproc
+
+import (
+	"fmt"
+	"os"
+)
+
+// Image is one preprocessed image: the vision tower's input for it.
+type Image struct {
+	// Pixels is the [Grid[0]·Grid[1]·Grid[2], PatchDim] row-major matrix
+	// of normalised patches (see Patchify); the reference's pixel_values.
+	Pixels []float32
+	// Grid is (t, h, w) in patches, the reference's image_grid_thw row;
+	// t is 1 for an image. The tower emits Grid[1]·Grid[2]/MergeSize²
+	// tokens for it.
+	Grid [3]int
+	// Width and Height are the decoded image's size (after the EXIF
+	// orientation); ResizedWidth and ResizedHeight the size it was resized
+	// to (Grid[2]·PatchSize, Grid[1]·PatchSize).
+	Width, Height               int
+	ResizedWidth, ResizedHeight int
+}
+
+// Preprocess resizes img to the size SmartResize picks under opts' pixel
+// budget, with opts.Resampler, and patchifies it. img is not modified.
+func Preprocess(img *RGB, opts Options) (*Image, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
+		return nil, fmt.Errorf("imageproc: preprocess: empty or malformed image")
+	}
+	h, w, err := SmartResize(img.Height, img.Width, opts.Factor(), opts.MinPixels, opts.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	resized, err := Resize(img, w, h, opts.Resampler)
+	if err != nil {
+		return nil, err
+	}
+	pix, grid, err := Patchify(resized, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Image{
+		Pixels: pix, Grid: grid,
+		Width: img.Width, Height: img.Height,
+		ResizedWidth: w, ResizedHeight: h,
+	}, nil
+}
+
+// PreprocessFile decodes the image file at path (see Decode) and
+// preprocesses it. Errors name the file.
+func PreprocessFile(path string, opts Options) (*Image, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("imageproc: %w", err)
+	}
+	defer f.Close()
+	img, err := Decode(f, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	out, err := Preprocess(img, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	return out, nil
+}
