@@ -17,7 +17,7 @@ func ycbcrToRGBLibwebp(m *image.YCbCr) *RGB {
 	}
 	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
 		// VP8 is always 4:2:0; anything else is not from x/image/webp.
-		return ycbcrToRGBLibjpeg(m)
+		return toRGB(m)
 	}
 	cw, ch := (w+1)/2, (h+1)/2
 	uRow := func(cy int) []uint8 {
