@@ -12,19 +12,21 @@ import (
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("encode", "encode -model DIR|random:PRESET -pixels P.safetensors -o OUT.safetensors", stderr)
+	fs := newFlagSet("encode", "encode -model DIR|random:PRESET -o OUT.safetensors (IMAGE... | -pixels P.safetensors)", stderr)
 	model := fs.String("model", "", "checkpoint folder (config.json + safetensors), or random:PRESET[@SEED] for synthetic weights")
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
 	outPath := fs.String("o", "", "output safetensors file: pooler_output, deepstack_features.K, last_hidden_state, grid_thw")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
+	var imf imageFlags
+	imf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q (inputs are given with -pixels)", fs.Args())
+	if *pixelsPath == "" && fs.NArg() == 0 {
+		return usagef("no input: give image files (or folders, globs) or -pixels")
 	}
-	if *pixelsPath == "" {
-		return usagef("-pixels is required")
+	if *pixelsPath != "" && fs.NArg() > 0 {
+		return usagef("give either image files or -pixels, not both")
 	}
 	if *outPath == "" {
 		return usagef("-o is required")
@@ -32,9 +34,25 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *threads < 0 {
 		return usagef("-threads %d: must be ≥ 0", *threads)
 	}
-	pixels, grids, err := readPixels(*pixelsPath)
-	if err != nil {
-		return err
+	var pixels []float32
+	var grids []vision.Grid
+	if *pixelsPath != "" {
+		var err error
+		if pixels, grids, err = readPixels(*pixelsPath); err != nil {
+			return err
+		}
+	} else {
+		opts, err := imf.options(*model)
+		if err != nil {
+			return err
+		}
+		files, err := expandInputs(fs.Args())
+		if err != nil {
+			return err
+		}
+		if pixels, grids, _, err = preprocessFiles(files, opts); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	m, err := loadModel(ctx, *model, *threads, stderr)

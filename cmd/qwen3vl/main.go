@@ -2,7 +2,10 @@
 //
 // Usage:
 //
-//	qwen3vl encode -model DIR|random:PRESET -pixels P.safetensors -o OUT.safetensors
+//	qwen3vl encode -model DIR|random:PRESET -o OUT.safetensors IMAGE...
+//	qwen3vl encode -model DIR|random:PRESET -o OUT.safetensors -pixels P.safetensors
+//	qwen3vl preprocess -o P.safetensors IMAGE...
+//	qwen3vl bench -model random:qwen3-vl-4b -grid 1,18,24
 //
 // Run "qwen3vl help" for the list of subcommands and "qwen3vl CMD -h" for a subcommand's flags.
 package main
@@ -27,6 +30,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"encode", "run the vision tower on pixel values and write its outputs", runEncode},
+		{"preprocess", "turn images into pixel_values and grid_thw as the Hugging Face processor does", runPreprocess},
 		{"bench", "time encodes and report GFLOP/s against the measured peak", runBench},
 	}
 }

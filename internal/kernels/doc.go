@@ -5,4 +5,7 @@
 //
 // Each fast kernel has a slow, obviously correct reference beside it (the functions whose names
 // end in Ref), and the tests compare the two.
+//
+// Linear.Forward has an assembly path for amd64 CPUs with AVX2 and FMA (gemm_amd64.go, chosen at
+// run time); the build tag purego, or any other GOARCH, builds only the portable Go code.
 package kernels

@@ -10,7 +10,7 @@ import (
 // The blocked GEMM behind Linear.Forward on amd64 with AVX2 and FMA, in the Goto/BLIS scheme:
 //
 //	for each task (a block of ≤ mcMax rows × a chunk of weight panels), on some goroutine:
-//	  for each K-block [p0, p0+kc):                      kc ≤ kcMax
+//	  for each K-block [p0, p0+kc):                      kc ≤ kcMax, fixed by NewLinear
 //	    pack x[rows, p0:p0+kc] into activation panels    (≤ mcMax·kcMax floats: lives in L2)
 //	    for each weight panel q in the chunk:            (kc·16 floats of W: lives in L1)
 //	      for each activation micro-panel r:
@@ -20,7 +20,7 @@ import (
 // call. The first K-block writes C with the bias (or nothing) added, later K-blocks add into C.
 const (
 	kcMax = 320 // K-block: a weight micro-panel is kc·64 bytes ≤ 20 KiB of the 32 KiB L1
-	mcMax = 144 // rows per task: the activation block is ≤ 144·320·4 = 180 KiB of the 512 KiB L2
+	mcMax = 216 // rows per task: the activation block is ≤ 216·320·4 = 270 KiB of the 512 KiB L2
 	ncMax = 96  // weight panels (of 16 columns) per task at most: 1536 columns
 )
 
@@ -39,12 +39,16 @@ func kernel6x16(k int, a, b, c *float32, ldc int, bias *float32, accumulate bool
 // packedLinear is the fast path's state inside Linear.
 type packedLinear struct {
 	panels []float32 // weight panels, layout in pack.go
+	kc     int       // K-block of panels: ≤ kcMax, a multiple of 4 unless it is all of K
 	bias   []float32 // bias padded with zeros to a multiple of 16, or nil
 }
 
 // newPackedLinear packs w [out, in] and bias [out] (or nil) for the AVX2 kernel.
 func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
-	p := &packedLinear{panels: packWeights(w, out, in)}
+	// K-blocks: as few as possible, evenly sized, a multiple of 4 steps (the kernel's unroll).
+	kBlocks := (in + kcMax - 1) / kcMax
+	kc := min(ceilTo((in+kBlocks-1)/kBlocks, 4), in)
+	p := &packedLinear{panels: packWeights(w, out, in, kc), kc: kc}
 	if bias != nil {
 		p.bias = make([]float32, (out+nr-1)/nr*nr)
 		copy(p.bias, bias)
@@ -78,10 +82,6 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
 	perChunk := (panels + nChunks - 1) / nChunks
 	nChunks = (panels + perChunk - 1) / perChunk
 
-	// K-blocks: as few as possible, evenly sized, a multiple of 4 steps (the kernel's unroll).
-	kBlocks := (k + kcMax - 1) / kcMax
-	kc := min(ceilTo((k+kBlocks-1)/kBlocks, 4), k)
-
 	tasks := mBlocks * nChunks
 	var next atomic.Int64
 	work := func() {
@@ -96,7 +96,7 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
 			// fastest), so the chunk is read from memory once and then from L3.
 			q0 := (t / mBlocks) * perChunk
 			i0 := (t % mBlocks) * mc
-			p.block(dst, x, buf, i0, min(mc, m-i0), q0, min(q0+perChunk, panels), n, k, kc)
+			p.block(dst, x, buf, i0, min(mc, m-i0), q0, min(q0+perChunk, panels), n, k)
 		}
 		packBufs.Put(bufp)
 	}
@@ -117,16 +117,17 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
 	wg.Wait()
 }
 
-// block computes rows [i0, i0+mc) and weight panels [q0, q1) of dst, over all of K in blocks
-// of kc. buf holds the packed activations.
-func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k, kc int) {
+// block computes rows [i0, i0+mc) and weight panels [q0, q1) of dst, over all of K in the
+// K-blocks of the packed weights. buf receives the packed activations.
+func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int) {
 	var edge [mr * nr]float32
-	for p0 := 0; p0 < k; p0 += kc {
-		kb := min(kc, k-p0)
+	panels := (n + nr - 1) / nr
+	for p0 := 0; p0 < k; p0 += p.kc {
+		kb := min(p.kc, k-p0)
 		packActivations(buf, x, k, i0, mc, p0, kb)
 		accumulate := p0 > 0
 		for q := q0; q < q1; q++ {
-			b := &p.panels[(q*k+p0)*nr]
+			b := &p.panels[weightPanel(panels, p0, kb, q)]
 			j := q * nr
 			cols := min(nr, n-j)
 			var bias *float32

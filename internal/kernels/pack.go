@@ -6,13 +6,15 @@ package kernels
 // kernel walks them strictly sequentially: one k-step of a micro-panel is contiguous.
 //
 // Weight panels (packed once by NewLinear). W is [out, in] row-major, so output column j of
-// Linear.Forward is row j of W. The columns are grouped into ⌈out/16⌉ panels of nr = 16; panel q
-// holds columns 16q … 16q+15 as in × 16 floats, k-major:
+// Linear.Forward is row j of W. The columns are grouped into P = ⌈out/16⌉ panels of nr = 16, and
+// K = in is cut into K-blocks of kc steps (the last one may be shorter: kb = min(kc, K − p0)).
+// K-block by K-block, each panel's stretch is stored as kb × 16 floats, k-major:
 //
-//	packed[q·in·16 + p·16 + c] = W[16q + c, p]     (0 where 16q + c ≥ out)
+//	packed[p0·P·16 + q·kb·16 + (p − p0)·16 + c] = W[16q + c, p]     (0 where 16q + c ≥ out)
 //
-// so the stretch of panel q for the K-block [p0, p0+kc) is the contiguous kc·16 floats starting
-// at q·in·16 + p0·16, one 64-byte line per k-step.
+// for p in the K-block [p0, p0+kb). A micro-panel (one panel, one K-block) is contiguous, one
+// 64-byte line per k-step, and so are consecutive panels of one K-block, so a sweep over the
+// panels of a K-block reads one sequential stream.
 //
 // Activation panels (packed per call, per block of rows and K-block). The block of x rows
 // [i0, i0+mc) and columns [p0, p0+kc) is stored as ⌈mc/6⌉ micro-panels of mr = 6 rows, each
@@ -25,21 +27,29 @@ const (
 	nr = 16 // columns of a micro-tile (output features): two YMM registers
 )
 
-// packWeights returns W [out, in] row-major rearranged into weight panels (layout above).
-func packWeights(w []float32, out, in int) []float32 {
+// packWeights returns W [out, in] row-major rearranged into weight panels with K-blocks of kc
+// (layout above).
+func packWeights(w []float32, out, in, kc int) []float32 {
 	panels := (out + nr - 1) / nr
-	packed := make([]float32, panels*in*nr)
-	for q := 0; q < panels; q++ {
-		dst := packed[q*in*nr : (q+1)*in*nr]
-		for c := 0; c < nr && q*nr+c < out; c++ {
-			row := w[(q*nr+c)*in : (q*nr+c+1)*in]
-			for p, v := range row {
-				dst[p*nr+c] = v
+	packed := make([]float32, panels*nr*in)
+	for p0 := 0; p0 < in; p0 += kc {
+		kb := min(kc, in-p0)
+		for q := 0; q < panels; q++ {
+			dst := packed[p0*panels*nr+q*kb*nr:][:kb*nr]
+			for c := 0; c < nr && q*nr+c < out; c++ {
+				row := w[(q*nr+c)*in+p0:][:kb]
+				for p, v := range row {
+					dst[p*nr+c] = v
+				}
 			}
 		}
 	}
 	return packed
 }
+
+// weightPanel returns the offset in packed weights of panel q's stretch of the K-block starting
+// at p0, whose length is kb.
+func weightPanel(panels, p0, kb, q int) int { return p0*panels*nr + q*kb*nr }
 
 // packActivations fills buf with the activation panels of rows [i0, i0+mc) and columns
 // [p0, p0+kc) of x, whose rows are ld floats apart (layout above). buf must hold at least

@@ -1,7 +1,9 @@
 package kernels
 
 import (
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +20,7 @@ func PeakGFLOPS(threads int, d time.Duration) float64 {
 	const iters = 1 << 15 // ~0.1 ms per call with the assembly loop
 	loop(1 << 10)         // warm up (page in the code, wake the core)
 	counts := make([]int64, threads)
+	sinks := make([]float32, threads)
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(d)
@@ -26,7 +29,7 @@ func PeakGFLOPS(threads int, d time.Duration) float64 {
 		go func() {
 			defer wg.Done()
 			for {
-				loop(iters)
+				sinks[t] += loop(iters)
 				counts[t] += iters
 				if !time.Now().Before(deadline) {
 					return
@@ -37,9 +40,12 @@ func PeakGFLOPS(threads int, d time.Duration) float64 {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	var total int64
-	for _, c := range counts {
+	var sink float32
+	for t, c := range counts {
 		total += c
+		sink += sinks[t]
 	}
+	peakSink.Store(math.Float32bits(sink))
 	return float64(total) * flopsPerIter / elapsed / 1e9
 }
 
@@ -61,7 +67,5 @@ func peakLoopGo(n int) float32 {
 	return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
 }
 
-// peakSink keeps peakLoopGo's result alive.
-var peakSink float32
-
-func peakLoopGoFunc(n int) { peakSink += peakLoopGo(n) }
+// peakSink keeps peakLoopGo's results alive.
+var peakSink atomic.Uint32

@@ -9,9 +9,9 @@ package kernels
 func fmaPeak(n int)
 
 // peakLoop returns the loop PeakGFLOPS times and its FLOP per iteration.
-func peakLoop() (func(int), float64) {
+func peakLoop() (func(int) float32, float64) {
 	if hasAVX2FMA {
-		return fmaPeak, 192
+		return func(n int) float32 { fmaPeak(n); return 0 }, 192
 	}
-	return peakLoopGoFunc, 16
+	return peakLoopGo, 16
 }

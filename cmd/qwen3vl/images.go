@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// imageFlags are the preprocessing flags shared by encode and preprocess.
+type imageFlags struct {
+	minPixels, maxPixels int
+	maxDecode            int64
+	pil                  bool
+}
+
+func (f *imageFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.minPixels, "min-pixels", 0, "smallest resized area in pixels (0: the checkpoint's preprocessor_config.json, else 65536)")
+	fs.IntVar(&f.maxPixels, "max-pixels", 0, "largest resized area in pixels (0: the checkpoint's preprocessor_config.json, else 16777216)")
+	fs.Int64Var(&f.maxDecode, "max-decode-pixels", imageproc.DefaultMaxDecodePixels, "refuse images whose header declares more pixels than this (decompression bombs)")
+	fs.BoolVar(&f.pil, "pil", false, "resize as the reference's PIL backend (use_fast=False) instead of its default torchvision backend")
+}
+
+// options returns the preprocessing options for a -model value: the checkpoint folder's
+// preprocessor_config.json when it has one, else Qwen3-VL's defaults, then the flags.
+func (f *imageFlags) options(model string) (imageproc.Options, error) {
+	opts := imageproc.DefaultOptions()
+	if model != "" && !strings.HasPrefix(model, "random:") {
+		p := filepath.Join(model, "preprocessor_config.json")
+		if _, err := os.Stat(p); err == nil {
+			o, err := imageproc.ReadPreprocessorConfig(p)
+			if err != nil {
+				return opts, err
+			}
+			opts = o
+		}
+	}
+	if f.minPixels < 0 || f.maxPixels < 0 {
+		return opts, usagef("-min-pixels and -max-pixels must be ≥ 0")
+	}
+	if f.minPixels > 0 {
+		opts.MinPixels = f.minPixels
+	}
+	if f.maxPixels > 0 {
+		opts.MaxPixels = f.maxPixels
+	}
+	if opts.MinPixels > opts.MaxPixels {
+		return opts, usagef("min pixels %d is larger than max pixels %d", opts.MinPixels, opts.MaxPixels)
+	}
+	opts.MaxDecodePixels = f.maxDecode
+	if f.pil {
+		opts.Resampler = imageproc.ResamplePillow
+	}
+	return opts, opts.Validate()
+}
+
+// expandInputs turns the command line's inputs (files, folders, globs) into a list of files in
+// order: a folder contributes its image files sorted by name, a glob its matches sorted.
+func expandInputs(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		if strings.ContainsAny(a, "*?[") {
+			matches, err := filepath.Glob(a)
+			if err != nil {
+				return nil, usagef("bad pattern %q: %v", a, err)
+			}
+			if len(matches) == 0 {
+				return nil, fmt.Errorf("%s: no file matches", a)
+			}
+			files = append(files, matches...)
+			continue
+		}
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		n := len(files)
+		for _, e := range entries {
+			if e.Type().IsRegular() && isImageName(e.Name()) {
+				files = append(files, filepath.Join(a, e.Name()))
+			}
+		}
+		if len(files) == n {
+			return nil, fmt.Errorf("%s: no image files in the folder", a)
+		}
+	}
+	return files, nil
+}
+
+func isImageName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff":
+		return true
+	}
+	return false
+}
+
+// preprocessFiles preprocesses each file as one item, in order, and concatenates their pixel
+// rows as the reference processor does for a batch of images.
+func preprocessFiles(files []string, opts imageproc.Options) ([]float32, []vision.Grid, []*imageproc.Image, error) {
+	var pixels []float32
+	var grids []vision.Grid
+	var images []*imageproc.Image
+	for _, f := range files {
+		img, err := imageproc.PreprocessFile(f, opts)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, nil, fmt.Errorf("%s: no such file", f)
+			}
+			return nil, nil, nil, err
+		}
+		pixels = append(pixels, img.Pixels...)
+		grids = append(grids, vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]})
+		images = append(images, img)
+	}
+	return pixels, grids, images, nil
+}
