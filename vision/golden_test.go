@@ -19,7 +19,7 @@ import (
 
 // The goldens under testdata/golden were made by tools/reference/make_goldens.py with the
 // pinned Hugging Face transformers (see testdata/README.md); never by this package.
-const goldenDir = "../testdata/golden"
+var goldenDirFlag = flag.String("golden-dir", "../testdata/golden", "folder of the goldens and their manifest.json")
 
 // -fidelity FILE writes the measured errors as Markdown table rows (for docs/FIDELITY.md).
 var fidelityOut = flag.String("fidelity", "", "write the golden comparison as Markdown rows to this file")
@@ -48,7 +48,7 @@ type goldenManifest struct {
 
 func readManifest(t *testing.T) goldenManifest {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(goldenDir, "manifest.json"))
+	data, err := os.ReadFile(filepath.Join(*goldenDirFlag, "manifest.json"))
 	if err != nil {
 		t.Fatalf("goldens: %v", err)
 	}
@@ -79,7 +79,7 @@ var models = struct {
 func goldenModel(t *testing.T, c goldenCase) *Model {
 	t.Helper()
 	if c.Checkpoint != "" {
-		m, err := Load(context.Background(), filepath.Join(goldenDir, c.Checkpoint), Options{})
+		m, err := Load(context.Background(), filepath.Join(*goldenDirFlag, c.Checkpoint), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func goldenModel(t *testing.T, c goldenCase) *Model {
 	if m, ok := models.m[key]; ok {
 		return m
 	}
-	cfg, err := ReadConfig(filepath.Join(goldenDir, "configs", c.Config+".json"))
+	cfg, err := ReadConfig(filepath.Join(*goldenDirFlag, "configs", c.Config+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func goldenInputs(t *testing.T, c goldenCase, cfg Config) ([]float32, []Grid) {
 		n += g[0] * g[1] * g[2]
 	}
 	if c.Pixels != "" {
-		f, err := safetensors.Open(filepath.Join(goldenDir, c.Pixels))
+		f, err := safetensors.Open(filepath.Join(*goldenDirFlag, c.Pixels))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref, err := safetensors.Open(filepath.Join(goldenDir, c.File))
+			ref, err := safetensors.Open(filepath.Join(*goldenDirFlag, c.File))
 			if err != nil {
 				t.Fatal(err)
 			}
