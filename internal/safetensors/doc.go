@@ -36,13 +36,15 @@
 //
 // On unix systems files are memory-mapped read-only, so only the tensors
 // actually used are read from disk; Bytes returns views into the mapping,
-// valid until Close. Float32 and Int64 return copies, converting F16 and
-// BF16 exactly.
+// valid until Close, which must not be written to. As with any mapping,
+// the file must not be truncated while open. Elsewhere files are read into
+// memory. Float32 and Int64 return copies, converting F16 and BF16 exactly.
 //
-// Writing (Write, WriteFile) produces the same layout as the reference
-// implementation: compact JSON padded with spaces to a multiple of 8 bytes,
-// tensor data contiguous in the order given. WriteFile is atomic: the file
-// either appears complete or not at all.
+// Writing (Write, WriteFile) produces the same bytes as the reference
+// implementation for the same tensor order: compact JSON padded with
+// spaces to a multiple of 8 bytes, then the tensor data, contiguous, in the
+// order given. WriteFile is atomic: the file appears complete or not at
+// all.
 //
 // A checkpoint directory (OpenDir) is either a single model.safetensors, or
 // shards listed in model.safetensors.index.json, of which only those holding

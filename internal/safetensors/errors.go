@@ -18,8 +18,9 @@ var ErrNotFound = errors.New("no such tensor")
 // msgError is an error with its own message that still matches a sentinel
 // error with errors.Is.
 type msgError struct {
-	msg string
-	err error
+	msg    string
+	err    error
+	syntax bool // a JSON syntax error, which needs no further context
 }
 
 func (e *msgError) Error() string { return e.msg }

@@ -1,16 +1,12 @@
 package safetensors
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -56,16 +52,16 @@ type Header struct {
 // ParseHeader parses and validates a JSON header (the bytes after the 8-byte
 // length prefix) for a data section of dataSize bytes.
 //
-// It enforces the format as the reference implementation does: the header
-// is a UTF-8 JSON object starting with '{', optionally followed by
-// whitespace padding; no key appears twice (at any level); every tensor
-// entry has exactly the fields "dtype" (a known DType), "shape"
-// (non-negative integers) and "data_offsets" ([begin, end] with
-// 0 <= begin <= end <= dataSize); end-begin equals the element count times
-// the element size, computed without overflow; and the tensors tile the data
-// section exactly, without overlaps or gaps and with no trailing bytes.
-// "__metadata__", if present, is an object whose values are strings (or
-// null, which reads as no metadata).
+// It enforces the format specification at least as strictly as the
+// reference implementation: the header is a UTF-8 JSON object starting
+// with '{', optionally followed by whitespace padding; no key appears twice
+// (at any level); every tensor entry has exactly the fields "dtype" (a
+// known DType), "shape" (non-negative integers) and "data_offsets"
+// ([begin, end] with 0 <= begin <= end <= dataSize), and no others;
+// end-begin equals the element count times the element size, computed
+// without overflow; and the tensors tile the data section exactly, without
+// overlaps, gaps or trailing bytes. "__metadata__", if present, is an
+// object whose values are strings, or null, which reads as no metadata.
 //
 // Errors start with "safetensors: " and match ErrInvalid.
 func ParseHeader(b []byte, dataSize int64) (*Header, error) {
@@ -101,107 +97,42 @@ func parseHeader(b []byte, dataSize int64) (*Header, error) {
 	return h, nil
 }
 
-// jsonParser reads JSON with a streaming decoder so that
-// duplicate keys, which encoding/json would silently merge, are detected.
-type jsonParser struct {
-	dec  *json.Decoder
-	what string // "header" or "index", for error messages
-}
-
-// newJSONParser returns a parser of b that keeps numbers as json.Number.
-func newJSONParser(b []byte, what string) *jsonParser {
-	p := &jsonParser{dec: json.NewDecoder(bytes.NewReader(b)), what: what}
-	p.dec.UseNumber()
-	return p
-}
-
-// token returns the next JSON token, turning syntax errors and premature
-// ends into format errors.
-func (p *jsonParser) token() (json.Token, error) {
-	t, err := p.dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, invalidf("%s is not valid JSON: unexpected end", p.what)
-		}
-		return nil, invalidf("%s is not valid JSON: %v", p.what, err)
-	}
-	return t, nil
-}
-
-// delim consumes the next token, which must be the delimiter d; what names
-// the value in the error otherwise.
-func (p *jsonParser) delim(d json.Delim, what string) error {
-	t, err := p.token()
-	if err != nil {
-		return err
-	}
-	if got, ok := t.(json.Delim); !ok || got != d {
-		return invalidf("%s: expected %q, found %s", what, string(d), describe(t))
-	}
-	return nil
-}
-
-// key consumes an object key and rejects it if seen already.
-func (p *jsonParser) key(seen map[string]bool, where string) (string, error) {
-	t, err := p.token()
-	if err != nil {
-		return "", err
-	}
-	k, ok := t.(string)
-	if !ok { // unreachable with a well-behaved decoder; keep it safe
-		return "", invalidf("%s: expected a key, found %s", where, describe(t))
-	}
-	if seen[k] {
-		return "", invalidf("%s: duplicate key %s", where, quote(k))
-	}
-	seen[k] = true
-	return k, nil
-}
-
 // parse reads the whole header object and checks that only whitespace
 // follows it.
 func (p *jsonParser) parse() (*Header, error) {
-	if err := p.delim('{', "header"); err != nil {
+	if err := p.delim('{'); err != nil {
 		return nil, err
 	}
 	h := &Header{}
 	seen := map[string]bool{}
 	for p.dec.More() {
-		k, err := p.key(seen, "header")
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
+		if seen[k] {
+			return nil, invalidf("header: duplicate key %s", quote(k))
+		}
+		seen[k] = true
 		if k == metadataKey {
 			if h.Metadata, err = p.metadata(); err != nil {
-				return nil, err
+				return nil, within(metadataKey, err)
 			}
 			continue
 		}
 		t, err := p.tensor(k)
 		if err != nil {
-			return nil, err
+			return nil, within("tensor "+quote(k), err)
 		}
 		h.Tensors = append(h.Tensors, t)
 	}
-	if err := p.delim('}', "header"); err != nil {
+	if err := p.delim('}'); err != nil {
 		return nil, err
 	}
 	if err := p.end(); err != nil {
 		return nil, err
 	}
 	return h, nil
-}
-
-// end checks that nothing but whitespace follows the top-level value.
-func (p *jsonParser) end() error {
-	t, err := p.dec.Token()
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err != nil:
-		return invalidf("%s is not valid JSON after the top-level object: %v", p.what, err)
-	}
-	return invalidf("%s has data after the top-level object: %s", p.what, describe(t))
 }
 
 // metadata reads the "__metadata__" value: null or an object of strings.
@@ -214,14 +145,16 @@ func (p *jsonParser) metadata() (map[string]string, error) {
 		return nil, nil
 	}
 	if d, ok := t.(json.Delim); !ok || d != '{' {
-		return nil, invalidf("%s is %s, not an object of strings", metadataKey, describe(t))
+		return nil, invalidf("expected an object of strings, found %s", describe(t))
 	}
 	m := map[string]string{}
-	seen := map[string]bool{}
 	for p.dec.More() {
-		k, err := p.key(seen, metadataKey)
+		k, err := p.key()
 		if err != nil {
 			return nil, err
+		}
+		if _, dup := m[k]; dup {
+			return nil, invalidf("duplicate key %s", quote(k))
 		}
 		t, err := p.token()
 		if err != nil {
@@ -229,112 +162,97 @@ func (p *jsonParser) metadata() (map[string]string, error) {
 		}
 		v, ok := t.(string)
 		if !ok {
-			return nil, invalidf("%s: value of %s is %s, not a string", metadataKey, quote(k), describe(t))
+			return nil, invalidf("value of %s is %s, not a string", quote(k), describe(t))
 		}
 		m[k] = v
 	}
-	if err := p.delim('}', metadataKey); err != nil {
+	if err := p.delim('}'); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// tensor reads one tensor entry.
+// The fields of a tensor entry, as bits for duplicate detection.
+const (
+	fieldDType = 1 << iota
+	fieldShape
+	fieldOffsets
+)
+
+// tensor reads one tensor entry. Its errors lack the tensor name, which the
+// caller adds.
 func (p *jsonParser) tensor(name string) (TensorInfo, error) {
 	info := TensorInfo{Name: name}
-	where := "tensor " + quote(name)
-	if err := p.delim('{', where); err != nil {
+	if err := p.delim('{'); err != nil {
 		return info, err
 	}
-	seen := map[string]bool{}
+	seen := 0
 	for p.dec.More() {
-		k, err := p.key(seen, where)
+		k, err := p.key()
 		if err != nil {
 			return info, err
 		}
+		var bit int
 		switch k {
 		case "dtype":
+			bit = fieldDType
+		case "shape":
+			bit = fieldShape
+		case "data_offsets":
+			bit = fieldOffsets
+		default:
+			return info, invalidf("unknown field %s", quote(k))
+		}
+		if seen&bit != 0 {
+			return info, invalidf("duplicate key %s", quote(k))
+		}
+		seen |= bit
+		switch bit {
+		case fieldDType:
 			t, err := p.token()
 			if err != nil {
 				return info, err
 			}
 			s, ok := t.(string)
 			if !ok {
-				return info, invalidf("%s: dtype is %s, not a string", where, describe(t))
+				return info, invalidf("dtype is %s, not a string", describe(t))
 			}
 			info.DType = DType(s)
 			if !info.DType.Known() {
-				return info, invalidf("%s: unknown dtype %s", where, quote(s))
+				return info, invalidf("unknown dtype %s", quote(s))
 			}
-		case "shape":
-			dims, err := p.ints(where+": shape", -1)
+		case fieldShape:
+			dims, err := p.ints(-1)
 			if err != nil {
-				return info, err
+				return info, within("shape", err)
 			}
 			info.Shape = make([]int, len(dims))
 			for i, d := range dims {
 				if d > math.MaxInt {
-					return info, invalidf("%s: shape dimension %d too large", where, d)
+					return info, invalidf("shape: element %d (%d) is out of range", i, d)
 				}
 				info.Shape[i] = int(d)
 			}
-		case "data_offsets":
-			offs, err := p.ints(where+": data_offsets", 2)
+		case fieldOffsets:
+			offs, err := p.ints(2)
 			if err != nil {
-				return info, err
+				return info, within("data_offsets", err)
 			}
 			info.Begin, info.End = offs[0], offs[1]
-		default:
-			return info, invalidf("%s: unknown field %s", where, quote(k))
 		}
 	}
-	if err := p.delim('}', where); err != nil {
+	if err := p.delim('}'); err != nil {
 		return info, err
 	}
-	for _, f := range []string{"dtype", "shape", "data_offsets"} {
-		if !seen[f] {
-			return info, invalidf("%s: missing field %q", where, f)
+	for _, f := range []struct {
+		bit  int
+		name string
+	}{{fieldDType, "dtype"}, {fieldShape, "shape"}, {fieldOffsets, "data_offsets"}} {
+		if seen&f.bit == 0 {
+			return info, invalidf("missing field %q", f.name)
 		}
 	}
 	return info, nil
-}
-
-// ints reads an array of non-negative integers; if n >= 0 the array must
-// have exactly n elements.
-func (p *jsonParser) ints(where string, n int) ([]int64, error) {
-	if err := p.delim('[', where); err != nil {
-		return nil, err
-	}
-	var out []int64
-	for p.dec.More() {
-		t, err := p.token()
-		if err != nil {
-			return nil, err
-		}
-		num, ok := t.(json.Number)
-		if !ok {
-			return nil, invalidf("%s: element %d is %s, not an integer", where, len(out), describe(t))
-		}
-		s := string(num)
-		if strings.HasPrefix(s, "-") {
-			return nil, invalidf("%s: element %d is negative (%s)", where, len(out), s)
-		}
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return nil, invalidf("%s: element %d (%s) is out of range", where, len(out), s)
-			}
-			return nil, invalidf("%s: element %d (%s) is not an integer", where, len(out), s)
-		}
-		out = append(out, v)
-	}
-	if err := p.delim(']', where); err != nil {
-		return nil, err
-	}
-	if n >= 0 && len(out) != n {
-		return nil, invalidf("%s: has %d elements, want %d", where, len(out), n)
-	}
-	return out, nil
 }
 
 // validate checks sizes and the layout of the tensors in the data section,
@@ -422,9 +340,14 @@ func byteSize(d DType, shape []int) (int64, error) {
 	if bitSize == 0 {
 		return 0, fmt.Errorf("unknown dtype %s", quote(string(d)))
 	}
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+	}
 	n, ok := numElements(shape)
 	if !ok {
-		return 0, fmt.Errorf("shape %v is negative or its element count overflows", shape)
+		return 0, fmt.Errorf("shape %v: element count overflows", shape)
 	}
 	hi, nbits := bits.Mul64(uint64(n), uint64(bitSize))
 	if hi != 0 || nbits/8 > math.MaxInt64 {
@@ -434,36 +357,4 @@ func byteSize(d DType, shape []int) (int64, error) {
 		return 0, fmt.Errorf("shape %v of %s: %d elements of %d bits do not fill whole bytes", shape, d, n, bitSize)
 	}
 	return int64(nbits / 8), nil
-}
-
-// quote quotes s for an error message, shortening very long strings.
-func quote(s string) string {
-	const limit = 200
-	if len(s) > limit {
-		return strconv.Quote(s[:limit]) + "..."
-	}
-	return strconv.Quote(s)
-}
-
-// describe names the kind of a JSON token for an error message.
-func describe(t json.Token) string {
-	switch v := t.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "the number " + string(v)
-	case string:
-		return "the string " + quote(v)
-	case json.Delim:
-		switch v {
-		case '{':
-			return "an object"
-		case '[':
-			return "an array"
-		}
-		return strconv.Quote(string(v))
-	}
-	return fmt.Sprintf("%v", t)
 }

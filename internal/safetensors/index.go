@@ -52,49 +52,33 @@ func parseIndex(b []byte) (map[string]string, error) {
 		return nil, invalidf("index is not valid UTF-8")
 	}
 	p := newJSONParser(b, "index")
-	if err := p.delim('{', "index"); err != nil {
-		return nil, err
+	if err := p.delim('{'); err != nil {
+		return nil, within("index", err)
 	}
 	var weightMap map[string]string
 	seen := map[string]bool{}
 	for p.dec.More() {
-		k, err := p.key(seen, "index")
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
+		if seen[k] {
+			return nil, invalidf("index: duplicate key %s", quote(k))
+		}
+		seen[k] = true
 		if k != "weight_map" {
 			var skip json.RawMessage
 			if err := p.dec.Decode(&skip); err != nil {
-				return nil, invalidf("index is not valid JSON: %v", err)
+				return nil, p.syntaxError(err)
 			}
 			continue
 		}
-		if err := p.delim('{', "index: weight_map"); err != nil {
-			return nil, err
-		}
-		weightMap = map[string]string{}
-		names := map[string]bool{}
-		for p.dec.More() {
-			name, err := p.key(names, "index: weight_map")
-			if err != nil {
-				return nil, err
-			}
-			t, err := p.token()
-			if err != nil {
-				return nil, err
-			}
-			shard, ok := t.(string)
-			if !ok {
-				return nil, invalidf("index: weight_map: tensor %s maps to %s, not a file name", quote(name), describe(t))
-			}
-			weightMap[name] = shard
-		}
-		if err := p.delim('}', "index: weight_map"); err != nil {
-			return nil, err
+		if weightMap, err = p.weightMap(); err != nil {
+			return nil, within("index: weight_map", err)
 		}
 	}
-	if err := p.delim('}', "index"); err != nil {
-		return nil, err
+	if err := p.delim('}'); err != nil {
+		return nil, within("index", err)
 	}
 	if err := p.end(); err != nil {
 		return nil, err
@@ -103,4 +87,34 @@ func parseIndex(b []byte) (map[string]string, error) {
 		return nil, invalidf("index has no \"weight_map\" object")
 	}
 	return weightMap, nil
+}
+
+// weightMap reads the "weight_map" object: tensor name -> shard file name.
+func (p *jsonParser) weightMap() (map[string]string, error) {
+	if err := p.delim('{'); err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for p.dec.More() {
+		name, err := p.key()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := m[name]; dup {
+			return nil, invalidf("duplicate key %s", quote(name))
+		}
+		t, err := p.token()
+		if err != nil {
+			return nil, err
+		}
+		shard, ok := t.(string)
+		if !ok {
+			return nil, invalidf("tensor %s maps to %s, not a file name", quote(name), describe(t))
+		}
+		m[name] = shard
+	}
+	if err := p.delim('}'); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -27,20 +27,25 @@ type Set struct {
 }
 
 // OpenDir opens the checkpoint in dir, keeping the tensors for which keep
-// returns true (all of them if keep is nil). It looks, in this order, for:
+// returns true (all of them if keep is nil); keep is called once per tensor
+// name. It looks, in this order, for:
 //
 //  1. model.safetensors: a single file, opened whole.
 //  2. model.safetensors.index.json: {"metadata": {...}, "weight_map":
 //     {tensor: shard}}. Only shards holding at least one kept tensor are
-//     opened (or even looked at); the others may be missing or corrupt.
-//     Shard names must be local paths inside dir (no absolute paths, no
-//     ".."), an opened shard must hold every tensor the index assigns to
-//     it, and tensors present in a shard but absent from the index are
-//     ignored.
+//     opened, or even looked at: the others may be missing or corrupt, so
+//     a partial download holding only the needed shards works. Every shard
+//     name must be a local path inside dir (not absolute, no ".."); the
+//     check is lexical, so symbolic links, such as those of the Hugging
+//     Face cache, are followed. An opened shard must hold every tensor the
+//     index assigns to it; tensors a shard holds but the index does not
+//     list are ignored.
 //  3. Otherwise every *.safetensors file in dir, all opened; a tensor name
 //     appearing in two files is an error.
 //
-// Errors start with "safetensors: <dir>: " or "safetensors: <file>: ".
+// Errors start with "safetensors: <dir>: " or "safetensors: <file>: "; a
+// missing needed shard matches fs.ErrNotExist, a malformed index or file
+// ErrInvalid.
 func OpenDir(dir string, keep func(name string) bool) (*Set, error) {
 	if keep == nil {
 		keep = func(string) bool { return true }
@@ -106,15 +111,16 @@ func (s *Set) openIndexed(keep func(string) bool) error {
 	}
 	// Validate every shard name, then group the kept tensors by shard.
 	byShard := map[string][]string{} // cleaned shard name -> tensors
-	needed := map[string]bool{}
+	needed := map[string]bool{}      // shards holding a kept tensor
+	kept := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(weightMap)) {
-		shard := weightMap[name]
-		clean, err := localShard(shard)
+		clean, err := localShard(weightMap[name])
 		if err != nil {
 			return fmt.Errorf("safetensors: %s: tensor %s: %w", indexPath, quote(name), err)
 		}
 		byShard[clean] = append(byShard[clean], name)
 		if keep(name) {
+			kept[name] = true
 			needed[clean] = true
 		}
 	}
@@ -129,7 +135,7 @@ func (s *Set) openIndexed(keep func(string) bool) error {
 				return fmt.Errorf("safetensors: %s: %w", f.path,
 					invalidf("tensor %s is listed in %s but absent from this shard", quote(name), IndexFileName))
 			}
-			if keep(name) {
+			if kept[name] {
 				s.where[name] = f
 			}
 		}
@@ -183,7 +189,8 @@ func (s *Set) openAll(keep func(string) bool) error {
 	return nil
 }
 
-// Close closes every file of the set. It is safe to call more than once.
+// Close closes every file of the set; slices returned by Bytes become
+// invalid. It is safe to call more than once.
 func (s *Set) Close() error {
 	var errs []error
 	for _, f := range s.files {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,10 +59,11 @@ func I64Tensor(name string, shape []int, data []int64) Tensor {
 //
 // The header lists "__metadata__" first (omitted if metadata is empty, keys
 // sorted), then the tensors in the given order, as compact JSON padded with
-// spaces to a multiple of 8 bytes, like the reference implementation; the
-// data section therefore starts 8-byte aligned. Tensors are not reordered,
-// so a tensor's data is only aligned to its element size if the tensors
-// before it keep it so.
+// spaces to a multiple of 8 bytes. For the same tensor order this is byte
+// for byte what the reference implementation writes; the data section
+// starts 8-byte aligned. Unlike the reference, which sorts tensors by
+// alignment, Write keeps the given order, so a tensor's data is aligned to
+// its element size only if the tensors before it keep it so.
 //
 // Write checks everything before writing anything: known dtypes,
 // non-negative shapes, len(Data) equal to the size the shape implies,
@@ -172,15 +172,43 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) 
 	return buf.Bytes(), nil
 }
 
-// appendString appends s as a JSON string. Unlike json.Marshal it leaves
-// '<', '>' and '&' unescaped, as the reference implementation does.
+// appendString appends s, which must be valid UTF-8, as a JSON string
+// escaped exactly as serde_json (the reference implementation) does: only
+// '"', '\\' and control characters are escaped, using the two-character
+// forms \b \t \n \f \r where they exist and \u00xx otherwise.
 func appendString(buf *bytes.Buffer, s string) {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	// Encoding a string into a bytes.Buffer cannot fail. Encode appends a
-	// newline, which is dropped.
-	_ = enc.Encode(s)
-	buf.Truncate(buf.Len() - 1)
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf.WriteString(s[start:i])
+		start = i + 1
+		switch c {
+		case '"', '\\':
+			buf.WriteByte('\\')
+			buf.WriteByte(c)
+		case '\b':
+			buf.WriteString(`\b`)
+		case '\t':
+			buf.WriteString(`\t`)
+		case '\n':
+			buf.WriteString(`\n`)
+		case '\f':
+			buf.WriteString(`\f`)
+		case '\r':
+			buf.WriteString(`\r`)
+		default:
+			buf.WriteString(`\u00`)
+			buf.WriteByte(hex[c>>4])
+			buf.WriteByte(hex[c&0xf])
+		}
+	}
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
 }
 
 // WriteFile writes tensors to path atomically: it writes a temporary file in
