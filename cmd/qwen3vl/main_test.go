@@ -136,3 +136,18 @@ func TestBenchTiny(t *testing.T) {
 		}
 	}
 }
+
+func TestPrompt(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"prompt", "-image", "../../testdata/imageproc/inputs/grad_400x300.png", "Describe <image> please."}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := "Describe <|vision_start|>" + strings.Repeat("<|image_pad|>", 108) + "<|vision_end|> please.\n"
+	if stdout.String() != want {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+	if code, stderr := runCmd(t, "prompt", "Two <image> <image>"); code != 1 || !strings.Contains(stderr, "image") {
+		t.Errorf("marks without images: exit %d, %q", code, stderr)
+	}
+}
