@@ -18,7 +18,10 @@ var prefixes = []string{"model.visual.", "visual.", ""}
 // topLevel are the first components of the vision tower's tensor names.
 var topLevel = []string{"patch_embed.", "pos_embed.", "blocks.", "merger.", "deepstack_merger_list."}
 
-func isVisionTensor(name string) bool {
+// IsTensor reports whether a checkpoint tensor belongs to the vision tower: a name under
+// "model.visual.", "visual." or no prefix, starting with one of the tower's modules. Load reads
+// exactly these; other tools (such as a vision-only download) can select by it.
+func IsTensor(name string) bool {
 	for _, p := range prefixes {
 		if rest, ok := strings.CutPrefix(name, p); ok {
 			for _, t := range topLevel {
@@ -49,7 +52,7 @@ func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	set, err := safetensors.OpenDir(dir, isVisionTensor)
+	set, err := safetensors.OpenDir(dir, IsTensor)
 	if err != nil {
 		return nil, fmt.Errorf("vision: %w", err)
 	}

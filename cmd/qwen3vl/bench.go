@@ -38,7 +38,7 @@ type benchResult struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N]\n       qwen3vl bench -peak [-threads N]", stderr)
-	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder or random:PRESET[@SEED]")
+	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder, hub id Org/Name[@revision], or random:PRESET[@SEED]")
 	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches)")
 	runs := fs.Int("runs", 3, "timed encodes after one warm-up")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")

@@ -7,13 +7,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qwen3vl/qwen3vl/hub"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("encode", "encode -model DIR|random:PRESET -o OUT.safetensors (IMAGE... | -pixels P.safetensors)", stderr)
-	model := fs.String("model", "", "checkpoint folder (config.json + safetensors), or random:PRESET[@SEED] for synthetic weights")
+	model := fs.String("model", hub.DefaultModel, "checkpoint folder (config.json + safetensors), hub id Org/Name[@revision], or random:PRESET[@SEED] for synthetic weights")
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
 	outPath := fs.String("o", "", "output safetensors file: pooler_output, deepstack_features.K, last_hidden_state, grid_thw")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")

@@ -80,6 +80,9 @@ func TestEncodeRandomTiny(t *testing.T) {
 }
 
 func TestEncodeErrors(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	t.Setenv("QWEN3VL_CACHE", t.TempDir())
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	dir := t.TempDir()
 	good := writePixels(t, [][3]int64{{1, 2, 2}})
 	mismatch := writePixels(t, [][3]int64{{1, 2, 2}})
@@ -100,7 +103,8 @@ func TestEncodeErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no model", []string{"encode", "-pixels", good, "-o", out}, 2, "-model is required"},
+		{"empty model", []string{"encode", "-model", "", "-pixels", good, "-o", out}, 2, "-model is required"},
+		{"offline hub id", []string{"encode", "-model", "Qwen/Qwen3-VL-2B-Instruct", "-pixels", good, "-o", out}, 1, "HF_HUB_OFFLINE"},
 		{"unknown preset", []string{"encode", "-model", "random:qwen9", "-pixels", good, "-o", out}, 2, "unknown preset"},
 		{"bad seed", []string{"encode", "-model", "random:tiny@x", "-pixels", good, "-o", out}, 2, "seed"},
 		{"no input", []string{"encode", "-model", "random:tiny", "-o", out}, 2, "no input"},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/hub"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -14,7 +15,7 @@ import (
 const defaultRandomSeed = 1
 
 // loadModel resolves a -model value: "random:PRESET[@SEED]" (synthetic weights of a released
-// shape) or a local checkpoint folder.
+// shape), a local checkpoint folder, or a Hugging Face hub id.
 func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) (*vision.Model, error) {
 	opts := vision.Options{Threads: threads}
 	if rest, ok := strings.CutPrefix(spec, "random:"); ok {
@@ -35,7 +36,20 @@ func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) 
 		return vision.Random(cfg, seed, opts)
 	}
 	if spec == "" {
-		return nil, usagef("-model is required: a checkpoint folder or random:PRESET (presets: %s)", strings.Join(vision.PresetNames(), ", "))
+		return nil, usagef("-model is required: a checkpoint folder, a hub id such as %s, or random:PRESET (presets: %s)", hub.DefaultModel, strings.Join(vision.PresetNames(), ", "))
 	}
-	return vision.Load(ctx, spec, opts)
+	dir, err := resolveModel(ctx, spec, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return vision.Load(ctx, dir, opts)
+}
+
+// resolveModel turns a local folder or a hub id (Org/Name[@revision]) into a local checkpoint
+// folder: the Hugging Face cache in place when it holds the model, else a vision-only download
+// into our own cache (see package hub).
+func resolveModel(ctx context.Context, spec string, stderr io.Writer) (string, error) {
+	o := hub.OptionsFromEnv()
+	o.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, "qwen3vl: "+format+"\n", a...) }
+	return hub.Resolve(ctx, spec, o)
 }

@@ -1,0 +1,70 @@
+//go:build unix
+
+package vision
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/internal/synth"
+)
+
+// processCPU returns the CPU time (user + system) this process has used so far, or 0 if unknown.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkEncode runs one full Encode of a synthetic tower on the seed image's grid (1, 18, 24):
+// 432 patches. It reports GFLOP/s by wall time (FLOPs counts the matrix products and attention)
+// and "GFLOP/s-cpu", the same work per CPU-second of this process times the model's threads, which
+// is what the goroutines reached while they actually ran: on a loaded, shared machine the wall
+// figure falls with the other processes' load and the CPU figure much less. Profile it with
+//
+//	go test ./vision/ -run '^$' -bench Encode -benchtime 3x -cpuprofile cpu.out
+func BenchmarkEncode(b *testing.B) {
+	for _, c := range []struct {
+		preset string
+		grid   Grid
+	}{
+		{"qwen3-vl-4b", Grid{1, 18, 24}},
+		{"qwen3-vl-8b", Grid{1, 18, 24}},
+	} {
+		b.Run(fmt.Sprintf("%s/%dx%dx%d", c.preset, c.grid.T, c.grid.H, c.grid.W), func(b *testing.B) {
+			cfg, err := Preset(c.preset)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := Random(cfg, 1, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			grids := []Grid{c.grid}
+			px := make([]float32, c.grid.T*c.grid.H*c.grid.W*cfg.PatchDim())
+			synth.Fill(px, 2, "pixel_values", 1, 0)
+			ctx := context.Background()
+			if _, err := m.Encode(ctx, px, grids); err != nil { // warm up
+				b.Fatal(err)
+			}
+			cpu0 := processCPU()
+			for b.Loop() {
+				if _, err := m.Encode(ctx, px, grids); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := processCPU() - cpu0
+			flop := float64(FLOPs(cfg, grids)) * float64(b.N)
+			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cpu > 0 {
+				b.ReportMetric(flop/cpu.Seconds()/1e9*float64(m.Threads()), "GFLOP/s-cpu")
+				b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			}
+		})
+	}
+}
