@@ -32,6 +32,7 @@ func commands() []command {
 		{"encode", "run the vision tower on pixel values and write its outputs", runEncode},
 		{"preprocess", "turn images into pixel_values and grid_thw as the Hugging Face processor does", runPreprocess},
 		{"prompt", "expand <image> marks in a prompt into the placeholder tokens the text model sees", runPrompt},
+		{"explain", "show the dataflow of one image through a model: sizes, shapes, parameters, FLOPs, memory", runExplain},
 		{"bench", "time encodes and report GFLOP/s against the measured peak", runBench},
 	}
 }

@@ -155,3 +155,26 @@ func TestPrompt(t *testing.T) {
 		t.Errorf("marks without images: exit %d, %q", code, stderr)
 	}
 }
+
+func TestExplainSeed(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"explain", "-model", "qwen3-vl-4b", "-size", "400x300"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"400×300 → 384×288", "(1, 18, 24): 432 patches", "→ 108 tokens", "pooler_output [108, 2560]", "last_hidden_state [432, 1024]", "304.2 GFLOP"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("explain output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	// Below min_pixels: scaled up; from a file, via the checkpoint folder's config.
+	stdout.Reset()
+	if code := run(context.Background(), []string{"explain", "-model", "../../testdata/golden/tiny-checkpoint", "../../testdata/imageproc/inputs/tiny_7x5.png"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "< min_pixels") {
+		t.Errorf("no min_pixels explanation:\n%s", stdout.String())
+	}
+	if code, _ := runCmd(t, "explain", "-size", "400x300", "x.png"); code != 2 {
+		t.Errorf("both inputs: exit %d", code)
+	}
+}
