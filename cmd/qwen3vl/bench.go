@@ -70,7 +70,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	start := time.Now()
-	m, err := loadModel(ctx, *model, *threads, stderr)
+	m, _, err := loadModel(ctx, *model, *threads, stderr)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ const defaultRandomSeed = 1
 
 // loadModel resolves a -model value: "random:PRESET[@SEED]" (synthetic weights of a released
 // shape), a local checkpoint folder, or a Hugging Face hub id.
-func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) (*vision.Model, error) {
+// The second result is the local checkpoint folder ("" for random: models), whose
+// preprocessor_config.json the image flags read.
+func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) (*vision.Model, string, error) {
 	opts := vision.Options{Threads: threads}
 	if rest, ok := strings.CutPrefix(spec, "random:"); ok {
 		name, seedText, hasSeed := strings.Cut(rest, "@")
@@ -24,25 +26,27 @@ func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) 
 		if hasSeed {
 			s, err := strconv.ParseUint(seedText, 10, 64)
 			if err != nil {
-				return nil, usagef("-model %s: seed %q is not a non-negative integer", spec, seedText)
+				return nil, "", usagef("-model %s: seed %q is not a non-negative integer", spec, seedText)
 			}
 			seed = s
 		}
 		cfg, err := vision.Preset(name)
 		if err != nil {
-			return nil, usagef("-model %s: %v", spec, err)
+			return nil, "", usagef("-model %s: %v", spec, err)
 		}
 		fmt.Fprintf(stderr, "qwen3vl: NOTE: -model %s uses synthetic random weights (seed %d); the features mean nothing\n", spec, seed)
-		return vision.Random(cfg, seed, opts)
+		m, err := vision.Random(cfg, seed, opts)
+		return m, "", err
 	}
 	if spec == "" {
-		return nil, usagef("-model is required: a checkpoint folder, a hub id such as %s, or random:PRESET (presets: %s)", hub.DefaultModel, strings.Join(vision.PresetNames(), ", "))
+		return nil, "", usagef("-model is required: a checkpoint folder, a hub id such as %s, or random:PRESET (presets: %s)", hub.DefaultModel, strings.Join(vision.PresetNames(), ", "))
 	}
 	dir, err := resolveModel(ctx, spec, stderr)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return vision.Load(ctx, dir, opts)
+	m, err := vision.Load(ctx, dir, opts)
+	return m, dir, err
 }
 
 // resolveModel turns a local folder or a hub id (Org/Name[@revision]) into a local checkpoint

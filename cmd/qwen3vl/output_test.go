@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+)
+
+// TestEncodeFormats encodes two images in every format and checks each against the
+// safetensors output of the same run.
+func TestEncodeFormats(t *testing.T) {
+	dir := t.TempDir()
+	inputs := []string{"../../testdata/imageproc/inputs/grad_400x300.png", "../../testdata/imageproc/inputs/tiny_7x5.png"}
+	outs := map[string]string{}
+	for _, f := range outputFormats {
+		outs[f] = filepath.Join(dir, "out."+f)
+		args := append([]string{"encode", "-model", "random:tiny", "-format", f, "-features", "-o", outs[f]}, inputs...)
+		if code, stderr := runCmd(t, args...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", f, code, stderr)
+		}
+	}
+	ref, err := safetensors.Open(outs["safetensors"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	pooler, _ := ref.Float32("pooler_output")
+	ds1, _ := ref.Float32("deepstack_features.1")
+	const o = 96 // tiny's out_hidden_size
+	tokens := len(pooler) / o
+
+	// vllm: [tokens, 3·O] rows [pooler | ds0 | ds1].
+	v, err := safetensors.Open(outs["vllm"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	emb, err := v.Float32("image_embeds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := v.Info("image_embeds"); info.Shape[0] != tokens || info.Shape[1] != 3*o {
+		t.Fatalf("image_embeds shape %v, want [%d %d]", info.Shape, tokens, 3*o)
+	}
+	for r := 0; r < tokens; r++ {
+		for c := 0; c < o; c++ {
+			if emb[r*3*o+c] != pooler[r*o+c] || emb[r*3*o+2*o+c] != ds1[r*o+c] {
+				t.Fatalf("image_embeds row %d col %d does not hold [pooler | ds0 | ds1]", r, c)
+			}
+		}
+	}
+	if g, err := v.Int64("image_grid_thw"); err != nil || len(g) != 6 || g[1] != 18 || g[2] != 24 {
+		t.Errorf("image_grid_thw %v, %v", g, err)
+	}
+
+	// npy: the same bytes as the safetensors tensors, behind a valid header.
+	for _, info := range ref.Header().Tensors {
+		data, err := os.ReadFile(filepath.Join(outs["npy"], info.Name+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(data[:8]) != "\x93NUMPY\x01\x00" {
+			t.Fatalf("%s.npy: bad magic", info.Name)
+		}
+		hl := int(binary.LittleEndian.Uint16(data[8:]))
+		if (10+hl)%64 != 0 || !strings.Contains(string(data[10:10+hl]), "'fortran_order': False") {
+			t.Errorf("%s.npy: header %q", info.Name, data[10:10+hl])
+		}
+		raw, _ := ref.Bytes(info.Name)
+		if string(data[10+hl:]) != string(raw) {
+			t.Errorf("%s.npy: data differs from the safetensors output", info.Name)
+		}
+	}
+
+	// jsonl: one line per item, features matching.
+	f, err := os.Open(outs["jsonl"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	var items []jsonItem
+	for sc.Scan() {
+		var it jsonItem
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	if len(items) != 2 || items[0].Tokens != 108 || items[0].File != inputs[0] || items[1].Grid != [3]int{1, 14, 20} {
+		t.Fatalf("jsonl items %+v", items)
+	}
+	if got := items[1].Pooler[0][5]; got != pooler[108*o+5] {
+		t.Errorf("jsonl item 1 pooler[0][5] = %v, want %v", got, pooler[108*o+5])
+	}
+
+	// npy refuses to overwrite; bad format and stdout rules are usage errors.
+	if code, _ := runCmd(t, append([]string{"encode", "-model", "random:tiny", "-format", "npy", "-o", outs["npy"]}, inputs...)...); code != 1 {
+		t.Errorf("npy over an existing folder: exit %d", code)
+	}
+	if code, _ := runCmd(t, "encode", "-model", "random:tiny", "-format", "csv", "-o", "x", inputs[0]); code != 2 {
+		t.Errorf("unknown format: exit %d", code)
+	}
+	if code, _ := runCmd(t, "encode", "-model", "random:tiny", "-o", "-", inputs[0]); code != 2 {
+		t.Errorf("safetensors to stdout: exit %d", code)
+	}
+}
