@@ -1,0 +1,49 @@
+// Package server is the HTTP encoder service: it decodes and preprocesses images, batches
+// concurrent requests into one vision.Model.Encode call, bounds its resources and reports
+// Prometheus metrics. It keeps no state between requests, so any number of instances can
+// run behind a load balancer.
+//
+// # Routes
+//
+//	POST /v1/encode   images in, features out
+//	GET  /v1/models   the loaded model's id, config, preprocessing and limits
+//	GET  /healthz     200 while the process is alive
+//	GET  /readyz      200 once the model is loaded; 503 before, and while draining
+//	GET  /metrics     Prometheus text format
+//
+// POST /v1/encode takes one or more images as a multipart/form-data body (every file part,
+// in order), a raw image body (Content-Type image/*), or JSON
+// {"images": [{"data": "<base64>"}, …], "min_pixels": N, "max_pixels": N}. min_pixels and
+// max_pixels (query parameters, form fields or JSON fields) narrow the resize budget within
+// the server's limit; include=last_hidden_state adds last_hidden_state to a JSON response.
+// Images are never fetched by URL: a server that fetches URLs for its clients can be made to
+// reach addresses only it can reach (server-side request forgery).
+//
+// The response is JSON by default, or, for Accept: application/octet-stream, a safetensors
+// file with the tensors of `qwen3vl encode` (pooler_output, deepstack_features.K,
+// last_hidden_state as float32, grid_thw as int64; the request's images concatenated in
+// order). Every error is {"error": {"code": "…", "message": "…"}} with its status (see the
+// Code constants).
+//
+// # Batching
+//
+// One batcher goroutine takes the first queued request, waits up to Config.BatchWait for
+// more (taking at most Config.BatchPatches patches), and encodes them all in one call. The
+// tower's attention never crosses images, so each request gets bit for bit the rows it would
+// get alone. A request whose client has gone (or whose time is up) before its batch starts
+// is dropped; an encode whose every caller has gone is cancelled.
+//
+// # Use
+//
+// A command line wires it as
+//
+//	cfg := server.DefaultConfig()
+//	cfg.RegisterFlags(fs)
+//	if err := fs.Parse(args); err != nil { … }
+//	if err := cfg.ApplyEnv(); err != nil { … }
+//	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+//	defer stop()
+//	return server.Run(ctx, cfg)
+//
+// Tests and embedders use New, SetModel (or Load) and the Server as an http.Handler.
+package server

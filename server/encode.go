@@ -1,0 +1,735 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// Response formats of POST /v1/encode, chosen by the Accept header.
+const (
+	formatJSON        = "application/json"
+	formatSafetensors = "application/octet-stream"
+)
+
+// encodeParams are a request's options, from the query string or the body.
+type encodeParams struct {
+	minPixels, maxPixels *int
+	lastHidden           bool
+}
+
+// rawImage is one image as received.
+type rawImage struct {
+	name string
+	data []byte
+}
+
+// handleEncode serves POST /v1/encode.
+func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+	start := time.Now()
+	lm := s.model.Load()
+	if e := s.notReady(); e != nil {
+		s.fail(w, info, e)
+		return
+	}
+
+	// Cheap checks first, before a queue slot is taken or the body is read.
+	format, e := negotiate(r.Header.Get("Accept"))
+	if e != nil {
+		s.fail(w, info, e)
+		return
+	}
+	var params encodeParams
+	if e := parseQuery(r.URL.Query(), &params); e != nil {
+		s.fail(w, info, e)
+		return
+	}
+	mediaType, mediaParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case r.Header.Get("Content-Type") == "":
+		s.fail(w, info, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "no Content-Type: send multipart/form-data, image/*, or application/json"))
+		return
+	case err != nil:
+		s.fail(w, info, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "malformed Content-Type %q: %v", r.Header.Get("Content-Type"), err))
+		return
+	case mediaType == "multipart/form-data", mediaType == "application/json", strings.HasPrefix(mediaType, "image/"):
+	default:
+		s.fail(w, info, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "Content-Type %s is not supported: send multipart/form-data, image/*, or application/json", mediaType))
+		return
+	}
+	if r.ContentLength > s.cfg.MaxBody {
+		s.fail(w, info, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is %d bytes, over the limit of %d (-max-body)", r.ContentLength, s.cfg.MaxBody))
+		return
+	}
+
+	// Admission.
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		e := errorf(http.StatusTooManyRequests, CodeQueueFull, "the server is at capacity (%d requests admitted, -queue); retry later", s.cfg.Queue)
+		e.retryAfter = s.retryAfter()
+		s.fail(w, info, e)
+		return
+	}
+	s.m.inFlight.Add(1)
+	defer func() {
+		s.m.inFlight.Add(-1)
+		<-s.slots
+	}()
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(deadline)                        // a slow body counts against -timeout
+	rc.SetWriteDeadline(deadline.Add(30 * time.Second)) // and a slow reader gets 30 s more
+	defer rc.SetWriteDeadline(time.Time{})              // net/http does not reset it for the next request
+	// failCtx answers e, unless the time is up (504) or the client has gone (the request's
+	// context is cancelled; nothing is sent).
+	failCtx := func(e *apiError) {
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			s.fail(w, info, s.timeoutError(start))
+		case r.Context().Err() != nil:
+			info.clientGone = true
+			info.code = "client_gone"
+		case e == nil:
+			s.fail(w, info, errorf(http.StatusInternalServerError, CodeInternal, "internal error: request ended without a cause"))
+		default:
+			s.fail(w, info, e)
+		}
+	}
+
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	var images []rawImage
+	switch {
+	case mediaType == "multipart/form-data":
+		images, e = s.readMultipart(body, mediaParams["boundary"], &params)
+	case mediaType == "application/json":
+		images, e = s.readJSON(body, &params)
+	default:
+		var data []byte
+		data, e = readAll(body, "the body")
+		if e == nil {
+			if len(data) == 0 {
+				e = errorf(http.StatusBadRequest, CodeInvalidRequest, "the body is empty: send the image file's bytes")
+			}
+			images = []rawImage{{name: "image 0", data: data}}
+		}
+	}
+	if e != nil {
+		failCtx(e)
+		return
+	}
+	io.Copy(io.Discard, body) // anything after a multipart's closing boundary
+	// The body is read: lift the read deadline, or net/http's background read (which notices
+	// a client going away) would take its expiry for a closed connection.
+	rc.SetReadDeadline(time.Time{})
+	if len(images) == 0 {
+		failCtx(errorf(http.StatusBadRequest, CodeInvalidRequest, "no images in the request"))
+		return
+	}
+	info.images = len(images)
+	opts, e := budget(lm, &params)
+	if e != nil {
+		failCtx(e)
+		return
+	}
+
+	// Decode and preprocess, one image at a time, at most GOMAXPROCS requests at once.
+	select {
+	case s.decodeSem <- struct{}{}:
+	case <-ctx.Done():
+		failCtx(nil)
+		return
+	}
+	prepared := make([]*imageproc.Image, len(images))
+	patches := 0
+	for i := range images {
+		if ctx.Err() != nil {
+			break
+		}
+		prepared[i], e = preprocess(images[i], opts)
+		images[i].data = nil
+		if e != nil {
+			break
+		}
+		patches += prepared[i].Grid[0] * prepared[i].Grid[1] * prepared[i].Grid[2]
+	}
+	<-s.decodeSem
+	if e != nil || ctx.Err() != nil {
+		failCtx(e)
+		return
+	}
+	info.patches = patches
+
+	pd := lm.vcfg.PatchDim()
+	j := &job{ctx: ctx, patches: patches, done: make(chan result, 1)}
+	j.pixels = make([]float32, 0, patches*pd)
+	for _, im := range prepared {
+		j.pixels = append(j.pixels, im.Pixels...)
+		j.grids = append(j.grids, vision.Grid{T: im.Grid[0], H: im.Grid[1], W: im.Grid[2]})
+		im.Pixels = nil
+	}
+	if err := lm.batcher.submit(j); err != nil {
+		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
+		e.retryAfter = 1
+		failCtx(e)
+		return
+	}
+	var res result
+	select {
+	case res = <-j.done:
+	case <-ctx.Done():
+		failCtx(nil)
+		return
+	}
+	j.pixels = nil
+	if res.err != nil {
+		switch {
+		case errors.Is(res.err, errAborted):
+			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
+			e.retryAfter = 1
+			failCtx(e)
+		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
+			failCtx(s.timeoutError(start))
+		default:
+			s.log.Error("encode failed", "err", res.err)
+			failCtx(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
+		}
+		return
+	}
+	info.tokens = patches / (lm.vcfg.SpatialMergeSize * lm.vcfg.SpatialMergeSize)
+	info.batch = res.batchRequests
+	s.m.requestSeconds.observe(time.Since(start).Seconds())
+
+	view := sliceOutput(res, j.grids, patches)
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	if format == formatSafetensors {
+		h.Set("Content-Type", formatSafetensors)
+		h.Set("Content-Disposition", `attachment; filename="features.safetensors"`)
+		w.WriteHeader(http.StatusOK)
+		if err := safetensors.Write(w, outputTensors(view), map[string]string{"format": "pt", "producer": "qwen3vl", "model": lm.id}); err != nil {
+			s.log.Debug("writing the response", "err", err)
+		}
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 256<<10)
+	writeEncodeJSON(bw, lm.id, view, prepared, params.lastHidden)
+	if err := bw.Flush(); err != nil {
+		s.log.Debug("writing the response", "err", err)
+	}
+}
+
+// timeoutError is the 504 of a request over -timeout.
+func (s *Server) timeoutError(start time.Time) *apiError {
+	return errorf(http.StatusGatewayTimeout, CodeTimeout, "the request took longer than the server's limit of %v (-timeout); %v elapsed", s.cfg.Timeout, time.Since(start).Round(time.Millisecond))
+}
+
+// retryAfter estimates, in whole seconds, when a slot may be free: the mean encode time of a
+// batch, at least 1 s and at most 60 s.
+func (s *Server) retryAfter() int {
+	_, sum, n := s.m.encodeSeconds.snapshot()
+	if n == 0 {
+		return 1
+	}
+	return int(min(60, max(1, math.Ceil(sum/float64(n)))))
+}
+
+// negotiate picks the response format from an Accept header: JSON unless
+// application/octet-stream is preferred; 406 if neither is acceptable.
+func negotiate(accept string) (string, *apiError) {
+	if strings.TrimSpace(accept) == "" {
+		return formatJSON, nil
+	}
+	q := map[string]float64{formatJSON: -1, formatSafetensors: -1}
+	spec := map[string]int{formatJSON: -1, formatSafetensors: -1} // how specific the match was
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		weight := 1.0
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+				weight = f
+			}
+		}
+		for cand := range q {
+			typ, _, _ := strings.Cut(cand, "/")
+			level := -1
+			switch {
+			case mt == cand:
+				level = 2
+			case mt == typ+"/*":
+				level = 1
+			case mt == "*/*":
+				level = 0
+			}
+			if level > spec[cand] {
+				spec[cand], q[cand] = level, weight
+			}
+		}
+	}
+	switch {
+	case q[formatSafetensors] > 0 && q[formatSafetensors] > q[formatJSON]:
+		return formatSafetensors, nil
+	case q[formatJSON] > 0:
+		return formatJSON, nil
+	case q[formatSafetensors] > 0:
+		return formatSafetensors, nil
+	}
+	return "", errorf(http.StatusNotAcceptable, CodeNotAcceptable, "Accept %q allows neither application/json nor application/octet-stream (safetensors)", accept)
+}
+
+// parseQuery reads min_pixels, max_pixels and include from the query string.
+func parseQuery(q url.Values, p *encodeParams) *apiError {
+	for key, vals := range q {
+		if len(vals) != 1 {
+			return errorf(http.StatusBadRequest, CodeInvalidParameter, "query parameter %s is given %d times", key, len(vals))
+		}
+		v := vals[0]
+		switch key {
+		case "min_pixels", "max_pixels":
+			if e := setPixels(p, key, v); e != nil {
+				return e
+			}
+		case "include":
+			if e := setInclude(p, v); e != nil {
+				return e
+			}
+		default:
+			return errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown query parameter %q (known: min_pixels, max_pixels, include)", key)
+		}
+	}
+	return nil
+}
+
+func setPixels(p *encodeParams, key, v string) *apiError {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeInvalidParameter, "%s %q is not an integer", key, v)
+	}
+	dst := &p.minPixels
+	if key == "max_pixels" {
+		dst = &p.maxPixels
+	}
+	if *dst != nil {
+		return errorf(http.StatusBadRequest, CodeInvalidParameter, "%s is given twice", key)
+	}
+	*dst = &n
+	return nil
+}
+
+func setInclude(p *encodeParams, v string) *apiError {
+	for _, item := range strings.Split(v, ",") {
+		switch strings.TrimSpace(item) {
+		case "last_hidden_state":
+			p.lastHidden = true
+		case "":
+		default:
+			return errorf(http.StatusBadRequest, CodeInvalidParameter, "include=%q: the only optional output is last_hidden_state", item)
+		}
+	}
+	return nil
+}
+
+// budget returns the preprocessing options of a request: the server's, with the request's
+// min_pixels / max_pixels when given. A request may ask for any budget with
+// 1 ≤ min_pixels ≤ max_pixels ≤ the server's max_pixels and max_pixels ≥ (patch·merge)².
+func budget(lm *loadedModel, p *encodeParams) (imageproc.Options, *apiError) {
+	o := lm.pre
+	f := o.Factor()
+	if p.maxPixels != nil {
+		v := *p.maxPixels
+		switch {
+		case v > lm.ceiling:
+			return o, errorf(http.StatusBadRequest, CodeInvalidParameter, "max_pixels %d is above the server's limit of %d", v, lm.ceiling)
+		case v < f*f:
+			return o, errorf(http.StatusBadRequest, CodeInvalidParameter, "max_pixels %d is below %d (one %d×%d token)", v, f*f, f, f)
+		}
+		o.MaxPixels = v
+		if p.minPixels == nil && o.MinPixels > v {
+			o.MinPixels = v
+		}
+	}
+	if p.minPixels != nil {
+		v := *p.minPixels
+		switch {
+		case v < 1:
+			return o, errorf(http.StatusBadRequest, CodeInvalidParameter, "min_pixels %d must be positive", v)
+		case v > o.MaxPixels:
+			return o, errorf(http.StatusBadRequest, CodeInvalidParameter, "min_pixels %d is above max_pixels %d", v, o.MaxPixels)
+		}
+		o.MinPixels = v
+	}
+	return o, nil
+}
+
+// readAll reads r whole, turning a body over -max-body into 413.
+func readAll(r io.Reader, what string) ([]byte, *apiError) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, bodyError(err, what)
+	}
+	return data, nil
+}
+
+// bodyError classifies an error reading the body.
+func bodyError(err error, what string) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is over the limit of %d bytes (-max-body)", mbe.Limit)
+	}
+	return errorf(http.StatusBadRequest, CodeInvalidRequest, "reading %s: %v", what, err)
+}
+
+// readMultipart reads a multipart/form-data body: every file part (a part with a file name or
+// an image/* Content-Type) is an image, in order; the fields min_pixels, max_pixels and
+// include are options.
+func (s *Server) readMultipart(body io.Reader, boundary string, p *encodeParams) ([]rawImage, *apiError) {
+	if boundary == "" {
+		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "multipart/form-data without a boundary")
+	}
+	mr := multipart.NewReader(body, boundary)
+	var images []rawImage
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if e := bodyError(err, "the multipart body"); e.status == http.StatusRequestEntityTooLarge {
+				return nil, e
+			}
+			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "malformed multipart body: %v", err)
+		}
+		ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		name := part.FormName()
+		if part.FileName() != "" || strings.HasPrefix(ct, "image/") {
+			if len(images) == s.cfg.MaxImages {
+				return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "more than %d images in one request (-max-images)", s.cfg.MaxImages)
+			}
+			data, e := readAll(part, "a multipart file")
+			if e != nil {
+				return nil, e
+			}
+			label := fmt.Sprintf("image %d", len(images))
+			if fn := part.FileName(); fn != "" {
+				label += fmt.Sprintf(" (%q)", fn)
+			}
+			if len(data) == 0 {
+				return nil, errorf(http.StatusBadRequest, CodeInvalidImage, "%s is empty", label)
+			}
+			images = append(images, rawImage{name: label, data: data})
+			continue
+		}
+		value, e := readAll(io.LimitReader(part, 1024), "a form field")
+		if e != nil {
+			return nil, e
+		}
+		switch name {
+		case "min_pixels", "max_pixels":
+			if e := setPixels(p, name, string(value)); e != nil {
+				return nil, e
+			}
+		case "include":
+			if e := setInclude(p, string(value)); e != nil {
+				return nil, e
+			}
+		default:
+			return nil, errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown form field %q (images are file parts; the fields are min_pixels, max_pixels, include)", name)
+		}
+	}
+	return images, nil
+}
+
+// jsonRequest is the JSON body of POST /v1/encode.
+type jsonRequest struct {
+	Images []struct {
+		Data     *string `json:"data"`
+		URL      *string `json:"url"`
+		ImageURL any     `json:"image_url"`
+	} `json:"images"`
+	MinPixels *int     `json:"min_pixels"`
+	MaxPixels *int     `json:"max_pixels"`
+	Include   []string `json:"include"`
+}
+
+// readJSON reads {"images": [{"data": "<base64>"}, …], "min_pixels": …, "max_pixels": …}.
+func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiError) {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	var req jsonRequest
+	if err := dec.Decode(&req); err != nil {
+		if e := bodyError(err, "the JSON body"); e.status == http.StatusRequestEntityTooLarge {
+			return nil, e
+		}
+		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON body: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, bodyError(err, "the JSON body")
+		}
+		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON body: data after the object")
+	}
+	if len(req.Images) > s.cfg.MaxImages {
+		return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "%d images in one request, over the limit of %d (-max-images)", len(req.Images), s.cfg.MaxImages)
+	}
+	for _, f := range []struct {
+		key string
+		v   *int
+	}{{"min_pixels", req.MinPixels}, {"max_pixels", req.MaxPixels}} {
+		if f.v != nil {
+			if e := setPixels(p, f.key, strconv.Itoa(*f.v)); e != nil {
+				return nil, errorf(http.StatusBadRequest, CodeInvalidParameter, "%s is given both in the query and in the body", f.key)
+			}
+		}
+	}
+	if len(req.Include) > 0 {
+		if e := setInclude(p, strings.Join(req.Include, ",")); e != nil {
+			return nil, e
+		}
+	}
+	images := make([]rawImage, len(req.Images))
+	for i, im := range req.Images {
+		label := fmt.Sprintf("image %d", i)
+		if im.URL != nil || im.ImageURL != nil {
+			return nil, errorf(http.StatusBadRequest, CodeURLNotSupported, "%s: images by URL are not fetched (server-side request forgery); send the bytes as base64 in \"data\"", label)
+		}
+		if im.Data == nil {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "%s: no \"data\" field (base64 of the image file)", label)
+		}
+		data, err := decodeBase64(*im.Data)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidImage, "%s: \"data\" is not valid base64: %v", label, err)
+		}
+		if len(data) == 0 {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidImage, "%s is empty", label)
+		}
+		*im.Data = "" // let the text go
+		images[i] = rawImage{name: label, data: data}
+	}
+	return images, nil
+}
+
+// decodeBase64 decodes standard or URL-safe base64, padded or not, optionally inside a
+// "data:image/…;base64," URL.
+func decodeBase64(s string) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(s, "data:"); ok {
+		_, payload, found := strings.Cut(rest, ",")
+		if !found {
+			return nil, errors.New("a data: URL without a comma")
+		}
+		s = payload
+	}
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// preprocess decodes and preprocesses one image, classifying its errors.
+func preprocess(im rawImage, opts imageproc.Options) (*imageproc.Image, *apiError) {
+	rgb, err := imageproc.Decode(bytes.NewReader(im.data), im.name, opts)
+	if err != nil {
+		if errors.Is(err, imageproc.ErrTooLarge) {
+			return nil, errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v (-max-decode-pixels)", trimPrefix(err))
+		}
+		return nil, errorf(http.StatusBadRequest, CodeInvalidImage, "%v", trimPrefix(err))
+	}
+	out, err := imageproc.Preprocess(rgb, opts)
+	if err != nil {
+		if errors.Is(err, imageproc.ErrAspectRatio) {
+			return nil, errorf(http.StatusUnprocessableEntity, CodeAspectRatio, "%s: %v", im.name, trimPrefix(err))
+		}
+		return nil, errorf(http.StatusUnprocessableEntity, CodeImageUnprocessable, "%s: %v", im.name, trimPrefix(err))
+	}
+	return out, nil
+}
+
+func trimPrefix(err error) string { return strings.TrimPrefix(err.Error(), "imageproc: ") }
+
+// outputView is one request's rows of a batch's output.
+type outputView struct {
+	pooler     vision.Matrix
+	deepstack  []vision.Matrix
+	lastHidden vision.Matrix
+	grids      []vision.Grid
+}
+
+// sliceOutput returns the rows of res that belong to its request (no copy).
+func sliceOutput(res result, grids []vision.Grid, patches int) outputView {
+	out := res.out
+	rows := func(x vision.Matrix, r0, n int) vision.Matrix {
+		return vision.Matrix{Rows: n, Cols: x.Cols, Data: x.Data[r0*x.Cols : (r0+n)*x.Cols]}
+	}
+	tokens := 0
+	if patches > 0 {
+		tokens = patches * out.Pooler.Rows / out.LastHidden.Rows
+	}
+	v := outputView{
+		pooler:     rows(out.Pooler, res.tokens0, tokens),
+		lastHidden: rows(out.LastHidden, res.patches0, patches),
+		grids:      grids,
+	}
+	for _, d := range out.Deepstack {
+		v.deepstack = append(v.deepstack, rows(d, res.tokens0, tokens))
+	}
+	return v
+}
+
+// outputTensors lays out a request's output as the safetensors contract of `qwen3vl encode`:
+// pooler_output, deepstack_features.0…k−1, last_hidden_state (float32), grid_thw (int64),
+// images concatenated in request order.
+func outputTensors(v outputView) []safetensors.Tensor {
+	ts := []safetensors.Tensor{safetensors.F32Tensor("pooler_output", []int{v.pooler.Rows, v.pooler.Cols}, v.pooler.Data)}
+	for k, d := range v.deepstack {
+		ts = append(ts, safetensors.F32Tensor("deepstack_features."+strconv.Itoa(k), []int{d.Rows, d.Cols}, d.Data))
+	}
+	ts = append(ts, safetensors.F32Tensor("last_hidden_state", []int{v.lastHidden.Rows, v.lastHidden.Cols}, v.lastHidden.Data))
+	grid := make([]int64, 0, 3*len(v.grids))
+	for _, g := range v.grids {
+		grid = append(grid, int64(g.T), int64(g.H), int64(g.W))
+	}
+	return append(ts, safetensors.I64Tensor("grid_thw", []int{len(v.grids), 3}, grid))
+}
+
+// EncodeResponse is the JSON body of a successful POST /v1/encode (see the package
+// documentation for the layout). Features are float32 values printed with the fewest digits
+// that read back to the same float32; a non-finite value would be null.
+type EncodeResponse struct {
+	Model  string        `json:"model"`
+	Images []ImageResult `json:"images"`
+	Usage  Usage         `json:"usage"`
+}
+
+// ImageResult is one image of an EncodeResponse.
+type ImageResult struct {
+	Index         int    `json:"index"`
+	Width         int    `json:"width"`  // decoded size (after EXIF orientation)
+	Height        int    `json:"height"` //
+	ResizedWidth  int    `json:"resized_width"`
+	ResizedHeight int    `json:"resized_height"`
+	GridTHW       [3]int `json:"grid_thw"`
+	Patches       int    `json:"patches"`
+	Tokens        int    `json:"tokens"`
+	Shapes        struct {
+		PoolerOutput      [2]int   `json:"pooler_output"`
+		DeepstackFeatures [][2]int `json:"deepstack_features"`
+		LastHiddenState   [2]int   `json:"last_hidden_state"`
+	} `json:"shapes"`
+	PoolerOutput      [][]float32   `json:"pooler_output"`
+	DeepstackFeatures [][][]float32 `json:"deepstack_features"`
+	LastHiddenState   [][]float32   `json:"last_hidden_state,omitempty"`
+}
+
+// Usage totals a response's images.
+type Usage struct {
+	Images  int `json:"images"`
+	Patches int `json:"patches"`
+	Tokens  int `json:"tokens"`
+}
+
+// writeEncodeJSON writes the EncodeResponse of v by hand (the feature arrays are large).
+func writeEncodeJSON(w *bufio.Writer, model string, v outputView, prepared []*imageproc.Image, lastHidden bool) {
+	m2 := 1
+	if v.lastHidden.Rows > 0 {
+		m2 = v.lastHidden.Rows / max(1, v.pooler.Rows)
+	}
+	var buf []byte
+	str := func(s string) {
+		b, _ := json.Marshal(s)
+		w.Write(b)
+	}
+	matrix := func(x vision.Matrix, r0, n int) {
+		w.WriteByte('[')
+		for r := r0; r < r0+n; r++ {
+			if r > r0 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('[')
+			for c, f := range x.Row(r) {
+				buf = buf[:0]
+				if c > 0 {
+					buf = append(buf, ',')
+				}
+				if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+					buf = append(buf, "null"...)
+				} else {
+					buf = strconv.AppendFloat(buf, float64(f), 'g', -1, 32)
+				}
+				w.Write(buf)
+			}
+			w.WriteByte(']')
+		}
+		w.WriteByte(']')
+	}
+	shape := func(rows, cols int) { fmt.Fprintf(w, "[%d,%d]", rows, cols) }
+
+	w.WriteString(`{"model":`)
+	str(model)
+	w.WriteString(`,"images":[`)
+	p0, t0 := 0, 0
+	for i, g := range v.grids {
+		patches := g.Patches()
+		tokens := patches / m2
+		im := prepared[i]
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"index":%d,"width":%d,"height":%d,"resized_width":%d,"resized_height":%d,"grid_thw":[%d,%d,%d],"patches":%d,"tokens":%d,"shapes":{"pooler_output":`,
+			i, im.Width, im.Height, im.ResizedWidth, im.ResizedHeight, g.T, g.H, g.W, patches, tokens)
+		shape(tokens, v.pooler.Cols)
+		w.WriteString(`,"deepstack_features":[`)
+		for k, d := range v.deepstack {
+			if k > 0 {
+				w.WriteByte(',')
+			}
+			shape(tokens, d.Cols)
+		}
+		w.WriteString(`],"last_hidden_state":`)
+		shape(patches, v.lastHidden.Cols)
+		w.WriteString(`},"pooler_output":`)
+		matrix(v.pooler, t0, tokens)
+		w.WriteString(`,"deepstack_features":[`)
+		for k, d := range v.deepstack {
+			if k > 0 {
+				w.WriteByte(',')
+			}
+			matrix(d, t0, tokens)
+		}
+		w.WriteByte(']')
+		if lastHidden {
+			w.WriteString(`,"last_hidden_state":`)
+			matrix(v.lastHidden, p0, patches)
+		}
+		w.WriteByte('}')
+		p0 += patches
+		t0 += tokens
+	}
+	fmt.Fprintf(w, `],"usage":{"images":%d,"patches":%d,"tokens":%d}}`+"\n", len(v.grids), p0, t0)
+}

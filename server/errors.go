@@ -1,0 +1,75 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// Error codes of the JSON error body {"error": {"code": …, "message": …}}.
+const (
+	CodeInvalidRequest       = "invalid_request"        // 400: malformed multipart, empty body, no images
+	CodeInvalidJSON          = "invalid_json"           // 400: the JSON body does not parse or has the wrong shape
+	CodeInvalidParameter     = "invalid_parameter"      // 400: a bad query parameter or field (min_pixels, include, …)
+	CodeInvalidImage         = "invalid_image"          // 400: an image that does not decode
+	CodeURLNotSupported      = "url_not_supported"      // 400: an image given by URL (not fetched: SSRF)
+	CodeNotFound             = "not_found"              // 404
+	CodeMethodNotAllowed     = "method_not_allowed"     // 405
+	CodeNotAcceptable        = "not_acceptable"         // 406: Accept allows neither JSON nor safetensors
+	CodeBodyTooLarge         = "body_too_large"         // 413: over -max-body
+	CodeTooManyImages        = "too_many_images"        // 413: over -max-images
+	CodeUnsupportedMediaType = "unsupported_media_type" // 415
+	CodeImageTooLarge        = "image_too_large"        // 422: over -max-decode-pixels
+	CodeAspectRatio          = "aspect_ratio"           // 422: longer side over 200 × the shorter
+	CodeImageUnprocessable   = "image_unprocessable"    // 422: any other size the budget cannot handle
+	CodeQueueFull            = "queue_full"             // 429 (with Retry-After)
+	CodeInternal             = "internal"               // 500
+	CodeNotReady             = "not_ready"              // 503: the model is still loading
+	CodeDraining             = "draining"               // 503: shutting down (with Retry-After)
+	CodeTimeout              = "timeout"                // 504: over -timeout
+)
+
+// StatusClientClosedRequest is the status logged (and counted in the metrics) for a request
+// whose client went away before its response; nothing is sent. The number is nginx's.
+const StatusClientClosedRequest = 499
+
+// apiError is an error with the HTTP status and code it is answered with.
+type apiError struct {
+	status     int
+	code       string
+	msg        string
+	retryAfter int // seconds; 0: no Retry-After header
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func errorf(status int, code, format string, a ...any) *apiError {
+	return &apiError{status: status, code: code, msg: fmt.Sprintf(format, a...)}
+}
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError answers with e as a JSON error body.
+func writeError(w http.ResponseWriter, e *apiError) {
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = e.code, e.msg
+	b, _ := json.Marshal(body)
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("Content-Disposition")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	w.WriteHeader(e.status)
+	w.Write(append(b, '\n'))
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// metrics holds the service's counters, gauges and histograms and writes them in the
+// Prometheus text exposition format (version 0.0.4).
+type metrics struct {
+	mu       sync.Mutex
+	requests map[requestKey]uint64 // qwen3vl_http_requests_total{route,code}
+
+	requestSeconds *histogram // qwen3vl_encode_request_duration_seconds
+	queueSeconds   *histogram // qwen3vl_queue_wait_seconds
+	encodeSeconds  *histogram // qwen3vl_encode_duration_seconds
+	batchRequests  *histogram // qwen3vl_batch_requests
+	batchPatches   *histogram // qwen3vl_batch_patches
+
+	batches, batchesSkipped, batchErrors atomic.Uint64
+	dropped                              atomic.Uint64 // requests dropped before their batch ran
+	images, patches, tokens              atomic.Uint64
+	encodeNanos                          atomic.Uint64 // total time inside Encode
+
+	queueDepth atomic.Int64 // requests waiting for a batch
+	inFlight   atomic.Int64 // encode requests admitted (holding a queue slot)
+	encoding   atomic.Int64 // 1 while a batch is being encoded
+}
+
+type requestKey struct {
+	route string
+	code  int
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		requests:       map[requestKey]uint64{},
+		requestSeconds: newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+		queueSeconds:   newHistogram(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+		encodeSeconds:  newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+		batchRequests:  newHistogram(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64),
+		batchPatches:   newHistogram(256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072),
+	}
+}
+
+func (m *metrics) countRequest(route string, code int) {
+	m.mu.Lock()
+	m.requests[requestKey{route, code}]++
+	m.mu.Unlock()
+}
+
+// requestCount returns qwen3vl_http_requests_total{route,code}.
+func (m *metrics) requestCount(route string, code int) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.requests[requestKey{route, code}]
+}
+
+// histogram is a cumulative Prometheus histogram with fixed upper bounds.
+type histogram struct {
+	mu     sync.Mutex
+	bounds []float64
+	counts []uint64 // per bucket, not cumulative; the last is +Inf
+	sum    float64
+	n      uint64
+}
+
+func newHistogram(bounds ...float64) *histogram {
+	return &histogram{bounds: bounds, counts: make([]uint64, len(bounds)+1)}
+}
+
+func (h *histogram) observe(v float64) {
+	i, _ := slices.BinarySearch(h.bounds, v) // first bound ≥ v: "le" is inclusive
+	h.mu.Lock()
+	h.counts[i]++
+	h.sum += v
+	h.n++
+	h.mu.Unlock()
+}
+
+// snapshot returns the cumulative bucket counts, the sum and the count.
+func (h *histogram) snapshot() (cum []uint64, sum float64, n uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cum = make([]uint64, len(h.counts))
+	var c uint64
+	for i, v := range h.counts {
+		c += v
+		cum[i] = c
+	}
+	return cum, h.sum, h.n
+}
+
+// promWriter writes the exposition format.
+type promWriter struct{ w *bufio.Writer }
+
+func (p promWriter) header(name, typ, help string) {
+	fmt.Fprintf(p.w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+}
+
+func (p promWriter) sample(name, labels string, v float64) {
+	p.w.WriteString(name)
+	if labels != "" {
+		p.w.WriteString("{" + labels + "}")
+	}
+	p.w.WriteByte(' ')
+	p.w.WriteString(formatFloat(v))
+	p.w.WriteByte('\n')
+}
+
+func (p promWriter) single(name, typ, help string, v float64) {
+	p.header(name, typ, help)
+	p.sample(name, "", v)
+}
+
+func (p promWriter) histogram(name, help string, h *histogram) {
+	p.header(name, "histogram", help)
+	cum, sum, n := h.snapshot()
+	for i, b := range h.bounds {
+		p.sample(name+"_bucket", `le="`+formatFloat(b)+`"`, float64(cum[i]))
+	}
+	p.sample(name+"_bucket", `le="+Inf"`, float64(cum[len(cum)-1]))
+	p.sample(name+"_sum", "", sum)
+	p.sample(name+"_count", "", float64(n))
+}
+
+func formatFloat(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case math.IsNaN(v):
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// escapeLabel escapes a label value for the exposition format.
+func escapeLabel(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+// write writes every metric. ready and draining are the server's state; queueCap its -queue.
+func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, modelID string, started time.Time) error {
+	bw := bufio.NewWriter(out)
+	p := promWriter{bw}
+	b2f := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+
+	p.header("qwen3vl_http_requests_total", "counter", "HTTP requests answered, by route and status code (499: the client went away).")
+	m.mu.Lock()
+	keys := make([]requestKey, 0, len(m.requests))
+	for k := range m.requests {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b requestKey) int {
+		if c := strings.Compare(a.route, b.route); c != 0 {
+			return c
+		}
+		return a.code - b.code
+	})
+	counts := make([]uint64, len(keys))
+	for i, k := range keys {
+		counts[i] = m.requests[k]
+	}
+	m.mu.Unlock()
+	for i, k := range keys {
+		p.sample("qwen3vl_http_requests_total", fmt.Sprintf(`route="%s",code="%d"`, escapeLabel(k.route), k.code), float64(counts[i]))
+	}
+
+	p.histogram("qwen3vl_encode_request_duration_seconds", "Time from arrival to response of POST /v1/encode requests that succeeded.", m.requestSeconds)
+	p.histogram("qwen3vl_queue_wait_seconds", "Time an encode request waited between being queued and its batch starting.", m.queueSeconds)
+	p.histogram("qwen3vl_encode_duration_seconds", "Time of one batched Encode call.", m.encodeSeconds)
+	p.histogram("qwen3vl_batch_requests", "Requests per batch (batch size).", m.batchRequests)
+	p.histogram("qwen3vl_batch_patches", "Patches per batch.", m.batchPatches)
+
+	p.single("qwen3vl_batches_total", "counter", "Batches encoded.", float64(m.batches.Load()))
+	p.single("qwen3vl_batches_skipped_total", "counter", "Batches skipped or aborted because every caller had gone.", float64(m.batchesSkipped.Load()))
+	p.single("qwen3vl_batch_errors_total", "counter", "Batches whose Encode failed.", float64(m.batchErrors.Load()))
+	p.single("qwen3vl_requests_dropped_total", "counter", "Queued requests dropped before their batch ran (client gone or timed out).", float64(m.dropped.Load()))
+	p.single("qwen3vl_images_total", "counter", "Images encoded.", float64(m.images.Load()))
+	p.single("qwen3vl_patches_total", "counter", "Patches encoded (rate() of it is patches per second).", float64(m.patches.Load()))
+	p.single("qwen3vl_tokens_total", "counter", "Output tokens (pooler rows) produced.", float64(m.tokens.Load()))
+	p.single("qwen3vl_encode_seconds_total", "counter", "Time spent inside Encode.", float64(m.encodeNanos.Load())/1e9)
+
+	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))
+	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (-queue).", float64(queueCap))
+	p.single("qwen3vl_requests_in_flight", "gauge", "Encode requests admitted and not yet answered.", float64(m.inFlight.Load()))
+	p.single("qwen3vl_encoding", "gauge", "1 while a batch is being encoded.", float64(m.encoding.Load()))
+	p.header("qwen3vl_model_ready", "gauge", "1 once the model is loaded, labelled with its id.")
+	p.sample("qwen3vl_model_ready", `model="`+escapeLabel(modelID)+`"`, b2f(ready))
+	p.single("qwen3vl_draining", "gauge", "1 while shutting down.", b2f(draining))
+	p.single("qwen3vl_uptime_seconds", "gauge", "Seconds since the server started.", time.Since(started).Seconds())
+
+	p.single("go_goroutines", "gauge", "Number of goroutines that currently exist.", float64(runtime.NumGoroutine()))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p.single("go_memstats_heap_inuse_bytes", "gauge", "Bytes in in-use heap spans.", float64(ms.HeapInuse))
+	if rss, ok := residentBytes(); ok {
+		p.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", float64(rss))
+	}
+	return bw.Flush()
+}
+
+// residentBytes reads the resident set size from /proc/self/statm (Linux only).
+func residentBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * int64(os.Getpagesize()), true
+}

@@ -1,0 +1,545 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// Server is the HTTP encoder service. It is an http.Handler; create it with New, give it a
+// model with Load or SetModel, serve it with Serve (or any http.Server), and stop it with
+// Close (Serve does that itself when its context is cancelled).
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	started time.Time
+
+	slots      chan struct{} // -queue admission tokens
+	decodeSem  chan struct{} // bounds concurrent image decoding (memory of decoded images)
+	model      atomic.Pointer[loadedModel]
+	draining   atomic.Bool
+	setOnce    sync.Mutex
+	baseCtx    context.Context // of every batch; cancelled by abort
+	abort      context.CancelFunc
+	closeOnce  sync.Once
+	wrapEncode func(encodeFunc) encodeFunc // tests: wraps the model's Encode
+	onBatch    func(requests, patches int) // tests: sees every batch
+}
+
+// loadedModel is the state SetModel installs.
+type loadedModel struct {
+	model   *vision.Model
+	id      string
+	vcfg    vision.Config
+	pre     imageproc.Options // with the server's default budget and decode limit
+	ceiling int               // the largest max_pixels a request may ask for
+	batcher *batcher
+}
+
+// New returns a server that is alive (/healthz) but not ready (/readyz 503) until Load or
+// SetModel installs a model.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	logger, err := cfg.newLogger(os.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       logger,
+		m:         newMetrics(),
+		started:   time.Now(),
+		slots:     make(chan struct{}, cfg.Queue),
+		decodeSem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+	}
+	s.baseCtx, s.abort = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Config returns the server's configuration.
+func (s *Server) Config() Config { return s.cfg }
+
+// Load loads the model named by the configuration (see Config.Model and Config.Resolve), with
+// the preprocessing options of its preprocessor_config.json when the checkpoint has one
+// (imageproc.DefaultOptions otherwise), and installs it with SetModel.
+func (s *Server) Load(ctx context.Context) error {
+	spec := s.cfg.Model
+	opts := vision.Options{Threads: s.cfg.Threads}
+	start := time.Now()
+	s.log.Info("loading model", "model", spec)
+	pre := imageproc.DefaultOptions()
+	var m *vision.Model
+	if rest, ok := strings.CutPrefix(spec, "random:"); ok {
+		name, seedText, hasSeed := strings.Cut(rest, "@")
+		seed := uint64(1)
+		if hasSeed {
+			v, err := strconv.ParseUint(seedText, 10, 64)
+			if err != nil {
+				return fmt.Errorf("server: -model %s: seed %q is not a non-negative integer", spec, seedText)
+			}
+			seed = v
+		}
+		vcfg, err := vision.Preset(name)
+		if err != nil {
+			return fmt.Errorf("server: -model %s: %w", spec, err)
+		}
+		s.log.Warn("the model has synthetic random weights: its features mean nothing", "model", spec, "seed", seed)
+		if m, err = vision.Random(vcfg, seed, opts); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+	} else {
+		if spec == "" {
+			return fmt.Errorf("server: no model: set -model to a checkpoint folder or random:PRESET (presets: %s)", strings.Join(vision.PresetNames(), ", "))
+		}
+		dir := spec
+		if s.cfg.Resolve != nil {
+			d, err := s.cfg.Resolve(ctx, spec)
+			if err != nil {
+				return fmt.Errorf("server: %w", err)
+			}
+			dir = d
+		}
+		var err error
+		if m, err = vision.Load(ctx, dir, opts); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+		if p := filepath.Join(dir, "preprocessor_config.json"); fileExists(p) {
+			if pre, err = imageproc.ReadPreprocessorConfig(p); err != nil {
+				return fmt.Errorf("server: %w", err)
+			}
+		}
+	}
+	if err := s.SetModel(m, pre); err != nil {
+		return err
+	}
+	s.log.Info("model loaded", "model", s.modelID(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// SetModel installs m, with pre as its preprocessing options (imageproc.DefaultOptions for the
+// released checkpoints), starts the batcher and makes the server ready. The server's
+// -min-pixels / -max-pixels, when set, replace pre's budget, and -max-decode-pixels its decode
+// limit. It may be called once.
+func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
+	s.setOnce.Lock()
+	defer s.setOnce.Unlock()
+	if s.model.Load() != nil {
+		return errors.New("server: a model is already installed")
+	}
+	if s.draining.Load() {
+		return errors.New("server: closed")
+	}
+	vcfg := m.Config()
+	if pre.PatchSize != vcfg.PatchSize || pre.MergeSize != vcfg.SpatialMergeSize || pre.TemporalPatchSize != vcfg.TemporalPatchSize || pre.PatchDim() != vcfg.PatchDim() {
+		return fmt.Errorf("server: the preprocessor (patch %d, merge %d, temporal patch %d) does not fit the model (patch %d, merge %d, temporal patch %d, %d channels)",
+			pre.PatchSize, pre.MergeSize, pre.TemporalPatchSize, vcfg.PatchSize, vcfg.SpatialMergeSize, vcfg.TemporalPatchSize, vcfg.InChannels)
+	}
+	if s.cfg.MinPixels > 0 {
+		pre.MinPixels = s.cfg.MinPixels
+	}
+	if s.cfg.MaxPixels > 0 {
+		pre.MaxPixels = s.cfg.MaxPixels
+	}
+	pre.MaxDecodePixels = s.cfg.MaxDecodePixels
+	if err := pre.Validate(); err != nil {
+		return fmt.Errorf("server: pixel budget: %w", err)
+	}
+	id := s.cfg.ModelID
+	if id == "" {
+		id = s.cfg.Model
+	}
+	if id == "" {
+		id = "qwen3vl"
+	}
+	encode := encodeFunc(m.Encode)
+	if s.wrapEncode != nil {
+		encode = s.wrapEncode(encode)
+	}
+	merge := vcfg.SpatialMergeSize
+	b := newBatcher(s.baseCtx, s.cfg.Queue, s.cfg.BatchWait, s.cfg.BatchPatches, merge*merge, encode, s.m)
+	b.onBatch = s.onBatch
+	go b.run()
+	s.model.Store(&loadedModel{model: m, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
+	return nil
+}
+
+// Model returns the installed model and its effective preprocessing options (the server's
+// pixel budget and decode limit applied), or nil before Load or SetModel.
+func (s *Server) Model() (*vision.Model, imageproc.Options) {
+	if lm := s.model.Load(); lm != nil {
+		return lm.model, lm.pre
+	}
+	return nil, imageproc.Options{}
+}
+
+// Ready reports whether a model is installed and the server is not draining.
+func (s *Server) Ready() bool { return s.model.Load() != nil && !s.draining.Load() }
+
+func (s *Server) modelID() string {
+	if lm := s.model.Load(); lm != nil {
+		return lm.id
+	}
+	if s.cfg.ModelID != "" {
+		return s.cfg.ModelID
+	}
+	return s.cfg.Model
+}
+
+// Drain makes /readyz answer 503 and refuses new encode requests (503 "draining"); requests
+// already admitted go on.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Close drains the server, lets the batcher finish every queued request and waits for it.
+// Handlers still running after Close answer 503.
+func (s *Server) Close() {
+	s.Drain()
+	s.closeOnce.Do(func() {
+		s.setOnce.Lock()
+		defer s.setOnce.Unlock()
+		if lm := s.model.Load(); lm != nil {
+			lm.batcher.close()
+			<-lm.batcher.stopped
+		}
+	})
+}
+
+// Serve answers HTTP requests on ln until ctx is cancelled, then shuts down gracefully: it
+// drains (/readyz 503), stops accepting connections, waits up to -shutdown-timeout for the
+// requests in flight to be answered, aborts what is left, and returns. It returns nil after a
+// graceful shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.Close()
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	s.Drain()
+	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		left := s.m.inFlight.Load()
+		s.log.Warn("shutdown timed out: aborting the requests left", "in_flight", left)
+		s.abort()
+		hs.Close()
+		err = fmt.Errorf("server: shutdown timed out after %v with %d requests in flight", s.cfg.ShutdownTimeout, left)
+	}
+	s.Close()
+	<-errc
+	s.abort()
+	if err == nil {
+		s.log.Info("stopped")
+	}
+	return err
+}
+
+// Run is the whole service: it listens on cfg.Addr, loads cfg.Model in the background
+// (/healthz answers at once, /readyz once the model is loaded), serves until ctx is
+// cancelled (for example on SIGTERM, with signal.NotifyContext) and shuts down gracefully.
+// It returns nil after a graceful shutdown, or the error of listening, loading or shutting
+// down.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Model == "" {
+		return fmt.Errorf("server: no model: set -model to a checkpoint folder or random:PRESET (presets: %s)", strings.Join(vision.PresetNames(), ", "))
+	}
+	s, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.log.Info("listening", "addr", ln.Addr().String())
+	return s.run(ctx, ln)
+}
+
+// run loads the model and serves on ln.
+func (s *Server) run(ctx context.Context, ln net.Listener) error {
+	serveCtx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.Serve(serveCtx, ln) }()
+	loadErr := make(chan error, 1)
+	go func() { loadErr <- s.Load(serveCtx) }()
+	select {
+	case err := <-loadErr:
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("loading the model failed", "err", err)
+			stopServe()
+			<-serveErr
+			return err
+		}
+		return <-serveErr
+	case err := <-serveErr:
+		stopServe()
+		<-loadErr
+		return err
+	}
+}
+
+// routes are the route labels of the metrics; any other path is counted as "other".
+var routes = map[string]string{
+	"/v1/encode": http.MethodPost,
+	"/v1/models": http.MethodGet,
+	"/healthz":   http.MethodGet,
+	"/readyz":    http.MethodGet,
+	"/metrics":   http.MethodGet,
+}
+
+// reqInfo collects what the request log line and metrics report.
+type reqInfo struct {
+	images, patches, tokens, batch int
+	code                           string // error code, if any
+	clientGone                     bool
+}
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	info := &reqInfo{}
+	route := "other"
+	if _, ok := routes[r.URL.Path]; ok {
+		route = r.URL.Path
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			buf := make([]byte, 8<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			s.log.Error("panic in handler", "panic", fmt.Sprint(p), "stack", string(buf))
+			if sw.status == 0 {
+				s.fail(sw, info, errorf(http.StatusInternalServerError, CodeInternal, "internal error"))
+			}
+		}
+		status := sw.status
+		if info.clientGone {
+			status = StatusClientClosedRequest
+		}
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.m.countRequest(route, status)
+		if route == "/metrics" || route == "/healthz" || route == "/readyz" {
+			if status < 400 {
+				return // probes and scrapes: not logged unless they fail
+			}
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", math.Round(float64(time.Since(start).Microseconds()))/1000),
+			slog.String("remote", r.RemoteAddr),
+		}
+		if route == "/v1/encode" {
+			attrs = append(attrs, slog.Int("images", info.images), slog.Int("patches", info.patches), slog.Int("tokens", info.tokens), slog.Int("batch", info.batch), slog.Int64("bytes", sw.bytes))
+		}
+		if info.code != "" {
+			attrs = append(attrs, slog.String("error", info.code))
+		}
+		level := slog.LevelInfo
+		if status >= 500 && status != StatusClientClosedRequest {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, "request", attrs...)
+	}()
+
+	want, ok := routes[r.URL.Path]
+	if !ok {
+		s.fail(sw, info, errorf(http.StatusNotFound, CodeNotFound, "no route %s; the routes are POST /v1/encode, GET /v1/models, /healthz, /readyz, /metrics", r.URL.Path))
+		return
+	}
+	if r.Method != want && !(want == http.MethodGet && r.Method == http.MethodHead) {
+		allow := want
+		if want == http.MethodGet {
+			allow = "GET, HEAD"
+		}
+		sw.Header().Set("Allow", allow)
+		s.fail(sw, info, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, allow))
+		return
+	}
+	switch r.URL.Path {
+	case "/healthz":
+		writeJSON(sw, http.StatusOK, map[string]string{"status": "ok"})
+	case "/readyz":
+		if e := s.notReady(); e != nil {
+			s.fail(sw, info, e)
+			return
+		}
+		writeJSON(sw, http.StatusOK, map[string]string{"status": "ready", "model": s.modelID()})
+	case "/metrics":
+		sw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		sw.WriteHeader(http.StatusOK)
+		lm := s.model.Load()
+		s.m.write(sw, lm != nil, s.draining.Load(), s.cfg.Queue, s.modelID(), s.started)
+	case "/v1/models":
+		s.handleModels(sw, info)
+	case "/v1/encode":
+		s.handleEncode(sw, r, info)
+	}
+}
+
+// fail answers with e and records its code.
+func (s *Server) fail(w http.ResponseWriter, info *reqInfo, e *apiError) {
+	info.code = e.code
+	writeError(w, e)
+}
+
+// notReady returns the 503 of a server without a model or draining, or nil.
+func (s *Server) notReady() *apiError {
+	if s.draining.Load() {
+		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
+		e.retryAfter = 1
+		return e
+	}
+	if s.model.Load() == nil {
+		e := errorf(http.StatusServiceUnavailable, CodeNotReady, "the model is still loading")
+		e.retryAfter = 1
+		return e
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		writeError(w, errorf(http.StatusInternalServerError, CodeInternal, "encoding the response: %v", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// ModelInfo is one entry of GET /v1/models.
+type ModelInfo struct {
+	ID           string        `json:"id"`
+	Object       string        `json:"object"` // "model"
+	OwnedBy      string        `json:"owned_by"`
+	Config       vision.Config `json:"config"`
+	Preprocessor Preprocessor  `json:"preprocessor"`
+	Limits       Limits        `json:"limits"`
+}
+
+// Preprocessor describes the image preprocessing of a served model.
+type Preprocessor struct {
+	MinPixels         int        `json:"min_pixels"` // the default budget
+	MaxPixels         int        `json:"max_pixels"`
+	PatchSize         int        `json:"patch_size"`
+	MergeSize         int        `json:"merge_size"`
+	TemporalPatchSize int        `json:"temporal_patch_size"`
+	ImageMean         [3]float32 `json:"image_mean"`
+	ImageStd          [3]float32 `json:"image_std"`
+	RescaleFactor     float64    `json:"rescale_factor"`
+	Resampler         string     `json:"resampler"`
+}
+
+// Limits are the server's request limits.
+type Limits struct {
+	MaxBodyBytes    int64   `json:"max_body_bytes"`
+	MaxImages       int     `json:"max_images"`
+	MaxPixels       int     `json:"max_pixels"` // the largest max_pixels a request may ask for
+	MaxDecodePixels int64   `json:"max_decode_pixels"`
+	Queue           int     `json:"queue"`
+	BatchPatches    int     `json:"batch_patches"`
+	BatchWaitMS     float64 `json:"batch_wait_ms"`
+	TimeoutSeconds  float64 `json:"timeout_seconds"`
+}
+
+// ModelList is the body of GET /v1/models.
+type ModelList struct {
+	Object string      `json:"object"` // "list"
+	Data   []ModelInfo `json:"data"`
+}
+
+func (s *Server) handleModels(w http.ResponseWriter, info *reqInfo) {
+	lm := s.model.Load()
+	if lm == nil {
+		s.fail(w, info, s.notReady())
+		return
+	}
+	resampler := "torchvision"
+	if lm.pre.Resampler == imageproc.ResamplePillow {
+		resampler = "pillow"
+	}
+	writeJSON(w, http.StatusOK, ModelList{Object: "list", Data: []ModelInfo{{
+		ID: lm.id, Object: "model", OwnedBy: "qwen3vl",
+		Config: lm.vcfg,
+		Preprocessor: Preprocessor{
+			MinPixels: lm.pre.MinPixels, MaxPixels: lm.pre.MaxPixels,
+			PatchSize: lm.pre.PatchSize, MergeSize: lm.pre.MergeSize, TemporalPatchSize: lm.pre.TemporalPatchSize,
+			ImageMean: lm.pre.Mean, ImageStd: lm.pre.Std, RescaleFactor: lm.pre.RescaleFactor, Resampler: resampler,
+		},
+		Limits: Limits{
+			MaxBodyBytes: s.cfg.MaxBody, MaxImages: s.cfg.MaxImages, MaxPixels: lm.ceiling,
+			MaxDecodePixels: s.cfg.MaxDecodePixels, Queue: s.cfg.Queue, BatchPatches: s.cfg.BatchPatches,
+			BatchWaitMS:    float64(s.cfg.BatchWait) / float64(time.Millisecond),
+			TimeoutSeconds: s.cfg.Timeout.Seconds(),
+		},
+	}}})
+}
