@@ -33,6 +33,7 @@ func commands() []command {
 		{"preprocess", "turn images into pixel_values and grid_thw as the Hugging Face processor does", runPreprocess},
 		{"prompt", "expand <image> marks in a prompt into the placeholder tokens the text model sees", runPrompt},
 		{"explain", "show the dataflow of one image through a model: sizes, shapes, parameters, FLOPs, memory", runExplain},
+		{"serve", "run the encoder as an HTTP service (POST /v1/encode) with batching and limits", runServe},
 		{"bench", "time encodes and report GFLOP/s against the measured peak", runBench},
 	}
 }

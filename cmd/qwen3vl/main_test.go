@@ -178,3 +178,12 @@ func TestExplainSeed(t *testing.T) {
 		t.Errorf("both inputs: exit %d", code)
 	}
 }
+
+func TestServeUsage(t *testing.T) {
+	if code, _ := runCmd(t, "serve", "-bogus"); code != 2 {
+		t.Errorf("serve -bogus: exit %d, want 2", code)
+	}
+	if code, stderr := runCmd(t, "serve", "-model", ""); code == 0 {
+		t.Errorf("serve without a model succeeded: %s", stderr)
+	}
+}
