@@ -6,9 +6,10 @@ import "math"
 // table to each item's h×w grid, to x [N, D] (rows in merge-window order). The same 2-D
 // embedding is repeated for every temporal slice.
 //
-// Interpolation follows the reference exactly, in float32: row i of h samples the table at
-// linspace(0, side−1, h)[i] (align-corners), taps ⌊s⌋ and min(⌊s⌋+1, side−1), and the four
-// corners are weighted (1−dh)(1−dw), (1−dh)dw, dh(1−dw), dh·dw and summed in that order.
+// Interpolation follows the reference (transformers' get_vision_interpolation_indices_and_weights,
+// bilinear, align-corners) exactly, in float32: see axisTaps for one axis; the four corners
+// (h0w0, h0w1, h1w0, h1w1) are weighted by the products of the axes' weights and summed in that
+// order.
 func (m *Model) addPositions(x []float32, grids []Grid) {
 	d := m.cfg.HiddenSize
 	side := m.cfg.PositionGridSide()
@@ -16,7 +17,7 @@ func (m *Model) addPositions(x []float32, grids []Grid) {
 	emb := make([]float32, d)
 	row := 0
 	for _, g := range grids {
-		hs, ws := linspace(float32(side-1), g.H), linspace(float32(side-1), g.W)
+		hs, ws := axisTaps(g.H, side), axisTaps(g.W, side)
 		// Patch (r, c) of the item's grid, visited in merge-window order.
 		for br := 0; br < g.H/ms; br++ {
 			for bc := 0; bc < g.W/ms; bc++ {
@@ -40,19 +41,16 @@ func (m *Model) addPositions(x []float32, grids []Grid) {
 	}
 }
 
-// interpolate writes the embedding at fractional table position (sh, sw) into dst.
-func (m *Model) interpolate(dst []float32, sh, sw float32, side int) {
+// interpolate writes the embedding at the taps (h, w) of one patch into dst.
+func (m *Model) interpolate(dst []float32, h, w tap, side int) {
 	d := m.cfg.HiddenSize
-	h0, w0 := int(sh), int(sw)
-	h1, w1 := min(h0+1, side-1), min(w0+1, side-1)
-	dh, dw := sh-float32(h0), sw-float32(w0)
 	weights := [4]float32{
-		float32((1 - dh) * (1 - dw)),
-		float32((1 - dh) * dw),
-		float32(dh * (1 - dw)),
-		float32(dh * dw),
+		float32(h.w0 * w.w0),
+		float32(h.w0 * w.w1),
+		float32(h.w1 * w.w0),
+		float32(h.w1 * w.w1),
 	}
-	rows := [4]int{h0*side + w0, h0*side + w1, h1*side + w0, h1*side + w1}
+	rows := [4]int{h.i0*side + w.i0, h.i0*side + w.i1, h.i1*side + w.i0, h.i1*side + w.i1}
 	t := m.posTable
 	for k := 0; k < d; k++ {
 		s := float32(t[rows[0]*d+k] * weights[0])
@@ -63,23 +61,30 @@ func (m *Model) interpolate(dst []float32, sh, sw float32, side int) {
 	}
 }
 
-// linspace returns n float32 values from 0 to end inclusive as torch.linspace computes them:
-// step = end/(n−1) in float32; the first half counts up from 0, the second half down from end.
-func linspace(end float32, n int) []float32 {
-	v := make([]float32, n)
-	if n == 1 {
-		return v
-	}
-	step := end / float32(n-1)
-	half := n / 2
-	for i := range v {
-		if i < half {
-			v[i] = float32(step * float32(i))
-		} else {
-			v[i] = end - float32(step*float32(n-1-i))
+// tap is one axis position's two table indices and their weights.
+type tap struct {
+	i0, i1 int
+	w0, w1 float32
+}
+
+// axisTaps returns the taps of positions 0…n−1 of an axis of n patches into a table side long,
+// as the reference computes them in float32: s = i·(side−1)/max(n−1, 1) (one correctly rounded
+// division of exact integers), f = ⌊s⌋, taps f and min(f+1, side−1), weights 1−|s−f| and
+// 1−|(s−f)−1| (the second is not always bitwise s−f).
+func axisTaps(n, side int) []tap {
+	taps := make([]tap, n)
+	den := float32(max(n-1, 1))
+	for i := range taps {
+		s := float32(i*(side-1)) / den
+		f := float32(math.Floor(float64(s)))
+		d0 := s - f
+		d1 := float32(math.Abs(float64(d0 - 1)))
+		taps[i] = tap{
+			i0: int(f), i1: min(int(f)+1, side-1),
+			w0: max(1-d0, 0), w1: max(1-d1, 0),
 		}
 	}
-	return v
+	return taps
 }
 
 // rotaryInvFreq returns the head_dim/4 inverse frequencies of the 2-D rotary embedding:
