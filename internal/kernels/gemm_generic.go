@@ -1,7 +1,9 @@
 package kernels
 
 // gemmNT computes dst[m,n] = a[m,k]·b[n,k]ᵀ + bias[n] in portable Go: register blocks of 4 rows
-// of a by 4 rows of b, each of the 16 dot products accumulated in float32 along k.
+// of a by 4 rows of b. Every dot product, in a block or in an edge, is one float32 chain along
+// k in order, so an output element does not depend on m, n, the blocking or the thread split
+// (a batch of items gives each item exactly what it gets alone).
 func gemmNT(dst, a, b, bias []float32, m, n, k, threads int) {
 	// Split over rows of a when there are enough, otherwise over rows of b.
 	if m >= 4*threads || m >= n {
@@ -58,14 +60,14 @@ func gemmNTBlock(dst, a, b, bias []float32, i0, i1, j0, j1, n, k int) {
 		}
 		for ; j < j1; j++ {
 			for r := 0; r < 4; r++ {
-				dst[(i+r)*n+j] = dot(a[(i+r)*k:(i+r)*k+k], b[j*k:j*k+k]) + biasAt(bias, j)
+				dst[(i+r)*n+j] = dotSeq(a[(i+r)*k:(i+r)*k+k], b[j*k:j*k+k]) + biasAt(bias, j)
 			}
 		}
 	}
 	for ; i < i1; i++ {
 		ai := a[i*k : i*k+k]
 		for j := j0; j < j1; j++ {
-			dst[i*n+j] = dot(ai, b[j*k:j*k+k]) + biasAt(bias, j)
+			dst[i*n+j] = dotSeq(ai, b[j*k:j*k+k]) + biasAt(bias, j)
 		}
 	}
 }
@@ -85,6 +87,17 @@ func biasAt(bias []float32, j int) float32 {
 		return 0
 	}
 	return bias[j]
+}
+
+// dotSeq returns Σ x[i]·y[i] accumulated in float32 in one chain, in order: the same arithmetic
+// as each accumulator of gemmNTBlock's 4×4 blocks.
+func dotSeq(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s float32
+	for i := range x {
+		s += x[i] * y[i]
+	}
+	return s
 }
 
 // dot returns Σ x[i]·y[i] over len(x), accumulated in float32 in four interleaved chains.
