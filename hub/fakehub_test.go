@@ -33,46 +33,6 @@ const testRepo = "Qwen/Tiny-VL"
 // testSeed seeds the synthetic weights of the test checkpoint.
 const testSeed = 7
 
-// tensorSpec is a tensor name (without prefix) and shape.
-type tensorSpec struct {
-	name  string
-	shape []int
-}
-
-// visionSpecs lists the vision tower's tensors for cfg, as vision/tensors.go does.
-func visionSpecs(c vision.Config) []tensorSpec {
-	d, i, o := c.HiddenSize, c.IntermediateSize, c.OutHiddenSize
-	md := d * c.SpatialMergeSize * c.SpatialMergeSize
-	specs := []tensorSpec{
-		{"patch_embed.proj.weight", []int{d, c.InChannels, c.TemporalPatchSize, c.PatchSize, c.PatchSize}},
-		{"patch_embed.proj.bias", []int{d}},
-		{"pos_embed.weight", []int{c.NumPositionEmbeddings, d}},
-	}
-	for b := 0; b < c.Depth; b++ {
-		p := fmt.Sprintf("blocks.%d.", b)
-		specs = append(specs,
-			tensorSpec{p + "norm1.weight", []int{d}}, tensorSpec{p + "norm1.bias", []int{d}},
-			tensorSpec{p + "attn.qkv.weight", []int{3 * d, d}}, tensorSpec{p + "attn.qkv.bias", []int{3 * d}},
-			tensorSpec{p + "attn.proj.weight", []int{d, d}}, tensorSpec{p + "attn.proj.bias", []int{d}},
-			tensorSpec{p + "norm2.weight", []int{d}}, tensorSpec{p + "norm2.bias", []int{d}},
-			tensorSpec{p + "mlp.linear_fc1.weight", []int{i, d}}, tensorSpec{p + "mlp.linear_fc1.bias", []int{i}},
-			tensorSpec{p + "mlp.linear_fc2.weight", []int{d, i}}, tensorSpec{p + "mlp.linear_fc2.bias", []int{d}},
-		)
-	}
-	merger := func(p string, normDim int) []tensorSpec {
-		return []tensorSpec{
-			{p + "norm.weight", []int{normDim}}, {p + "norm.bias", []int{normDim}},
-			{p + "linear_fc1.weight", []int{md, md}}, {p + "linear_fc1.bias", []int{md}},
-			{p + "linear_fc2.weight", []int{o, md}}, {p + "linear_fc2.bias", []int{o}},
-		}
-	}
-	specs = append(specs, merger("merger.", d)...)
-	for k := range c.DeepstackVisualIndexes {
-		specs = append(specs, merger(fmt.Sprintf("deepstack_merger_list.%d.", k), md)...)
-	}
-	return specs
-}
-
 // synthTensor returns a tensor with synthetic values: BF16 for matrices, F32 for vectors
 // (so that both dtypes travel through the download).
 func synthTensor(name, canonical string, shape []int) safetensors.Tensor {
@@ -126,8 +86,8 @@ func makeCheckpoint(t *testing.T, kind checkpointKind, modelType string) *checkp
 		t.Fatal(err)
 	}
 	var vis []safetensors.Tensor
-	for _, s := range visionSpecs(cfg) {
-		vis = append(vis, synthTensor("model.visual."+s.name, s.name, s.shape))
+	for _, s := range cfg.Tensors() {
+		vis = append(vis, synthTensor("model.visual."+s.Name, s.Name, s.Shape))
 	}
 	lm := func(i, n int) safetensors.Tensor {
 		return lmTensor(fmt.Sprintf("model.language_model.layers.%d.mlp.weight", i), n)

@@ -18,9 +18,9 @@ func writeCheckpoint(t *testing.T, prefix string, edit func([]safetensors.Tensor
 	cfg, _ := Preset("tiny")
 	src := newSyntheticSource(cfg, 3)
 	var ts []safetensors.Tensor
-	for _, s := range cfg.tensorSpecs() {
-		v, _ := src.float32s(s.name)
-		ts = append(ts, safetensors.F32Tensor(prefix+s.name, s.shape, v))
+	for _, s := range cfg.Tensors() {
+		v, _ := src.float32s(s.Name)
+		ts = append(ts, safetensors.F32Tensor(prefix+s.Name, s.Shape, v))
 	}
 	if edit != nil {
 		ts = edit(ts)

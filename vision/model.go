@@ -66,13 +66,13 @@ const maxShapeErrors = 10
 // before any data is read.
 func checkTensors(cfg Config, src source) error {
 	var problems []string
-	for _, s := range cfg.tensorSpecs() {
-		got, ok := src.shape(s.name)
+	for _, s := range cfg.Tensors() {
+		got, ok := src.shape(s.Name)
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", src.fullName(s.name), s.shape))
-		case !slices.Equal(got, s.shape):
-			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", src.fullName(s.name), got, s.shape))
+			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", src.fullName(s.Name), s.Shape))
+		case !slices.Equal(got, s.Shape):
+			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", src.fullName(s.Name), got, s.Shape))
 		}
 	}
 	if len(problems) == 0 {

@@ -33,8 +33,8 @@ type syntheticSource struct {
 
 func newSyntheticSource(cfg Config, seed uint64) *syntheticSource {
 	s := &syntheticSource{seed: seed, shapes: map[string][]int{}}
-	for _, t := range cfg.tensorSpecs() {
-		s.shapes[t.name] = t.shape
+	for _, t := range cfg.Tensors() {
+		s.shapes[t.Name] = t.Shape
 	}
 	return s
 }

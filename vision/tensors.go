@@ -2,18 +2,18 @@ package vision
 
 import "fmt"
 
-// tensorSpec names one checkpoint tensor (without the "model.visual." prefix) and its shape.
-type tensorSpec struct {
-	name  string
-	shape []int
+// TensorSpec names one checkpoint tensor (without the "model.visual." prefix) and its shape.
+type TensorSpec struct {
+	Name  string
+	Shape []int
 }
 
-// tensorSpecs lists every tensor the tower needs, in load order, with the shapes the config
-// implies. Linear weights are [out, in] (PyTorch's layout); the patch embedding is the Conv3d
-// kernel [D, C, T, P, P].
-func (c Config) tensorSpecs() []tensorSpec {
+// Tensors lists every tensor the tower needs, in load order, with the shapes the config
+// implies: what Load checks a checkpoint against. Linear weights are [out, in] (PyTorch's
+// layout); the patch embedding is the Conv3d kernel [D, C, T, P, P].
+func (c Config) Tensors() []TensorSpec {
 	d, i, o, md := c.HiddenSize, c.IntermediateSize, c.OutHiddenSize, c.MergedDim()
-	specs := []tensorSpec{
+	specs := []TensorSpec{
 		{"patch_embed.proj.weight", []int{d, c.InChannels, c.TemporalPatchSize, c.PatchSize, c.PatchSize}},
 		{"patch_embed.proj.bias", []int{d}},
 		{"pos_embed.weight", []int{c.NumPositionEmbeddings, d}},
@@ -21,16 +21,16 @@ func (c Config) tensorSpecs() []tensorSpec {
 	for b := 0; b < c.Depth; b++ {
 		p := fmt.Sprintf("blocks.%d.", b)
 		specs = append(specs,
-			tensorSpec{p + "norm1.weight", []int{d}}, tensorSpec{p + "norm1.bias", []int{d}},
-			tensorSpec{p + "attn.qkv.weight", []int{3 * d, d}}, tensorSpec{p + "attn.qkv.bias", []int{3 * d}},
-			tensorSpec{p + "attn.proj.weight", []int{d, d}}, tensorSpec{p + "attn.proj.bias", []int{d}},
-			tensorSpec{p + "norm2.weight", []int{d}}, tensorSpec{p + "norm2.bias", []int{d}},
-			tensorSpec{p + "mlp.linear_fc1.weight", []int{i, d}}, tensorSpec{p + "mlp.linear_fc1.bias", []int{i}},
-			tensorSpec{p + "mlp.linear_fc2.weight", []int{d, i}}, tensorSpec{p + "mlp.linear_fc2.bias", []int{d}},
+			TensorSpec{p + "norm1.weight", []int{d}}, TensorSpec{p + "norm1.bias", []int{d}},
+			TensorSpec{p + "attn.qkv.weight", []int{3 * d, d}}, TensorSpec{p + "attn.qkv.bias", []int{3 * d}},
+			TensorSpec{p + "attn.proj.weight", []int{d, d}}, TensorSpec{p + "attn.proj.bias", []int{d}},
+			TensorSpec{p + "norm2.weight", []int{d}}, TensorSpec{p + "norm2.bias", []int{d}},
+			TensorSpec{p + "mlp.linear_fc1.weight", []int{i, d}}, TensorSpec{p + "mlp.linear_fc1.bias", []int{i}},
+			TensorSpec{p + "mlp.linear_fc2.weight", []int{d, i}}, TensorSpec{p + "mlp.linear_fc2.bias", []int{d}},
 		)
 	}
-	merger := func(p string, normDim int) []tensorSpec {
-		return []tensorSpec{
+	merger := func(p string, normDim int) []TensorSpec {
+		return []TensorSpec{
 			{p + "norm.weight", []int{normDim}}, {p + "norm.bias", []int{normDim}},
 			{p + "linear_fc1.weight", []int{md, md}}, {p + "linear_fc1.bias", []int{md}},
 			{p + "linear_fc2.weight", []int{o, md}}, {p + "linear_fc2.bias", []int{o}},
@@ -46,8 +46,8 @@ func (c Config) tensorSpecs() []tensorSpec {
 // ParamCount is the number of parameters in the tower.
 func (c Config) ParamCount() int64 {
 	var n int64
-	for _, s := range c.tensorSpecs() {
-		n += int64(numel(s.shape))
+	for _, s := range c.Tensors() {
+		n += int64(numel(s.Shape))
 	}
 	return n
 }
