@@ -66,4 +66,13 @@
 // [MinPixels, MaxPixels], aspect ratios above 200 rejected (ErrAspectRatio).
 // There is no lower bound on the input: a 1×1 image becomes 256×256 with
 // the Qwen3-VL budget.
+//
+// # Video
+//
+// PreprocessVideo, LoadVideo, LoadFrames and PreprocessVideoFile reproduce
+// the pinned Qwen3VLVideoProcessor (frame sampling, VideoSmartResize with
+// the T×H×W budget, padding to whole temporal patches, the same bicubic
+// resize per frame) and the timestamps of Qwen3VLProcessor, from a folder
+// of frames, an animated GIF or, through ffmpeg, any video file; see
+// docs/VIDEO.md.
 package imageproc
