@@ -30,10 +30,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	switch {
-	case *pixelsPath == "" && fs.NArg() == 0:
-		return usagef("no input: give image files (or folders, globs) or -pixels")
-	case *pixelsPath != "" && fs.NArg() > 0:
-		return usagef("give either image files or -pixels, not both")
+	case *pixelsPath == "" && fs.NArg() == 0 && len(imf.videos) == 0:
+		return usagef("no input: give image files (or folders, globs), -video, or -pixels")
+	case *pixelsPath != "" && (fs.NArg() > 0 || len(imf.videos) > 0):
+		return usagef("give either image/video files or -pixels, not both")
 	case *outPath == "":
 		return usagef("-o is required")
 	case *threads < 0:
@@ -43,10 +43,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *outPath == "-" && *format != "jsonl":
 		return usagef("-o - (stdout) is only for -format jsonl")
 	}
-	var files []string
+	var items []input
 	if *pixelsPath == "" {
 		var err error
-		if files, err = expandInputs(fs.Args()); err != nil {
+		if items, err = imf.collectInputs(fs.Args()); err != nil {
 			return err
 		}
 	}
@@ -68,28 +68,31 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		res.add(out, nil)
+		res.add(out, nil, nil)
 		flops = vision.FLOPs(m.Config(), grids)
 	} else {
 		opts, err := imf.options(dir)
 		if err != nil {
 			return err
 		}
-		prog := newProgress(stderr, len(files), !*quiet && isTerminal(stderr))
-		for _, f := range files {
-			img, err := imageproc.PreprocessFile(f, opts)
+		vopts, err := imf.videoOptions(dir)
+		if err != nil {
+			return err
+		}
+		prog := newProgress(stderr, len(items), !*quiet && isTerminal(stderr))
+		for _, it := range items {
+			pixels, grid, timestamps, err := preprocessItem(it, opts, vopts, stderr)
 			if err != nil {
 				prog.done()
 				return err
 			}
-			g := vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]}
-			out, err := m.Encode(ctx, img.Pixels, []vision.Grid{g})
+			out, err := m.Encode(ctx, pixels, []vision.Grid{grid})
 			if err != nil {
 				prog.done()
-				return fmt.Errorf("%s: %w", f, err)
+				return fmt.Errorf("%s: %w", it.path, err)
 			}
-			res.add(out, []string{f})
-			flops += vision.FLOPs(m.Config(), []vision.Grid{g})
+			res.add(out, []string{it.path}, [][]float64{timestamps})
+			flops += vision.FLOPs(m.Config(), []vision.Grid{grid})
 			prog.step()
 		}
 		prog.done()
@@ -110,10 +113,11 @@ type encodeResult struct {
 	pooler, last vision.Matrix
 	deepstack    []vision.Matrix
 	grids        []vision.Grid
-	files        []string // one per item when the inputs were files
+	files        []string    // one per item when the inputs were files
+	timestamps   [][]float64 // one per item when the inputs were files: a video's group times, nil for an image
 }
 
-func (r *encodeResult) add(out *vision.Output, files []string) {
+func (r *encodeResult) add(out *vision.Output, files []string, timestamps [][]float64) {
 	appendRows := func(dst *vision.Matrix, src vision.Matrix) {
 		dst.Cols = src.Cols
 		dst.Rows += src.Rows
@@ -129,34 +133,81 @@ func (r *encodeResult) add(out *vision.Output, files []string) {
 	}
 	r.grids = append(r.grids, out.Grids...)
 	r.files = append(r.files, files...)
+	r.timestamps = append(r.timestamps, timestamps...)
 }
 
-// readPixels reads pixel_values and grid_thw from a safetensors file.
+// preprocessItem turns one image or video file into pixel rows, its grid and, for a video, the
+// time in seconds of each temporal group. Warnings (a video without frame timing) go to stderr.
+func preprocessItem(it input, opts imageproc.Options, vopts imageproc.VideoOptions, stderr io.Writer) ([]float32, vision.Grid, []float64, error) {
+	if !it.video {
+		img, err := imageproc.PreprocessFile(it.path, opts)
+		if err != nil {
+			return nil, vision.Grid{}, nil, err
+		}
+		return img.Pixels, vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]}, nil, nil
+	}
+	v, err := imageproc.PreprocessVideoFile(it.path, vopts)
+	if err != nil {
+		return nil, vision.Grid{}, nil, err
+	}
+	for _, w := range v.Warnings {
+		fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.path, w)
+	}
+	return v.Pixels, vision.Grid{T: v.Grid[0], H: v.Grid[1], W: v.Grid[2]}, v.Timestamps, nil
+}
+
+// readPixels reads the items of a safetensors file as the Hugging Face processor returns them:
+// pixel_values with image_grid_thw (or grid_thw), then pixel_values_videos with video_grid_thw.
 func readPixels(path string) ([]float32, []vision.Grid, error) {
 	f, err := safetensors.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	info, ok := f.Info("pixel_values")
-	if !ok {
-		return nil, nil, fmt.Errorf("%s: no tensor pixel_values", path)
+	var pixels []float32
+	var grids []vision.Grid
+	for _, names := range [][]string{{"pixel_values", "image_grid_thw", "grid_thw"}, {"pixel_values_videos", "video_grid_thw"}} {
+		if _, ok := f.Info(names[0]); !ok {
+			continue
+		}
+		px, g, err := readItems(f, path, names[0], names[1:])
+		if err != nil {
+			return nil, nil, err
+		}
+		pixels = append(pixels, px...)
+		grids = append(grids, g...)
 	}
+	if len(grids) == 0 {
+		return nil, nil, fmt.Errorf("%s: no tensor pixel_values (or pixel_values_videos)", path)
+	}
+	return pixels, grids, nil
+}
+
+// readItems reads one pixel tensor and the first of gridNames that the file has.
+func readItems(f *safetensors.File, path, pixelName string, gridNames []string) ([]float32, []vision.Grid, error) {
+	info, _ := f.Info(pixelName)
 	if len(info.Shape) != 2 {
-		return nil, nil, fmt.Errorf("%s: pixel_values has shape %v, want [N, 1536]", path, info.Shape)
+		return nil, nil, fmt.Errorf("%s: %s has shape %v, want [N, 1536]", path, pixelName, info.Shape)
 	}
-	gi, ok := f.Info("grid_thw")
-	if !ok {
-		return nil, nil, fmt.Errorf("%s: no tensor grid_thw", path)
+	gridName := ""
+	var gi safetensors.TensorInfo
+	for _, n := range gridNames {
+		if i, ok := f.Info(n); ok {
+			gridName, gi = n, i
+			break
+		}
+	}
+	if gridName == "" {
+		return nil, nil, fmt.Errorf("%s: %s has no grid (want a tensor %s)", path, pixelName, strings.Join(gridNames, " or "))
 	}
 	if len(gi.Shape) != 2 || gi.Shape[1] != 3 {
-		return nil, nil, fmt.Errorf("%s: grid_thw has shape %v, want [items, 3]", path, gi.Shape)
+		return nil, nil, fmt.Errorf("%s: %s has shape %v, want [items, 3]", path, gridName, gi.Shape)
 	}
-	pixels, err := f.Float32("pixel_values")
+	pixels, err := f.Float32(pixelName)
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := f.Int64("grid_thw")
+	g, err := f.Int64(gridName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,7 +216,7 @@ func readPixels(path string) ([]float32, []vision.Grid, error) {
 		t, h, w := g[3*i], g[3*i+1], g[3*i+2]
 		const limit = 1 << 30
 		if t < 1 || h < 1 || w < 1 || t > limit || h > limit || w > limit {
-			return nil, nil, fmt.Errorf("%s: grid_thw row %d = [%d %d %d] is out of range", path, i, t, h, w)
+			return nil, nil, fmt.Errorf("%s: %s row %d = [%d %d %d] is out of range", path, gridName, i, t, h, w)
 		}
 		grids[i] = vision.Grid{T: int(t), H: int(h), W: int(w)}
 	}

@@ -7,17 +7,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
-// imageFlags are the preprocessing flags shared by encode and preprocess.
+// imageFlags are the preprocessing flags shared by encode, preprocess and prompt.
 type imageFlags struct {
 	minPixels, maxPixels int
 	maxDecode            int64
 	pil                  bool
+	videos               stringList
+	videoFPS, framesFPS  float64
 }
 
 func (f *imageFlags) register(fs *flag.FlagSet) {
@@ -25,6 +28,63 @@ func (f *imageFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxPixels, "max-pixels", 0, "largest resized area in pixels (0: the checkpoint's preprocessor_config.json, else 16777216)")
 	fs.Int64Var(&f.maxDecode, "max-decode-pixels", imageproc.DefaultMaxDecodePixels, "refuse images whose header declares more pixels than this (decompression bombs)")
 	fs.BoolVar(&f.pil, "pil", false, "resize as the reference's PIL backend (use_fast=False) instead of its default torchvision backend")
+	fs.Var(&f.videos, "video", "a video: a file ffmpeg can read, an animated GIF, or a folder of frames (repeatable; videos also come from inputs with a video extension)")
+	fs.Float64Var(&f.videoFPS, "video-fps", 0, "frames sampled per second of video (0: the checkpoint's video_preprocessor_config.json, else 2)")
+	fs.Float64Var(&f.framesFPS, "frames-fps", 0, "frame rate of a folder of frames given to -video (0: unknown; the reference then assumes 24)")
+}
+
+// videoOptions returns the video preprocessing options for a checkpoint folder (its video
+// processor config when it has one, else Qwen3-VL's defaults), then the flags.
+func (f *imageFlags) videoOptions(dir string) (imageproc.VideoOptions, error) {
+	opts := imageproc.DefaultVideoOptions()
+	if dir != "" && !strings.HasPrefix(dir, "random:") {
+		o, _, err := imageproc.ReadVideoPreprocessorConfigDir(dir)
+		switch {
+		case err == nil:
+			opts = o
+		case !errors.Is(err, fs.ErrNotExist):
+			return opts, err
+		}
+	}
+	if f.videoFPS < 0 || f.framesFPS < 0 {
+		return opts, usagef("-video-fps and -frames-fps must be ≥ 0")
+	}
+	if f.videoFPS > 0 {
+		opts.FPS = f.videoFPS
+	}
+	opts.FramesFPS = f.framesFPS
+	opts.MaxDecodePixels = f.maxDecode
+	if f.pil {
+		opts.Resampler = imageproc.ResamplePillow
+	}
+	return opts, opts.Validate()
+}
+
+// input is one item of a command line: an image or a video.
+type input struct {
+	path  string
+	video bool
+}
+
+// videoExts are the file extensions taken as videos among positional inputs (an animated GIF
+// is an image, its first frame, unless given with -video).
+var videoExts = []string{".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".wmv", ".3gp"}
+
+// collectInputs returns the items of a command line in order: positional inputs (files,
+// folders of images, globs; a video extension makes a file a video), then -video ones.
+func (f *imageFlags) collectInputs(args []string) ([]input, error) {
+	files, err := expandInputs(args)
+	if err != nil {
+		return nil, err
+	}
+	var items []input
+	for _, p := range files {
+		items = append(items, input{p, slices.Contains(videoExts, strings.ToLower(filepath.Ext(p)))})
+	}
+	for _, v := range f.videos {
+		items = append(items, input{v, true})
+	}
+	return items, nil
 }
 
 // options returns the preprocessing options for a -model value: the checkpoint folder's

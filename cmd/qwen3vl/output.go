@@ -56,7 +56,22 @@ func outputTensors(res *encodeResult) []safetensors.Tensor {
 		ts = append(ts, matrixTensor("deepstack_features."+strconv.Itoa(k), d))
 	}
 	ts = append(ts, matrixTensor("last_hidden_state", res.last))
-	return append(ts, gridTensor("grid_thw", res.grids))
+	ts = append(ts, gridTensor("grid_thw", res.grids))
+	for i, t := range res.timestamps {
+		if t != nil {
+			ts = append(ts, f64Tensor("timestamps."+strconv.Itoa(i), t))
+		}
+	}
+	return ts
+}
+
+// f64Tensor is a float64 vector (a video item's temporal-group times, in seconds).
+func f64Tensor(name string, v []float64) safetensors.Tensor {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+	}
+	return safetensors.Tensor{Name: name, DType: safetensors.F64, Shape: []int{len(v)}, Data: b}
 }
 
 // vllmTensors lays out the results as vLLM's precomputed image embeddings for Qwen3-VL:
@@ -109,7 +124,7 @@ func writeNpyDir(dir string, ts []safetensors.Tensor) error {
 // writeNpy writes one tensor in NumPy's .npy format, version 1.0: magic, a little-endian
 // header length, a Python dict literal padded with spaces to a multiple of 64 bytes, the data.
 func writeNpy(path string, t safetensors.Tensor) error {
-	descr := map[safetensors.DType]string{safetensors.F32: "<f4", safetensors.I64: "<i8"}[t.DType]
+	descr := map[safetensors.DType]string{safetensors.F32: "<f4", safetensors.F64: "<f8", safetensors.I64: "<i8"}[t.DType]
 	if descr == "" {
 		return fmt.Errorf("npy: dtype %s not supported", t.DType)
 	}
@@ -142,13 +157,15 @@ func writeNpy(path string, t safetensors.Tensor) error {
 
 // jsonItem is one line of the jsonl output.
 type jsonItem struct {
-	Item      int           `json:"item"`
-	File      string        `json:"file,omitempty"`
-	Grid      [3]int        `json:"grid_thw"`
-	Tokens    int           `json:"tokens"`
-	Shapes    jsonShapes    `json:"shapes"`
-	Pooler    [][]float32   `json:"pooler_output,omitempty"`
-	Deepstack [][][]float32 `json:"deepstack_features,omitempty"`
+	Item       int           `json:"item"`
+	File       string        `json:"file,omitempty"`
+	Kind       string        `json:"kind"`
+	Timestamps []float64     `json:"timestamps,omitempty"`
+	Grid       [3]int        `json:"grid_thw"`
+	Tokens     int           `json:"tokens"`
+	Shapes     jsonShapes    `json:"shapes"`
+	Pooler     [][]float32   `json:"pooler_output,omitempty"`
+	Deepstack  [][][]float32 `json:"deepstack_features,omitempty"`
 }
 
 type jsonShapes struct {
@@ -166,9 +183,12 @@ func writeJSONL(w io.Writer, res *encodeResult, features bool) error {
 	for i, g := range res.grids {
 		n := g.Patches()
 		t := n * res.pooler.Rows / max(res.last.Rows, 1)
-		it := jsonItem{Item: i, Grid: [3]int{g.T, g.H, g.W}, Tokens: t}
+		it := jsonItem{Item: i, Grid: [3]int{g.T, g.H, g.W}, Tokens: t, Kind: "image"}
 		if i < len(res.files) {
 			it.File = res.files[i]
+		}
+		if i < len(res.timestamps) && res.timestamps[i] != nil {
+			it.Kind, it.Timestamps = "video", res.timestamps[i]
 		}
 		it.Shapes.Pooler = [2]int{t, res.pooler.Cols}
 		it.Shapes.Last = [2]int{n, res.last.Cols}

@@ -112,3 +112,54 @@ func TestEncodeFormats(t *testing.T) {
 		t.Errorf("safetensors to stdout: exit %d", code)
 	}
 }
+
+// TestEncodeVideo encodes an image and a folder of frames; the video item carries its grid and
+// per-group timestamps, and preprocess → encode -pixels gives the same features.
+func TestEncodeVideo(t *testing.T) {
+	dir := t.TempDir()
+	const frames = "../../testdata/video/inputs/four_frames"
+	const img = "../../testdata/imageproc/inputs/tiny_7x5.png"
+	out := filepath.Join(dir, "out.safetensors")
+	if code, stderr := runCmd(t, "encode", "-model", "random:tiny", "-o", out, "-video", frames, "-frames-fps", "2", img); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := safetensors.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g, _ := f.Int64("grid_thw")
+	if len(g) != 6 || g[0] != 1 || g[3] != 2 {
+		t.Fatalf("grid_thw %v: want the image (t=1) then the video (t=2)", g)
+	}
+	ts, err := f.Bytes("timestamps.1")
+	if err != nil || len(ts) != 16 {
+		t.Fatalf("timestamps.1: %d bytes, %v", len(ts), err)
+	}
+	if _, ok := f.Info("timestamps.0"); ok {
+		t.Error("an image item has timestamps")
+	}
+	pp := filepath.Join(dir, "pp.safetensors")
+	if code, stderr := runCmd(t, "preprocess", "-o", pp, "-video", frames, "-frames-fps", "2", img); code != 0 {
+		t.Fatalf("preprocess: exit %d: %s", code, stderr)
+	}
+	out2 := filepath.Join(dir, "out2.safetensors")
+	if code, stderr := runCmd(t, "encode", "-model", "random:tiny", "-o", out2, "-pixels", pp); code != 0 {
+		t.Fatalf("encode -pixels: exit %d: %s", code, stderr)
+	}
+	f2, err := safetensors.Open(out2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	a, _ := f.Float32("pooler_output")
+	b, _ := f2.Float32("pooler_output")
+	if len(a) != len(b) {
+		t.Fatalf("%d vs %d values", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("pooler_output[%d]: files %v, pixels %v", i, a[i], b[i])
+		}
+	}
+}

@@ -20,7 +20,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 var _ flag.Value = (*stringList)(nil)
 
 func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("prompt", "prompt [-model DIR] [-image F]... [-json] \"text with <image> marks\"", stderr)
+	fs := newFlagSet("prompt", "prompt [-model DIR] [-image F]... [-video V]... [-json] \"text with <image> and <video> marks\"", stderr)
 	model := fs.String("model", "", "checkpoint folder whose config.json / tokenizer_config.json give the special tokens and merge size (default: Qwen3-VL's)")
 	var images stringList
 	fs.Var(&images, "image", "an image file, one per <image> mark, in order (repeatable)")
@@ -53,7 +53,19 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for i, g := range grids {
 		tg[i] = textjoin.Grid{T: g.T, H: g.H, W: g.W}
 	}
-	d, err := textjoin.Describe(fs.Arg(0), tg, nil, tok, nil)
+	vopts, err := imf.videoOptions(*model)
+	if err != nil {
+		return err
+	}
+	var videos []textjoin.Video
+	for _, v := range imf.videos {
+		_, g, ts, err := preprocessItem(input{v, true}, opts, vopts, stderr)
+		if err != nil {
+			return err
+		}
+		videos = append(videos, textjoin.Video{Grid: textjoin.Grid{T: g.T, H: g.H, W: g.W}, Timestamps: ts})
+	}
+	d, err := textjoin.Describe(fs.Arg(0), tg, videos, tok, nil)
 	if err != nil {
 		return err
 	}
@@ -64,10 +76,10 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return enc.Encode(d)
 	}
 	fmt.Fprintln(stdout, d.Text)
-	fmt.Fprintf(stderr, "%-6s %-5s %-14s %-12s %6s %8s %10s\n", "kind", "item", "grid", "merged", "pads", "feature", "byte")
+	fmt.Fprintf(stderr, "%-6s %-5s %-6s %-14s %-12s %6s %8s %10s %s\n", "kind", "item", "group", "grid", "merged", "pads", "feature", "byte", "time")
 	for _, s := range d.Spans {
-		fmt.Fprintf(stderr, "%-6s %-5d %-14v %-12v %6d %8d %10d\n", s.Kind, s.Item, s.Grid, s.Merged, s.Pads, s.Feature, s.Byte)
+		fmt.Fprintf(stderr, "%-6s %-5d %-6d %-14v %-12v %6d %8d %10d %s\n", s.Kind, s.Item, s.Group, s.Grid, s.Merged, s.Pads, s.Feature, s.Byte, s.TimestampText)
 	}
-	fmt.Fprintf(stderr, "%d image tokens; token indices and MRoPE positions need the model's tokenizer (see textjoin.Describe with an Encoder)\n", d.ImageTokens)
+	fmt.Fprintf(stderr, "%d image tokens, %d video tokens; token indices and MRoPE positions need the model's tokenizer (see textjoin.Describe with an Encoder)\n", d.ImageTokens, d.VideoTokens)
 	return nil
 }
