@@ -82,21 +82,20 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 	return out, nil
 }
 
-// scratch holds one encode's activations, reused by every block.
+// scratch holds one encode's activations, reused by every block. (The residual additions are
+// fused into the proj and fc2 multiplications, so their outputs need no buffer.)
 type scratch struct {
-	h    []float32 // [N, D] normalised input, then attention output
-	qkv  []float32 // [N, 3D]
-	proj []float32 // [N, D]
-	mlp  []float32 // [N, I]
+	h   []float32 // [N, D] normalised input, then attention output
+	qkv []float32 // [N, 3D]
+	mlp []float32 // [N, I]
 }
 
 func newScratch(cfg Config, n int) *scratch {
 	d := cfg.HiddenSize
 	return &scratch{
-		h:    make([]float32, n*d),
-		qkv:  make([]float32, n*3*d),
-		proj: make([]float32, n*d),
-		mlp:  make([]float32, n*cfg.IntermediateSize),
+		h:   make([]float32, n*d),
+		qkv: make([]float32, n*3*d),
+		mlp: make([]float32, n*cfg.IntermediateSize),
 	}
 }
 
@@ -106,17 +105,14 @@ func (b *block) forward(x []float32, s *scratch, cfg Config, n int, segments []i
 	d, hd, heads := cfg.HiddenSize, cfg.HeadDim(), cfg.NumHeads
 	kernels.LayerNorm(s.h, x, b.norm1W, b.norm1B, n, d, LayerNormEps, th)
 	b.qkv.Forward(s.qkv, s.h, n, th)
-	kernels.Rotary(s.qkv, n, 3*d, heads, hd, cos, sin, th)     // q
-	kernels.Rotary(s.qkv[d:], n, 3*d, heads, hd, cos, sin, th) // k
+	kernels.Rotary(s.qkv, n, 3*d, 2*heads, hd, cos, sin, th) // q and k: the first 2·heads heads of a row
 	kernels.Attention(s.h, s.qkv, n, heads, hd, segments, th)
-	b.proj.Forward(s.proj, s.h, n, th)
-	kernels.Add(x, s.proj)
+	b.proj.ForwardAdd(x, s.h, n, th) // x += proj(attn)
 
 	kernels.LayerNorm(s.h, x, b.norm2W, b.norm2B, n, d, LayerNormEps, th)
 	b.fc1.Forward(s.mlp, s.h, n, th)
 	activations[cfg.HiddenAct](s.mlp, th)
-	b.fc2.Forward(s.proj, s.mlp, n, th)
-	kernels.Add(x, s.proj)
+	b.fc2.ForwardAdd(x, s.mlp, n, th) // x += fc2(act(fc1))
 }
 
 // forward merges x [N, D] into [N/m², O]. Consecutive m² rows form one token (the rows are in

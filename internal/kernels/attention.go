@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 )
 
 // Attention computes scaled dot-product attention, full (non-causal) within each segment and
@@ -12,66 +14,410 @@ import (
 //	out  [n, heads·headDim]    head h at columns [h·headDim, (h+1)·headDim)
 //	segments                   lengths of consecutive segments, summing to n
 //
-// out = softmax(q·kᵀ/√headDim)·v per segment and head. Memory is O(segment length) per
-// goroutine, never O(n²).
+// out = softmax(q·kᵀ/√headDim)·v per segment and head, computed tile by tile with an online
+// softmax (FlashAttention's scheme), so the scores are never held for more than a block of keys:
+// memory is O(longest segment · headDim), never O(n²) (attentionWorkspace gives the exact figure).
+// AttentionRef is the slow reference it is tested against.
+//
+// For each segment and head, K and V are packed once into panels (layouts below). Each task then
+// takes attnBQ query rows, packs them, pre-scaled by log₂e/√headDim, into micro-panels of attnMR
+// rows, and for each block of attnBK keys and each micro-panel:
+//
+//	S = Q·Kᵀ                       attnMR × attnBK scores in base-2 units   (kernel scores)
+//	m' = max(m, rowmax S)           per row, the running maximum             (kernel softmax)
+//	P = 2^(S − m'), α = 2^(m − m')
+//	l ← α·l + rowsum P
+//	O ← α·O + P·V                                                            (kernels pv, pv8)
+//
+// and finally out = O / l. With α = 2^(m−m'), every exponent is ≤ 0, so nothing overflows.
+//
+// Layouts (L the segment length and Lp = L rounded up to 16; hdv = headDim rounded up to a
+// multiple of 16, or to 8 more than one when that covers it, as 72 → 64 + 8):
+//
+//	K panels: Lp/16 panels of 16 keys, each headDim × 16 floats, k-major:
+//	          kp[(j/16)·headDim·16 + p·16 + j%16] = k_j[p]            (0 for j ≥ L)
+//	V panels: ⌊hdv/16⌋ panels of 16 columns, each Lp × 16 floats, key-major:
+//	          vp[(c/16)·Lp·16 + j·16 + c%16] = v_j[c]                 (0 for j ≥ L or c ≥ headDim)
+//	          then, if hdv%16 = 8, one panel of the last 8 columns, Lp × 8 floats:
+//	          vp[(hdv−8)·Lp + j·8 + c − (hdv−8)] = v_j[c]
+//	Q micro-panels: one per attnMR query rows, headDim × attnMR floats:
+//	          qp[r·headDim·attnMR + p·attnMR + i] = q_{attnMR·r+i}[p]·log₂e/√headDim
+//	S, P:     attnMR rows of attnBK floats (row-major); O: attnBQ rows of hdv floats.
+//
+// On amd64 with AVX2 and FMA the kernels are assembly (attention_amd64.s); elsewhere, and with
+// the purego build tag, their Go twins (attention_generic.go).
 func Attention(out, qkv []float32, n, heads, headDim int, segments []int, threads int) {
-	d := heads * headDim
-	total := 0
+	attention(fastAttnKernels, out, qkv, n, heads, headDim, segments, threads)
+}
+
+const (
+	attnMR    = 6           // query rows per micro-panel (score tile rows)
+	attnNR    = 16          // keys per K panel, value columns per V panel
+	attnBK    = 256         // keys per key block: K and V blocks of ≤ 80 KiB each stay in L2
+	attnBQ    = 32 * attnMR // query rows per task (192): each K/V block is read from L3 once per task
+	attnSmall = 1024        // segments up to this length may be done whole by one goroutine
+)
+
+// attnKernels is one implementation of the attention micro-kernels (layouts in Attention's
+// comment). Each function checks its bounds.
+type attnKernels struct {
+	name string
+	// scores: for t < panels, c[0:6, 16t:16t+16] (rows ldc apart) = A·B_t with A = a (k × 6,
+	// k-major) and B_t = b[t·16k:] (k × 16, k-major).
+	scores func(k int, a, b, c []float32, ldc, panels int)
+	// pv: for t < panels, o[0:6, 16t:16t+16] (rows ldo apart) = alpha[i]·o + P·V_t with P = p
+	// (6 rows of kb, ldp apart) and V_t = v[t·vstride:] (kb × 16, key-major).
+	pv func(kb int, p []float32, ldp int, v []float32, vstride int, o []float32, ldo, panels int, alpha []float32)
+	// pv8: o[0:6, 0:8] = alpha[i]·o + P·V with V = v (kb × 8, key-major): the half-width panel.
+	pv8 func(kb int, p []float32, ldp int, v, o []float32, ldo int, alpha []float32)
+	// softmax: one online-softmax step on the 6 × kb tile s (rows ld apart, kb a positive
+	// multiple of 8): m' = max(m, rowmax s), alpha = 2^(m − m'), m = m', s ← 2^(s − m'),
+	// sum = rowsum s. Lanes 6 and 7 of m, alpha, sum are scratch (m's must be finite).
+	softmax func(s []float32, ld, kb int, m, alpha, sum *[8]float32)
+}
+
+// attnPlan splits the segments between the two ways of scheduling them.
+type attnPlan struct {
+	hd, hdv int
+	// small segments: one goroutine takes a whole (segment, head) pair, packs it into its own
+	// K/V buffer and runs all its query blocks. Used when there are enough pairs to share out.
+	small    []attnSeg
+	smallMax int // longest small segment, rounded up to attnNR
+	// big segments: one (segment, head) at a time; all goroutines pack it into one shared K/V
+	// buffer, then share its query blocks.
+	big    []attnSeg
+	bigMax int // longest big segment, rounded up to attnNR
+	// workers is the number of goroutines.
+	workers int
+}
+
+type attnSeg struct{ start, length int }
+
+func planAttention(segments []int, heads, hd, threads int) attnPlan {
+	p := attnPlan{hd: hd, hdv: valueWidth(hd), workers: max(threads, 1)}
+	smallPairs := 0
 	for _, s := range segments {
-		total += s
+		if s > 0 && s <= attnSmall {
+			smallPairs += heads
+		}
 	}
-	if total != n || len(qkv) < n*3*d || len(out) < n*d {
-		panic(fmt.Sprintf("kernels: Attention: segments sum to %d, n = %d, qkv %d, out %d", total, n, len(qkv), len(out)))
-	}
-	// Tasks: (segment start, segment length, head, query block).
-	const qBlock = 16
-	type task struct{ start, length, head, q0, q1 int }
-	var tasks []task
+	// Pairs are shared out whole only when every goroutine gets a couple of them.
+	useSmall := p.workers == 1 || smallPairs >= 2*p.workers
 	start := 0
 	for _, s := range segments {
-		for h := 0; h < heads; h++ {
-			for q := 0; q < s; q += qBlock {
-				tasks = append(tasks, task{start, s, h, q, min(q+qBlock, s)})
-			}
+		switch {
+		case s == 0:
+		case s <= attnSmall && useSmall:
+			p.small = append(p.small, attnSeg{start, s})
+			p.smallMax = max(p.smallMax, ceilTo(s, attnNR))
+		default:
+			p.big = append(p.big, attnSeg{start, s})
+			p.bigMax = max(p.bigMax, ceilTo(s, attnNR))
 		}
 		start += s
 	}
-	scale := float32(1 / math.Sqrt(float64(headDim)))
-	parallelFor(len(tasks), threads, func(lo, hi int) {
-		var scores []float32
-		acc := make([]float64, headDim)
-		for _, t := range tasks[lo:hi] {
-			if cap(scores) < t.length {
-				scores = make([]float32, t.length)
+	return p
+}
+
+// workerFloats is the float32 scratch of one goroutine: its Q micro-panels, one S/P tile and
+// its O rows, plus a K/V buffer for small segments.
+func (p attnPlan) workerFloats() int {
+	f := attnBQ*p.hd + attnMR*attnBK + attnBQ*p.hdv
+	if len(p.small) > 0 {
+		f += p.smallMax * (p.hd + p.hdv)
+	}
+	return f
+}
+
+// sharedFloats is the K/V buffer of big segments, shared by all goroutines.
+func (p attnPlan) sharedFloats() int { return p.bigMax * (p.hd + p.hdv) }
+
+// valueWidth is the width of the value panels for headDim: 16-column panels and, when the
+// remainder is at most 8, one 8-column panel (72 → 64 + 8; 20 → 16 + 8; 76 → 80).
+func valueWidth(hd int) int {
+	if r := hd % attnNR; r > 0 && r <= 8 {
+		return hd - r + 8
+	}
+	return ceilTo(hd, attnNR)
+}
+
+// attentionWorkspace returns the bytes of scratch Attention uses for these arguments (beyond a
+// few small per-goroutine structures): O(longest segment · headDim + threads · headDim), never
+// O(n²).
+func attentionWorkspace(segments []int, heads, headDim, threads int) int {
+	p := planAttention(segments, heads, headDim, threads)
+	return 4 * (p.sharedFloats() + p.workers*p.workerFloats())
+}
+
+// attnWorker is one goroutine's scratch.
+type attnWorker struct {
+	q, s, o    []float32
+	kv         []float32                   // K/V panels of small segments
+	m          [attnBQ / attnMR][8]float32 // running row maxima per micro-panel (lanes 6, 7: 0)
+	l          [attnBQ]float64             // running row sums
+	alpha, sum [8]float32
+}
+
+// f32Pool recycles Attention's scratch buffers between calls.
+var f32Pool sync.Pool // of *[]float32
+
+func getF32(n int) *[]float32 {
+	if b, ok := f32Pool.Get().(*[]float32); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func attention(k *attnKernels, out, qkv []float32, n, heads, hd int, segments []int, threads int) {
+	d := heads * hd
+	total := 0
+	for _, s := range segments {
+		if s < 0 {
+			panic(fmt.Sprintf("kernels: Attention: negative segment length %d", s))
+		}
+		total += s
+	}
+	if heads < 1 || hd < 1 || total != n || len(qkv) < n*3*d || len(out) < n*d {
+		panic(fmt.Sprintf("kernels: Attention: heads %d, headDim %d, segments sum to %d, n = %d, qkv %d, out %d", heads, hd, total, n, len(qkv), len(out)))
+	}
+	if n == 0 {
+		return
+	}
+	plan := planAttention(segments, heads, hd, threads)
+	a := &attnRun{k: k, out: out, qkv: qkv, heads: heads, hd: hd, hdv: plan.hdv, d: d,
+		scale: float32(math.Log2E / math.Sqrt(float64(hd)))}
+
+	wf := plan.workerFloats()
+	bufs := make([]*[]float32, plan.workers)
+	workers := make([]*attnWorker, plan.workers)
+	for i := range workers {
+		bufs[i] = getF32(wf)
+		b := *bufs[i]
+		w := &attnWorker{}
+		w.q, b = b[:attnBQ*hd], b[attnBQ*hd:]
+		w.s, b = b[:attnMR*attnBK], b[attnMR*attnBK:]
+		w.o, b = b[:attnBQ*plan.hdv], b[attnBQ*plan.hdv:]
+		w.kv = b
+		workers[i] = w
+	}
+	defer func() {
+		for _, b := range bufs {
+			f32Pool.Put(b)
+		}
+	}()
+
+	// Small segments: pairs (segment, head) shared out whole.
+	if pairs := len(plan.small) * heads; pairs > 0 {
+		var next atomic.Int64
+		runWorkers(min(plan.workers, pairs), func(wi int) {
+			w := workers[wi]
+			for {
+				g := int(next.Add(1)) - 1
+				if g >= pairs {
+					return
+				}
+				seg, h := plan.small[g/heads], g%heads
+				kv := a.newKV(w.kv, seg, h)
+				kv.pack(a, 0, kv.lp/attnNR)
+				for q0 := 0; q0 < seg.length; q0 += attnBQ {
+					a.queries(w, kv, q0, min(q0+attnBQ, seg.length))
+				}
 			}
-			scores = scores[:t.length]
-			qOff, kOff, vOff := t.head*headDim, d+t.head*headDim, 2*d+t.head*headDim
-			for i := t.q0; i < t.q1; i++ {
-				row := t.start + i
-				q := qkv[row*3*d+qOff : row*3*d+qOff+headDim]
-				m := float32(math.Inf(-1))
-				for j := 0; j < t.length; j++ {
-					kr := t.start + j
-					s := dot(q, qkv[kr*3*d+kOff:kr*3*d+kOff+headDim]) * scale
-					scores[j] = s
-					m = max(m, s)
-				}
-				clear(acc)
-				var sum float64
-				for j := 0; j < t.length; j++ {
-					p := math.Exp(float64(scores[j] - m))
-					sum += p
-					vr := t.start + j
-					v := qkv[vr*3*d+vOff : vr*3*d+vOff+headDim]
-					for c, x := range v {
-						acc[c] += p * float64(x)
+		})
+	}
+
+	// Big segments: one (segment, head) at a time, its panels and query blocks shared out.
+	if len(plan.big) > 0 {
+		shared := getF32(plan.sharedFloats())
+		defer f32Pool.Put(shared)
+		for _, seg := range plan.big {
+			blocks := (seg.length + attnBQ - 1) / attnBQ
+			for h := 0; h < heads; h++ {
+				kv := a.newKV(*shared, seg, h)
+				parallelFor(kv.lp/attnNR, plan.workers, func(lo, hi int) { kv.pack(a, lo, hi) })
+				var next atomic.Int64
+				runWorkers(min(plan.workers, blocks), func(wi int) {
+					for {
+						b := int(next.Add(1)) - 1
+						if b >= blocks {
+							return
+						}
+						q0 := b * attnBQ
+						a.queries(workers[wi], kv, q0, min(q0+attnBQ, seg.length))
 					}
+				})
+			}
+		}
+	}
+}
+
+// runWorkers runs fn(0) … fn(workers−1) at once, fn(0) on the calling goroutine.
+func runWorkers(workers int, fn func(w int)) {
+	if workers <= 1 {
+		fn(0)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			fn(w)
+		}()
+	}
+	fn(0)
+	wg.Wait()
+}
+
+// attnRun is the state of one Attention call.
+type attnRun struct {
+	k         *attnKernels
+	out, qkv  []float32
+	heads, hd int
+	hdv, d    int
+	scale     float32 // log₂e/√headDim, folded into Q
+}
+
+// attnKV is the packed K and V of one (segment, head).
+type attnKV struct {
+	seg    attnSeg
+	head   int
+	lp     int // segment length rounded up to attnNR
+	kp, vp []float32
+}
+
+func (a *attnRun) newKV(buf []float32, seg attnSeg, head int) *attnKV {
+	lp := ceilTo(seg.length, attnNR)
+	return &attnKV{seg: seg, head: head, lp: lp, kp: buf[:lp*a.hd], vp: buf[lp*a.hd : lp*(a.hd+a.hdv)]}
+}
+
+// pack fills K panels [lo, hi) and the same keys' rows of the V panels.
+func (kv *attnKV) pack(a *attnRun, lo, hi int) {
+	hd, hdv, ld, l, lp := a.hd, a.hdv, 3*a.d, kv.seg.length, kv.lp
+	kBase := kv.seg.start*ld + a.d + kv.head*hd
+	vBase := kBase + a.d
+	var zero [attnNR]float32 // rows of padding keys
+	for q := lo; q < hi; q++ {
+		// K panel q: 16 keys, transposed four at a time.
+		panel := kv.kp[q*hd*attnNR : (q+1)*hd*attnNR]
+		for c := 0; c < attnNR; c += 4 {
+			var rows [4][]float32
+			for i := range rows {
+				if j := q*attnNR + c + i; j < l {
+					rows[i] = a.qkv[kBase+j*ld : kBase+j*ld+hd]
+				} else {
+					rows[i] = zero[:0]
 				}
-				o := out[row*d+t.head*headDim : row*d+(t.head+1)*headDim]
-				for c := range o {
-					o[c] = float32(acc[c] / sum)
+			}
+			if len(rows[3]) == hd { // the usual case: four real keys
+				r0, r1, r2, r3 := rows[0][:hd], rows[1][:hd], rows[2][:hd], rows[3][:hd]
+				for p := 0; p < hd; p++ {
+					d := panel[p*attnNR+c : p*attnNR+c+4 : p*attnNR+c+4]
+					d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+				}
+				continue
+			}
+			for i, r := range rows {
+				for p := 0; p < hd; p++ {
+					x := float32(0)
+					if p < len(r) {
+						x = r[p]
+					}
+					panel[p*attnNR+c+i] = x
 				}
 			}
 		}
-	})
+		// V rows of the same keys: 16 columns per panel, 8 in the last if hdv%16 = 8.
+		for j := q * attnNR; j < (q+1)*attnNR; j++ {
+			var vrow []float32
+			if j < l {
+				vrow = a.qkv[vBase+j*ld : vBase+j*ld+hd]
+			}
+			for c := 0; c < hdv; c += attnNR {
+				w := min(attnNR, hdv-c)
+				dst := kv.vp[c*lp+j*w : c*lp+(j+1)*w]
+				clear(dst[copy(dst, vrow[min(c, len(vrow)):min(c+w, len(vrow))]):])
+			}
+		}
+	}
+}
+
+// queries computes the output rows [q0, q1) (within the segment, q1 − q0 ≤ attnBQ) of kv's
+// segment and head.
+func (a *attnRun) queries(w *attnWorker, kv *attnKV, q0, q1 int) {
+	hd, hdv, ld, lp := a.hd, a.hdv, 3*a.d, kv.lp
+	rows := q1 - q0
+	mps := (rows + attnMR - 1) / attnMR
+	qBase := kv.seg.start*ld + kv.head*hd
+
+	// Q micro-panels, scaled.
+	c := a.scale
+	for r := 0; r < mps; r++ {
+		panel := w.q[r*hd*attnMR : (r+1)*hd*attnMR]
+		row := q0 + r*attnMR
+		if row+attnMR <= q1 {
+			at := qBase + row*ld
+			r0, r1, r2 := a.qkv[at:at+hd], a.qkv[at+ld:at+ld+hd], a.qkv[at+2*ld:at+2*ld+hd]
+			r3, r4, r5 := a.qkv[at+3*ld:at+3*ld+hd], a.qkv[at+4*ld:at+4*ld+hd], a.qkv[at+5*ld:at+5*ld+hd]
+			for p := range r0 {
+				d := panel[p*attnMR : p*attnMR+attnMR : p*attnMR+attnMR]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p]*c, r1[p]*c, r2[p]*c, r3[p]*c, r4[p]*c, r5[p]*c
+			}
+			continue
+		}
+		clear(panel)
+		for i := 0; row+i < q1; i++ {
+			for p, x := range a.qkv[qBase+(row+i)*ld : qBase+(row+i)*ld+hd] {
+				panel[p*attnMR+i] = x * c
+			}
+		}
+	}
+	o := w.o[:mps*attnMR*hdv]
+	clear(o)
+	negInf := float32(math.Inf(-1))
+	for r := 0; r < mps; r++ {
+		w.m[r] = [8]float32{negInf, negInf, negInf, negInf, negInf, negInf, 0, 0}
+	}
+	clear(w.l[:])
+
+	k := a.k
+	full := hdv / attnNR // 16-column value panels
+	for j0 := 0; j0 < lp; j0 += attnBK {
+		kb := min(attnBK, lp-j0)
+		valid := min(kb, kv.seg.length-j0)
+		kBlock := kv.kp[j0*hd : (j0+kb)*hd]
+		for r := 0; r < mps; r++ {
+			s := w.s
+			k.scores(hd, w.q[r*hd*attnMR:(r+1)*hd*attnMR], kBlock, s, attnBK, kb/attnNR)
+			if valid < kb {
+				for i := 0; i < attnMR; i++ {
+					for j := valid; j < kb; j++ {
+						s[i*attnBK+j] = negInf // padding keys
+					}
+				}
+			}
+			k.softmax(s, attnBK, kb, &w.m[r], &w.alpha, &w.sum)
+			for i := 0; i < attnMR; i++ {
+				w.l[r*attnMR+i] = w.l[r*attnMR+i]*float64(w.alpha[i]) + float64(w.sum[i])
+			}
+			or := o[r*attnMR*hdv:]
+			if full > 0 {
+				k.pv(kb, s, attnBK, kv.vp[j0*attnNR:], lp*attnNR, or, hdv, full, w.alpha[:])
+			}
+			if hdv%attnNR != 0 {
+				k.pv8(kb, s, attnBK, kv.vp[full*attnNR*lp+j0*8:], or[full*attnNR:], hdv, w.alpha[:])
+			}
+		}
+	}
+
+	outBase := kv.seg.start*a.d + kv.head*hd
+	for i := 0; i < rows; i++ {
+		dst := a.out[outBase+(q0+i)*a.d : outBase+(q0+i)*a.d+hd]
+		inv := 1 / w.l[i]
+		for c, x := range o[i*hdv : i*hdv+hd] {
+			dst[c] = float32(float64(x) * inv)
+		}
+	}
 }

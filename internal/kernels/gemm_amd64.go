@@ -30,8 +30,8 @@ const (
 //	B  k × 16 floats, one weight micro-panel (b[p·16 + j] = column j, step p)
 //	C  6 rows of 16 floats, ldc floats apart
 //
-// If accumulate, the sums are added to C; otherwise, if bias is not nil, bias[0:16] is added to
-// every row; then the tile is stored. k ≥ 1. Implemented in gemm_amd64.s.
+// If bias is not nil, bias[0:16] is added to every row; if accumulate, the tile's old values
+// are added too (in that order); then the tile is stored. k ≥ 1. Implemented in gemm_amd64.s.
 //
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int, bias *float32, accumulate bool)
@@ -62,8 +62,9 @@ var packBufs = sync.Pool{New: func() any {
 	return &b
 }}
 
-// forward computes dst[m, n] = x[m, k]·Wᵀ + bias with up to threads goroutines.
-func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
+// forward computes dst[m, n] = x[m, k]·Wᵀ + bias, or adds it to dst if add, with up to threads
+// goroutines.
+func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool) {
 	threads = max(threads, 1)
 	panels := (n + nr - 1) / nr
 
@@ -96,7 +97,7 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
 			// fastest), so the chunk is read from memory once and then from L3.
 			q0 := (t / mBlocks) * perChunk
 			i0 := (t % mBlocks) * mc
-			p.block(dst, x, buf, i0, min(mc, m-i0), q0, min(q0+perChunk, panels), n, k)
+			p.block(dst, x, buf, i0, min(mc, m-i0), q0, min(q0+perChunk, panels), n, k, add)
 		}
 		packBufs.Put(bufp)
 	}
@@ -118,20 +119,21 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int) {
 }
 
 // block computes rows [i0, i0+mc) and weight panels [q0, q1) of dst, over all of K in the
-// K-blocks of the packed weights. buf receives the packed activations.
-func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int) {
+// K-blocks of the packed weights, adding to dst's values if add. buf receives the packed
+// activations.
+func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int, add bool) {
 	var edge [mr * nr]float32
 	panels := (n + nr - 1) / nr
 	for p0 := 0; p0 < k; p0 += p.kc {
 		kb := min(p.kc, k-p0)
 		packActivations(buf, x, k, i0, mc, p0, kb)
-		accumulate := p0 > 0
+		accumulate := p0 > 0 || add
 		for q := q0; q < q1; q++ {
 			b := &p.panels[weightPanel(panels, p0, kb, q)]
 			j := q * nr
 			cols := min(nr, n-j)
 			var bias *float32
-			if p.bias != nil && !accumulate {
+			if p.bias != nil && p0 == 0 {
 				bias = &p.bias[j]
 			}
 			for r := 0; r < mc; r += mr {
@@ -156,6 +158,3 @@ func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int) {
 		}
 	}
 }
-
-// ceilTo rounds v up to a multiple of m.
-func ceilTo(v, m int) int { return (v + m - 1) / m * m }

@@ -120,12 +120,10 @@ loop1:
 	JNZ  loop1
 
 epilogue:
-	TESTQ R10, R10
-	JNZ   addc
 	TESTQ R9, R9
-	JZ    store
+	JZ    nobias
 
-	// First K-block with a bias: add bias[0:16] to every row.
+	// Add bias[0:16] to every row.
 	VMOVUPS (R9), Y12
 	VMOVUPS 32(R9), Y13
 	VADDPS  Y12, Y0, Y0
@@ -140,10 +138,12 @@ epilogue:
 	VADDPS  Y13, Y9, Y9
 	VADDPS  Y12, Y10, Y10
 	VADDPS  Y13, Y11, Y11
-	JMP     store
 
-addc:
-	// Later K-block: accumulate into what earlier K-blocks left in C.
+nobias:
+	TESTQ R10, R10
+	JZ    store
+
+	// Accumulate into C (what earlier K-blocks left there, or the caller's values).
 	MOVQ   DX, R11
 	ADDROW(R11, Y0, Y1)
 	ADDQ   R8, R11

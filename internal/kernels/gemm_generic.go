@@ -1,24 +1,25 @@
 package kernels
 
-// gemmNT computes dst[m,n] = a[m,k]·b[n,k]ᵀ + bias[n] in portable Go: register blocks of 4 rows
+// gemmNT computes dst[m,n] = a[m,k]·b[n,k]ᵀ + bias[n] in portable Go, or adds that to dst if add
+// (the bias is added to the dot product first, then dst's old value): register blocks of 4 rows
 // of a by 4 rows of b. Every dot product, in a block or in an edge, is one float32 chain along
 // k in order, so an output element does not depend on m, n, the blocking or the thread split
 // (a batch of items gives each item exactly what it gets alone).
-func gemmNT(dst, a, b, bias []float32, m, n, k, threads int) {
+func gemmNT(dst, a, b, bias []float32, m, n, k, threads int, add bool) {
 	// Split over rows of a when there are enough, otherwise over rows of b.
 	if m >= 4*threads || m >= n {
 		parallelFor((m+3)/4, threads, func(lo, hi int) {
-			gemmNTBlock(dst, a, b, bias, lo*4, min(hi*4, m), 0, n, n, k)
+			gemmNTBlock(dst, a, b, bias, lo*4, min(hi*4, m), 0, n, n, k, add)
 		})
 		return
 	}
 	parallelFor((n+3)/4, threads, func(lo, hi int) {
-		gemmNTBlock(dst, a, b, bias, 0, m, lo*4, min(hi*4, n), n, k)
+		gemmNTBlock(dst, a, b, bias, 0, m, lo*4, min(hi*4, n), n, k, add)
 	})
 }
 
 // gemmNTBlock computes rows [i0,i1) and columns [j0,j1) of dst.
-func gemmNTBlock(dst, a, b, bias []float32, i0, i1, j0, j1, n, k int) {
+func gemmNTBlock(dst, a, b, bias []float32, i0, i1, j0, j1, n, k int, add bool) {
 	i := i0
 	for ; i+4 <= i1; i += 4 {
 		a0 := a[i*k : i*k+k]
@@ -53,33 +54,47 @@ func gemmNTBlock(dst, a, b, bias []float32, i0, i1, j0, j1, n, k int) {
 				c32 += x3 * y2
 				c33 += x3 * y3
 			}
-			store4(dst[i*n+j:], bias, j, c00, c01, c02, c03)
-			store4(dst[(i+1)*n+j:], bias, j, c10, c11, c12, c13)
-			store4(dst[(i+2)*n+j:], bias, j, c20, c21, c22, c23)
-			store4(dst[(i+3)*n+j:], bias, j, c30, c31, c32, c33)
+			store4(dst[i*n+j:], bias, j, add, c00, c01, c02, c03)
+			store4(dst[(i+1)*n+j:], bias, j, add, c10, c11, c12, c13)
+			store4(dst[(i+2)*n+j:], bias, j, add, c20, c21, c22, c23)
+			store4(dst[(i+3)*n+j:], bias, j, add, c30, c31, c32, c33)
 		}
 		for ; j < j1; j++ {
 			for r := 0; r < 4; r++ {
-				dst[(i+r)*n+j] = dotSeq(a[(i+r)*k:(i+r)*k+k], b[j*k:j*k+k]) + biasAt(bias, j)
+				set(dst, (i+r)*n+j, dotSeq(a[(i+r)*k:(i+r)*k+k], b[j*k:j*k+k])+biasAt(bias, j), add)
 			}
 		}
 	}
 	for ; i < i1; i++ {
 		ai := a[i*k : i*k+k]
 		for j := j0; j < j1; j++ {
-			dst[i*n+j] = dotSeq(ai, b[j*k:j*k+k]) + biasAt(bias, j)
+			set(dst, i*n+j, dotSeq(ai, b[j*k:j*k+k])+biasAt(bias, j), add)
 		}
 	}
 }
 
-func store4(d, bias []float32, j int, c0, c1, c2, c3 float32) {
+func store4(d, bias []float32, j int, add bool, c0, c1, c2, c3 float32) {
 	if bias != nil {
 		c0 += bias[j]
 		c1 += bias[j+1]
 		c2 += bias[j+2]
 		c3 += bias[j+3]
 	}
+	if add {
+		c0 += d[0]
+		c1 += d[1]
+		c2 += d[2]
+		c3 += d[3]
+	}
 	d[0], d[1], d[2], d[3] = c0, c1, c2, c3
+}
+
+// set stores v at d[i], or adds it to d[i] if add.
+func set(d []float32, i int, v float32, add bool) {
+	if add {
+		v += d[i]
+	}
+	d[i] = v
 }
 
 func biasAt(bias []float32, j int) float32 {

@@ -45,10 +45,27 @@ func (l *Linear) Forward(dst, x []float32, m, threads int) {
 		return
 	}
 	if l.fast != nil {
-		l.fast.forward(dst, x, m, l.Out, l.In, threads)
+		l.fast.forward(dst, x, m, l.Out, l.In, threads, false)
 		return
 	}
-	gemmNT(dst, x, l.w, l.bias, m, l.Out, l.In, threads)
+	gemmNT(dst, x, l.w, l.bias, m, l.Out, l.In, threads, false)
+}
+
+// ForwardAdd computes dst[m, Out] += x[m, In]·Wᵀ + bias using up to threads goroutines: a
+// residual connection fused into the multiplication (the sum and the bias are added to dst
+// as each output tile is stored, so dst is read and written once). dst must not alias x.
+func (l *Linear) ForwardAdd(dst, x []float32, m, threads int) {
+	if len(x) < m*l.In || len(dst) < m*l.Out {
+		panic(fmt.Sprintf("kernels: Linear.ForwardAdd buffers too small: x %d < %d or dst %d < %d", len(x), m*l.In, len(dst), m*l.Out))
+	}
+	if m <= 0 {
+		return
+	}
+	if l.fast != nil {
+		l.fast.forward(dst, x, m, l.Out, l.In, threads, true)
+		return
+	}
+	gemmNT(dst, x, l.w, l.bias, m, l.Out, l.In, threads, true)
 }
 
 // FLOPs is the floating-point work of Forward on m rows (a multiply-add counts as two).

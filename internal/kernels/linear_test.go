@@ -153,7 +153,7 @@ func TestLinearExact(t *testing.T) {
 			got := make([]float32, s.m*s.out)
 			l.Forward(got, x, s.m, threads)
 			port := make([]float32, s.m*s.out)
-			gemmNT(port, x, w, bias, s.m, s.out, s.in, threads)
+			gemmNT(port, x, w, bias, s.m, s.out, s.in, threads, false)
 			for i := range want {
 				if got[i] != want[i] || port[i] != want[i] {
 					t.Fatalf("m%d_%dx%d t%d: [%d,%d] Forward %g, gemmNT %g, want %g",
@@ -173,7 +173,7 @@ func TestGemmNTPortable(t *testing.T) {
 		want, tol := expectLinear(x, w, bias, s.m, s.out, s.in)
 		for _, threads := range []int{1, 2, 3} {
 			got := make([]float32, s.m*s.out)
-			gemmNT(got, x, w, bias, s.m, s.out, s.in, threads)
+			gemmNT(got, x, w, bias, s.m, s.out, s.in, threads, false)
 			checkLinear(t, got, want, tol, s.out)
 		}
 	}
@@ -285,5 +285,75 @@ func BenchmarkPeak(b *testing.B) {
 				b.ReportMetric(flop/cpu.Seconds()*float64(threads), "GFLOP/s-cpu")
 			}
 		})
+	}
+}
+
+// TestLinearForwardAdd checks dst += x·Wᵀ + b, on the fast path and on the portable gemmNT, with
+// and without bias: against the float64 reference, the old value of dst is one more term of
+// the sum, so the bound of TestLinearForward applies with k+2 terms; with small integers
+// (exact in float32) the result must be exact.
+func TestLinearForwardAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, s := range linearShapes {
+		w, bias, x := randSlice(r, s.out*s.in), randSlice(r, s.out), randSlice(r, s.m*s.in)
+		d0 := randSlice(r, s.m*s.out)
+		for _, withBias := range []bool{false, true} {
+			b := bias
+			if !withBias {
+				b = nil
+			}
+			l, err := NewLinear(w, b, s.out, s.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, s.m*s.out)
+			MatMulNTRef(want, x, w, b, s.m, s.out, s.in)
+			tol := make([]float64, len(want))
+			for i := 0; i < s.m; i++ {
+				for j := 0; j < s.out; j++ {
+					var sum float64
+					for p := 0; p < s.in; p++ {
+						sum += math.Abs(float64(x[i*s.in+p]) * float64(w[j*s.in+p]))
+					}
+					if b != nil {
+						sum += math.Abs(float64(b[j]))
+					}
+					at := i*s.out + j
+					sum += math.Abs(float64(d0[at]))
+					tol[at] = (gamma(s.in+2) + 2*u32) * sum
+					want[at] = float32(float64(want[at]) + float64(d0[at]))
+				}
+			}
+			for _, threads := range []int{1, 3} {
+				got := append([]float32(nil), d0...)
+				l.ForwardAdd(got, x, s.m, threads)
+				checkLinear(t, got, want, tol, s.out)
+				port := append([]float32(nil), d0...)
+				gemmNT(port, x, w, b, s.m, s.out, s.in, threads, true)
+				checkLinear(t, port, want, tol, s.out)
+			}
+		}
+		// Exact: small integers.
+		ints := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(r.IntN(7) - 3)
+			}
+			return v
+		}
+		wi, bi, xi, di := ints(s.out*s.in), ints(s.out), ints(s.m*s.in), ints(s.m*s.out)
+		l, err := NewLinear(wi, bi, s.out, s.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, s.m*s.out)
+		MatMulNTRef(want, xi, wi, bi, s.m, s.out, s.in)
+		got := append([]float32(nil), di...)
+		l.ForwardAdd(got, xi, s.m, 2)
+		for i := range want {
+			if got[i] != want[i]+di[i] {
+				t.Fatalf("m%d_%dx%d exact: [%d] = %g, want %g", s.m, s.out, s.in, i, got[i], want[i]+di[i])
+			}
+		}
 	}
 }

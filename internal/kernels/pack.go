@@ -47,6 +47,12 @@ func packWeights(w []float32, out, in, kc int) []float32 {
 	return packed
 }
 
+// packA6 stores six rows of x, ld floats apart, kc floats each, as one activation micro-panel:
+// dst[p·6 + i] = src[i·ld + p]. Implemented in pack_amd64.s.
+//
+//go:noescape
+func packA6(dst, src *float32, ld, kc int)
+
 // weightPanel returns the offset in packed weights of panel q's stretch of the K-block starting
 // at p0, whose length is kb.
 func weightPanel(panels, p0, kb, q int) int { return p0*panels*nr + q*kb*nr }
@@ -59,15 +65,9 @@ func packActivations(buf, x []float32, ld, i0, mc, p0, kc int) {
 	for ; r+mr <= mc; r += mr {
 		d := buf[r*kc : (r+mr)*kc]
 		base := (i0+r)*ld + p0
-		x0 := x[base : base+kc]
-		x1 := x[base+ld : base+ld+kc]
-		x2 := x[base+2*ld : base+2*ld+kc]
-		x3 := x[base+3*ld : base+3*ld+kc]
-		x4 := x[base+4*ld : base+4*ld+kc]
-		x5 := x[base+5*ld : base+5*ld+kc]
-		for p := range x0 {
-			s := d[p*mr : p*mr+mr : p*mr+mr]
-			s[0], s[1], s[2], s[3], s[4], s[5] = x0[p], x1[p], x2[p], x3[p], x4[p], x5[p]
+		if kc > 0 {
+			_ = x[base+5*ld+kc-1] // the assembly reads rows base … base+5·ld, kc floats each
+			packA6(&d[0], &x[base], ld, kc)
 		}
 	}
 	if r < mc {

@@ -29,3 +29,6 @@ func parallelFor(n, threads int, fn func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// ceilTo rounds v up to a multiple of m.
+func ceilTo(v, m int) int { return (v + m - 1) / m * m }

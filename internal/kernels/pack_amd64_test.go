@@ -1,0 +1,34 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestPackA6 compares the assembly packing of activation micro-panels with the obvious loop, for
+// lengths that are and are not multiples of its 4-step unroll; the floats around the panel in
+// dst must survive.
+func TestPackA6(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	for _, kc := range []int{1, 2, 3, 4, 5, 8, 13, 320} {
+		for _, ld := range []int{kc, kc + 3, 1024} {
+			x := randSlice(r, 5*ld+kc)
+			dst := make([]float32, 6*kc+8)
+			for i := range dst {
+				dst[i] = -7
+			}
+			packA6(&dst[4], &x[0], ld, kc)
+			for i, v := range dst {
+				want := float32(-7)
+				if p := i - 4; p >= 0 && p < 6*kc {
+					want = x[(p%6)*ld+p/6]
+				}
+				if v != want {
+					t.Fatalf("kc %d ld %d: dst[%d] = %g, want %g", kc, ld, i, v, want)
+				}
+			}
+		}
+	}
+}
