@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
 )
@@ -98,58 +99,105 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if m.threads <= 0 {
 		m.threads = runtime.GOMAXPROCS(0)
 	}
-	var firstErr error
-	get := func(name string) []float32 {
-		if firstErr != nil {
-			return nil
-		}
-		v, err := src.float32s(name)
-		if err != nil {
-			firstErr = fmt.Errorf("tensor %s: %w", src.fullName(name), err)
-		}
-		return v
-	}
-	linear := func(prefix string, out, in int) *kernels.Linear {
-		w, b := get(prefix+".weight"), get(prefix+".bias")
-		if firstErr != nil {
-			return nil
-		}
-		l, err := kernels.NewLinear(w, b, out, in)
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("%s: %w", prefix, err)
-		}
-		return l
+	// Tensors are converted to float32 and packed for the kernels in parallel, a block (or a
+	// merger) per goroutine.
+	l := &loader{src: src}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, m.threads)
+	run := func(f func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f()
+		}()
 	}
 	d, inter, o, md := cfg.HiddenSize, cfg.IntermediateSize, cfg.OutHiddenSize, cfg.MergedDim()
-	m.patch = linear("patch_embed.proj", d, cfg.PatchDim())
-	m.posTable = get("pos_embed.weight")
+	run(func() {
+		m.patch = l.linear("patch_embed.proj", d, cfg.PatchDim())
+		m.posTable = l.get("pos_embed.weight")
+	})
 	m.blocks = make([]block, cfg.Depth)
 	for i := range m.blocks {
 		p := fmt.Sprintf("blocks.%d.", i)
-		m.blocks[i] = block{
-			norm1W: get(p + "norm1.weight"), norm1B: get(p + "norm1.bias"),
-			qkv:    linear(p+"attn.qkv", 3*d, d),
-			proj:   linear(p+"attn.proj", d, d),
-			norm2W: get(p + "norm2.weight"), norm2B: get(p + "norm2.bias"),
-			fc1: linear(p+"mlp.linear_fc1", inter, d),
-			fc2: linear(p+"mlp.linear_fc2", d, inter),
-		}
+		run(func() {
+			m.blocks[i] = block{
+				norm1W: l.get(p + "norm1.weight"), norm1B: l.get(p + "norm1.bias"),
+				qkv:    l.linear(p+"attn.qkv", 3*d, d),
+				proj:   l.linear(p+"attn.proj", d, d),
+				norm2W: l.get(p + "norm2.weight"), norm2B: l.get(p + "norm2.bias"),
+				fc1: l.linear(p+"mlp.linear_fc1", inter, d),
+				fc2: l.linear(p+"mlp.linear_fc2", d, inter),
+			}
+		})
 	}
-	loadMerger := func(p string, post bool) merger {
-		return merger{
-			postShuffle: post,
-			normW:       get(p + "norm.weight"), normB: get(p + "norm.bias"),
-			fc1: linear(p+"linear_fc1", md, md),
-			fc2: linear(p+"linear_fc2", o, md),
-		}
+	loadMerger := func(dst *merger, p string, post bool) {
+		run(func() {
+			*dst = merger{
+				postShuffle: post,
+				normW:       l.get(p + "norm.weight"), normB: l.get(p + "norm.bias"),
+				fc1: l.linear(p+"linear_fc1", md, md),
+				fc2: l.linear(p+"linear_fc2", o, md),
+			}
+		})
 	}
-	m.merger = loadMerger("merger.", false)
-	for k := range cfg.DeepstackVisualIndexes {
-		m.deepstack = append(m.deepstack, loadMerger(fmt.Sprintf("deepstack_merger_list.%d.", k), true))
+	loadMerger(&m.merger, "merger.", false)
+	m.deepstack = make([]merger, len(cfg.DeepstackVisualIndexes))
+	for k := range m.deepstack {
+		loadMerger(&m.deepstack[k], fmt.Sprintf("deepstack_merger_list.%d.", k), true)
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	wg.Wait()
+	if l.err != nil {
+		return nil, l.err
 	}
 	m.invFreq = rotaryInvFreq(cfg.HeadDim())
 	return m, nil
+}
+
+// loader reads tensors from a source for build, from several goroutines, keeping the first
+// error.
+type loader struct {
+	src source
+	mu  sync.Mutex
+	err error
+}
+
+func (l *loader) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = err
+	}
+}
+
+func (l *loader) failed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err != nil
+}
+
+// get returns a tensor as float32, or nil after an error.
+func (l *loader) get(name string) []float32 {
+	if l.failed() {
+		return nil
+	}
+	v, err := l.src.float32s(name)
+	if err != nil {
+		l.fail(fmt.Errorf("tensor %s: %w", l.src.fullName(name), err))
+	}
+	return v
+}
+
+// linear returns the Linear of prefix.weight [out, in] and prefix.bias [out], or nil after an
+// error.
+func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
+	w, b := l.get(prefix+".weight"), l.get(prefix+".bias")
+	if l.failed() {
+		return nil
+	}
+	lin, err := kernels.NewLinear(w, b, out, in)
+	if err != nil {
+		l.fail(fmt.Errorf("%s: %w", prefix, err))
+	}
+	return lin
 }

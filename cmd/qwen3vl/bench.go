@@ -40,7 +40,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N]\n       qwen3vl bench -peak [-threads N]", stderr)
 	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder, hub id Org/Name[@revision], or random:PRESET[@SEED]")
 	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches)")
-	runs := fs.Int("runs", 3, "timed encodes after one warm-up")
+	runs := fs.Int("runs", 3, "timed encodes after the warm-up")
+	warmup := fs.Int("warmup", 1, "untimed encodes before the timed ones")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
 	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and exit")
 	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out)")
@@ -50,8 +51,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
 	}
-	if *threads < 1 || *runs < 1 {
-		return usagef("-threads and -runs must be ≥ 1")
+	if *threads < 1 || *runs < 1 || *warmup < 0 {
+		return usagef("-threads and -runs must be ≥ 1, -warmup ≥ 0")
 	}
 	var peak float64
 	if *peakOnly || *peakSecs > 0 {
@@ -82,7 +83,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res.GFLOP = float64(vision.FLOPs(m.Config(), grids)) / 1e9
 
 	var times []float64
-	for i := -1; i < *runs; i++ { // i = −1 is the warm-up
+	for i := -*warmup; i < *runs; i++ { // i < 0: warm-up
 		t0 := time.Now()
 		if _, err := m.Encode(ctx, pixels, grids); err != nil {
 			return err
