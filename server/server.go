@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,17 +87,7 @@ func (s *Server) Load(ctx context.Context) error {
 	s.log.Info("loading model", "model", spec)
 	pre := imageproc.DefaultOptions()
 	var m *vision.Model
-	if rest, ok := strings.CutPrefix(spec, "random:"); ok {
-		name, seedText, hasSeed := strings.Cut(rest, "@")
-		seed := uint64(1)
-		if hasSeed {
-			v, err := strconv.ParseUint(seedText, 10, 64)
-			if err != nil {
-				return fmt.Errorf("server: -model %s: seed %q is not a non-negative integer", spec, seedText)
-			}
-			seed = v
-		}
-		vcfg, err := vision.Preset(name)
+	if vcfg, seed, ok, err := vision.ParseRandom(spec); ok {
 		if err != nil {
 			return fmt.Errorf("server: -model %s: %w", spec, err)
 		}

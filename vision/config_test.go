@@ -95,3 +95,24 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRandom(t *testing.T) {
+	for _, tc := range []struct {
+		spec     string
+		ok       bool
+		seed     uint64
+		wantErr  bool
+		wantSize int
+	}{
+		{"random:tiny", true, DefaultRandomSeed, false, 64},
+		{"random:qwen3-vl-8b@42", true, 42, false, 1152},
+		{"random:tiny@x", true, 0, true, 0},
+		{"random:nope", true, 0, true, 0},
+		{"/models/qwen", false, 0, false, 0},
+	} {
+		cfg, seed, ok, err := ParseRandom(tc.spec)
+		if ok != tc.ok || (err != nil) != tc.wantErr || (err == nil && ok && (seed != tc.seed || cfg.HiddenSize != tc.wantSize)) {
+			t.Errorf("ParseRandom(%q) = %d, %d, %v, %v", tc.spec, cfg.HiddenSize, seed, ok, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package vision
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/synth"
@@ -66,4 +67,25 @@ func SyntheticScale(name string, shape []int) (scale, offset float32) {
 	}
 	fanIn := numel(shape[1:])
 	return float32(1 / math.Sqrt(float64(fanIn))), 0
+}
+
+// DefaultRandomSeed seeds "random:PRESET" specs that give no "@SEED".
+const DefaultRandomSeed = 1
+
+// ParseRandom parses a model spec of the form "random:PRESET[@SEED]" (synthetic weights of a
+// preset's shape, see Random). ok is false, with no error, when spec has another form.
+func ParseRandom(spec string) (cfg Config, seed uint64, ok bool, err error) {
+	rest, ok := strings.CutPrefix(spec, "random:")
+	if !ok {
+		return Config{}, 0, false, nil
+	}
+	name, seedText, hasSeed := strings.Cut(rest, "@")
+	seed = DefaultRandomSeed
+	if hasSeed {
+		if seed, err = strconv.ParseUint(seedText, 10, 64); err != nil {
+			return Config{}, 0, true, fmt.Errorf("vision: %s: seed %q is not a non-negative integer", spec, seedText)
+		}
+	}
+	cfg, err = Preset(name)
+	return cfg, seed, true, err
 }

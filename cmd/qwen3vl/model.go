@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/hub"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
-
-// defaultRandomSeed seeds random:PRESET models when no @SEED is given.
-const defaultRandomSeed = 1
 
 // loadModel resolves a -model value: "random:PRESET[@SEED]" (synthetic weights of a released
 // shape), a local checkpoint folder, or a Hugging Face hub id.
@@ -20,17 +16,7 @@ const defaultRandomSeed = 1
 // preprocessor_config.json the image flags read.
 func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) (*vision.Model, string, error) {
 	opts := vision.Options{Threads: threads}
-	if rest, ok := strings.CutPrefix(spec, "random:"); ok {
-		name, seedText, hasSeed := strings.Cut(rest, "@")
-		seed := uint64(defaultRandomSeed)
-		if hasSeed {
-			s, err := strconv.ParseUint(seedText, 10, 64)
-			if err != nil {
-				return nil, "", usagef("-model %s: seed %q is not a non-negative integer", spec, seedText)
-			}
-			seed = s
-		}
-		cfg, err := vision.Preset(name)
+	if cfg, seed, ok, err := vision.ParseRandom(spec); ok {
 		if err != nil {
 			return nil, "", usagef("-model %s: %v", spec, err)
 		}
