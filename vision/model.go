@@ -110,6 +110,11 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			f()
+			// The unpacked float32 copies of this task's weights are garbage now. Collect
+			// them before the next task allocates its own, so that loading peaks near the
+			// packed weights' size instead of up to twice it (the heap holds no pointers,
+			// so a collection costs little).
+			runtime.GC()
 		}()
 	}
 	d, inter, o, md := cfg.HiddenSize, cfg.IntermediateSize, cfg.OutHiddenSize, cfg.MergedDim()
