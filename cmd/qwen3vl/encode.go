@@ -23,6 +23,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
+	weights := fs.String("weights", "f32", weightsUsage)
 	quiet := fs.Bool("q", false, "no progress or summary on stderr")
 	var imf imageFlags
 	imf.register(fs)
@@ -43,6 +44,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *outPath == "-" && *format != "jsonl":
 		return usagef("-o - (stdout) is only for -format jsonl")
 	}
+	bf16, err := parseWeights(*weights)
+	if err != nil {
+		return err
+	}
 	var items []input
 	if *pixelsPath == "" {
 		var err error
@@ -51,7 +56,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	start := time.Now()
-	m, dir, err := loadModel(ctx, *model, *threads, stderr)
+	m, dir, err := loadModel(ctx, *model, vision.Options{Threads: *threads, WeightsBF16: bf16}, stderr)
 	if err != nil {
 		return err
 	}

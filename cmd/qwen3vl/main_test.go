@@ -49,6 +49,9 @@ func TestEncodeRandomTiny(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	if code, stderr := runCmd(t, "encode", "-model", "random:tiny", "-pixels", px, "-o", filepath.Join(t.TempDir(), "bf16.safetensors"), "-weights", "bf16"); code != 0 {
+		t.Fatalf("-weights bf16: exit %d: %s", code, stderr)
+	}
 	if !strings.Contains(stderr, "synthetic random weights") {
 		t.Errorf("no notice about synthetic weights in %q", stderr)
 	}
@@ -116,6 +119,7 @@ func TestEncodeErrors(t *testing.T) {
 		{"grid mismatch", []string{"encode", "-model", "random:tiny", "-pixels", mismatch, "-o", out}, 1, "4 rows but the grids describe 16 patches"},
 		{"missing folder", []string{"encode", "-model", filepath.Join(dir, "nomodel"), "-pixels", good, "-o", out}, 1, "nomodel"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"bad weights", []string{"encode", "-model", "random:tiny", "-pixels", good, "-o", out, "-weights", "f16"}, 2, "-weights"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr := runCmd(t, tc.args...)
@@ -134,7 +138,11 @@ func TestBenchTiny(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, args := range [][]string{{"bench", "-grid", "1,4"}, {"bench", "-grid", "1,x,4"}, {"bench", "-runs", "0"}} {
+	code, stderr = runCmd(t, "bench", "-model", "random:tiny", "-grid", "1,4,6", "-runs", "1", "-peak-seconds", "0", "-threads", "2", "-weights", "bf16")
+	if code != 0 {
+		t.Fatalf("-weights bf16: exit %d: %s", code, stderr)
+	}
+	for _, args := range [][]string{{"bench", "-grid", "1,4"}, {"bench", "-grid", "1,x,4"}, {"bench", "-runs", "0"}, {"bench", "-weights", "fp32"}} {
 		if code, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}

@@ -14,8 +14,7 @@ import (
 // shape), a local checkpoint folder, or a Hugging Face hub id.
 // The second result is the local checkpoint folder ("" for random: models), whose
 // preprocessor_config.json the image flags read.
-func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) (*vision.Model, string, error) {
-	opts := vision.Options{Threads: threads}
+func loadModel(ctx context.Context, spec string, opts vision.Options, stderr io.Writer) (*vision.Model, string, error) {
 	if cfg, seed, ok, err := vision.ParseRandom(spec); ok {
 		if err != nil {
 			return nil, "", usagef("-model %s: %v", spec, err)
@@ -33,6 +32,20 @@ func loadModel(ctx context.Context, spec string, threads int, stderr io.Writer) 
 	}
 	m, err := vision.Load(ctx, dir, opts)
 	return m, dir, err
+}
+
+// weightsUsage documents the -weights flag of encode and bench.
+const weightsUsage = "weights in memory: f32 (the checkpoint converted to float32 once; fastest) or bf16 (kept as bfloat16, widened while multiplying: half the resident weights, somewhat slower; same outputs for a bf16 checkpoint)"
+
+// parseWeights turns a -weights value into vision.Options.WeightsBF16.
+func parseWeights(s string) (bool, error) {
+	switch s {
+	case "f32":
+		return false, nil
+	case "bf16":
+		return true, nil
+	}
+	return false, usagef("-weights %q: want f32 or bf16", s)
 }
 
 // resolveModel turns a local folder or a hub id (Org/Name[@revision]) into a local checkpoint

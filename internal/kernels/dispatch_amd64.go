@@ -18,3 +18,12 @@ func newFastPath(w, bias []float32, out, in int) fastPath {
 	}
 	return newPackedLinear(w, bias, out, in)
 }
+
+// newFastPathBF16 packs bfloat16 weights for the AVX2/FMA kernel (widened per micro-panel at
+// run time), or returns nil when this CPU lacks AVX2 or FMA.
+func newFastPathBF16(w []uint16, bias []float32, out, in int) fastPath {
+	if !hasAVX2FMA {
+		return nil
+	}
+	return newPackedLinearBF16(w, bias, out, in)
+}

@@ -10,6 +10,8 @@ type noFastPath struct{}
 
 func newFastPath(w, bias []float32, out, in int) fastPath { return nil }
 
+func newFastPathBF16(w []uint16, bias []float32, out, in int) fastPath { return nil }
+
 func (*noFastPath) forward(dst, x []float32, m, n, k, threads int, add bool) {
 	panic("kernels: no fast path in this build")
 }

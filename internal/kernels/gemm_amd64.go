@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -38,16 +39,35 @@ func kernel6x16(k int, a, b, c *float32, ldc int, bias *float32, accumulate bool
 
 // packedLinear is the fast path's state inside Linear.
 type packedLinear struct {
-	panels []float32 // weight panels, layout in pack.go
-	kc     int       // K-block of panels: ≤ kcMax, a multiple of 4 unless it is all of K
-	bias   []float32 // bias padded with zeros to a multiple of 16, or nil
+	panels []float32 // weight panels, layout in pack.go; nil when panels16 is used
+	// panels16 holds the weight panels as bfloat16 bits (same layout) for a bf16 Linear: each
+	// micro-panel is widened into a per-goroutine float32 scratch right before the kernel runs.
+	panels16 []uint16
+	kc       int       // K-block of panels: ≤ kcMax, a multiple of 4 unless it is all of K
+	bias     []float32 // bias padded with zeros to a multiple of 16, or nil
+}
+
+// blockK returns the K-block for in steps: as few blocks as possible, evenly sized, a multiple
+// of 4 steps (the kernel's unroll).
+func blockK(in int) int {
+	kBlocks := (in + kcMax - 1) / kcMax
+	return min(ceilTo((in+kBlocks-1)/kBlocks, 4), in)
+}
+
+// newPackedLinearBF16 packs bfloat16 w [out, in] and bias [out] (or nil) for the AVX2 kernel.
+func newPackedLinearBF16(w []uint16, bias []float32, out, in int) *packedLinear {
+	kc := blockK(in)
+	p := &packedLinear{panels16: packWeightsBF16(w, out, in, kc), kc: kc}
+	if bias != nil {
+		p.bias = make([]float32, (out+nr-1)/nr*nr)
+		copy(p.bias, bias)
+	}
+	return p
 }
 
 // newPackedLinear packs w [out, in] and bias [out] (or nil) for the AVX2 kernel.
 func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
-	// K-blocks: as few as possible, evenly sized, a multiple of 4 steps (the kernel's unroll).
-	kBlocks := (in + kcMax - 1) / kcMax
-	kc := min(ceilTo((in+kBlocks-1)/kBlocks, 4), in)
+	kc := blockK(in)
 	p := &packedLinear{panels: packWeights(w, out, in, kc), kc: kc}
 	if bias != nil {
 		p.bias = make([]float32, (out+nr-1)/nr*nr)
@@ -57,10 +77,15 @@ func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
 }
 
 // packBufs recycles activation-panel buffers across calls and goroutines.
+// The buffer is followed by room for one widened weight micro-panel (kcMax·16 floats), which
+// only bf16 Linears use.
 var packBufs = sync.Pool{New: func() any {
-	b := make([]float32, (mcMax+mr-1)/mr*mr*kcMax)
+	b := make([]float32, (mcMax+mr-1)/mr*mr*kcMax+kcMax*nr)
 	return &b
 }}
+
+// actBufLen is the part of a packBufs buffer that holds activation panels.
+const actBufLen = (mcMax + mr - 1) / mr * mr * kcMax
 
 // forward computes dst[m, n] = x[m, k]·Wᵀ + bias, or adds it to dst if add, with up to threads
 // goroutines.
@@ -129,7 +154,15 @@ func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int, ad
 		packActivations(buf, x, k, i0, mc, p0, kb)
 		accumulate := p0 > 0 || add
 		for q := q0; q < q1; q++ {
-			b := &p.panels[weightPanel(panels, p0, kb, q)]
+			var b *float32
+			if p.panels16 != nil {
+				// Widen this bf16 micro-panel (exact) into the scratch after the activations.
+				wide := buf[actBufLen : actBufLen+kb*nr]
+				widenBF16(wide, p.panels16[weightPanel(panels, p0, kb, q):][:kb*nr])
+				b = &wide[0]
+			} else {
+				b = &p.panels[weightPanel(panels, p0, kb, q)]
+			}
 			j := q * nr
 			cols := min(nr, n-j)
 			var bias *float32
@@ -155,6 +188,20 @@ func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int, ad
 					copy(c[i*n:i*n+cols], edge[i*nr:i*nr+cols])
 				}
 			}
+		}
+	}
+}
+
+// widenBF16 sets dst[i] = src[i] widened from bfloat16 to float32 (exact), for len(src) a
+// multiple of 16 (one weight micro-panel's k-steps). (An AVX2 version measured no faster: the
+// loop is a small part of a micro-panel's multiplication.)
+func widenBF16(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
+	for i := 0; i+16 <= len(src); i += 16 {
+		s := (*[16]uint16)(src[i : i+16])
+		d := (*[16]float32)(dst[i : i+16])
+		for j := range 16 {
+			d[j] = math.Float32frombits(uint32(s[j]) << 16)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"sync"
+)
 
 // Linear is a fully connected layer y = x·Wᵀ + b with its weights held in the layout the
 // multiplication kernel wants. It is built once at load time and is read-only afterwards, so one
@@ -12,7 +16,8 @@ import "fmt"
 type Linear struct {
 	In, Out int
 	fast    fastPath  // packed weights for the assembly kernel, or nil
-	w       []float32 // [Out, In], row-major (PyTorch's nn.Linear layout); nil when fast != nil
+	w       []float32 // [Out, In], row-major (PyTorch's nn.Linear layout); nil when fast != nil or bf16
+	w16     []uint16  // [Out, In] as bfloat16 bits, for a bf16 Linear on the portable path
 	bias    []float32 // [Out], or nil; nil when fast != nil (fast keeps its own copy)
 }
 
@@ -20,19 +25,84 @@ type Linear struct {
 // the slices are retained or copied into a packed layout depends on the CPU (see Linear); either
 // way the caller must not modify them while the Linear is in use.
 func NewLinear(w, bias []float32, out, in int) (*Linear, error) {
-	if out <= 0 || in <= 0 {
-		return nil, fmt.Errorf("kernels: linear shape [%d, %d] is not positive", out, in)
-	}
-	if len(w) != out*in {
-		return nil, fmt.Errorf("kernels: linear weight has %d values, want %d×%d = %d", len(w), out, in, out*in)
-	}
-	if bias != nil && len(bias) != out {
-		return nil, fmt.Errorf("kernels: linear bias has %d values, want %d", len(bias), out)
+	if err := validateLinear(w, bias, out, in); err != nil {
+		return nil, err
 	}
 	if fast := newFastPath(w, bias, out, in); fast != nil {
 		return &Linear{In: in, Out: out, fast: fast}, nil
 	}
 	return &Linear{In: in, Out: out, w: w, bias: bias}, nil
+}
+
+func validateLinear(w, bias []float32, out, in int) error {
+	if out <= 0 || in <= 0 {
+		return fmt.Errorf("kernels: linear shape [%d, %d] is not positive", out, in)
+	}
+	if len(w) != out*in {
+		return fmt.Errorf("kernels: linear weight has %d values, want %d×%d = %d", len(w), out, in, out*in)
+	}
+	if bias != nil && len(bias) != out {
+		return fmt.Errorf("kernels: linear bias has %d values, want %d", len(bias), out)
+	}
+	return nil
+}
+
+// NewLinearBF16 is NewLinear with W held in memory as bfloat16: half the resident weights of a
+// float32 Linear. W is rounded to bfloat16 (to nearest, ties to even, NaN to 0x7FC0, as
+// safetensors.F32ToBF16 and PyTorch do) while it is packed, and the weights a computation needs
+// are widened back to float32 (exactly) right before use: on the AVX2 path one weight
+// micro-panel at a time into a per-goroutine scratch, on the portable path all of W per call.
+// The arithmetic is otherwise that of NewLinear, so the result equals, bit for bit, that of the
+// float32 Linear built from the bf16-rounded W. The bias stays float32. w is not retained.
+func NewLinearBF16(w, bias []float32, out, in int) (*Linear, error) {
+	if err := validateLinear(w, bias, out, in); err != nil {
+		return nil, err
+	}
+	w16 := make([]uint16, len(w))
+	for i, v := range w {
+		w16[i] = f32ToBF16(v)
+	}
+	if fast := newFastPathBF16(w16, bias, out, in); fast != nil {
+		return &Linear{In: in, Out: out, fast: fast}, nil
+	}
+	return &Linear{In: in, Out: out, w16: w16, bias: bias}, nil
+}
+
+// f32ToBF16 rounds a float32 to bfloat16 bits exactly as safetensors.F32ToBF16 does.
+func f32ToBF16(f float32) uint16 {
+	if f != f {
+		return 0x7fc0
+	}
+	u := math.Float32bits(f)
+	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
+}
+
+// bf16ToF32 widens bfloat16 bits to float32 (exact).
+func bf16ToF32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+
+// wideBufs recycles the float32 copies of W that a portable-path bf16 Linear makes per call.
+var wideBufs sync.Pool
+
+// portable runs the portable gemmNT, widening a bf16 W to float32 first.
+func (l *Linear) portable(dst, x []float32, m, threads int, add bool) {
+	if l.w16 == nil {
+		gemmNT(dst, x, l.w, l.bias, m, l.Out, l.In, threads, add)
+		return
+	}
+	var w []float32
+	bp, _ := wideBufs.Get().(*[]float32)
+	if bp != nil && cap(*bp) >= len(l.w16) {
+		w = (*bp)[:len(l.w16)]
+	} else {
+		w = make([]float32, len(l.w16))
+		bp = &w
+	}
+	for i, b := range l.w16 {
+		w[i] = bf16ToF32(b)
+	}
+	gemmNT(dst, x, w, l.bias, m, l.Out, l.In, threads, add)
+	*bp = w
+	wideBufs.Put(bp)
 }
 
 // Forward computes dst[m, Out] = x[m, In]·Wᵀ + bias using up to threads goroutines.
@@ -48,7 +118,7 @@ func (l *Linear) Forward(dst, x []float32, m, threads int) {
 		l.fast.forward(dst, x, m, l.Out, l.In, threads, false)
 		return
 	}
-	gemmNT(dst, x, l.w, l.bias, m, l.Out, l.In, threads, false)
+	l.portable(dst, x, m, threads, false)
 }
 
 // ForwardAdd computes dst[m, Out] += x[m, In]·Wᵀ + bias using up to threads goroutines: a
@@ -65,7 +135,7 @@ func (l *Linear) ForwardAdd(dst, x []float32, m, threads int) {
 		l.fast.forward(dst, x, m, l.Out, l.In, threads, true)
 		return
 	}
-	gemmNT(dst, x, l.w, l.bias, m, l.Out, l.In, threads, true)
+	l.portable(dst, x, m, threads, true)
 }
 
 // FLOPs is the floating-point work of Forward on m rows (a multiply-add counts as two).

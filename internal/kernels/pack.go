@@ -47,6 +47,25 @@ func packWeights(w []float32, out, in, kc int) []float32 {
 	return packed
 }
 
+// packWeightsBF16 is packWeights for bfloat16 weights: the same layout, of uint16.
+func packWeightsBF16(w []uint16, out, in, kc int) []uint16 {
+	panels := (out + nr - 1) / nr
+	packed := make([]uint16, panels*nr*in)
+	for p0 := 0; p0 < in; p0 += kc {
+		kb := min(kc, in-p0)
+		for q := 0; q < panels; q++ {
+			dst := packed[p0*panels*nr+q*kb*nr:][:kb*nr]
+			for c := 0; c < nr && q*nr+c < out; c++ {
+				row := w[(q*nr+c)*in+p0:][:kb]
+				for p, v := range row {
+					dst[p*nr+c] = v
+				}
+			}
+		}
+	}
+	return packed
+}
+
 // packA6 stores six rows of x, ld floats apart, kc floats each, as one activation micro-panel:
 // dst[p·6 + i] = src[i·ld + p]. Implemented in pack_amd64.s.
 //

@@ -1,0 +1,87 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+)
+
+func TestF32ToBF16MatchesSafetensors(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.MaxFloat32, math.SmallestNonzeroFloat32,
+		math.Float32frombits(0x3f808000), math.Float32frombits(0x3f818000), math.Float32frombits(0x3f807fff)}
+	for range 10000 {
+		vals = append(vals, math.Float32frombits(r.Uint32()))
+	}
+	for _, v := range vals {
+		if got, want := f32ToBF16(v), safetensors.F32ToBF16(v); got != want {
+			t.Fatalf("f32ToBF16(%#08x) = %#04x, want %#04x", math.Float32bits(v), got, want)
+		}
+	}
+}
+
+// TestLinearBF16 checks that a bf16 Linear gives, bit for bit, what the float32 Linear built
+// from the bf16-rounded weights gives: the kernels' arithmetic is the same, only the storage of
+// W differs (widening bf16 to float32 is exact).
+func TestLinearBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	shapes := []struct{ out, in int }{
+		{1, 1}, {15, 3}, {16, 7}, {17, 320}, {33, 321}, {50, 650}, {40, 700}, {96, 64},
+	}
+	for _, s := range shapes {
+		w := randSlice(r, s.out*s.in)
+		rounded := make([]float32, len(w))
+		for i, v := range w {
+			rounded[i] = bf16ToF32(f32ToBF16(v))
+		}
+		for _, withBias := range []bool{false, true} {
+			var bias []float32
+			if withBias {
+				bias = randSlice(r, s.out)
+			}
+			ref, err := NewLinear(rounded, bias, s.out, s.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lin, err := NewLinearBF16(w, bias, s.out, s.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := 1; m <= 13; m++ {
+				x := randSlice(r, m*s.in)
+				base := randSlice(r, m*s.out)
+				for threads := 1; threads <= 3; threads++ {
+					for _, add := range []bool{false, true} {
+						want := append([]float32(nil), base...)
+						got := append([]float32(nil), base...)
+						if add {
+							ref.ForwardAdd(want, x, m, threads)
+							lin.ForwardAdd(got, x, m, threads)
+						} else {
+							ref.Forward(want, x, m, threads)
+							lin.Forward(got, x, m, threads)
+						}
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("out %d in %d bias %v m %d threads %d add %v: [%d] = %g, want %g",
+									s.out, s.in, withBias, m, threads, add, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestLinearBF16Errors(t *testing.T) {
+	if _, err := NewLinearBF16(make([]float32, 5), nil, 2, 3); err == nil {
+		t.Error("NewLinearBF16 accepted 5 weights for [2, 3]")
+	}
+	if _, err := NewLinearBF16(make([]float32, 6), make([]float32, 3), 2, 3); err == nil {
+		t.Error("NewLinearBF16 accepted a bias of 3 for out 2")
+	}
+}
