@@ -57,7 +57,7 @@ func blockK(in int) int {
 // newPackedLinearBF16 packs bfloat16 w [out, in] and bias [out] (or nil) for the AVX2 kernel.
 func newPackedLinearBF16(w []uint16, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
-	p := &packedLinear{panels16: packWeightsBF16(w, out, in, kc), kc: kc}
+	p := &packedLinear{panels16: packWeights(w, out, in, kc), kc: kc}
 	if bias != nil {
 		p.bias = make([]float32, (out+nr-1)/nr*nr)
 		copy(p.bias, bias)

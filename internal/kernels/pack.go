@@ -28,29 +28,10 @@ const (
 )
 
 // packWeights returns W [out, in] row-major rearranged into weight panels with K-blocks of kc
-// (layout above).
-func packWeights(w []float32, out, in, kc int) []float32 {
+// (layout above). The element type is float32, or uint16 for bfloat16 weights.
+func packWeights[T float32 | uint16](w []T, out, in, kc int) []T {
 	panels := (out + nr - 1) / nr
-	packed := make([]float32, panels*nr*in)
-	for p0 := 0; p0 < in; p0 += kc {
-		kb := min(kc, in-p0)
-		for q := 0; q < panels; q++ {
-			dst := packed[p0*panels*nr+q*kb*nr:][:kb*nr]
-			for c := 0; c < nr && q*nr+c < out; c++ {
-				row := w[(q*nr+c)*in+p0:][:kb]
-				for p, v := range row {
-					dst[p*nr+c] = v
-				}
-			}
-		}
-	}
-	return packed
-}
-
-// packWeightsBF16 is packWeights for bfloat16 weights: the same layout, of uint16.
-func packWeightsBF16(w []uint16, out, in, kc int) []uint16 {
-	panels := (out + nr - 1) / nr
-	packed := make([]uint16, panels*nr*in)
+	packed := make([]T, panels*nr*in)
 	for p0 := 0; p0 < in; p0 += kc {
 		kb := min(kc, in-p0)
 		for q := 0; q < panels; q++ {
