@@ -50,11 +50,3 @@ func GELUErf(x []float32, threads int) {
 		}
 	})
 }
-
-// Add computes dst[i] += x[i] for every i (residual connections).
-func Add(dst, x []float32) {
-	x = x[:len(dst)]
-	for i := range dst {
-		dst[i] += x[i]
-	}
-}
