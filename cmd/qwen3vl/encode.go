@@ -48,10 +48,18 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// Inputs are read before the model, so a bad input file fails before weights are loaded.
 	var items []input
+	var pixels []float32
+	var grids []vision.Grid
 	if *pixelsPath == "" {
 		var err error
 		if items, err = imf.collectInputs(fs.Args()); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if pixels, grids, err = readPixels(*pixelsPath); err != nil {
 			return err
 		}
 	}
@@ -65,10 +73,6 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	encStart := time.Now()
 	var flops int64
 	if *pixelsPath != "" {
-		pixels, grids, err := readPixels(*pixelsPath)
-		if err != nil {
-			return err
-		}
 		out, err := m.Encode(ctx, pixels, grids)
 		if err != nil {
 			return err
