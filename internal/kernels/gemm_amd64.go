@@ -4,24 +4,27 @@ package kernels
 
 import (
 	"math"
+	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
 
 // The blocked GEMM behind Linear.Forward on amd64 with AVX2 and FMA, in the Goto/BLIS scheme:
 //
-//	for each task (a block of ≤ mcMax rows × a chunk of weight panels), on some goroutine:
-//	  for each K-block [p0, p0+kc):                      kc ≤ kcMax, fixed by NewLinear
-//	    pack x[rows, p0:p0+kc] into activation panels    (≤ mcMax·kcMax floats: lives in L2)
-//	    for each weight panel q in the chunk:            (kc·16 floats of W: lives in L1)
-//	      for each activation micro-panel r:
-//	        C[6r:6r+6, 16q:16q+16] (+)= A_r · B_q        (kernel6x16, 12 YMM accumulators)
+//	for each row block of ≤ mcMax rows:
+//	  pack x[rows, :] into activation panels, K-block by K-block    (once per call, shared)
+//	  for each task (the row block × a chunk of weight panels), on some goroutine:
+//	    for each K-block [p0, p0+kc):                    kc ≤ kcMax, fixed by NewLinear
+//	      for each weight panel q in the chunk:          (kc·16 floats of W: lives in L1)
+//	        for each activation micro-panel r:           (≤ mcMax·kcMax floats: lives in L2)
+//	          C[6r:6r+6, 16q:16q+16] (+)= A_r · B_q      (kernel6x16, 12 YMM accumulators)
 //
 // The weights are packed once at construction (pack.go), so only activations are packed per
 // call. The first K-block writes C with the bias (or nothing) added, later K-blocks add into C.
 const (
 	kcMax = 320 // K-block: a weight micro-panel is kc·64 bytes ≤ 20 KiB of the 32 KiB L1
-	mcMax = 216 // rows per task: the activation block is ≤ 216·320·4 = 270 KiB of the 512 KiB L2
+	mcMax = 216 // rows per row block: a K-block of its activations is ≤ 216·320·4 = 270 KiB of the 512 KiB L2
 	ncMax = 96  // weight panels (of 16 columns) per task at most: 1536 columns
 )
 
@@ -76,16 +79,49 @@ func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
 	return p
 }
 
-// packBufs recycles activation-panel buffers across calls and goroutines.
-// The buffer is followed by room for one widened weight micro-panel (kcMax·16 floats), which
-// only bf16 Linears use.
-var packBufs = sync.Pool{New: func() any {
-	b := make([]float32, (mcMax+mr-1)/mr*mr*kcMax+kcMax*nr)
+// Work split. A call's output is cut into tasks of one row block (≤ mcMax rows) × one chunk of
+// weight panels. Each row block's activations are packed once per call, for all of K, into a
+// buffer its tasks share (packing is itself split into micro-panels that the first goroutines
+// to reach the row block share out); tasks are handed out dynamically, row block by row block,
+// so goroutines that run at the same time read the same packed activations. Chunks are small
+// enough that every goroutine gets about tasksPerThread tasks: a goroutine that starts late
+// (waking one takes ~0.2 ms here) or is descheduled for a while then costs at most a small
+// task's time at the end of the call.
+const (
+	tasksPerThread = 16 // tasks per goroutine to aim for, when the rows alone do not give them
+	minChunk       = 4  // panels per task at least (64 columns): below that, call overhead shows
+)
+
+// rowBlock is the shared state of one row block during a call.
+type rowBlock struct {
+	once     sync.Once
+	buf      *[]float32   // packed activations, all K-blocks: see forward
+	packNext atomic.Int32 // next micro-panel to pack
+	packDone atomic.Int32 // micro-panels packed
+	left     atomic.Int32 // tasks not yet finished; the buffer is recycled at 0
+}
+
+// actBufs recycles packed-activation buffers across calls.
+var actBufs sync.Pool
+
+// scratchBufs recycles the per-goroutine scratch that a bf16 Linear widens one weight
+// micro-panel into (kcMax·16 floats).
+var scratchBufs = sync.Pool{New: func() any {
+	b := make([]float32, kcMax*nr)
 	return &b
 }}
 
-// actBufLen is the part of a packBufs buffer that holds activation panels.
-const actBufLen = (mcMax + mr - 1) / mr * mr * kcMax
+// getActBuf returns a buffer of n floats from actBufs, or a new one. New buffers are made with
+// a power-of-two capacity, so that the buffers of the tower's few layer widths are reused
+// across layers rather than each too small for the next.
+func getActBuf(n int) *[]float32 {
+	if bp, _ := actBufs.Get().(*[]float32); bp != nil && cap(*bp) >= n {
+		*bp = (*bp)[:n]
+		return bp
+	}
+	b := make([]float32, n, 1<<bits.Len(uint(n-1)))
+	return &b
+}
 
 // forward computes dst[m, n] = x[m, k]·Wᵀ + bias, or adds it to dst if add, with up to threads
 // goroutines.
@@ -98,33 +134,65 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool)
 	mc := ceilTo((m+mBlocks-1)/mBlocks, mr)
 	mBlocks = (m + mc - 1) / mc
 
-	// Panel chunks: at most ncMax panels each, and enough chunks that every goroutine gets
-	// about four tasks when the rows alone do not provide them. More chunks re-pack the same
-	// activation rows more often, so no more than that.
-	nChunks := (panels + ncMax - 1) / ncMax
-	if threads > 1 && mBlocks*nChunks < 4*threads {
-		nChunks = max(nChunks, min(panels, (4*threads+mBlocks-1)/mBlocks))
+	// Panel chunks per row block: at most ncMax panels, at least minChunk, and enough of them
+	// for about tasksPerThread tasks per goroutine.
+	perChunk := min(ncMax, panels)
+	if threads > 1 {
+		want := (tasksPerThread*threads + mBlocks - 1) / mBlocks
+		perChunk = min(perChunk, max(minChunk, (panels+want-1)/want))
 	}
-	perChunk := (panels + nChunks - 1) / nChunks
-	nChunks = (panels + perChunk - 1) / perChunk
+	nChunks := (panels + perChunk - 1) / perChunk
 
+	// A row block's packed activations: K-block by K-block, each ⌈mc/6⌉ micro-panels of kb×6
+	// floats (pack.go), so K-block p0 starts at mc·p0.
+	blocks := make([]rowBlock, mBlocks)
 	tasks := mBlocks * nChunks
 	var next atomic.Int64
 	work := func() {
-		bufp := packBufs.Get().(*[]float32)
-		buf := *bufp
+		var scratch []float32
+		var sp *[]float32
+		if p.panels16 != nil {
+			sp = scratchBufs.Get().(*[]float32)
+			scratch = *sp
+		}
 		for {
 			t := int(next.Add(1)) - 1
 			if t >= tasks {
 				break
 			}
-			// Tasks that run at the same time share a chunk of weights (row blocks vary
-			// fastest), so the chunk is read from memory once and then from L3.
-			q0 := (t / mBlocks) * perChunk
-			i0 := (t % mBlocks) * mc
-			p.block(dst, x, buf, i0, min(mc, m-i0), q0, min(q0+perChunk, panels), n, k, add)
+			b, c := t/nChunks, t%nChunks
+			rb := &blocks[b]
+			i0 := b * mc
+			rows := min(mc, m-i0)
+			rb.once.Do(func() {
+				rb.buf = getActBuf(mc * k)
+				rb.left.Store(int32(nChunks))
+			})
+			// Pack what is left of the row block's micro-panels, then wait for the others.
+			microPanels := (rows + mr - 1) / mr
+			for {
+				r := int(rb.packNext.Add(1)) - 1
+				if r >= microPanels {
+					break
+				}
+				for p0 := 0; p0 < k; p0 += p.kc {
+					kb := min(p.kc, k-p0)
+					packActivations((*rb.buf)[mc*p0+r*mr*kb:], x, k, i0+r*mr, min(mr, rows-r*mr), p0, kb)
+				}
+				rb.packDone.Add(1)
+			}
+			for int(rb.packDone.Load()) < microPanels {
+				runtime.Gosched()
+			}
+			q0 := c * perChunk
+			p.block(dst, *rb.buf, scratch, i0, rows, mc, q0, min(q0+perChunk, panels), n, k, add)
+			if rb.left.Add(-1) == 0 {
+				actBufs.Put(rb.buf)
+			}
 		}
-		packBufs.Put(bufp)
+		if sp != nil {
+			scratchBufs.Put(sp)
+		}
 	}
 	workers := min(threads, tasks)
 	if workers <= 1 {
@@ -143,21 +211,21 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool)
 	wg.Wait()
 }
 
-// block computes rows [i0, i0+mc) and weight panels [q0, q1) of dst, over all of K in the
-// K-blocks of the packed weights, adding to dst's values if add. buf receives the packed
-// activations.
-func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int, add bool) {
+// block computes rows [i0, i0+rows) and weight panels [q0, q1) of dst, over all of K in the
+// K-blocks of the packed weights, adding to dst's values if add. act holds the row block's
+// packed activations (K-block p0 at offset mc·p0); scratch receives widened bf16 weights.
+func (p *packedLinear) block(dst, act, scratch []float32, i0, rows, mc, q0, q1, n, k int, add bool) {
 	var edge [mr * nr]float32
 	panels := (n + nr - 1) / nr
 	for p0 := 0; p0 < k; p0 += p.kc {
 		kb := min(p.kc, k-p0)
-		packActivations(buf, x, k, i0, mc, p0, kb)
+		buf := act[mc*p0:]
 		accumulate := p0 > 0 || add
 		for q := q0; q < q1; q++ {
 			var b *float32
 			if p.panels16 != nil {
-				// Widen this bf16 micro-panel (exact) into the scratch after the activations.
-				wide := buf[actBufLen : actBufLen+kb*nr]
+				// Widen this bf16 micro-panel (exact) into the scratch.
+				wide := scratch[:kb*nr]
 				widenBF16(wide, p.panels16[weightPanel(panels, p0, kb, q):][:kb*nr])
 				b = &wide[0]
 			} else {
@@ -169,22 +237,22 @@ func (p *packedLinear) block(dst, x, buf []float32, i0, mc, q0, q1, n, k int, ad
 			if p.bias != nil && p0 == 0 {
 				bias = &p.bias[j]
 			}
-			for r := 0; r < mc; r += mr {
+			for r := 0; r < rows; r += mr {
 				a := &buf[r*kb]
-				rows := min(mr, mc-r)
+				tileRows := min(mr, rows-r)
 				c := dst[(i0+r)*n+j:]
-				if rows == mr && cols == nr {
+				if tileRows == mr && cols == nr {
 					kernel6x16(kb, a, b, &c[0], n, bias, accumulate)
 					continue
 				}
 				// Edge tile: run the kernel on a 6×16 scratch tile and copy the valid part.
 				if accumulate {
-					for i := 0; i < rows; i++ {
+					for i := 0; i < tileRows; i++ {
 						copy(edge[i*nr:i*nr+cols], c[i*n:i*n+cols])
 					}
 				}
 				kernel6x16(kb, a, b, &edge[0], nr, bias, accumulate)
-				for i := 0; i < rows; i++ {
+				for i := 0; i < tileRows; i++ {
 					copy(c[i*n:i*n+cols], edge[i*nr:i*nr+cols])
 				}
 			}
