@@ -3,7 +3,6 @@
 package kernels
 
 import (
-	"math"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -226,7 +225,8 @@ func (p *packedLinear) block(dst, act, scratch []float32, i0, rows, mc, q0, q1, 
 			if p.panels16 != nil {
 				// Widen this bf16 micro-panel (exact) into the scratch.
 				wide := scratch[:kb*nr]
-				widenBF16(wide, p.panels16[weightPanel(panels, p0, kb, q):][:kb*nr])
+				src := p.panels16[weightPanel(panels, p0, kb, q):][:kb*nr]
+				widen16(&wide[0], &src[0], len(src))
 				b = &wide[0]
 			} else {
 				b = &p.panels[weightPanel(panels, p0, kb, q)]
@@ -256,20 +256,6 @@ func (p *packedLinear) block(dst, act, scratch []float32, i0, rows, mc, q0, q1, 
 					copy(c[i*n:i*n+cols], edge[i*nr:i*nr+cols])
 				}
 			}
-		}
-	}
-}
-
-// widenBF16 sets dst[i] = src[i] widened from bfloat16 to float32 (exact), for len(src) a
-// multiple of 16 (one weight micro-panel's k-steps). (An AVX2 version measured no faster: the
-// loop is a small part of a micro-panel's multiplication.)
-func widenBF16(dst []float32, src []uint16) {
-	dst = dst[:len(src)]
-	for i := 0; i+16 <= len(src); i += 16 {
-		s := (*[16]uint16)(src[i : i+16])
-		d := (*[16]float32)(dst[i : i+16])
-		for j := range 16 {
-			d[j] = math.Float32frombits(uint32(s[j]) << 16)
 		}
 	}
 }

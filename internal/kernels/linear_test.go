@@ -270,40 +270,46 @@ func BenchmarkLinear(b *testing.B) {
 
 // BenchmarkLinearCold is BenchmarkLinear as the tower runs it: the MLP's two multiplications
 // of a 4B-shape block (432 × 1024 → 4096, then 432 × 4096 → 1024) for 12 blocks with distinct
-// weights (384 MiB in all, far more than the L3 cache), so every block's weights come from
-// memory, not from cache.
+// weights (384 MiB in float32, far more than the L3 cache), so every block's weights come from
+// memory, not from cache; with float32 weights and with bf16 ones (NewLinearBF16).
 func BenchmarkLinearCold(b *testing.B) {
 	const m, d, h, blocks = 432, 1024, 4096, 12
 	r := rand.New(rand.NewPCG(11, 12))
-	var fc1, fc2 []*Linear
-	for range blocks {
-		l1, err := NewLinear(randSlice(r, h*d), randSlice(r, h), h, d)
-		if err != nil {
-			b.Fatal(err)
-		}
-		l2, err := NewLinear(randSlice(r, d*h), randSlice(r, d), d, h)
-		if err != nil {
-			b.Fatal(err)
-		}
-		fc1, fc2 = append(fc1, l1), append(fc2, l2)
-	}
 	x, mid := randSlice(r, m*d), make([]float32, m*h)
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			cpu0 := processCPU()
-			for b.Loop() {
-				for i := range blocks {
-					fc1[i].Forward(mid, x, m, threads)
-					fc2[i].ForwardAdd(x, mid, m, threads)
+	for _, weights := range []string{"f32", "bf16"} {
+		newLinear := NewLinear
+		if weights == "bf16" {
+			newLinear = NewLinearBF16
+		}
+		var fc1, fc2 []*Linear
+		for range blocks {
+			l1, err := newLinear(randSlice(r, h*d), randSlice(r, h), h, d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l2, err := newLinear(randSlice(r, d*h), randSlice(r, d), d, h)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fc1, fc2 = append(fc1, l1), append(fc2, l2)
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", weights, threads), func(b *testing.B) {
+				cpu0 := processCPU()
+				for b.Loop() {
+					for i := range blocks {
+						fc1[i].Forward(mid, x, m, threads)
+						fc2[i].ForwardAdd(x, mid, m, threads)
+					}
 				}
-			}
-			cpu := processCPU() - cpu0
-			flop := float64(blocks*(fc1[0].FLOPs(m)+fc2[0].FLOPs(m))) * float64(b.N)
-			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu > 0 {
-				b.ReportMetric(flop/cpu.Seconds()/1e9*float64(threads), "GFLOP/s-cpu")
-			}
-		})
+				cpu := processCPU() - cpu0
+				flop := float64(blocks*(fc1[0].FLOPs(m)+fc2[0].FLOPs(m))) * float64(b.N)
+				b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu > 0 {
+					b.ReportMetric(flop/cpu.Seconds()/1e9*float64(threads), "GFLOP/s-cpu")
+				}
+			})
+		}
 	}
 }
 

@@ -53,6 +53,12 @@ func packWeights[T float32 | uint16](w []T, out, in, kc int) []T {
 //go:noescape
 func packA6(dst, src *float32, ld, kc int)
 
+// widen16 sets dst[i] = src[i] widened from bfloat16 to float32 (exact), for n > 0 a multiple
+// of 16. Implemented in pack_amd64.s.
+//
+//go:noescape
+func widen16(dst *float32, src *uint16, n int)
+
 // weightPanel returns the offset in packed weights of panel q's stretch of the K-block starting
 // at p0, whose length is kb.
 func weightPanel(panels, p0, kb, q int) int { return p0*panels*nr + q*kb*nr }

@@ -72,3 +72,27 @@ loop1:
 
 done:
 	RET
+
+// func widen16(dst *float32, src *uint16, n int)
+//
+// dst[i] = src[i] widened from bfloat16 to float32 (exact: the bits shifted up by 16), for
+// n > 0 a multiple of 16.
+TEXT ·widen16(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+
+widenloop:
+	VPMOVZXWD (SI), Y0
+	VPMOVZXWD 16(SI), Y1
+	VPSLLD    $16, Y0, Y0
+	VPSLLD    $16, Y1, Y1
+	VMOVUPS   Y0, (DI)
+	VMOVUPS   Y1, 32(DI)
+	ADDQ      $32, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       widenloop
+	VZEROUPPER
+	RET

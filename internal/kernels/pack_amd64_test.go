@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -28,6 +29,29 @@ func TestPackA6(t *testing.T) {
 				if v != want {
 					t.Fatalf("kc %d ld %d: dst[%d] = %g, want %g", kc, ld, i, v, want)
 				}
+			}
+		}
+	}
+}
+
+// TestWiden16 widens every bfloat16 bit pattern (zeros, subnormals, infinities, NaNs included)
+// with the assembly and compares the bits with bf16ToF32's; the floats around dst must survive.
+func TestWiden16(t *testing.T) {
+	src := make([]uint16, 1<<16)
+	for i := range src {
+		src[i] = uint16(i)
+	}
+	for _, n := range []int{16, 32, 48, 1 << 16} {
+		dst := make([]float32, n+2)
+		dst[0], dst[n+1] = -7, -7
+		widen16(&dst[1], &src[len(src)-n], n)
+		if dst[0] != -7 || dst[n+1] != -7 {
+			t.Fatalf("n %d: wrote outside dst", n)
+		}
+		for i, v := range dst[1 : n+1] {
+			b := src[len(src)-n+i]
+			if got, want := math.Float32bits(v), math.Float32bits(bf16ToF32(b)); got != want {
+				t.Fatalf("n %d: bf16 %#04x widened to %#08x, want %#08x", n, b, got, want)
 			}
 		}
 	}
