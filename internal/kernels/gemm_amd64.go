@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The blocked GEMM behind Linear.Forward on amd64 with AVX2 and FMA, in the Goto/BLIS scheme:
@@ -210,6 +211,25 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool)
 	wg.Wait()
 }
 
+// nextPanel returns the address and size in bytes of the weight micro-panel that block uses
+// after panel q of the K-block at p0 (of kb steps): panel q+1 in the same K-block, else the
+// chunk's first panel q0 in the next K-block; or nil, 0 after the last one.
+func (p *packedLinear) nextPanel(panels, p0, kb, q, q0, q1, k int) (unsafe.Pointer, int) {
+	if q+1 >= q1 {
+		if p0+kb >= k {
+			return nil, 0
+		}
+		p0, kb, q = p0+kb, min(p.kc, k-p0-kb), q0
+	} else {
+		q++
+	}
+	off := weightPanel(panels, p0, kb, q)
+	if p.panels16 != nil {
+		return unsafe.Pointer(&p.panels16[off]), kb * nr * 2
+	}
+	return unsafe.Pointer(&p.panels[off]), kb * nr * 4
+}
+
 // block computes rows [i0, i0+rows) and weight panels [q0, q1) of dst, over all of K in the
 // K-blocks of the packed weights, adding to dst's values if add. act holds the row block's
 // packed activations (K-block p0 at offset mc·p0); scratch receives widened bf16 weights.
@@ -237,7 +257,15 @@ func (p *packedLinear) block(dst, act, scratch []float32, i0, rows, mc, q0, q1, 
 			if p.bias != nil && p0 == 0 {
 				bias = &p.bias[j]
 			}
-			for r := 0; r < rows; r += mr {
+			// While this panel's tiles run, bring the next panel this task uses into L2, a
+			// slice before each tile (the hardware prefetcher does not see the jump to it).
+			next, nextBytes := p.nextPanel(panels, p0, kb, q, q0, q1, k)
+			tiles := (rows + mr - 1) / mr
+			pfStep := ceilTo((nextBytes+tiles-1)/tiles, 64)
+			for r, pf := 0, 0; r < rows; r, pf = r+mr, pf+pfStep {
+				if pf < nextBytes {
+					prefetchL2(unsafe.Add(next, pf), min(pfStep, nextBytes-pf))
+				}
 				a := &buf[r*kb]
 				tileRows := min(mr, rows-r)
 				c := dst[(i0+r)*n+j:]

@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 // Panel layouts read by the 6×16 micro-kernel (gemm_amd64.s). Both operands are stored so the
 // kernel walks them strictly sequentially: one k-step of a micro-panel is contiguous.
 //
@@ -58,6 +60,12 @@ func packA6(dst, src *float32, ld, kc int)
 //
 //go:noescape
 func widen16(dst *float32, src *uint16, n int)
+
+// prefetchL2 asks for the n > 0 bytes at p to be brought into the L2 cache (PREFETCHT1, one
+// line at a time). Implemented in pack_amd64.s.
+//
+//go:noescape
+func prefetchL2(p unsafe.Pointer, n int)
 
 // weightPanel returns the offset in packed weights of panel q's stretch of the K-block starting
 // at p0, whose length is kb.

@@ -96,3 +96,17 @@ widenloop:
 	JNZ       widenloop
 	VZEROUPPER
 	RET
+
+// func prefetchL2(p unsafe.Pointer, n int)
+//
+// PREFETCHT1 on every 64-byte line of the n > 0 bytes from p.
+TEXT ·prefetchL2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+
+pfloop:
+	PREFETCHT1 (SI)
+	ADDQ       $64, SI
+	SUBQ       $64, CX
+	JG         pfloop
+	RET
