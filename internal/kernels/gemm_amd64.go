@@ -60,23 +60,32 @@ func blockK(in int) int {
 // newPackedLinearBF16 packs bfloat16 w [out, in] and bias [out] (or nil) for the AVX2 kernel.
 func newPackedLinearBF16(w []uint16, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
-	p := &packedLinear{panels16: packWeights(w, out, in, kc), kc: kc}
-	if bias != nil {
-		p.bias = make([]float32, (out+nr-1)/nr*nr)
-		copy(p.bias, bias)
-	}
+	panels, free := packWeights(w, out, in, kc)
+	p := &packedLinear{panels16: panels, kc: kc}
+	p.init(bias, out, free)
 	return p
 }
 
 // newPackedLinear packs w [out, in] and bias [out] (or nil) for the AVX2 kernel.
 func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
-	p := &packedLinear{panels: packWeights(w, out, in, kc), kc: kc}
+	panels, free := packWeights(w, out, in, kc)
+	p := &packedLinear{panels: panels, kc: kc}
+	p.init(bias, out, free)
+	return p
+}
+
+// init copies the bias, padded with zeros to whole panels, and arranges for the weight panels'
+// memory to be freed (free, if not nil) once p is unreachable. Every method that hands the
+// panels' memory to assembly keeps p alive until the assembly is done (runtime.KeepAlive).
+func (p *packedLinear) init(bias []float32, out int, free func()) {
 	if bias != nil {
 		p.bias = make([]float32, (out+nr-1)/nr*nr)
 		copy(p.bias, bias)
 	}
-	return p
+	if free != nil {
+		runtime.AddCleanup(p, func(free func()) { free() }, free)
+	}
 }
 
 // Work split. A call's output is cut into tasks of one row block (≤ mcMax rows) × one chunk of
@@ -195,10 +204,6 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool)
 		}
 	}
 	workers := min(threads, tasks)
-	if workers <= 1 {
-		work()
-		return
-	}
 	var wg sync.WaitGroup
 	wg.Add(workers - 1)
 	for w := 1; w < workers; w++ {
@@ -209,6 +214,7 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool)
 	}
 	work()
 	wg.Wait()
+	runtime.KeepAlive(p) // the panels may be off the heap and freed by p's cleanup
 }
 
 // nextPanel returns the address and size in bytes of the weight micro-panel that block uses

@@ -30,10 +30,11 @@ const (
 )
 
 // packWeights returns W [out, in] row-major rearranged into weight panels with K-blocks of kc
-// (layout above). The element type is float32, or uint16 for bfloat16 weights.
-func packWeights[T float32 | uint16](w []T, out, in, kc int) []T {
+// (layout above), in memory from offHeap, and the function that frees that memory (or nil).
+// The element type is float32, or uint16 for bfloat16 weights.
+func packWeights[T float32 | uint16](w []T, out, in, kc int) ([]T, func()) {
 	panels := (out + nr - 1) / nr
-	packed := make([]T, panels*nr*in)
+	packed, free := offHeap[T](panels * nr * in)
 	for p0 := 0; p0 < in; p0 += kc {
 		kb := min(kc, in-p0)
 		for q := 0; q < panels; q++ {
@@ -46,7 +47,7 @@ func packWeights[T float32 | uint16](w []T, out, in, kc int) []T {
 			}
 		}
 	}
-	return packed
+	return packed, free
 }
 
 // packA6 stores six rows of x, ld floats apart, kc floats each, as one activation micro-panel:

@@ -1,0 +1,28 @@
+//go:build unix
+
+package kernels
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// offHeap returns n zeroed elements in an anonymous private mapping, outside the Go heap, and
+// the function that unmaps them; or, if the mapping fails, n elements from the heap and nil.
+//
+// Packed weights live there because they are most of a model's memory and are never freed
+// while it is used: on the heap they would count towards the collector's goal, which with the
+// default GOGC=100 lets garbage grow to about their size before a collection runs. Off the
+// heap, the goal follows the activations only, and a long-running process (the server) stays
+// near weights + working set.
+func offHeap[T float32 | uint16](n int) ([]T, func()) {
+	size := n * int(unsafe.Sizeof(T(0)))
+	if size == 0 {
+		return nil, nil
+	}
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return make([]T, n), nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n), func() { _ = syscall.Munmap(b) }
+}
