@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -361,7 +360,13 @@ func makePlan(repo string, shards []*shard) (*plan, error) {
 	if len(shards) > 0 {
 		meta = shards[0].metadata
 	}
-	hdr, err := encodeHeader(p.tensors, meta)
+	// The header is safetensors.Write's for these tensors, so the file is byte for byte what
+	// writing the same tensors with Write would give.
+	infos := make([]safetensors.Tensor, len(p.tensors))
+	for i, t := range p.tensors {
+		infos[i] = safetensors.Tensor{Name: t.name, DType: t.dtype, Shape: t.shape}
+	}
+	hdr, err := safetensors.EncodeHeader(infos, meta)
 	if err != nil {
 		return nil, newError(ErrCorrupt, err, "%s: %v", repo, err)
 	}
@@ -385,65 +390,6 @@ func makePlan(repo string, shards []*shard) (*plan, error) {
 	}
 	p.digest = hex.EncodeToString(h.Sum(nil))
 	return p, nil
-}
-
-// encodeHeader returns the 8-byte length and the JSON header of a safetensors file holding
-// the tensors in order, laid out like safetensors' Write: compact JSON, "__metadata__"
-// first, padded with spaces to a multiple of 8 bytes.
-func encodeHeader(ts []outTensor, meta map[string]string) ([]byte, error) {
-	var buf bytes.Buffer
-	str := func(s string) error {
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			return err
-		}
-		buf.Truncate(buf.Len() - 1) // Encode's newline
-		return nil
-	}
-	buf.WriteByte('{')
-	if len(meta) > 0 {
-		buf.WriteString(`"__metadata__":{`)
-		for i, k := range slices.Sorted(maps.Keys(meta)) {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := str(k); err != nil {
-				return nil, err
-			}
-			buf.WriteByte(':')
-			if err := str(meta[k]); err != nil {
-				return nil, err
-			}
-		}
-		buf.WriteByte('}')
-	}
-	for i, t := range ts {
-		if i > 0 || len(meta) > 0 {
-			buf.WriteByte(',')
-		}
-		if err := str(t.name); err != nil {
-			return nil, err
-		}
-		buf.WriteString(`:{"dtype":`)
-		if err := str(string(t.dtype)); err != nil {
-			return nil, err
-		}
-		buf.WriteString(`,"shape":[`)
-		for j, d := range t.shape {
-			if j > 0 {
-				buf.WriteByte(',')
-			}
-			buf.WriteString(strconv.Itoa(d))
-		}
-		fmt.Fprintf(&buf, `],"data_offsets":[%d,%d]}`, t.dstOffset, t.dstOffset+t.size)
-	}
-	buf.WriteByte('}')
-	for buf.Len()%8 != 0 {
-		buf.WriteByte(' ')
-	}
-	out := binary.LittleEndian.AppendUint64(make([]byte, 0, 8+buf.Len()), uint64(buf.Len()))
-	return append(out, buf.Bytes()...), nil
 }
 
 // downloadState is the durable progress of a partial download.

@@ -741,34 +741,6 @@ func TestDiskErrorMessage(t *testing.T) {
 	}
 }
 
-func TestEncodeHeaderMatchesWriter(t *testing.T) {
-	// The vision-only header must be byte for byte what safetensors.Write produces for the
-	// same tensors.
-	ts := []safetensors.Tensor{
-		safetensors.F32Tensor("a<b>&c", []int{2, 3}, make([]float32, 6)),
-		safetensors.BF16Tensor("model.visual.x", []int{5}, make([]float32, 5)),
-		safetensors.F32Tensor("scalar", nil, []float32{1}),
-	}
-	meta := map[string]string{"format": "pt", "z": "ü"}
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, ts, meta); err != nil {
-		t.Fatal(err)
-	}
-	var outs []outTensor
-	var off int64
-	for _, x := range ts {
-		outs = append(outs, outTensor{name: x.Name, dtype: x.DType, shape: x.Shape, size: int64(len(x.Data)), dstOffset: off})
-		off += int64(len(x.Data))
-	}
-	got, err := encodeHeader(outs, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := buf.Bytes()[:len(got)]; !bytes.Equal(got, want) {
-		t.Errorf("header\n%q\nwant\n%q", got, want)
-	}
-}
-
 // TestResolveDiscardsCorruptPartial: a partial download whose file fails verification is
 // discarded, so that the next run starts over instead of resuming into the same failure.
 func TestResolveDiscardsCorruptPartial(t *testing.T) {

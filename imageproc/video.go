@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
 // Video is a decoded video, or the frames sampled from one, with the
@@ -174,12 +172,12 @@ func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int
 
 // SampleIndices returns the source indices the processor keeps from a
 // video of total frames at sourceFPS (0: unknown, 24 is used):
-// textjoin.SampleFrameIndices with opts' rate and bounds, or every frame
+// SampleFrameIndices with opts' rate and bounds, or every frame
 // when opts.DoSampleFrames is false. The second result is the rate used.
 func SampleIndices(total int, sourceFPS float64, opts VideoOptions) ([]int, float64, error) {
 	fps := sourceFPS
 	if !(fps > 0) || math.IsInf(fps, 0) {
-		fps = textjoin.DefaultVideoFPS
+		fps = DefaultVideoFPS
 	}
 	if total <= 0 {
 		return nil, fps, ErrNoFrames
@@ -191,7 +189,7 @@ func SampleIndices(total int, sourceFPS float64, opts VideoOptions) ([]int, floa
 		}
 		return idx, fps, nil
 	}
-	idx, err := textjoin.SampleFrameIndices(total, fps, opts.FPS, opts.MinFrames, opts.MaxFrames)
+	idx, err := SampleFrameIndices(total, fps, opts.FPS, opts.MinFrames, opts.MaxFrames)
 	if err != nil {
 		return nil, fps, fmt.Errorf("imageproc: %w", err)
 	}
@@ -276,7 +274,7 @@ func PreprocessVideo(v *Video, opts VideoOptions) (*VideoResult, error) {
 			total = indices[len(indices)-1] + 1
 		}
 		if !(fps > 0) || math.IsInf(fps, 0) {
-			fps = textjoin.DefaultVideoFPS
+			fps = DefaultVideoFPS
 		}
 	}
 	res, err := preprocessFrames(src, indices, opts)
@@ -285,7 +283,7 @@ func PreprocessVideo(v *Video, opts VideoOptions) (*VideoResult, error) {
 	}
 	res.TotalFrames = total
 	res.FPS = fps
-	res.Timestamps = textjoin.GroupTimestamps(indices, fps, opts.TemporalPatchSize)
+	res.Timestamps = GroupTimestamps(indices, fps, opts.TemporalPatchSize)
 	res.Warnings = slices.Clone(v.Warnings)
 	if !(v.FPS > 0) || math.IsInf(v.FPS, 0) {
 		res.Warnings = addWarning(res.Warnings, WarnUnknownFPS)

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
 // videoSource is an opened video: its metadata and its frames, served in
@@ -134,7 +132,7 @@ func PreprocessVideoFile(path string, opts VideoOptions) (*VideoResult, error) {
 	}
 	res.TotalFrames = in.total
 	res.FPS = fps
-	res.Timestamps = textjoin.GroupTimestamps(indices, fps, opts.TemporalPatchSize)
+	res.Timestamps = GroupTimestamps(indices, fps, opts.TemporalPatchSize)
 	res.Warnings = slices.Clone(in.warnings)
 	if !(in.fps > 0) {
 		res.Warnings = addWarning(res.Warnings, WarnUnknownFPS)

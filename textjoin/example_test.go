@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
@@ -34,7 +35,7 @@ func ExampleExpand() {
 func ExampleExpand_video() {
 	tok := textjoin.DefaultTokens()
 	// four sampled frames at 30 fps: two temporal groups
-	ts := textjoin.GroupTimestamps([]int{0, 15, 30, 45}, 30, 2)
+	ts := imageproc.GroupTimestamps([]int{0, 15, 30, 45}, 30, 2)
 	v := textjoin.Video{Grid: textjoin.Grid{T: 2, H: 2, W: 4}, Timestamps: ts}
 	e, err := textjoin.Expand("<video>Summarise.", nil, []textjoin.Video{v}, tok)
 	if err != nil {

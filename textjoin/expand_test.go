@@ -243,50 +243,6 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
-func TestGroupTimestamps(t *testing.T) {
-	tests := []struct {
-		idx   []int
-		fps   float64
-		patch int
-		want  []float64
-	}{
-		{nil, 2, 2, []float64{}},
-		{[]int{0, 1, 2, 3}, 2, 2, []float64{0.25, 1.25}},
-		{[]int{0, 1, 2}, 2, 2, []float64{0.25, 1}}, // padded with the last index
-		{[]int{0, 24}, 0, 2, []float64{0.5}},       // unknown fps: 24
-		{[]int{3, 6, 9}, 3, 1, []float64{1, 2, 3}}, // temporal patch 1
-		{[]int{0, 1, 2, 3}, 4, 3, []float64{0.25, 0.75}},
-	}
-	for _, tt := range tests {
-		if got := GroupTimestamps(tt.idx, tt.fps, tt.patch); !sameFloats(got, tt.want) {
-			t.Errorf("GroupTimestamps(%v, %v, %d) = %v, want %v", tt.idx, tt.fps, tt.patch, got, tt.want)
-		}
-	}
-}
-
-func TestSampleFrameIndices(t *testing.T) {
-	got, err := SampleFrameIndices(240, 30, 2, 4, 768)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []int{0, 16, 32, 48, 64, 80, 96, 112, 127, 143, 159, 175, 191, 207, 223, 239}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	if got, _ := SampleFrameIndices(1, 30, 2, 4, 768); !reflect.DeepEqual(got, []int{0}) {
-		t.Fatalf("one frame: %v", got)
-	}
-	if got, _ := SampleFrameIndices(0, 30, 2, 4, 768); len(got) != 0 {
-		t.Fatalf("no frames: %v", got)
-	}
-	if _, err := SampleFrameIndices(10, 30, 0, 4, 768); err == nil {
-		t.Fatal("fps 0: no error")
-	}
-	if _, err := SampleFrameIndices(-1, 30, 2, 4, 768); err == nil {
-		t.Fatal("negative frames: no error")
-	}
-}
-
 func TestTimestampText(t *testing.T) {
 	for x, want := range map[float64]string{0: "<0.0 seconds>", 0.25: "<0.2 seconds>", 0.35: "<0.3 seconds>",
 		0.45: "<0.5 seconds>", 1.125: "<1.1 seconds>", 2.675: "<2.7 seconds>", 12.05: "<12.1 seconds>"} {

@@ -70,7 +70,7 @@ func I64Tensor(name string, shape []int, data []int64) Tensor {
 // unique non-empty names other than "__metadata__", and valid UTF-8 in
 // names and metadata. Such errors match ErrInvalid.
 func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	header, err := encodeHeader(tensors, metadata)
+	header, err := encodeHeader(tensors, metadata, true)
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
@@ -98,8 +98,22 @@ func writeStream(w io.Writer, header []byte, tensors []Tensor) error {
 	return nil
 }
 
-// encodeHeader validates the tensors and returns the padded JSON header.
-func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) {
+// EncodeHeader returns the bytes Write writes before the tensors' data: the 8-byte little-endian
+// length, then the padded JSON header. Only the tensors' names, dtypes and shapes are used
+// (Data may be nil), for a caller that writes the data itself afterwards: tensor i's bytes
+// go at len(header) plus the sizes of the tensors before it. The checks are Write's, except
+// that of len(Data).
+func EncodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) {
+	h, err := encodeHeader(tensors, metadata, false)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	return append(binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(h)), uint64(len(h))), h...), nil
+}
+
+// encodeHeader validates the tensors (and, if checkData, their Data lengths) and returns the
+// padded JSON header.
+func encodeHeader(tensors []Tensor, metadata map[string]string, checkData bool) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	if len(metadata) > 0 {
@@ -142,7 +156,7 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) 
 		if err != nil {
 			return nil, invalidf("%s: %v", where, err)
 		}
-		if int64(len(t.Data)) != size {
+		if checkData && int64(len(t.Data)) != size {
 			return nil, invalidf("%s: data is %d bytes, but %s%v needs %d", where, len(t.Data), t.DType, t.Shape, size)
 		}
 		if len(metadata) > 0 || i > 0 {
@@ -216,7 +230,7 @@ func appendString(buf *bytes.Buffer, s string) {
 // error the temporary file is removed, and path is left untouched (absent,
 // or with its previous contents). The new file has mode 0644.
 func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
-	header, err := encodeHeader(tensors, metadata)
+	header, err := encodeHeader(tensors, metadata, true)
 	if err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}

@@ -236,3 +236,33 @@ func TestWriteFileLeavesNothingBehind(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodeHeaderMatchesWrite: EncodeHeader, given the tensors without their data, returns
+// exactly the bytes Write writes before the data (names needing escapes, metadata, a scalar).
+func TestEncodeHeaderMatchesWrite(t *testing.T) {
+	ts := []Tensor{
+		F32Tensor("a<b>&c\"\n", []int{2, 3}, make([]float32, 6)),
+		BF16Tensor("model.visual.x", []int{5}, make([]float32, 5)),
+		F32Tensor("scalar", nil, []float32{1}),
+	}
+	for _, meta := range []map[string]string{nil, {"format": "pt", "z": "ü\t"}} {
+		var buf bytes.Buffer
+		if err := Write(&buf, ts, meta); err != nil {
+			t.Fatal(err)
+		}
+		bare := make([]Tensor, len(ts))
+		for i, x := range ts {
+			bare[i] = Tensor{Name: x.Name, DType: x.DType, Shape: x.Shape}
+		}
+		got, err := EncodeHeader(bare, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := buf.Bytes()[:buf.Len()-6*4-5*2-4]; !bytes.Equal(got, want) {
+			t.Errorf("meta %v: header\n%q\nwant\n%q", meta, got, want)
+		}
+	}
+	if _, err := EncodeHeader([]Tensor{{Name: "x", DType: "F33", Shape: []int{1}}}, nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown dtype: %v, want ErrInvalid", err)
+	}
+}
