@@ -2,7 +2,6 @@ package imageproc
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"reflect"
 	"testing"
@@ -23,7 +22,7 @@ func TestGroupTimestamps(t *testing.T) {
 		{[]int{0, 1, 2, 3}, 4, 3, []float64{0.25, 0.75}},
 	}
 	for _, tt := range tests {
-		if got := GroupTimestamps(tt.idx, tt.fps, tt.patch); !sameFloats64(got, tt.want) {
+		if got := GroupTimestamps(tt.idx, tt.fps, tt.patch); !sameFloat64s(got, tt.want) {
 			t.Errorf("GroupTimestamps(%v, %v, %d) = %v, want %v", tt.idx, tt.fps, tt.patch, got, tt.want)
 		}
 	}
@@ -91,21 +90,8 @@ func TestGoldenFrameSampling(t *testing.T) {
 		}
 	}
 	for _, gr := range g.Groups {
-		if got := GroupTimestamps(gr.Indices, gr.FPS, 2); !sameFloats64(got, gr.Timestamps) {
+		if got := GroupTimestamps(gr.Indices, gr.FPS, 2); !sameFloat64s(got, gr.Timestamps) {
 			t.Errorf("GroupTimestamps(%v, %v) = %v, reference %v", gr.Indices, gr.FPS, got, gr.Timestamps)
 		}
 	}
-}
-
-// sameFloats64 reports whether a and b hold the same values (bitwise, so -0 ≠ 0).
-func sameFloats64(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
