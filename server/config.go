@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // Config holds every setting of the service. Start from DefaultConfig; RegisterFlags and
@@ -25,6 +27,9 @@ type Config struct {
 	ModelID string
 	// Threads is the number of goroutines the kernels split an encode over; 0 means GOMAXPROCS.
 	Threads int
+	// Weights is how the model holds its weights in memory (vision.Options.Weights); the zero
+	// value, auto, keeps a bf16 checkpoint in bf16.
+	Weights vision.Weights
 
 	// MaxBody bounds a request body in bytes (413 beyond it).
 	MaxBody int64
@@ -124,6 +129,7 @@ func (c *Config) settings() []setting {
 		s("model", "checkpoint folder, or random:PRESET[@SEED] for synthetic weights (`model`)", (*stringValue)(&c.Model)),
 		s("model-id", "model `id` reported by /v1/models and responses (default: the -model value)", (*stringValue)(&c.ModelID)),
 		s("threads", "`goroutines` for the kernels (0: all CPUs)", (*intValue)(&c.Threads)),
+		s("weights", "weights in `memory`: auto (bf16 for a checkpoint stored in bf16, else f32), f32 or bf16", (*weightsValue)(&c.Weights)),
 		s("max-body", "largest request body in `bytes`; suffixes K, M, G (KiB, MiB, GiB) allowed", (*bytesValue)(&c.MaxBody)),
 		s("max-images", "most `images` in one request", (*intValue)(&c.MaxImages)),
 		s("min-pixels", "default minimum resized image area in `pixels` (0: the checkpoint's preprocessor_config.json)", (*intValue)(&c.MinPixels)),
@@ -252,6 +258,18 @@ func (c *Config) newLogger(w io.Writer) (*slog.Logger, error) {
 		return c.Logger, nil
 	}
 	return slog.New(h), nil
+}
+
+type weightsValue vision.Weights
+
+func (v *weightsValue) String() string { return vision.Weights(*v).String() }
+func (v *weightsValue) Set(s string) error {
+	w, err := vision.ParseWeights(s)
+	if err != nil {
+		return errors.New("want auto, f32 or bf16")
+	}
+	*v = weightsValue(w)
+	return nil
 }
 
 type stringValue string

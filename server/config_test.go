@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 func TestConfigFlagsAndEnv(t *testing.T) {
@@ -15,6 +17,7 @@ func TestConfigFlagsAndEnv(t *testing.T) {
 		"QWEN3VL_BATCH_WAIT": "7ms",
 		"QWEN3VL_QUEUE":      "5",
 		"QWEN3VL_MAX_IMAGES": "", // empty: ignored
+		"QWEN3VL_WEIGHTS":    "bf16",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 
@@ -38,7 +41,8 @@ func TestConfigFlagsAndEnv(t *testing.T) {
 			}
 		}
 		if cfg.Addr != "0.0.0.0:9000" || cfg.MaxBody != 8<<20 || cfg.BatchWait != 7*time.Millisecond || cfg.Queue != 9 ||
-			cfg.Model != "random:tiny" || cfg.Timeout != 3*time.Second || cfg.MaxPixels != 1048576 || cfg.MaxImages != DefaultMaxImages {
+			cfg.Model != "random:tiny" || cfg.Timeout != 3*time.Second || cfg.MaxPixels != 1048576 || cfg.MaxImages != DefaultMaxImages ||
+			cfg.Weights != vision.WeightsBF16 {
 			t.Errorf("envFirst=%v: %+v", envFirst, cfg)
 		}
 		if err := cfg.Validate(); err != nil {
@@ -123,5 +127,20 @@ func TestBytesValue(t *testing.T) {
 		if err := v.Set(in); err == nil {
 			t.Errorf("%q accepted as %d", in, v)
 		}
+	}
+}
+
+func TestWeightsValue(t *testing.T) {
+	if w := DefaultConfig().Weights; w != vision.WeightsAuto {
+		t.Errorf("default weights %v, want auto", w)
+	}
+	var v weightsValue
+	for _, s := range []string{"auto", "f32", "bf16"} {
+		if err := v.Set(s); err != nil || v.String() != s {
+			t.Errorf("Set(%q): %v, String() = %q", s, err, v.String())
+		}
+	}
+	if err := v.Set("fp16"); err == nil {
+		t.Error("Set(fp16): no error")
 	}
 }

@@ -82,7 +82,7 @@ func (s *Server) Config() Config { return s.cfg }
 // (imageproc.DefaultOptions otherwise), and installs it with SetModel.
 func (s *Server) Load(ctx context.Context) error {
 	spec := s.cfg.Model
-	opts := vision.Options{Threads: s.cfg.Threads}
+	opts := vision.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights}
 	start := time.Now()
 	s.log.Info("loading model", "model", spec)
 	pre := imageproc.DefaultOptions()
@@ -120,7 +120,7 @@ func (s *Server) Load(ctx context.Context) error {
 	if err := s.SetModel(m, pre); err != nil {
 		return err
 	}
-	s.log.Info("model loaded", "model", s.modelID(), "seconds", time.Since(start).Seconds())
+	s.log.Info("model loaded", "model", s.modelID(), "weights", m.Weights().String(), "seconds", time.Since(start).Seconds())
 	return nil
 }
 

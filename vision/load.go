@@ -98,6 +98,11 @@ func (c *checkpointSource) shape(name string) ([]int, bool) {
 	return info.Shape, true
 }
 
+func (c *checkpointSource) bf16(name string) bool {
+	info, ok := c.set.Info(c.prefix + name)
+	return ok && info.DType == safetensors.BF16
+}
+
 func (c *checkpointSource) float32s(name string) ([]float32, error) {
 	return c.set.Float32(c.prefix + name)
 }

@@ -15,6 +15,7 @@ import (
 type Model struct {
 	cfg     Config
 	threads int
+	weights Weights // WeightsF32 or WeightsBF16
 
 	patch     *kernels.Linear // Conv3d with stride = kernel, as [D, PatchDim]
 	posTable  []float32       // [NumPositionEmbeddings, D]
@@ -44,14 +45,54 @@ type merger struct {
 type Options struct {
 	// Threads is the number of goroutines the kernels split work over; 0 means GOMAXPROCS.
 	Threads int
-	// WeightsBF16 keeps the weights of every Linear (the patch embedding, the blocks' attention
-	// and MLP, the mergers) in memory as bfloat16, widened to float32 a micro-panel at a time
-	// while multiplying: half the resident weights, for some speed. Weights are rounded to
-	// bfloat16 (to nearest, ties to even), which leaves a bf16 checkpoint's values unchanged, so
-	// its outputs are then the same, bit for bit, as with float32 weights. LayerNorm parameters,
-	// biases and the position table stay float32.
-	WeightsBF16 bool
+	// Weights says how the Linears' weights are held in memory; the zero value is WeightsAuto.
+	Weights Weights
 }
+
+// Weights says how a Model holds the weights of its Linears (the patch embedding, the blocks'
+// attention and MLP, the mergers) in memory. LayerNorm parameters, biases and the position
+// table are float32 in every mode.
+type Weights int
+
+const (
+	// WeightsAuto is WeightsBF16 when every tensor of the vision tower is stored as bfloat16 (as
+	// in the released checkpoints: nothing is lost then), and WeightsF32 otherwise.
+	WeightsAuto Weights = iota
+	// WeightsF32 converts the weights to float32 once, at load.
+	WeightsF32
+	// WeightsBF16 keeps the weights as bfloat16, widened to float32 a micro-panel at a time
+	// while multiplying: half the resident weights, at about the same speed on AVX2. Weights
+	// are rounded to bfloat16 (to nearest, ties to even), which leaves a bf16 checkpoint's
+	// values unchanged, so its outputs are then the same, bit for bit, as with WeightsF32.
+	WeightsBF16
+)
+
+// String returns "auto", "f32" or "bf16".
+func (w Weights) String() string {
+	switch w {
+	case WeightsAuto:
+		return "auto"
+	case WeightsF32:
+		return "f32"
+	case WeightsBF16:
+		return "bf16"
+	}
+	return fmt.Sprintf("Weights(%d)", int(w))
+}
+
+// ParseWeights parses "auto", "f32" or "bf16" (the names String returns).
+func ParseWeights(s string) (Weights, error) {
+	for _, w := range []Weights{WeightsAuto, WeightsF32, WeightsBF16} {
+		if s == w.String() {
+			return w, nil
+		}
+	}
+	return 0, fmt.Errorf("weights %q: want auto, f32 or bf16", s)
+}
+
+// Weights returns how the model holds its weights: WeightsF32 or WeightsBF16 (never WeightsAuto;
+// that is resolved at load).
+func (m *Model) Weights() Weights { return m.weights }
 
 // Config returns the model's configuration.
 func (m *Model) Config() Config { return m.cfg }
@@ -63,6 +104,7 @@ func (m *Model) Threads() int { return m.threads }
 // as float32.
 type source interface {
 	shape(name string) ([]int, bool)
+	bf16(name string) bool // whether the tensor is stored as bfloat16
 	float32s(name string) ([]float32, error)
 	fullName(name string) string // the name as stored, for messages
 }
@@ -102,13 +144,26 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if err := checkTensors(cfg, src); err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, threads: opts.Threads}
+	m := &Model{cfg: cfg, threads: opts.Threads, weights: opts.Weights}
+	switch m.weights {
+	case WeightsAuto:
+		m.weights = WeightsBF16
+		for _, t := range cfg.Tensors() {
+			if !src.bf16(t.Name) {
+				m.weights = WeightsF32
+				break
+			}
+		}
+	case WeightsF32, WeightsBF16:
+	default:
+		return nil, fmt.Errorf("options: unknown %v", opts.Weights)
+	}
 	if m.threads <= 0 {
 		m.threads = runtime.GOMAXPROCS(0)
 	}
 	// Tensors are converted to float32 and packed for the kernels in parallel, a block (or a
 	// merger) per goroutine.
-	l := &loader{src: src, bf16: opts.WeightsBF16}
+	l := &loader{src: src, bf16: m.weights == WeightsBF16}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, m.threads)
 	run := func(f func()) {

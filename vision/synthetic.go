@@ -47,6 +47,9 @@ func (s *syntheticSource) shape(name string) ([]int, bool) {
 
 func (s *syntheticSource) fullName(name string) string { return name }
 
+// bf16 is false: synthetic weights are float32 (WeightsAuto keeps them so).
+func (s *syntheticSource) bf16(string) bool { return false }
+
 func (s *syntheticSource) float32s(name string) ([]float32, error) {
 	shape := s.shapes[name]
 	scale, offset := SyntheticScale(name, shape)

@@ -38,13 +38,13 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N] [-weights f32|bf16]\n       qwen3vl bench -peak [-threads N]", stderr)
+	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N] [-weights auto|f32|bf16]\n       qwen3vl bench -peak [-threads N]", stderr)
 	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder, hub id Org/Name[@revision], or random:PRESET[@SEED]")
 	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches)")
 	runs := fs.Int("runs", 3, "timed encodes after the warm-up")
 	warmup := fs.Int("warmup", 1, "untimed encodes before the timed ones")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
-	weights := fs.String("weights", "f32", weightsUsage)
+	weights := fs.String("weights", "auto", weightsUsage)
 	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and exit")
 	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out)")
 	if err := parseFlags(fs, args); err != nil {
@@ -56,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *threads < 1 || *runs < 1 || *warmup < 0 {
 		return usagef("-threads and -runs must be ≥ 1, -warmup ≥ 0")
 	}
-	bf16, err := parseWeights(*weights)
+	wmode, err := parseWeights(*weights)
 	if err != nil {
 		return err
 	}
@@ -77,12 +77,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	start := time.Now()
-	m, _, err := loadModel(ctx, *model, vision.Options{Threads: *threads, WeightsBF16: bf16}, stderr)
+	m, _, err := loadModel(ctx, *model, vision.Options{Threads: *threads, Weights: wmode}, stderr)
 	if err != nil {
 		return err
 	}
 	res := benchResult{Engine: "qwen3vl-go/" + kernels.Implementation(), Model: *model, Grid: [3]int{grid.T, grid.H, grid.W},
-		Patches: grid.Patches(), Threads: *threads, Weights: *weights, Runs: *runs, LoadS: time.Since(start).Seconds()}
+		Patches: grid.Patches(), Threads: *threads, Weights: m.Weights().String(), Runs: *runs, LoadS: time.Since(start).Seconds()}
 	pixels := make([]float32, grid.Patches()*m.Config().PatchDim())
 	synth.Fill(pixels, 1, "pixel_values", 1, 0)
 	grids := []vision.Grid{grid}

@@ -23,7 +23,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
-	weights := fs.String("weights", "f32", weightsUsage)
+	weights := fs.String("weights", "auto", weightsUsage)
 	quiet := fs.Bool("q", false, "no progress or summary on stderr")
 	var imf imageFlags
 	imf.register(fs)
@@ -44,7 +44,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *outPath == "-" && *format != "jsonl":
 		return usagef("-o - (stdout) is only for -format jsonl")
 	}
-	bf16, err := parseWeights(*weights)
+	wmode, err := parseWeights(*weights)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	start := time.Now()
-	m, dir, err := loadModel(ctx, *model, vision.Options{Threads: *threads, WeightsBF16: bf16}, stderr)
+	m, dir, err := loadModel(ctx, *model, vision.Options{Threads: *threads, Weights: wmode}, stderr)
 	if err != nil {
 		return err
 	}
@@ -111,8 +111,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs, encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
-			len(res.grids), res.last.Rows, res.pooler.Rows, loadSecs, secs, float64(flops)/secs/1e9, *outPath, *format)
+		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs (%s weights), encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
+			len(res.grids), res.last.Rows, res.pooler.Rows, loadSecs, m.Weights(), secs, float64(flops)/secs/1e9, *outPath, *format)
 	}
 	return nil
 }

@@ -138,9 +138,16 @@ func TestBenchTiny(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	code, stderr = runCmd(t, "bench", "-model", "random:tiny", "-grid", "1,4,6", "-runs", "1", "-peak-seconds", "0", "-threads", "2", "-weights", "bf16")
-	if code != 0 {
-		t.Fatalf("-weights bf16: exit %d: %s", code, stderr)
+	// The JSON line names the weights actually used: auto resolves to f32 for synthetic weights.
+	for _, w := range []struct{ flag, want string }{{"bf16", "bf16"}, {"auto", "f32"}, {"f32", "f32"}} {
+		var stdout, errb bytes.Buffer
+		code := run(context.Background(), []string{"bench", "-model", "random:tiny", "-grid", "1,4,6", "-runs", "1", "-peak-seconds", "0", "-threads", "2", "-weights", w.flag}, &stdout, &errb)
+		if code != 0 {
+			t.Fatalf("-weights %s: exit %d: %s", w.flag, code, errb.String())
+		}
+		if !strings.Contains(stdout.String(), `"weights":"`+w.want+`"`) {
+			t.Errorf("-weights %s: JSON %q lacks weights %q", w.flag, stdout.String(), w.want)
+		}
 	}
 	for _, args := range [][]string{{"bench", "-grid", "1,4"}, {"bench", "-grid", "1,x,4"}, {"bench", "-runs", "0"}, {"bench", "-weights", "fp32"}} {
 		if code, _ := runCmd(t, args...); code != 2 {

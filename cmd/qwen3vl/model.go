@@ -35,17 +35,15 @@ func loadModel(ctx context.Context, spec string, opts vision.Options, stderr io.
 }
 
 // weightsUsage documents the -weights flag of encode and bench.
-const weightsUsage = "weights in memory: f32 (the checkpoint converted to float32 once; fastest) or bf16 (kept as bfloat16, widened while multiplying: half the resident weights, somewhat slower; same outputs for a bf16 checkpoint)"
+const weightsUsage = "weights in memory: auto (bf16 when the checkpoint's vision tower is stored in bf16, as released checkpoints are; else f32), f32 (converted to float32 once, at load) or bf16 (kept as bfloat16, widened while multiplying: half the resident weights, about the same speed; same outputs for a bf16 checkpoint)"
 
-// parseWeights turns a -weights value into vision.Options.WeightsBF16.
-func parseWeights(s string) (bool, error) {
-	switch s {
-	case "f32":
-		return false, nil
-	case "bf16":
-		return true, nil
+// parseWeights turns a -weights value into vision.Options.Weights.
+func parseWeights(s string) (vision.Weights, error) {
+	w, err := vision.ParseWeights(s)
+	if err != nil {
+		return 0, usagef("-weights %q: want auto, f32 or bf16", s)
 	}
-	return false, usagef("-weights %q: want f32 or bf16", s)
+	return w, nil
 }
 
 // resolveModel turns a local folder or a hub id (Org/Name[@revision]) into a local checkpoint
