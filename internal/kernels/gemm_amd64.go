@@ -98,7 +98,7 @@ func (p *packedLinear) init(bias []float32, out int, free func()) {
 // task's time at the end of the call.
 const (
 	tasksPerThread = 16 // tasks per goroutine to aim for, when the rows alone do not give them
-	minChunk       = 4  // panels per task at least (64 columns): below that, call overhead shows
+	minChunk       = 4  // panels per task at least (64 columns); a floor, not tuned
 )
 
 // rowBlock is the shared state of one row block during a call.
