@@ -1,6 +1,9 @@
 package textjoin
 
 import (
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -114,6 +117,66 @@ func FuzzExpand(f *testing.F) {
 					t.Fatalf("position %d outside [0, %d)", p, len(ids)+delta)
 				}
 			}
+		}
+	})
+}
+
+// FuzzParseTokens feeds any three files to ParseTokens. It must not panic; the Tokens it
+// accepts validate, are the same on every call (no dependence on map order), and are a fixed
+// point: the files they describe parse back to the same Tokens.
+func FuzzParseTokens(f *testing.F) {
+	f.Add([]byte(`{"image_token_id":151655,"video_token_id":151656,"vision_start_token_id":151652,"vision_end_token_id":151653,"vision_config":{"spatial_merge_size":2}}`),
+		[]byte(releasedTokenizerConfig), []byte(nil))
+	f.Add([]byte(`{"image_token_id":7,"video_token_id":8,"vision_config":{"spatial_merge_size":3}}`),
+		[]byte(`{"added_tokens_decoder":{"7":{"content":"<img>"},"8":{"content":"<vid>"}}}`),
+		[]byte(`{"added_tokens":[{"id":7,"content":"<other>"},{"id":8,"content":"<vid2>"}]}`))
+	f.Add([]byte(`{"model_type":"qwen3_vl"}`), []byte(nil), []byte(`{"added_tokens":[{"id":151655,"content":"<i>"}]}`))
+	f.Add([]byte(`{"image_token_id":-1}`), []byte(`{"added_tokens_decoder":{"x":{"content":"a"}}}`), []byte(`[]`))
+	f.Fuzz(func(t *testing.T, config, tokCfg, tokJSON []byte) {
+		opt := func(b []byte) []byte {
+			if len(b) == 0 {
+				return nil
+			}
+			return b
+		}
+		config, tokCfg, tokJSON = opt(config), opt(tokCfg), opt(tokJSON)
+		tok, err := ParseTokens(config, tokCfg, tokJSON)
+		for range 3 {
+			again, err2 := ParseTokens(config, tokCfg, tokJSON)
+			if (err == nil) != (err2 == nil) || again != tok {
+				t.Fatalf("ParseTokens is not deterministic: %+v, %v then %+v, %v", tok, err, again, err2)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if err := tok.Validate(); err != nil {
+			t.Fatalf("ParseTokens accepted invalid tokens %+v: %v", tok, err)
+		}
+		if tok.MergeSize > 1<<10 {
+			t.Fatalf("merge size %d accepted", tok.MergeSize)
+		}
+		if config == nil && (tok.ImagePad.ID != DefaultImagePadID || tok.VideoPad.ID != DefaultVideoPadID ||
+			tok.VisionStart.ID != DefaultVisionStartID || tok.VisionEnd.ID != DefaultVisionEndID || tok.MergeSize != DefaultMergeSize) {
+			t.Fatalf("no config.json, yet ids or merge size differ from the defaults: %+v", tok)
+		}
+		if tokCfg == nil && tokJSON == nil && (tok.ImagePad.Text != DefaultImagePad || tok.VideoPad.Text != DefaultVideoPad ||
+			tok.VisionStart.Text != DefaultVisionStart || tok.VisionEnd.Text != DefaultVisionEnd) {
+			t.Fatalf("no tokenizer files, yet texts differ from the defaults: %+v", tok)
+		}
+		cfg := fmt.Sprintf(`{"image_token_id":%d,"video_token_id":%d,"vision_start_token_id":%d,"vision_end_token_id":%d,"vision_config":{"spatial_merge_size":%d}}`,
+			tok.ImagePad.ID, tok.VideoPad.ID, tok.VisionStart.ID, tok.VisionEnd.ID, tok.MergeSize)
+		decoder := map[string]map[string]string{}
+		for _, k := range []Token{tok.VisionStart, tok.VisionEnd, tok.ImagePad, tok.VideoPad} {
+			decoder[strconv.Itoa(int(k.ID))] = map[string]string{"content": k.Text}
+		}
+		tc, err := json.Marshal(map[string]any{"added_tokens_decoder": decoder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseTokens([]byte(cfg), tc, nil)
+		if err != nil || back != tok {
+			t.Fatalf("tokens %+v written out parse back as %+v, %v", tok, back, err)
 		}
 	})
 }

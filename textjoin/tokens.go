@@ -194,8 +194,10 @@ func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) 
 			return Tokens{}, fmt.Errorf("textjoin: tokenizer_config.json: %w", err)
 		}
 		for k, v := range tc.AddedTokensDecoder {
+			// Only the canonical spelling: "07" or "+7" would name id 7 a second time, and
+			// which of two such entries won would depend on map order.
 			id, err := strconv.ParseInt(k, 10, 32)
-			if err != nil {
+			if err != nil || id < 0 || strconv.FormatInt(id, 10) != k {
 				return Tokens{}, fmt.Errorf("textjoin: tokenizer_config.json: added_tokens_decoder key %q is not a token id", k)
 			}
 			texts[int32(id)] = v.Content // tokenizer_config.json wins over tokenizer.json

@@ -74,6 +74,9 @@ func TestParseTokensErrors(t *testing.T) {
 		{"shared id", `{"image_token_id":151656}`, "", "", "share the token id 151656"},
 		{"merge size", `{"vision_config":{"spatial_merge_size":0}}`, "", "", "spatial_merge_size 0"},
 		{"bad key", "", `{"added_tokens_decoder":{"x":{"content":"a"}}}`, "", `key "x"`},
+		{"key with a leading zero", "", `{"added_tokens_decoder":{"0151655":{"content":"<a>"},"151655":{"content":"<b>"}}}`, "", `key "0151655"`},
+		{"key with a sign", "", `{"added_tokens_decoder":{"+151655":{"content":"<a>"}}}`, "", `key "+151655"`},
+		{"negative key", "", `{"added_tokens_decoder":{"-1":{"content":"<a>"}}}`, "", `key "-1"`},
 		{"shared text", "", `{"added_tokens_decoder":{"151655":{"content":"<|video_pad|>"}}}`, "", "share the token text"},
 		{"bad tokenizer.json", "", "", `[]`, "tokenizer.json"},
 	}
