@@ -1,7 +1,9 @@
 package imageproc
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,6 +53,40 @@ func FuzzDecode(f *testing.F) {
 		}
 		if _, err := Preprocess(img, small); err != nil && max(img.Width, img.Height) <= 200*min(img.Width, img.Height) {
 			t.Fatalf("preprocess %dx%d: %v", img.Width, img.Height, err)
+		}
+	})
+}
+
+// FuzzParsePreprocessorConfig feeds any bytes to the parser behind ReadPreprocessorConfig
+// (seeded with the fixture configs). It must not panic; what it accepts is one JSON object,
+// validates, and leaves the fields a preprocessor_config.json cannot set at their defaults.
+func FuzzParsePreprocessorConfig(f *testing.F) {
+	for _, name := range []string{"config_ckpt", "config_small"} {
+		if b, err := os.ReadFile(filepath.Join(testdataDir, name, "preprocessor_config.json")); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"min_pixels": 3000, "max_pixels": 50000, "size": {"shortest_edge": 1000, "longest_edge": 20000}}`))
+	f.Add([]byte(`{"image_mean": 0.25, "image_std": [1, 2, 4], "rescale_factor": 0.5, "resample": 3, "do_resize": true}`))
+	f.Add([]byte(`{"size": {"min_pixels": 10, "max_pixels": 100}, "patch_size": 16.5}`))
+	def := ClassDefaultOptions()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		o, err := parsePreprocessorConfig(b)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if err := o.Validate(); err != nil {
+			t.Fatalf("accepted options do not validate: %v", err)
+		}
+		if trimmed := bytes.TrimSpace(b); !json.Valid(b) || len(trimmed) == 0 || trimmed[0] != '{' {
+			t.Fatalf("accepted %q, which is not one JSON object", b)
+		}
+		if o.Resampler != def.Resampler || o.MaxDecodePixels != def.MaxDecodePixels {
+			t.Fatalf("the file changed fields it cannot set: %+v", o)
 		}
 	})
 }

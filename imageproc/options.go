@@ -1,8 +1,8 @@
 package imageproc
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -131,11 +131,9 @@ func ClassDefaultOptions() Options {
 }
 
 func parsePreprocessorConfig(data []byte) (Options, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return Options{}, fmt.Errorf("not a JSON object: %w", err)
+	raw, err := decodeObject(data)
+	if err != nil {
+		return Options{}, err
 	}
 	o := ClassDefaultOptions()
 	intField := func(m map[string]json.RawMessage, prefix, key string, dst *int) error {
@@ -251,6 +249,19 @@ func parsePreprocessorConfig(data []byte) (Options, error) {
 		return Options{}, err
 	}
 	return o, nil
+}
+
+// decodeObject decodes data, which must be exactly one JSON object (not null, nothing after
+// it), into its fields.
+func decodeObject(data []byte) (map[string]json.RawMessage, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if raw == nil {
+		return nil, errors.New("not a JSON object: null")
+	}
+	return raw, nil
 }
 
 func parseInt(v json.RawMessage) (int, error) {

@@ -43,6 +43,8 @@ func TestParsePreprocessorConfig(t *testing.T) {
 	}
 	bad := []struct{ json, field string }{
 		{`[]`, "JSON object"},
+		{`null`, "JSON object"},
+		{`{"patch_size": 16} {"patch_size": 0}`, "JSON object"},
 		{`{"patch_size": "16"}`, "patch_size"},
 		{`{"patch_size": 16.5}`, "patch_size"},
 		{`{"patch_size": 0}`, "patch_size"},

@@ -1,7 +1,6 @@
 package imageproc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,11 +158,9 @@ func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 }
 
 func parseVideoPreprocessorConfig(data []byte) (VideoOptions, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return VideoOptions{}, fmt.Errorf("not a JSON object: %w", err)
+	raw, err := decodeObject(data)
+	if err != nil {
+		return VideoOptions{}, err
 	}
 	present := func(m map[string]json.RawMessage, key string) (json.RawMessage, bool) {
 		v, ok := m[key]

@@ -289,6 +289,8 @@ func TestParseVideoPreprocessorConfig(t *testing.T) {
 	}
 	for _, c := range []struct{ json, field string }{
 		{`[]`, "JSON object"},
+		{`null`, "JSON object"},
+		{`{"patch_size": 16} {"patch_size": 0}`, "JSON object"},
 		{`{"size": {"shortest_edge": 100}}`, "size"},
 		{`{"size": {"min_pixels": 1, "max_pixels": 2}}`, "size"},
 		{`{"size": 3}`, "size"},
