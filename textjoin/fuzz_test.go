@@ -1,6 +1,7 @@
 package textjoin
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -122,7 +123,7 @@ func FuzzExpand(f *testing.F) {
 }
 
 // FuzzParseTokens feeds any three files to ParseTokens. It must not panic; the Tokens it
-// accepts validate, are the same on every call (no dependence on map order), and are a fixed
+// accepts come from JSON objects, validate, are the same on every call (no dependence on map order), and are a fixed
 // point: the files they describe parse back to the same Tokens.
 func FuzzParseTokens(f *testing.F) {
 	f.Add([]byte(`{"image_token_id":151655,"video_token_id":151656,"vision_start_token_id":151652,"vision_end_token_id":151653,"vision_config":{"spatial_merge_size":2}}`),
@@ -152,6 +153,11 @@ func FuzzParseTokens(f *testing.F) {
 		}
 		if err := tok.Validate(); err != nil {
 			t.Fatalf("ParseTokens accepted invalid tokens %+v: %v", tok, err)
+		}
+		for _, b := range [][]byte{config, tokCfg, tokJSON} {
+			if trimmed := bytes.TrimSpace(b); b != nil && (len(trimmed) == 0 || trimmed[0] != '{') {
+				t.Fatalf("ParseTokens accepted %q, which is not a JSON object", b)
+			}
 		}
 		if tok.MergeSize > 1<<10 {
 			t.Fatalf("merge size %d accepted", tok.MergeSize)

@@ -1,6 +1,7 @@
 package textjoin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,7 +133,7 @@ func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) 
 				SpatialMergeSize *int64 `json:"spatial_merge_size"`
 			} `json:"vision_config"`
 		}
-		if err := json.Unmarshal(config, &c); err != nil {
+		if err := unmarshalObject(config, &c); err != nil {
 			return Tokens{}, fmt.Errorf("textjoin: config.json: %w", err)
 		}
 		set := func(dst *int32, v *int64, name string) error {
@@ -175,7 +176,7 @@ func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) 
 				Content string `json:"content"`
 			} `json:"added_tokens"`
 		}
-		if err := json.Unmarshal(tokenizerJSON, &tj); err != nil {
+		if err := unmarshalObject(tokenizerJSON, &tj); err != nil {
 			return Tokens{}, fmt.Errorf("textjoin: tokenizer.json: %w", err)
 		}
 		for _, a := range tj.AddedTokens {
@@ -190,7 +191,7 @@ func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) 
 				Content string `json:"content"`
 			} `json:"added_tokens_decoder"`
 		}
-		if err := json.Unmarshal(tokenizerConfig, &tc); err != nil {
+		if err := unmarshalObject(tokenizerConfig, &tc); err != nil {
 			return Tokens{}, fmt.Errorf("textjoin: tokenizer_config.json: %w", err)
 		}
 		for k, v := range tc.AddedTokensDecoder {
@@ -212,4 +213,16 @@ func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) 
 		return Tokens{}, err
 	}
 	return t, nil
+}
+
+// unmarshalObject decodes b, which must hold a JSON object, into v. json.Unmarshal alone takes
+// null for an empty object.
+func unmarshalObject(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return err
+	}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		return errors.New("null is not a JSON object")
+	}
+	return nil
 }

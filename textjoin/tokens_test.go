@@ -79,6 +79,9 @@ func TestParseTokensErrors(t *testing.T) {
 		{"negative key", "", `{"added_tokens_decoder":{"-1":{"content":"<a>"}}}`, "", `key "-1"`},
 		{"shared text", "", `{"added_tokens_decoder":{"151655":{"content":"<|video_pad|>"}}}`, "", "share the token text"},
 		{"bad tokenizer.json", "", "", `[]`, "tokenizer.json"},
+		{"null config", `null`, "", "", "config.json: null"},
+		{"null tokenizer_config", "", " null\n", "", "tokenizer_config.json: null"},
+		{"null tokenizer.json", "", "", `null`, "tokenizer.json: null"},
 	}
 	opt := func(s string) []byte {
 		if s == "" {
