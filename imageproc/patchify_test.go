@@ -1,8 +1,10 @@
 package imageproc
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -117,5 +119,17 @@ func TestPreprocessTiny(t *testing.T) {
 	}
 	if _, err := Preprocess(nil, o); err == nil {
 		t.Error("nil image accepted")
+	}
+	// A budget that would upscale past MaxDecodePixels (a lying min_pixels) is refused before
+	// anything is allocated; the same budget with a larger limit is fine.
+	huge := o
+	huge.MinPixels, huge.MaxPixels = 1<<40, 1<<41
+	if _, err := Preprocess(NewRGB(32, 32), huge); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "32x32") {
+		t.Errorf("min_pixels 2^40: %v, want ErrTooLarge naming the image", err)
+	}
+	big := o
+	big.MinPixels, big.MaxPixels, big.MaxDecodePixels = 1<<20, 1<<21, 1<<21
+	if _, err := Preprocess(NewRGB(32, 32), big); err != nil {
+		t.Errorf("min_pixels 2^20 under a limit of 2^21: %v", err)
 	}
 }

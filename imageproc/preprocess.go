@@ -34,6 +34,9 @@ func Preprocess(img *RGB, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkResized(h, w, opts); err != nil {
+		return nil, fmt.Errorf("imageproc: a %dx%d image %w", img.Width, img.Height, err)
+	}
 	resized, err := Resize(img, w, h, opts.Resampler)
 	if err != nil {
 		return nil, err
@@ -69,4 +72,15 @@ func PreprocessFile(path string, opts Options) (*Image, error) {
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return out, nil
+}
+
+// checkResized refuses a resized size over opts.MaxDecodePixels, the largest image decoded at
+// all: only a pixel budget far beyond the released ones (a lying min_pixels, say) gets there,
+// and it would otherwise allocate without bound.
+func checkResized(h, w int, opts Options) error {
+	if px := int64(h) * int64(w); px > opts.MaxDecodePixels {
+		return fmt.Errorf("resizes to %dx%d = %d pixels under the budget [%d, %d], over the limit of %d: %w",
+			w, h, px, opts.MinPixels, opts.MaxPixels, opts.MaxDecodePixels, ErrTooLarge)
+	}
+	return nil
 }

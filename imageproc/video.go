@@ -165,6 +165,9 @@ func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int
 	if err != nil {
 		return 0, 0, grid, err
 	}
+	if err := checkResized(h, w, opts.Options); err != nil {
+		return 0, 0, grid, fmt.Errorf("imageproc: %dx%d video frames %w", width, height, err)
+	}
 	tp := opts.TemporalPatchSize
 	grid = [3]int{(numFrames + tp - 1) / tp, h / opts.PatchSize, w / opts.PatchSize}
 	return h, w, grid, nil

@@ -167,6 +167,11 @@ func TestPreprocessVideoBadInput(t *testing.T) {
 	if _, err := PreprocessVideo(&Video{Frames: frames}, bad); err == nil {
 		t.Error("fps 0 accepted")
 	}
+	huge := o
+	huge.MinPixels, huge.MaxPixels = 1<<44, 1<<45
+	if _, err := PreprocessVideo(&Video{Frames: frames, FPS: 2}, huge); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("video budget 2^44: %v, want ErrTooLarge", err)
+	}
 }
 
 func TestLoadFramesFolder(t *testing.T) {
