@@ -132,9 +132,9 @@ func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
 func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 	nested := filepath.Join(dir, "processor_config.json")
 	if data, err := os.ReadFile(nested); err == nil {
-		var outer map[string]json.RawMessage
-		if err := json.Unmarshal(data, &outer); err != nil {
-			return VideoOptions{}, nested, fmt.Errorf("imageproc: %s: not a JSON object: %w", nested, err)
+		outer, err := decodeObject(data)
+		if err != nil {
+			return VideoOptions{}, nested, fmt.Errorf("imageproc: %s: %w", nested, err)
 		}
 		if v, ok := outer["video_processor"]; ok && string(v) != "null" {
 			o, err := parseVideoPreprocessorConfig(v)

@@ -358,4 +358,13 @@ func TestReadVideoPreprocessorConfigDir(t *testing.T) {
 	if _, _, err = ReadVideoPreprocessorConfigDir(dir); err == nil || !strings.Contains(err.Error(), "fps") {
 		t.Errorf("bad nested config: %v", err)
 	}
+	// A processor_config.json that is not one JSON object is an error, not skipped (the
+	// reference fails on null and on trailing data too; a JSON array it would skip).
+	for _, body := range []string{`null`, `[]`, `{"image_processor": {}} {}`} {
+		write("processor_config.json", body)
+		if _, file, err := ReadVideoPreprocessorConfigDir(dir); err == nil || filepath.Base(file) != "processor_config.json" ||
+			!strings.Contains(err.Error(), "processor_config.json") {
+			t.Errorf("processor_config.json %s: %s %v, want an error naming it", body, file, err)
+		}
+	}
 }
