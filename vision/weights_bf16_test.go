@@ -16,17 +16,7 @@ import (
 // with bfloat16 weights in memory: rounding bf16 values to bf16 changes nothing and the kernels'
 // arithmetic is the same, so every output must be the same bit for bit.
 func TestWeightsBF16(t *testing.T) {
-	var c goldenCase
-	for _, gc := range readManifest(t).Cases {
-		if gc.Checkpoint != "" {
-			c = gc
-			break
-		}
-	}
-	if c.Checkpoint == "" {
-		t.Fatal("goldens: no case with a checkpoint")
-	}
-	dir := filepath.Join(*goldenDirFlag, c.Checkpoint)
+	c, dir := checkpointCase(t)
 	encode := func(opts Options) *Output {
 		t.Helper()
 		m, err := Load(context.Background(), dir, opts)
@@ -71,17 +61,7 @@ func TestWeightsBF16(t *testing.T) {
 // weights (synthetic ones, or the same checkpoint converted to F32, or one with a single F32
 // tensor) as float32; an unknown mode is an error.
 func TestWeightsAuto(t *testing.T) {
-	var c goldenCase
-	for _, gc := range readManifest(t).Cases {
-		if gc.Checkpoint != "" {
-			c = gc
-			break
-		}
-	}
-	if c.Checkpoint == "" {
-		t.Fatal("goldens: no case with a checkpoint")
-	}
-	dir := filepath.Join(*goldenDirFlag, c.Checkpoint)
+	_, dir := checkpointCase(t)
 	load := func(dir string, w Weights) (*Model, error) {
 		return Load(context.Background(), dir, Options{Threads: 1, Weights: w})
 	}
@@ -158,4 +138,17 @@ func TestParseWeights(t *testing.T) {
 	if _, err := ParseWeights("fp16"); err == nil {
 		t.Error("ParseWeights(fp16): no error")
 	}
+}
+
+// checkpointCase returns the first golden case that runs a checkpoint folder (the bf16 tiny
+// checkpoint), and that folder.
+func checkpointCase(t *testing.T) (goldenCase, string) {
+	t.Helper()
+	for _, c := range readManifest(t).Cases {
+		if c.Checkpoint != "" {
+			return c, filepath.Join(*goldenDirFlag, c.Checkpoint)
+		}
+	}
+	t.Fatal("goldens: no case with a checkpoint")
+	return goldenCase{}, ""
 }
