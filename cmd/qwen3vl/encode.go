@@ -25,6 +25,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
 	weights := fs.String("weights", "auto", weightsUsage)
 	quiet := fs.Bool("q", false, "no progress or summary on stderr")
+	batchPatches := fs.Int("batch-patches", 4096, "encode consecutive inputs together, up to this many patches per call (more rows keep the kernels busier; a larger input runs alone; 1: one input per call). The outputs do not change")
 	var imf imageFlags
 	imf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -39,6 +40,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("-o is required")
 	case *threads < 0:
 		return usagef("-threads %d: must be ≥ 0", *threads)
+	case *batchPatches < 1:
+		return usagef("-batch-patches %d: must be ≥ 1", *batchPatches)
 	case !isOutputFormat(*format):
 		return usagef("-format %q: want one of %s", *format, strings.Join(outputFormats, ", "))
 	case *outPath == "-" && *format != "jsonl":
@@ -89,20 +92,43 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		prog := newProgress(stderr, len(items), !*quiet && isTerminal(stderr))
+		// Consecutive inputs are encoded together up to -batch-patches: Encode of several
+		// items returns, bit for bit, what encoding each alone would (the rows of one item
+		// never mix with another's), in order, so only the speed changes.
+		var b batch
+		flush := func() error {
+			if len(b.grids) == 0 {
+				return nil
+			}
+			out, err := m.Encode(ctx, b.pixels, b.grids)
+			if err != nil {
+				return fmt.Errorf("%s: %w", strings.Join(b.files, ", "), err)
+			}
+			res.add(out, b.files, b.timestamps)
+			flops += vision.FLOPs(m.Config(), b.grids)
+			for range b.files {
+				prog.step()
+			}
+			b = batch{pixels: b.pixels[:0]}
+			return nil
+		}
 		for _, it := range items {
 			pixels, grid, timestamps, err := preprocessItem(it, opts, vopts, stderr)
 			if err != nil {
 				prog.done()
 				return err
 			}
-			out, err := m.Encode(ctx, pixels, []vision.Grid{grid})
-			if err != nil {
-				prog.done()
-				return fmt.Errorf("%s: %w", it.path, err)
+			if b.patches > 0 && b.patches+grid.Patches() > *batchPatches {
+				if err := flush(); err != nil {
+					prog.done()
+					return err
+				}
 			}
-			res.add(out, []string{it.path}, [][]float64{timestamps})
-			flops += vision.FLOPs(m.Config(), []vision.Grid{grid})
-			prog.step()
+			b.add(it.path, pixels, grid, timestamps)
+		}
+		if err := flush(); err != nil {
+			prog.done()
+			return err
 		}
 		prog.done()
 	}
@@ -143,6 +169,23 @@ func (r *encodeResult) add(out *vision.Output, files []string, timestamps [][]fl
 	r.grids = append(r.grids, out.Grids...)
 	r.files = append(r.files, files...)
 	r.timestamps = append(r.timestamps, timestamps...)
+}
+
+// batch gathers consecutive inputs for one Encode call.
+type batch struct {
+	pixels     []float32
+	grids      []vision.Grid
+	files      []string
+	timestamps [][]float64
+	patches    int
+}
+
+func (b *batch) add(file string, pixels []float32, grid vision.Grid, timestamps []float64) {
+	b.pixels = append(b.pixels, pixels...)
+	b.grids = append(b.grids, grid)
+	b.files = append(b.files, file)
+	b.timestamps = append(b.timestamps, timestamps)
+	b.patches += grid.Patches()
 }
 
 // preprocessItem turns one image or video file into pixel rows, its grid and, for a video, the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"os"
@@ -161,5 +162,35 @@ func TestEncodeVideo(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatalf("pooler_output[%d]: files %v, pixels %v", i, a[i], b[i])
 		}
+	}
+}
+
+// TestEncodeBatching: encoding inputs together (-batch-patches) writes the same bytes as one
+// input per call, for budgets that put none, some or all of the inputs in one call (432, 280,
+// 280 and 308 patches: with 600, the 432 and the 308 run alone, the two 280s together).
+func TestEncodeBatching(t *testing.T) {
+	in := "../../testdata/imageproc/inputs/"
+	inputs := []string{in + "grad_400x300.png", in + "tiny_7x5.png", in + "bmp_75x50.bmp", in + "gray1_33x21.png"}
+	dir := t.TempDir()
+	var outs [][]byte
+	for _, budget := range []string{"1", "600", "100000"} {
+		out := filepath.Join(dir, "out"+budget+".safetensors")
+		args := append([]string{"encode", "-model", "random:tiny", "-threads", "2", "-batch-patches", budget, "-o", out}, inputs...)
+		if code, stderr := runCmd(t, args...); code != 0 {
+			t.Fatalf("-batch-patches %s: exit %d: %s", budget, code, stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, b)
+	}
+	for i := 1; i < len(outs); i++ {
+		if !bytes.Equal(outs[i], outs[0]) {
+			t.Errorf("output %d differs from one input per call", i)
+		}
+	}
+	if code, _ := runCmd(t, "encode", "-model", "random:tiny", "-batch-patches", "0", "-o", filepath.Join(dir, "x.safetensors"), inputs[0]); code != 2 {
+		t.Errorf("-batch-patches 0: exit %d, want 2", code)
 	}
 }
