@@ -66,6 +66,7 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 
 	s := newScratch(cfg, n)
 	out := &Output{Grids: append([]Grid(nil), grids...)}
+	report, _ := ctx.Value(progressKey{}).(func(done, total int))
 	for l := range m.blocks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -76,10 +77,23 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 				out.Deepstack = append(out.Deepstack, m.deepstack[k].forward(x, cfg, n, th))
 			}
 		}
+		if report != nil {
+			report(l+1, len(m.blocks))
+		}
 	}
 	out.Pooler = m.merger.forward(x, cfg, n, th)
 	out.LastHidden = Matrix{Rows: n, Cols: d, Data: x}
 	return out, nil
+}
+
+// progressKey is the context key of WithProgress.
+type progressKey struct{}
+
+// WithProgress returns a context that makes Encode call report(done, total) after each
+// transformer block (done = 1 … total = the depth), on Encode's goroutine, for progress
+// displays during long encodes. report must be quick and must not call Encode.
+func WithProgress(ctx context.Context, report func(done, total int)) context.Context {
+	return context.WithValue(ctx, progressKey{}, report)
 }
 
 // scratch holds one encode's activations, reused by every block. (The residual additions are

@@ -3,8 +3,10 @@ package vision
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,5 +184,48 @@ func TestEncodeInputErrors(t *testing.T) {
 	cancel()
 	if _, err := m.Encode(ctx, make([]float32, 4*row), []Grid{{1, 2, 2}}); err != context.Canceled {
 		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+// TestWithProgress: Encode reports each block once, in order, with the depth as the total, and
+// stops reporting when the context is cancelled mid-way (Encode then returns its error).
+func TestWithProgress(t *testing.T) {
+	cfg, _ := Preset("tiny")
+	m, err := Random(cfg, 1, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := make([]float32, 16*cfg.PatchDim())
+	var got []int
+	ctx := WithProgress(context.Background(), func(done, total int) {
+		if total != cfg.Depth {
+			t.Errorf("total %d, want the depth %d", total, cfg.Depth)
+		}
+		got = append(got, done)
+	})
+	if _, err := m.Encode(ctx, px, []Grid{{1, 4, 4}}); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, cfg.Depth)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	got = got[:0]
+	ctx = WithProgress(ctx, func(done, total int) {
+		got = append(got, done)
+		if done == 1 {
+			cancel()
+		}
+	})
+	if _, err := m.Encode(ctx, px, []Grid{{1, 4, 4}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled after block 1: %v", err)
+	}
+	if !slices.Equal(got, []int{1}) {
+		t.Errorf("reports after cancelling: %v, want [1]", got)
 	}
 }

@@ -100,7 +100,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if len(b.grids) == 0 {
 				return nil
 			}
-			out, err := m.Encode(ctx, b.pixels, b.grids)
+			out, err := m.Encode(vision.WithProgress(ctx, prog.blocks), b.pixels, b.grids)
 			if err != nil {
 				return fmt.Errorf("%s: %w", strings.Join(b.files, ", "), err)
 			}
@@ -280,30 +280,54 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progress prints "items done/total, items/s" on one terminal line.
+// progress prints "items done/total, items/s" on one terminal line, and while a call runs
+// longer than a second, the transformer blocks it has done.
 type progress struct {
 	w       io.Writer
 	total   int
 	n       int
 	start   time.Time
+	call    time.Time // when the running Encode call's first block report came, or zero
 	enabled bool
+	printed bool // something is on the line
 }
 
 func newProgress(w io.Writer, total int, enabled bool) *progress {
 	return &progress{w: w, total: total, start: time.Now(), enabled: enabled}
 }
 
+// step records one finished item.
 func (p *progress) step() {
 	p.n++
+	p.call = time.Time{}
+	p.print("")
+}
+
+// blocks is the vision.WithProgress report of the running Encode call.
+func (p *progress) blocks(done, total int) {
+	if !p.enabled {
+		return
+	}
+	if p.call.IsZero() {
+		p.call = time.Now()
+		return
+	}
+	if time.Since(p.call) > time.Second {
+		p.print(fmt.Sprintf(", encoding: block %d/%d", done, total))
+	}
+}
+
+func (p *progress) print(extra string) {
 	if !p.enabled {
 		return
 	}
 	rate := float64(p.n) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r[%-30s] %d/%d items, %.2f items/s", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate)
+	fmt.Fprintf(p.w, "\r[%-30s] %d/%d items, %.2f items/s%s\x1b[K", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, extra)
+	p.printed = true
 }
 
 func (p *progress) done() {
-	if p.enabled && p.n > 0 {
+	if p.printed {
 		fmt.Fprintln(p.w)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
@@ -192,5 +193,39 @@ func TestEncodeBatching(t *testing.T) {
 	}
 	if code, _ := runCmd(t, "encode", "-model", "random:tiny", "-batch-patches", "0", "-o", filepath.Join(dir, "x.safetensors"), inputs[0]); code != 2 {
 		t.Errorf("-batch-patches 0: exit %d, want 2", code)
+	}
+}
+
+// TestProgressLine: the progress line counts items, shows the running call's blocks once the
+// call has run for over a second, and ends with a newline only if something was printed.
+func TestProgressLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, 2, true)
+	p.blocks(1, 24) // the call starts: nothing yet
+	if buf.Len() != 0 {
+		t.Fatalf("printed %q at the first block", buf.String())
+	}
+	p.call = p.call.Add(-2 * time.Second)
+	p.blocks(12, 24)
+	if !strings.Contains(buf.String(), "0/2 items") || !strings.Contains(buf.String(), "block 12/24") {
+		t.Errorf("long call: %q", buf.String())
+	}
+	p.step()
+	if s := buf.String(); !strings.Contains(s, "1/2 items") || strings.Contains(s[strings.LastIndex(s, "\r"):], "block") {
+		t.Errorf("after a step: %q", s)
+	}
+	p.done()
+	if !strings.HasSuffix(buf.String(), "\n") {
+		t.Errorf("done did not end the line: %q", buf.String())
+	}
+	var quiet bytes.Buffer
+	q := newProgress(&quiet, 2, false)
+	q.blocks(1, 24)
+	q.call = q.call.Add(-2 * time.Second)
+	q.blocks(2, 24)
+	q.step()
+	q.done()
+	if quiet.Len() != 0 {
+		t.Errorf("disabled progress printed %q", quiet.String())
 	}
 }
