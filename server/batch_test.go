@@ -328,11 +328,11 @@ func TestSkipBatchAllGone(t *testing.T) {
 	}
 }
 
-// TestShutdownDrains runs Serve on a real listener, cancels it while a request is being
-// encoded, and checks that the request is answered, that new work is refused and that Serve
-// returns nil.
-func TestShutdownDrains(t *testing.T) {
-	cfg := testConfig()
+// serveGated starts Serve for cfg on a free loopback port, with the tiny model and every
+// encode held at a gate; it returns the server, the gate, the listener, the cancel of Serve's
+// context and the channel Serve's result arrives on.
+func serveGated(t *testing.T, cfg Config) (*Server, *gate, net.Listener, context.CancelFunc, chan error) {
+	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -349,6 +349,14 @@ func TestShutdownDrains(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()
+	return s, g, ln, cancel, served
+}
+
+// TestShutdownDrains runs Serve on a real listener, cancels it while a request is being
+// encoded, and checks that the request is answered, that new work is refused and that Serve
+// returns nil.
+func TestShutdownDrains(t *testing.T) {
+	s, g, ln, cancel, served := serveGated(t, testConfig())
 	url := "http://" + ln.Addr().String()
 	c := &http.Client{}
 	img := pngImage(t, 64, 64, 1)
@@ -414,22 +422,7 @@ func TestShutdownDrains(t *testing.T) {
 func TestShutdownTimeout(t *testing.T) {
 	cfg := testConfig()
 	cfg.ShutdownTimeout = 200 * time.Millisecond
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := newGate()
-	s.wrapEncode = g.wrap
-	if err := s.SetModel(tiny(t), testPre()); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
+	_, g, ln, cancel, served := serveGated(t, cfg)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
