@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "exp2_amd64.h"
+#include "tile6x16_amd64.h"
 
 // AVX2/FMA micro-kernels of the tiled attention. Go declarations: attention_amd64.go; layouts
 // and contracts: attention.go.
@@ -118,43 +119,7 @@ expsum:
 	VZEROUPPER
 	RET
 
-// SSTEP performs one k-step of the score kernel: C[0:6, 0:16] += A[0:6, p] ⊗ B[p, 0:16], with
-// the step's A at aoff(SI) (6 floats) and its B at boff(DI) (16 floats). As in gemm_amd64.s.
-#define SSTEP(aoff, boff) \
-	VMOVUPS      boff(DI), Y12        \
-	VMOVUPS      boff+32(DI), Y13     \
-	VBROADCASTSS aoff(SI), Y14        \
-	VFMADD231PS  Y12, Y14, Y0         \
-	VFMADD231PS  Y13, Y14, Y1         \
-	VBROADCASTSS aoff+4(SI), Y15      \
-	VFMADD231PS  Y12, Y15, Y2         \
-	VFMADD231PS  Y13, Y15, Y3         \
-	VBROADCASTSS aoff+8(SI), Y14      \
-	VFMADD231PS  Y12, Y14, Y4         \
-	VFMADD231PS  Y13, Y14, Y5         \
-	VBROADCASTSS aoff+12(SI), Y15     \
-	VFMADD231PS  Y12, Y15, Y6         \
-	VFMADD231PS  Y13, Y15, Y7         \
-	VBROADCASTSS aoff+16(SI), Y14     \
-	VFMADD231PS  Y12, Y14, Y8         \
-	VFMADD231PS  Y13, Y14, Y9         \
-	VBROADCASTSS aoff+20(SI), Y15     \
-	VFMADD231PS  Y12, Y15, Y10        \
-	VFMADD231PS  Y13, Y15, Y11
-
-#define ZERO12 \
-	VXORPS Y0, Y0, Y0    \
-	VXORPS Y1, Y1, Y1    \
-	VXORPS Y2, Y2, Y2    \
-	VXORPS Y3, Y3, Y3    \
-	VXORPS Y4, Y4, Y4    \
-	VXORPS Y5, Y5, Y5    \
-	VXORPS Y6, Y6, Y6    \
-	VXORPS Y7, Y7, Y7    \
-	VXORPS Y8, Y8, Y8    \
-	VXORPS Y9, Y9, Y9    \
-	VXORPS Y10, Y10, Y10 \
-	VXORPS Y11, Y11, Y11
+// The score kernel uses the GEMM's 6×16 tile (ZERO12, STEP: tile6x16_amd64.h).
 
 // STORE6 stores the 6×16 accumulators to the rows at R, R+S, …, R+5S (R is advanced).
 #define STORE6(R, S) \
@@ -196,10 +161,10 @@ panel:
 	JZ   tail
 
 loop4:
-	SSTEP(0, 0)
-	SSTEP(24, 64)
-	SSTEP(48, 128)
-	SSTEP(72, 192)
+	STEP(0, 0)
+	STEP(24, 64)
+	STEP(48, 128)
+	STEP(72, 192)
 	ADDQ $96, SI
 	ADDQ $256, DI
 	DECQ BX
@@ -211,7 +176,7 @@ tail:
 	JZ   store
 
 loop1:
-	SSTEP(0, 0)
+	STEP(0, 0)
 	ADDQ $24, SI
 	ADDQ $64, DI
 	DECQ BX

@@ -1,11 +1,12 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "tile6x16_amd64.h"
 
 // The 6×16 AVX2/FMA micro-kernel of Linear.Forward; see gemm_amd64.go for the Go declaration
 // and pack.go for the panel layouts it reads.
 //
-// Register use:
+// Register use (the tile's macros, ZERO12 and STEP, are in tile6x16_amd64.h):
 //   Y0..Y11   accumulators: row r of the tile in Y(2r) (columns 0–7) and Y(2r+1) (columns 8–15)
 //   Y12, Y13  one k-step of the B micro-panel (16 floats)
 //   Y14, Y15  broadcast A values, alternating so consecutive rows do not share a register
@@ -13,30 +14,6 @@
 //   DI        B micro-panel cursor (16 floats = 64 bytes per k-step)
 //   CX        k remaining, BX k/4 loop counter
 //   DX        C tile, R8 its row stride in bytes, R9 bias (or 0), R10 accumulate flag
-
-// STEP performs one k-step: C[0:6, 0:16] += A[0:6, k] ⊗ B[k, 0:16], with the k-step's A at
-// aoff(SI) and its B at boff(DI).
-#define STEP(aoff, boff) \
-	VMOVUPS      boff(DI), Y12        \
-	VMOVUPS      boff+32(DI), Y13     \
-	VBROADCASTSS aoff(SI), Y14        \
-	VFMADD231PS  Y12, Y14, Y0         \
-	VFMADD231PS  Y13, Y14, Y1         \
-	VBROADCASTSS aoff+4(SI), Y15      \
-	VFMADD231PS  Y12, Y15, Y2         \
-	VFMADD231PS  Y13, Y15, Y3         \
-	VBROADCASTSS aoff+8(SI), Y14      \
-	VFMADD231PS  Y12, Y14, Y4         \
-	VFMADD231PS  Y13, Y14, Y5         \
-	VBROADCASTSS aoff+12(SI), Y15     \
-	VFMADD231PS  Y12, Y15, Y6         \
-	VFMADD231PS  Y13, Y15, Y7         \
-	VBROADCASTSS aoff+16(SI), Y14     \
-	VFMADD231PS  Y12, Y14, Y8         \
-	VFMADD231PS  Y13, Y14, Y9         \
-	VBROADCASTSS aoff+20(SI), Y15     \
-	VFMADD231PS  Y12, Y15, Y10        \
-	VFMADD231PS  Y13, Y15, Y11
 
 // ADDROW adds the 16 floats at (reg) to row accumulators lo, hi.
 #define ADDROW(reg, lo, hi) \
@@ -59,18 +36,7 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-49
 	MOVQ    bias+40(FP), R9
 	MOVBQZX accumulate+48(FP), R10
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 	// Touch the C tile now so its lines arrive while the FMAs run (each row is 64 bytes and may
 	// straddle two lines).
