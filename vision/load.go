@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -101,6 +102,22 @@ func (c *checkpointSource) shape(name string) ([]int, bool) {
 func (c *checkpointSource) bf16(name string) bool {
 	info, ok := c.set.Info(c.prefix + name)
 	return ok && info.DType == safetensors.BF16
+}
+
+func (c *checkpointSource) bf16Bits(name string) ([]uint16, error) {
+	info, ok := c.set.Info(c.prefix + name)
+	if !ok || info.DType != safetensors.BF16 {
+		return nil, fmt.Errorf("not stored as %s", safetensors.BF16)
+	}
+	b, err := c.set.Bytes(c.prefix + name)
+	if err != nil {
+		return nil, err
+	}
+	w := make([]uint16, len(b)/2)
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return w, nil
 }
 
 func (c *checkpointSource) float32s(name string) ([]float32, error) {

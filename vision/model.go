@@ -105,6 +105,8 @@ func (m *Model) Threads() int { return m.threads }
 type source interface {
 	shape(name string) ([]int, bool)
 	bf16(name string) bool // whether the tensor is stored as bfloat16
+	// bf16Bits returns a tensor stored as bfloat16 as its bits, unconverted.
+	bf16Bits(name string) ([]uint16, error)
 	float32s(name string) ([]float32, error)
 	fullName(name string) string // the name as stored, for messages
 }
@@ -259,6 +261,10 @@ func (l *loader) get(name string) []float32 {
 // linear returns the Linear of prefix.weight [out, in] and prefix.bias [out], or nil after an
 // error.
 func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
+	if l.bf16 && l.src.bf16(prefix+".weight") {
+		// Stored as bf16 and kept as bf16: the bits go to the kernels as they are.
+		return l.linearBF16Bits(prefix, out, in)
+	}
 	w, b := l.get(prefix+".weight"), l.get(prefix+".bias")
 	if l.failed() {
 		return nil
@@ -268,6 +274,28 @@ func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
 		newLinear = kernels.NewLinearBF16
 	}
 	lin, err := newLinear(w, b, out, in)
+	if err != nil {
+		l.fail(fmt.Errorf("%s: %w", prefix, err))
+	}
+	return lin
+}
+
+// linearBF16Bits is linear for a weight stored as bfloat16 and kept so (the result is the same
+// as NewLinearBF16 on the weight widened to float32, without the round trip).
+func (l *loader) linearBF16Bits(prefix string, out, in int) *kernels.Linear {
+	if l.failed() {
+		return nil
+	}
+	w, err := l.src.bf16Bits(prefix + ".weight")
+	if err != nil {
+		l.fail(fmt.Errorf("tensor %s: %w", l.src.fullName(prefix+".weight"), err))
+		return nil
+	}
+	b := l.get(prefix + ".bias")
+	if l.failed() {
+		return nil
+	}
+	lin, err := kernels.NewLinearBF16Bits(w, b, out, in)
 	if err != nil {
 		l.fail(fmt.Errorf("%s: %w", prefix, err))
 	}

@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -49,6 +50,10 @@ func (s *syntheticSource) fullName(name string) string { return name }
 
 // bf16 is false: synthetic weights are float32 (WeightsAuto keeps them so).
 func (s *syntheticSource) bf16(string) bool { return false }
+
+func (s *syntheticSource) bf16Bits(string) ([]uint16, error) {
+	return nil, errors.New("synthetic weights are float32")
+}
 
 func (s *syntheticSource) float32s(name string) ([]float32, error) {
 	shape := s.shapes[name]

@@ -25,7 +25,7 @@ type Linear struct {
 // the slices are retained or copied into a packed layout depends on the CPU (see Linear); either
 // way the caller must not modify them while the Linear is in use.
 func NewLinear(w, bias []float32, out, in int) (*Linear, error) {
-	if err := validateLinear(w, bias, out, in); err != nil {
+	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
 	if fast := newFastPath(w, bias, out, in); fast != nil {
@@ -34,12 +34,13 @@ func NewLinear(w, bias []float32, out, in int) (*Linear, error) {
 	return &Linear{In: in, Out: out, w: w, bias: bias}, nil
 }
 
-func validateLinear(w, bias []float32, out, in int) error {
+// validateLinear checks a weight of n values and an optional bias against the shape [out, in].
+func validateLinear(n int, bias []float32, out, in int) error {
 	if out <= 0 || in <= 0 {
 		return fmt.Errorf("kernels: linear shape [%d, %d] is not positive", out, in)
 	}
-	if len(w) != out*in {
-		return fmt.Errorf("kernels: linear weight has %d values, want %d×%d = %d", len(w), out, in, out*in)
+	if n != out*in {
+		return fmt.Errorf("kernels: linear weight has %d values, want %d×%d = %d", n, out, in, out*in)
 	}
 	if bias != nil && len(bias) != out {
 		return fmt.Errorf("kernels: linear bias has %d values, want %d", len(bias), out)
@@ -55,17 +56,31 @@ func validateLinear(w, bias []float32, out, in int) error {
 // The arithmetic is otherwise that of NewLinear, so the result equals, bit for bit, that of the
 // float32 Linear built from the bf16-rounded W. The bias stays float32. w is not retained.
 func NewLinearBF16(w, bias []float32, out, in int) (*Linear, error) {
-	if err := validateLinear(w, bias, out, in); err != nil {
+	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
 	w16 := make([]uint16, len(w))
 	for i, v := range w {
 		w16[i] = f32ToBF16(v)
 	}
-	if fast := newFastPathBF16(w16, bias, out, in); fast != nil {
-		return &Linear{In: in, Out: out, fast: fast}, nil
+	return newLinearBF16(w16, bias, out, in), nil
+}
+
+// NewLinearBF16Bits is NewLinearBF16 for weights that are bfloat16 already: w holds W [out, in]
+// as bfloat16 bits (a bf16 checkpoint's tensor, say), used as they are. On the AVX2 path w is
+// copied into the packed layout and not retained; elsewhere it is retained.
+func NewLinearBF16Bits(w []uint16, bias []float32, out, in int) (*Linear, error) {
+	if err := validateLinear(len(w), bias, out, in); err != nil {
+		return nil, err
 	}
-	return &Linear{In: in, Out: out, w16: w16, bias: bias}, nil
+	return newLinearBF16(w, bias, out, in), nil
+}
+
+func newLinearBF16(w16 []uint16, bias []float32, out, in int) *Linear {
+	if fast := newFastPathBF16(w16, bias, out, in); fast != nil {
+		return &Linear{In: in, Out: out, fast: fast}
+	}
+	return &Linear{In: in, Out: out, w16: w16, bias: bias}
 }
 
 // f32ToBF16 rounds a float32 to bfloat16 bits exactly as safetensors.F32ToBF16 does.

@@ -85,3 +85,38 @@ func TestLinearBF16Errors(t *testing.T) {
 		t.Error("NewLinearBF16 accepted a bias of 3 for out 2")
 	}
 }
+
+// TestNewLinearBF16Bits: a Linear built from bfloat16 bits computes, bit for bit, what
+// NewLinearBF16 builds from the same values widened to float32; a wrong length is an error.
+func TestNewLinearBF16Bits(t *testing.T) {
+	r := rand.New(rand.NewPCG(91, 92))
+	const m, out, in = 13, 40, 330
+	w16 := make([]uint16, out*in)
+	wide := make([]float32, out*in)
+	for i := range w16 {
+		w16[i] = f32ToBF16(float32(r.NormFloat64()))
+		wide[i] = bf16ToF32(w16[i])
+	}
+	bias, x := randSlice(r, out), randSlice(r, m*in)
+	a, err := NewLinearBF16Bits(w16, bias, out, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewLinearBF16(wide, bias, out, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 3} {
+		got, want := make([]float32, m*out), make([]float32, m*out)
+		a.Forward(got, x, m, threads)
+		b.Forward(want, x, m, threads)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("threads %d: y[%d] = %g from bits, %g from float32", threads, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := NewLinearBF16Bits(w16[1:], bias, out, in); err == nil {
+		t.Error("short weight accepted")
+	}
+}
