@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// Input is one item named on a command line or in a job: an image or a video file.
+type Input struct {
+	// Path is the file (or, for a video, a folder of frames).
+	Path string
+	// Video makes the file a video item (sampled and resized as Qwen3VLVideoProcessor does).
+	Video bool
+}
+
+// Item is one preprocessed image or video: the tower's input for it, and what the outputs
+// report about it.
+type Item struct {
+	// Name identifies the item in messages and output metadata (its file, or "image 3").
+	Name  string
+	Video bool
+	// Pixels is the [Grid.Patches(), PatchDim] row-major matrix of normalised patches (the
+	// reference's pixel_values, or pixel_values_videos). A Batch copies it; Features hold none.
+	Pixels []float32
+	Grid   vision.Grid
+	// Timestamps are a video's temporal-group times in seconds (len Grid.T); nil for an image.
+	Timestamps []float64
+	// Width and Height are the decoded size, ResizedWidth and ResizedHeight the size it was
+	// resized to.
+	Width, Height, ResizedWidth, ResizedHeight int
+	// Warnings are notes for the user (a video of unknown frame rate, say).
+	Warnings []string
+}
+
+// Prepare decodes and preprocesses one input with the checkpoint's options. Errors name the
+// file.
+func (c *Checkpoint) Prepare(ctx context.Context, in Input) (Item, error) {
+	if err := ctx.Err(); err != nil {
+		return Item{}, err
+	}
+	if in.Video {
+		v, err := imageproc.PreprocessVideoFile(in.Path, c.Video)
+		if err != nil {
+			return Item{}, inputError(in.Path, err)
+		}
+		return VideoItem(in.Path, v), nil
+	}
+	img, err := imageproc.PreprocessFile(in.Path, c.Image)
+	if err != nil {
+		return Item{}, inputError(in.Path, err)
+	}
+	return ImageItem(in.Path, img), nil
+}
+
+// inputError words an input's error once: "pipeline: FILE: what is wrong".
+func inputError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("pipeline: %s: no such file: %w", path, err)
+	}
+	return reword(err, "pipeline: ", "imageproc: ")
+}
+
+// ImageItem is the Item of a preprocessed image.
+func ImageItem(name string, img *imageproc.Image) Item {
+	return Item{
+		Name: name, Pixels: img.Pixels, Grid: vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]},
+		Width: img.Width, Height: img.Height, ResizedWidth: img.ResizedWidth, ResizedHeight: img.ResizedHeight,
+	}
+}
+
+// VideoItem is the Item of a preprocessed video.
+func VideoItem(name string, v *imageproc.VideoResult) Item {
+	return Item{
+		Name: name, Video: true, Pixels: v.Pixels, Grid: vision.Grid{T: v.Grid[0], H: v.Grid[1], W: v.Grid[2]},
+		Timestamps: v.Timestamps, Width: v.Width, Height: v.Height,
+		ResizedWidth: v.ResizedWidth, ResizedHeight: v.ResizedHeight, Warnings: v.Warnings,
+	}
+}
