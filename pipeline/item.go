@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/vision"
@@ -22,7 +23,10 @@ type Input struct {
 // report about it.
 type Item struct {
 	// Name identifies the item in messages and output metadata (its file, or "image 3").
-	Name  string
+	Name string
+	// File is the input file the item was read from; empty when it came from elsewhere (a
+	// pixels file, an upload).
+	File  string
 	Video bool
 	// Pixels is the [Grid.Patches(), PatchDim] row-major matrix of normalised patches (the
 	// reference's pixel_values, or pixel_values_videos). A Batch copies it; Features hold none.
@@ -48,13 +52,17 @@ func (c *Checkpoint) Prepare(ctx context.Context, in Input) (Item, error) {
 		if err != nil {
 			return Item{}, inputError(in.Path, err)
 		}
-		return VideoItem(in.Path, v), nil
+		it := VideoItem(in.Path, v)
+		it.File = in.Path
+		return it, nil
 	}
 	img, err := imageproc.PreprocessFile(in.Path, c.Image)
 	if err != nil {
 		return Item{}, inputError(in.Path, err)
 	}
-	return ImageItem(in.Path, img), nil
+	it := ImageItem(in.Path, img)
+	it.File = in.Path
+	return it, nil
 }
 
 // inputError words an input's error once: "pipeline: FILE: what is wrong".
@@ -80,4 +88,25 @@ func VideoItem(name string, v *imageproc.VideoResult) Item {
 		Timestamps: v.Timestamps, Width: v.Width, Height: v.Height,
 		ResizedWidth: v.ResizedWidth, ResizedHeight: v.ResizedHeight, Warnings: v.Warnings,
 	}
+}
+
+// Check tells, without decoding pixels and before any model is resolved, whether Prepare can
+// take in: the file exists and is a regular file (or, for a video, a folder of frames).
+func Check(ctx context.Context, in Input, o Overrides) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(in.Path)
+	if err != nil {
+		return inputError(in.Path, err)
+	}
+	switch {
+	case in.Video && fi.IsDir():
+		return nil
+	case fi.IsDir():
+		return fmt.Errorf("pipeline: %s is a folder, not an image file", in.Path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("pipeline: %s is not a regular file (%s)", in.Path, fi.Mode().Type())
+	}
+	return nil
 }

@@ -246,3 +246,20 @@ func Open(ctx context.Context, spec string, opts Options) (*Pipeline, error) {
 	}
 	return c.Load(ctx)
 }
+
+// Defaults is the Checkpoint of no particular model: Qwen3-VL's released preprocessing options
+// (which every released size shares) with the overrides, for work that needs no weights (as
+// preprocessing files for later). Its Spec is empty and its Config the 2B tower's.
+func Defaults(opts Options) (*Checkpoint, error) {
+	cfg, err := vision.Preset("qwen3-vl-2b")
+	if err != nil {
+		return nil, err
+	}
+	spec := Spec{Kind: Random, Preset: "qwen3-vl-2b", Config: cfg}
+	c, err := Resolve(context.Background(), spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Spec = Spec{Config: cfg}
+	return c, nil
+}

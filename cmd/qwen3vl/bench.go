@@ -13,6 +13,7 @@ import (
 
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
 	"github.com/qwen3vl/qwen3vl/internal/synth"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -77,10 +78,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	start := time.Now()
-	m, _, err := loadModel(ctx, *model, vision.Options{Threads: *threads, Weights: wmode}, stderr)
+	p, err := openModel(ctx, *model, pipelineOptions(vision.Options{Threads: *threads, Weights: wmode}, pipeline.Overrides{}, stderr))
 	if err != nil {
 		return err
 	}
+	m := p.Model
 	res := benchResult{Engine: "qwen3vl-go/" + kernels.Implementation(), Model: *model, Grid: [3]int{grid.T, grid.H, grid.W},
 		Patches: grid.Patches(), Threads: *threads, Weights: m.Weights().String(), Runs: *runs, LoadS: time.Since(start).Seconds()}
 	pixels := make([]float32, grid.Patches()*m.Config().PatchDim())

@@ -4,27 +4,28 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/qwen3vl/qwen3vl/hub"
-	"github.com/qwen3vl/qwen3vl/imageproc"
-	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 	"golang.org/x/term"
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -pixels P.safetensors)", stderr)
-	model := fs.String("model", hub.DefaultModel, "checkpoint folder (config.json + safetensors), hub id Org/Name[@revision], or random:PRESET[@SEED] for synthetic weights")
+	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
-	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl; - for stdout with jsonl) or a folder (npy)")
+	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl; - for stdout with jsonl) or a new folder (npy)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
 	weights := fs.String("weights", "auto", weightsUsage)
 	quiet := fs.Bool("q", false, "no progress or summary on stderr")
+	keepGoing := fs.Bool("keep-going", false, "skip an input that cannot be read or preprocessed (reported by name) and encode the rest; the exit status is still 1 if any was skipped")
 	batchPatches := fs.Int("batch-patches", 4096, "encode consecutive inputs together, up to this many patches per call (more rows keep the kernels busier; a larger input runs alone; 1: one input per call). The outputs do not change")
 	var imf imageFlags
 	imf.register(fs)
@@ -51,228 +52,157 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	// Inputs are read before the model, so a bad input file fails before weights are loaded.
-	var items []input
-	var pixels []float32
-	var grids []vision.Grid
+	ov, err := imf.overrides()
+	if err != nil {
+		return err
+	}
+	spec, err := parseSpec(*model)
+	if err != nil {
+		return err
+	}
+	// Everything that can be checked is checked before the model is resolved and loaded: the
+	// flags, the output path, every input.
+	var inputs []pipeline.Input
+	var pixelItems []pipeline.Item
+	var inputPaths []string
 	if *pixelsPath == "" {
-		var err error
-		if items, err = imf.collectInputs(fs.Args()); err != nil {
+		if inputs, err = imf.collectInputs(fs.Args()); err != nil {
 			return err
 		}
+		for _, in := range inputs {
+			inputPaths = append(inputPaths, in.Path)
+		}
 	} else {
-		var err error
-		if pixels, grids, err = readPixels(*pixelsPath); err != nil {
+		inputPaths = []string{*pixelsPath}
+	}
+	if err := checkOutput(*format, *outPath, inputPaths); err != nil {
+		return err
+	}
+	if inputs, err = checkInputs(ctx, inputs, ov, *keepGoing, stderr); err != nil {
+		return err
+	}
+	if *pixelsPath != "" {
+		if pixelItems, err = pipeline.ReadPixels(*pixelsPath); err != nil {
 			return err
 		}
 	}
 	start := time.Now()
-	m, dir, err := loadModel(ctx, *model, vision.Options{Threads: *threads, Weights: wmode}, stderr)
+	ckpt, err := pipeline.Resolve(ctx, spec, pipelineOptions(vision.Options{Threads: *threads, Weights: wmode}, ov, stderr))
+	if err != nil {
+		return err
+	}
+	p, err := ckpt.Load(ctx)
 	if err != nil {
 		return err
 	}
 	loadSecs := time.Since(start).Seconds()
-	res := &encodeResult{}
-	encStart := time.Now()
+
+	n := len(inputs) + len(pixelItems)
+	prog := newProgress(stderr, n, !*quiet && isTerminal(stderr))
+	defer prog.done()
+	var all pipeline.Features
+	var b pipeline.Batch
 	var flops int64
-	if *pixelsPath != "" {
-		out, err := m.Encode(ctx, pixels, grids)
-		if err != nil {
-			return err
-		}
-		res.add(out, nil, nil)
-		flops = vision.FLOPs(m.Config(), grids)
-	} else {
-		opts, err := imf.options(dir)
-		if err != nil {
-			return err
-		}
-		vopts, err := imf.videoOptions(dir)
-		if err != nil {
-			return err
-		}
-		prog := newProgress(stderr, len(items), !*quiet && isTerminal(stderr))
-		// Consecutive inputs are encoded together up to -batch-patches: Encode of several
-		// items returns, bit for bit, what encoding each alone would (the rows of one item
-		// never mix with another's), in order, so only the speed changes.
-		var b batch
-		flush := func() error {
-			if len(b.grids) == 0 {
-				return nil
-			}
-			out, err := m.Encode(vision.WithProgress(ctx, prog.blocks), b.pixels, b.grids)
-			if err != nil {
-				return fmt.Errorf("%s: %w", strings.Join(b.files, ", "), err)
-			}
-			res.add(out, b.files, b.timestamps)
-			flops += vision.FLOPs(m.Config(), b.grids)
-			for range b.files {
-				prog.step()
-			}
-			b = batch{pixels: b.pixels[:0]}
+	encStart := time.Now()
+	// Consecutive inputs are encoded together up to -batch-patches: the rows of one item never
+	// mix with another's, so only the speed changes.
+	flush := func() error {
+		if b.Len() == 0 {
 			return nil
 		}
-		for _, it := range items {
-			pixels, grid, timestamps, err := preprocessItem(it, opts, vopts, stderr)
-			if err != nil {
-				prog.done()
-				return err
-			}
-			if b.patches > 0 && b.patches+grid.Patches() > *batchPatches {
-				if err := flush(); err != nil {
-					prog.done()
-					return err
-				}
-			}
-			b.add(it.path, pixels, grid, timestamps)
-		}
-		if err := flush(); err != nil {
-			prog.done()
+		res, err := p.Encode(vision.WithProgress(ctx, prog.blocks), &b)
+		if err != nil {
 			return err
 		}
-		prog.done()
+		f := res.Items(0, b.Len())
+		warnNonFinite(stderr, f)
+		all.Append(f)
+		flops += vision.FLOPs(p.Config, b.Grids())
+		for range b.Len() {
+			prog.step()
+		}
+		b.Reset()
+		return nil
+	}
+	add := func(it pipeline.Item) error {
+		if b.Len() > 0 && b.Patches()+it.Grid.Patches() > *batchPatches {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		b.Add(it)
+		return nil
+	}
+	skipped := 0
+	for _, it := range pixelItems {
+		if err := add(it); err != nil {
+			return err
+		}
+	}
+	for _, in := range inputs {
+		it, err := p.Prepare(ctx, in)
+		if err != nil {
+			if ctx.Err() != nil || !*keepGoing {
+				return err
+			}
+			prog.clear()
+			fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
+			skipped++
+			prog.total--
+			continue
+		}
+		for _, w := range it.Warnings {
+			prog.clear()
+			fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.Name, w)
+		}
+		if err := add(it); err != nil {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	prog.done()
+	if len(all.Items) == 0 {
+		return fmt.Errorf("no input could be encoded (%d skipped)", skipped)
 	}
 	secs := time.Since(encStart).Seconds()
-	if err := writeOutput(*format, *outPath, res, *features, stdout); err != nil {
+	if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
 		return err
 	}
 	if !*quiet {
 		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs (%s weights), encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
-			len(res.grids), res.last.Rows, res.pooler.Rows, loadSecs, m.Weights(), secs, float64(flops)/secs/1e9, *outPath, *format)
+			len(all.Items), all.LastHidden.Rows, all.Pooler.Rows, loadSecs, p.Model.Weights(), secs, float64(flops)/secs/1e9, *outPath, *format)
+	}
+	if skipped > 0 {
+		return fmt.Errorf("%d of %d inputs skipped (see above)", skipped, n)
 	}
 	return nil
 }
 
-// encodeResult accumulates the outputs of several Encode calls, rows in input order.
-type encodeResult struct {
-	pooler, last vision.Matrix
-	deepstack    []vision.Matrix
-	grids        []vision.Grid
-	files        []string    // one per item when the inputs were files
-	timestamps   [][]float64 // one per item when the inputs were files: a video's group times, nil for an image
-}
-
-func (r *encodeResult) add(out *vision.Output, files []string, timestamps [][]float64) {
-	appendRows := func(dst *vision.Matrix, src vision.Matrix) {
-		dst.Cols = src.Cols
-		dst.Rows += src.Rows
-		dst.Data = append(dst.Data, src.Data...)
-	}
-	appendRows(&r.pooler, out.Pooler)
-	appendRows(&r.last, out.LastHidden)
-	if r.deepstack == nil {
-		r.deepstack = make([]vision.Matrix, len(out.Deepstack))
-	}
-	for k, d := range out.Deepstack {
-		appendRows(&r.deepstack[k], d)
-	}
-	r.grids = append(r.grids, out.Grids...)
-	r.files = append(r.files, files...)
-	r.timestamps = append(r.timestamps, timestamps...)
-}
-
-// batch gathers consecutive inputs for one Encode call.
-type batch struct {
-	pixels     []float32
-	grids      []vision.Grid
-	files      []string
-	timestamps [][]float64
-	patches    int
-}
-
-func (b *batch) add(file string, pixels []float32, grid vision.Grid, timestamps []float64) {
-	b.pixels = append(b.pixels, pixels...)
-	b.grids = append(b.grids, grid)
-	b.files = append(b.files, file)
-	b.timestamps = append(b.timestamps, timestamps)
-	b.patches += grid.Patches()
-}
-
-// preprocessItem turns one image or video file into pixel rows, its grid and, for a video, the
-// time in seconds of each temporal group. Warnings (a video without frame timing) go to stderr.
-func preprocessItem(it input, opts imageproc.Options, vopts imageproc.VideoOptions, stderr io.Writer) ([]float32, vision.Grid, []float64, error) {
-	if !it.video {
-		img, err := imageproc.PreprocessFile(it.path, opts)
-		if err != nil {
-			return nil, vision.Grid{}, nil, err
-		}
-		return img.Pixels, vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]}, nil, nil
-	}
-	v, err := imageproc.PreprocessVideoFile(it.path, vopts)
-	if err != nil {
-		return nil, vision.Grid{}, nil, err
-	}
-	for _, w := range v.Warnings {
-		fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.path, w)
-	}
-	return v.Pixels, vision.Grid{T: v.Grid[0], H: v.Grid[1], W: v.Grid[2]}, v.Timestamps, nil
-}
-
-// readPixels reads the items of a safetensors file as the Hugging Face processor returns them:
-// pixel_values with image_grid_thw (or grid_thw), then pixel_values_videos with video_grid_thw.
-func readPixels(path string) ([]float32, []vision.Grid, error) {
-	f, err := safetensors.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	var pixels []float32
-	var grids []vision.Grid
-	for _, names := range [][]string{{"pixel_values", "image_grid_thw", "grid_thw"}, {"pixel_values_videos", "video_grid_thw"}} {
-		if _, ok := f.Info(names[0]); !ok {
-			continue
-		}
-		px, g, err := readItems(f, path, names[0], names[1:])
-		if err != nil {
-			return nil, nil, err
-		}
-		pixels = append(pixels, px...)
-		grids = append(grids, g...)
-	}
-	if len(grids) == 0 {
-		return nil, nil, fmt.Errorf("%s: no tensor pixel_values (or pixel_values_videos)", path)
-	}
-	return pixels, grids, nil
-}
-
-// readItems reads one pixel tensor and the first of gridNames that the file has.
-func readItems(f *safetensors.File, path, pixelName string, gridNames []string) ([]float32, []vision.Grid, error) {
-	info, _ := f.Info(pixelName)
-	if len(info.Shape) != 2 {
-		return nil, nil, fmt.Errorf("%s: %s has shape %v, want [N, 1536]", path, pixelName, info.Shape)
-	}
-	gridName := ""
-	var gi safetensors.TensorInfo
-	for _, n := range gridNames {
-		if i, ok := f.Info(n); ok {
-			gridName, gi = n, i
-			break
+// warnNonFinite says on stderr how many output values of a batch are NaN or ±Inf (they come
+// from extreme inputs or broken weights; the outputs are written all the same).
+func warnNonFinite(stderr io.Writer, f pipeline.Features) {
+	bad := 0
+	count := func(x vision.Matrix) {
+		for _, v := range x.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				bad++
+			}
 		}
 	}
-	if gridName == "" {
-		return nil, nil, fmt.Errorf("%s: %s has no grid (want a tensor %s)", path, pixelName, strings.Join(gridNames, " or "))
+	count(f.Pooler)
+	count(f.LastHidden)
+	for _, d := range f.Deepstack {
+		count(d)
 	}
-	if len(gi.Shape) != 2 || gi.Shape[1] != 3 {
-		return nil, nil, fmt.Errorf("%s: %s has shape %v, want [items, 3]", path, gridName, gi.Shape)
-	}
-	pixels, err := f.Float32(pixelName)
-	if err != nil {
-		return nil, nil, err
-	}
-	g, err := f.Int64(gridName)
-	if err != nil {
-		return nil, nil, err
-	}
-	grids := make([]vision.Grid, len(g)/3)
-	for i := range grids {
-		t, h, w := g[3*i], g[3*i+1], g[3*i+2]
-		const limit = 1 << 30
-		if t < 1 || h < 1 || w < 1 || t > limit || h > limit || w > limit {
-			return nil, nil, fmt.Errorf("%s: %s row %d = [%d %d %d] is out of range", path, gridName, i, t, h, w)
+	if bad > 0 {
+		names := make([]string, len(f.Items))
+		for i, it := range f.Items {
+			names[i] = it.Name
 		}
-		grids[i] = vision.Grid{T: int(t), H: int(h), W: int(w)}
+		fmt.Fprintf(stderr, "qwen3vl: WARNING: %d output values are NaN or infinite (items %s)\n", bad, strings.Join(names, ", "))
 	}
-	return pixels, grids, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -280,7 +210,29 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progress prints "items done/total, items/s" on one terminal line, and while a call runs
+// checkInputs checks every input before the model is resolved: each exists and, for an image,
+// its header is readable and within the limits (see pipeline.Check). With keepGoing a bad
+// input is reported by name and dropped; without, the first one is the error.
+func checkInputs(ctx context.Context, inputs []pipeline.Input, ov pipeline.Overrides, keepGoing bool, stderr io.Writer) ([]pipeline.Input, error) {
+	var ok []pipeline.Input
+	for _, in := range inputs {
+		err := pipeline.Check(ctx, in, ov)
+		switch {
+		case err == nil:
+			ok = append(ok, in)
+		case ctx.Err() != nil || !keepGoing:
+			return nil, err
+		default:
+			fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
+		}
+	}
+	if len(ok) == 0 && len(inputs) > 0 {
+		return nil, fmt.Errorf("none of the %d inputs can be encoded", len(inputs))
+	}
+	return ok, nil
+}
+
+// progress prints "items done/total, items/s, ETA" on one terminal line, and while a call runs
 // longer than a second, the transformer blocks it has done.
 type progress struct {
 	w       io.Writer
@@ -321,13 +273,27 @@ func (p *progress) print(extra string) {
 	if !p.enabled {
 		return
 	}
-	rate := float64(p.n) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r[%-30s] %d/%d items, %.2f items/s%s\x1b[K", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, extra)
+	elapsed := time.Since(p.start).Seconds()
+	rate := float64(p.n) / elapsed
+	eta := ""
+	if p.n > 0 && p.n < p.total {
+		eta = ", ETA " + time.Duration(float64(p.total-p.n)/rate*float64(time.Second)).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "\r[%-30s] %d/%d items, %.2f items/s%s%s\x1b[K", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, eta, extra)
 	p.printed = true
+}
+
+// clear empties the progress line before another message is written.
+func (p *progress) clear() {
+	if p.printed {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.printed = false
+	}
 }
 
 func (p *progress) done() {
 	if p.printed {
 		fmt.Fprintln(p.w)
+		p.printed = false
 	}
 }

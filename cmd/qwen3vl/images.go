@@ -11,10 +11,10 @@ import (
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
-	"github.com/qwen3vl/qwen3vl/vision"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 )
 
-// imageFlags are the preprocessing flags shared by encode, preprocess and prompt.
+// imageFlags are the preprocessing flags shared by encode, preprocess, prompt and explain.
 type imageFlags struct {
 	minPixels, maxPixels int
 	maxDecode            int64
@@ -33,62 +33,25 @@ func (f *imageFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.framesFPS, "frames-fps", 0, "frame rate of a folder of frames given to -video (0: unknown; the reference then assumes 24)")
 }
 
-// videoOptions returns the video preprocessing options for a checkpoint folder (its video
-// processor config when it has one, else Qwen3-VL's defaults), then the flags.
-func (f *imageFlags) videoOptions(dir string) (imageproc.VideoOptions, error) {
-	opts := imageproc.DefaultVideoOptions()
-	if dir != "" && !strings.HasPrefix(dir, "random:") {
-		o, _, err := imageproc.ReadVideoPreprocessorConfigDir(dir)
-		switch {
-		case err == nil:
-			opts = o
-		case !errors.Is(err, fs.ErrNotExist):
-			return opts, err
-		}
+// overrides returns the flags as the pipeline's overrides, checked: a value wrong whatever the
+// checkpoint is a usage error.
+func (f *imageFlags) overrides() (pipeline.Overrides, error) {
+	o := pipeline.Overrides{
+		MinPixels: f.minPixels, MaxPixels: f.maxPixels, MaxDecodePixels: f.maxDecode,
+		PIL: f.pil, VideoFPS: f.videoFPS, FramesFPS: f.framesFPS,
 	}
-	if f.videoFPS < 0 || f.framesFPS < 0 {
-		return opts, usagef("-video-fps and -frames-fps must be ≥ 0")
+	if f.maxDecode <= 0 {
+		return o, usagef("-max-decode-pixels %d: must be positive", f.maxDecode)
 	}
-	if f.videoFPS > 0 {
-		opts.FPS = f.videoFPS
+	if err := o.Validate(); err != nil {
+		return o, usageError{strings.NewReplacer("min pixels", "-min-pixels", "max pixels", "-max-pixels", "video fps", "-video-fps", "frames fps", "-frames-fps").Replace(describe(err))}
 	}
-	opts.FramesFPS = f.framesFPS
-	opts.MaxDecodePixels = f.maxDecode
-	if f.pil {
-		opts.Resampler = imageproc.ResamplePillow
-	}
-	return opts, opts.Validate()
+	return o, nil
 }
 
-// input is one item of a command line: an image or a video.
-type input struct {
-	path  string
-	video bool
-}
-
-// videoExts are the file extensions taken as videos among positional inputs (an animated GIF
-// is an image, its first frame, unless given with -video).
-var videoExts = []string{".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".wmv", ".3gp"}
-
-// collectInputs returns the items of a command line in order: positional inputs (files,
-// folders of images, globs; a video extension makes a file a video), then -video ones.
-func (f *imageFlags) collectInputs(args []string) ([]input, error) {
-	files, err := expandInputs(args)
-	if err != nil {
-		return nil, err
-	}
-	var items []input
-	for _, p := range files {
-		items = append(items, input{p, slices.Contains(videoExts, strings.ToLower(filepath.Ext(p)))})
-	}
-	for _, v := range f.videos {
-		items = append(items, input{v, true})
-	}
-	return items, nil
-}
-
-// options returns the preprocessing options for a -model value: the checkpoint folder's
-// preprocessor_config.json when it has one, else Qwen3-VL's defaults, then the flags.
+// options returns the image preprocessing options for explain's -model (a checkpoint folder
+// or a preset name): the folder's preprocessor_config.json when it has one, else Qwen3-VL's
+// defaults, then the flags.
 func (f *imageFlags) options(model string) (imageproc.Options, error) {
 	opts := imageproc.DefaultOptions()
 	if model != "" && !strings.HasPrefix(model, "random:") {
@@ -101,14 +64,15 @@ func (f *imageFlags) options(model string) (imageproc.Options, error) {
 			opts = o
 		}
 	}
-	if f.minPixels < 0 || f.maxPixels < 0 {
-		return opts, usagef("-min-pixels and -max-pixels must be ≥ 0")
+	ov, err := f.overrides()
+	if err != nil {
+		return opts, err
 	}
-	if f.minPixels > 0 {
-		opts.MinPixels = f.minPixels
+	if ov.MinPixels > 0 {
+		opts.MinPixels = ov.MinPixels
 	}
-	if f.maxPixels > 0 {
-		opts.MaxPixels = f.maxPixels
+	if ov.MaxPixels > 0 {
+		opts.MaxPixels = ov.MaxPixels
 	}
 	if opts.MinPixels > opts.MaxPixels {
 		return opts, usagef("min pixels %d is larger than max pixels %d", opts.MinPixels, opts.MaxPixels)
@@ -120,8 +84,45 @@ func (f *imageFlags) options(model string) (imageproc.Options, error) {
 	return opts, opts.Validate()
 }
 
+// videoExts are the file extensions taken as videos among positional inputs (an animated GIF
+// is an image, its first frame, unless given with -video).
+var videoExts = []string{".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".wmv", ".3gp"}
+
+// collectInputs returns the items of a command line in order: positional inputs (files,
+// folders of images, globs; a video extension makes a file a video), then -video ones.
+func (f *imageFlags) collectInputs(args []string) ([]pipeline.Input, error) {
+	files, err := expandInputs(args)
+	if err != nil {
+		return nil, err
+	}
+	var items []pipeline.Input
+	for _, p := range files {
+		items = append(items, pipeline.Input{Path: p, Video: slices.Contains(videoExts, strings.ToLower(filepath.Ext(p)))})
+	}
+	for _, v := range f.videos {
+		if _, err := os.Stat(v); err != nil {
+			return nil, inputError(v, err)
+		}
+		items = append(items, pipeline.Input{Path: v, Video: true})
+	}
+	return items, nil
+}
+
+// inputError words a missing or unreadable input once.
+func inputError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such file or folder", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", path, pe.Err)
+	}
+	return err
+}
+
 // expandInputs turns the command line's inputs (files, folders, globs) into a list of files in
-// order: a folder contributes its image files sorted by name, a glob its matches sorted.
+// order: a folder contributes its image files sorted by name (symbolic links to image files
+// included), a glob its matches sorted.
 func expandInputs(args []string) ([]string, error) {
 	var files []string
 	for _, a := range args {
@@ -138,7 +139,7 @@ func expandInputs(args []string) ([]string, error) {
 		}
 		fi, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, inputError(a, err)
 		}
 		if !fi.IsDir() {
 			files = append(files, a)
@@ -146,13 +147,27 @@ func expandInputs(args []string) ([]string, error) {
 		}
 		entries, err := os.ReadDir(a)
 		if err != nil {
-			return nil, err
+			return nil, inputError(a, err)
 		}
 		n := len(files)
 		for _, e := range entries {
-			if e.Type().IsRegular() && isImageName(e.Name()) {
-				files = append(files, filepath.Join(a, e.Name()))
+			if !isImageName(e.Name()) {
+				continue
 			}
+			p := filepath.Join(a, e.Name())
+			if e.Type()&fs.ModeSymlink != 0 {
+				// A link counts as what it points to; a dangling one is an error, not a skip.
+				ti, err := os.Stat(p)
+				if err != nil {
+					return nil, fmt.Errorf("%s: a symbolic link to nothing readable: %v", p, errors.Unwrap(err))
+				}
+				if !ti.Mode().IsRegular() {
+					continue
+				}
+			} else if !e.Type().IsRegular() {
+				continue
+			}
+			files = append(files, p)
 		}
 		if len(files) == n {
 			return nil, fmt.Errorf("%s: no image files in the folder", a)
@@ -167,25 +182,4 @@ func isImageName(name string) bool {
 		return true
 	}
 	return false
-}
-
-// preprocessFiles preprocesses each file as one item, in order, and concatenates their pixel
-// rows as the reference processor does for a batch of images.
-func preprocessFiles(files []string, opts imageproc.Options) ([]float32, []vision.Grid, []*imageproc.Image, error) {
-	var pixels []float32
-	var grids []vision.Grid
-	var images []*imageproc.Image
-	for _, f := range files {
-		img, err := imageproc.PreprocessFile(f, opts)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, nil, nil, fmt.Errorf("%s: no such file", f)
-			}
-			return nil, nil, nil, err
-		}
-		pixels = append(pixels, img.Pixels...)
-		grids = append(grids, vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]})
-		images = append(images, img)
-	}
-	return pixels, grids, images, nil
 }

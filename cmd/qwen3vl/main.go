@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -45,7 +46,7 @@ func main() {
 }
 
 // run dispatches to a subcommand and returns the process exit code: 0 on success, 2 for usage
-// errors, 1 otherwise.
+// errors, 130 when interrupted (SIGINT or SIGTERM cancelled ctx), 1 otherwise.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		usage(stderr)
@@ -62,11 +63,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 0
 			case errors.Is(err, flag.ErrHelp):
 				return 0
+			case ctx.Err() != nil && c.name != "serve":
+				fmt.Fprintf(stderr, "qwen3vl %s: interrupted\n", c.name)
+				return 130
 			case errors.As(err, new(usageError)):
-				fmt.Fprintf(stderr, "qwen3vl %s: %v\n", c.name, err)
+				fmt.Fprintf(stderr, "qwen3vl %s: %s\n", c.name, describe(err))
 				return 2
 			default:
-				fmt.Fprintf(stderr, "qwen3vl %s: %v\n", c.name, err)
+				fmt.Fprintf(stderr, "qwen3vl %s: %s\n", c.name, describe(err))
 				return 1
 			}
 		}
@@ -83,6 +87,22 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'qwen3vl COMMAND -h' for a command's flags.")
+}
+
+// describe is an error's message as the command prints it after "qwen3vl CMD: ": without the
+// package prefixes ("pipeline: ", "vision: ", …) that name where it arose, which say nothing
+// to the user and would stutter.
+func describe(err error) string {
+	msg := err.Error()
+	for again := true; again; {
+		again = false
+		for _, p := range []string{"pipeline: ", "vision: ", "imageproc: ", "hub: ", "safetensors: ", "textjoin: ", "server: ", "jpeg: "} {
+			if rest, ok := strings.CutPrefix(msg, p); ok {
+				msg, again = rest, true
+			}
+		}
+	}
+	return msg
 }
 
 // usageError marks an error in the command line (exit code 2).

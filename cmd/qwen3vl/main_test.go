@@ -106,7 +106,7 @@ func TestEncodeErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"empty model", []string{"encode", "-model", "", "-pixels", good, "-o", out}, 2, "-model is required"},
+		{"empty model", []string{"encode", "-model", "", "-pixels", good, "-o", out}, 2, "no model given"},
 		{"offline hub id", []string{"encode", "-model", "Qwen/Qwen3-VL-2B-Instruct", "-pixels", good, "-o", out}, 1, "HF_HUB_OFFLINE"},
 		{"unknown preset", []string{"encode", "-model", "random:qwen9", "-pixels", good, "-o", out}, 2, "unknown preset"},
 		{"bad seed", []string{"encode", "-model", "random:tiny@x", "-pixels", good, "-o", out}, 2, "seed"},
@@ -116,7 +116,7 @@ func TestEncodeErrors(t *testing.T) {
 		{"bad flag", []string{"encode", "-frobnicate"}, 2, "frobnicate"},
 		{"junk pixels", []string{"encode", "-model", "random:tiny", "-pixels", junk, "-o", out}, 1, "junk.safetensors"},
 		{"missing pixels", []string{"encode", "-model", "random:tiny", "-pixels", filepath.Join(dir, "nope"), "-o", out}, 1, "nope"},
-		{"grid mismatch", []string{"encode", "-model", "random:tiny", "-pixels", mismatch, "-o", out}, 1, "4 rows but the grids describe 16 patches"},
+		{"grid mismatch", []string{"encode", "-model", "random:tiny", "-pixels", mismatch, "-o", out}, 1, "describes more patches than the 4 rows of pixel_values"},
 		{"missing folder", []string{"encode", "-model", filepath.Join(dir, "nomodel"), "-pixels", good, "-o", out}, 1, "nomodel"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"bad weights", []string{"encode", "-model", "random:tiny", "-pixels", good, "-o", out, "-weights", "f16"}, 2, "-weights"},

@@ -4,34 +4,46 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/qwen3vl/qwen3vl/hub"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
-// loadModel resolves a -model value: "random:PRESET[@SEED]" (synthetic weights of a released
-// shape), a local checkpoint folder, or a Hugging Face hub id.
-// The second result is the local checkpoint folder ("" for random: models), whose
-// preprocessor_config.json the image flags read.
-func loadModel(ctx context.Context, spec string, opts vision.Options, stderr io.Writer) (*vision.Model, string, error) {
-	if cfg, seed, ok, err := vision.ParseRandom(spec); ok {
-		if err != nil {
-			return nil, "", usagef("-model %s: %v", spec, err)
-		}
-		fmt.Fprintf(stderr, "qwen3vl: NOTE: -model %s uses synthetic random weights (seed %d); the features mean nothing\n", spec, seed)
-		m, err := vision.Random(cfg, seed, opts)
-		return m, "", err
+// modelUsage documents the -model flag of encode, bench and serve.
+const modelUsage = "checkpoint folder (config.json + safetensors), hub id Org/Name[@revision], or random:PRESET[@SEED] for synthetic weights"
+
+// pipelineOptions are the pipeline's options for the command: the hub from the environment
+// (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, caches), its notes on stderr.
+func pipelineOptions(vo vision.Options, ov pipeline.Overrides, stderr io.Writer) pipeline.Options {
+	return pipeline.Options{
+		Vision:     vo,
+		Hub:        hub.OptionsFromEnv(),
+		Preprocess: ov,
+		Logf:       func(format string, a ...any) { fmt.Fprintf(stderr, "qwen3vl: "+format+"\n", a...) },
 	}
-	if spec == "" {
-		return nil, "", usagef("-model is required: a checkpoint folder, a hub id such as %s, or random:PRESET (presets: %s)", hub.DefaultModel, strings.Join(vision.PresetNames(), ", "))
-	}
-	dir, err := resolveModel(ctx, spec, stderr)
+}
+
+// parseSpec parses a -model value; a malformed one is a usage error.
+func parseSpec(spec string) (pipeline.Spec, error) {
+	s, err := pipeline.ParseSpec(spec)
 	if err != nil {
-		return nil, "", err
+		return s, usageError{describe(err)}
 	}
-	m, err := vision.Load(ctx, dir, opts)
-	return m, dir, err
+	return s, nil
+}
+
+// openModel resolves and loads a -model value.
+func openModel(ctx context.Context, spec string, opts pipeline.Options) (*pipeline.Pipeline, error) {
+	s, err := parseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	c, err := pipeline.Resolve(ctx, s, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.Load(ctx)
 }
 
 // weightsUsage documents the -weights flag of encode and bench.

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -22,81 +23,54 @@ var outputFormats = []string{"safetensors", "npy", "jsonl", "vllm"}
 
 func isOutputFormat(f string) bool { return slices.Contains(outputFormats, f) }
 
-// writeOutput writes res in the given format to path.
-func writeOutput(format, path string, res *encodeResult, features bool, stdout io.Writer) error {
+// writeOutput writes f in the given format to path, with md (provenance) in the header of a
+// safetensors file.
+func writeOutput(format, path string, f pipeline.Features, md map[string]string, features bool, stdout io.Writer) error {
 	switch format {
 	case "safetensors":
-		return safetensors.WriteFile(path, outputTensors(res), map[string]string{"format": "pt", "producer": "qwen3vl"})
+		return safetensors.WriteFile(path, f.Tensors(), md)
 	case "vllm":
-		return safetensors.WriteFile(path, vllmTensors(res), map[string]string{"format": "pt", "producer": "qwen3vl", "layout": "vllm image_embeds [tokens, O·(1+deepstack)]"})
+		md["layout"] = "vllm image_embeds [tokens, O·(1+deepstack)]"
+		return safetensors.WriteFile(path, f.VLLMTensors(), md)
 	case "npy":
-		return writeNpyDir(path, outputTensors(res))
+		return writeNpyDir(path, f.Tensors())
 	case "jsonl":
 		if path == "-" {
-			return writeJSONL(stdout, res, features)
+			return writeJSONL(stdout, f, features)
 		}
-		return writeFileAtomic(path, func(w io.Writer) error { return writeJSONL(w, res, features) })
+		return writeFileAtomic(path, func(w io.Writer) error { return writeJSONL(w, f, features) })
 	}
 	return fmt.Errorf("unknown format %q", format)
 }
 
-func gridTensor(name string, grids []vision.Grid) safetensors.Tensor {
-	g := make([]int64, 0, 3*len(grids))
-	for _, x := range grids {
-		g = append(g, int64(x.T), int64(x.H), int64(x.W))
+// checkOutput refuses, before any work, an output path that cannot be written: its folder is
+// missing, it is a folder where a file is wanted (or exists where npy wants a new folder), or
+// it is one of the inputs.
+func checkOutput(format, path string, inputs []string) error {
+	if path == "-" {
+		return nil
 	}
-	return safetensors.I64Tensor(name, []int{len(grids), 3}, g)
-}
-
-// outputTensors lays out the results as the safetensors contract of `qwen3vl encode`:
-// pooler_output, deepstack_features.0…k−1, last_hidden_state (float32), grid_thw (int64).
-func outputTensors(res *encodeResult) []safetensors.Tensor {
-	ts := []safetensors.Tensor{matrixTensor("pooler_output", res.pooler)}
-	for k, d := range res.deepstack {
-		ts = append(ts, matrixTensor("deepstack_features."+strconv.Itoa(k), d))
+	parent := filepath.Dir(path)
+	if fi, err := os.Stat(parent); err != nil {
+		return usagef("-o %s: the folder %s does not exist", path, parent)
+	} else if !fi.IsDir() {
+		return usagef("-o %s: %s is not a folder", path, parent)
 	}
-	ts = append(ts, matrixTensor("last_hidden_state", res.last))
-	ts = append(ts, gridTensor("grid_thw", res.grids))
-	for i, t := range res.timestamps {
-		if t != nil {
-			ts = append(ts, f64Tensor("timestamps."+strconv.Itoa(i), t))
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil // a new file or folder
+	case format == "npy":
+		return usagef("-o %s already exists (npy output is a new folder)", path)
+	case fi.IsDir():
+		return usagef("-o %s is a folder (want a file for -format %s)", path, format)
+	}
+	for _, in := range inputs {
+		if ii, err := os.Stat(in); err == nil && os.SameFile(fi, ii) {
+			return usagef("-o %s is the input %s: refusing to overwrite it", path, in)
 		}
 	}
-	return ts
-}
-
-// f64Tensor is a float64 vector (a video item's temporal-group times, in seconds).
-func f64Tensor(name string, v []float64) safetensors.Tensor {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return safetensors.Tensor{Name: name, DType: safetensors.F64, Shape: []int{len(v)}, Data: b}
-}
-
-// vllmTensors lays out the results as vLLM's precomputed image embeddings for Qwen3-VL:
-// image_embeds [tokens, O·(1+k)] with each row [pooler | deepstack 0 | … | deepstack k−1] (the
-// layout vLLM's Qwen3-VL vision module returns and splits again before the text model), and
-// image_grid_thw [items, 3].
-func vllmTensors(res *encodeResult) []safetensors.Tensor {
-	o := res.pooler.Cols
-	width := o * (1 + len(res.deepstack))
-	data := make([]float32, res.pooler.Rows*width)
-	for r := 0; r < res.pooler.Rows; r++ {
-		row := data[r*width : (r+1)*width]
-		copy(row, res.pooler.Row(r))
-		for k, d := range res.deepstack {
-			copy(row[(k+1)*o:], d.Row(r))
-		}
-	}
-	return []safetensors.Tensor{
-		safetensors.F32Tensor("image_embeds", []int{res.pooler.Rows, width}, data),
-		gridTensor("image_grid_thw", res.grids),
-	}
-}
-
-func matrixTensor(name string, x vision.Matrix) safetensors.Tensor {
-	return safetensors.F32Tensor(name, []int{x.Rows, x.Cols}, x.Data)
+	return nil
 }
 
 // writeNpyDir writes each tensor as NAME.npy into the folder dir, atomically: into a temporary
@@ -176,36 +150,31 @@ type jsonShapes struct {
 
 // writeJSONL writes one JSON object per item: its file, grid, token count and output shapes, and
 // with features its pooler and DeepStack rows.
-func writeJSONL(w io.Writer, res *encodeResult, features bool) error {
+func writeJSONL(w io.Writer, f pipeline.Features, features bool) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	tok, patch := 0, 0
-	for i, g := range res.grids {
-		n := g.Patches()
-		t := n * res.pooler.Rows / max(res.last.Rows, 1)
+	for i, item := range f.Items {
+		g := item.Grid
+		tok, t := f.Tokens(i)
 		it := jsonItem{Item: i, Grid: [3]int{g.T, g.H, g.W}, Tokens: t, Kind: "image"}
-		if i < len(res.files) {
-			it.File = res.files[i]
+		it.File = item.File
+		if item.Video {
+			it.Kind, it.Timestamps = "video", item.Timestamps
 		}
-		if i < len(res.timestamps) && res.timestamps[i] != nil {
-			it.Kind, it.Timestamps = "video", res.timestamps[i]
-		}
-		it.Shapes.Pooler = [2]int{t, res.pooler.Cols}
-		it.Shapes.Last = [2]int{n, res.last.Cols}
-		for _, d := range res.deepstack {
+		it.Shapes.Pooler = [2]int{t, f.Pooler.Cols}
+		it.Shapes.Last = [2]int{g.Patches(), f.LastHidden.Cols}
+		for _, d := range f.Deepstack {
 			it.Shapes.Deepstack = append(it.Shapes.Deepstack, [2]int{t, d.Cols})
 		}
 		if features {
-			it.Pooler = rows(res.pooler, tok, t)
-			for _, d := range res.deepstack {
+			it.Pooler = rows(f.Pooler, tok, t)
+			for _, d := range f.Deepstack {
 				it.Deepstack = append(it.Deepstack, rows(d, tok, t))
 			}
 		}
 		if err := enc.Encode(it); err != nil {
 			return err
 		}
-		tok += t
-		patch += n
 	}
 	return bw.Flush()
 }

@@ -104,7 +104,7 @@ func TestEncodeFormats(t *testing.T) {
 	}
 
 	// npy refuses to overwrite; bad format and stdout rules are usage errors.
-	if code, _ := runCmd(t, append([]string{"encode", "-model", "random:tiny", "-format", "npy", "-o", outs["npy"]}, inputs...)...); code != 1 {
+	if code, _ := runCmd(t, append([]string{"encode", "-model", "random:tiny", "-format", "npy", "-o", outs["npy"]}, inputs...)...); code != 2 {
 		t.Errorf("npy over an existing folder: exit %d", code)
 	}
 	if code, _ := runCmd(t, "encode", "-model", "random:tiny", "-format", "csv", "-o", "x", inputs[0]); code != 2 {

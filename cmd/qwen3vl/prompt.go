@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
@@ -21,7 +22,7 @@ var _ flag.Value = (*stringList)(nil)
 
 func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("prompt", "prompt [-model DIR] [-image F]... [-video V]... [-json] \"text with <image> and <video> marks\"", stderr)
-	model := fs.String("model", "", "checkpoint folder whose config.json / tokenizer_config.json give the special tokens and merge size (default: Qwen3-VL's)")
+	model := fs.String("model", "", "checkpoint folder or hub id whose tokenizer_config.json and preprocessor configs give the special tokens and the resize budget (default: Qwen3-VL's); no weights are read")
 	var images stringList
 	fs.Var(&images, "image", "an image file, one per <image> mark, in order (repeatable)")
 	asJSON := fs.Bool("json", false, "print the expansion and every span as JSON")
@@ -33,37 +34,46 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 1 {
 		return usagef("want exactly one prompt argument (quote it), got %d", fs.NArg())
 	}
+	ov, err := imf.overrides()
+	if err != nil {
+		return err
+	}
+	ckpt, err := checkpointOrDefaults(ctx, *model, ov, stderr)
+	if err != nil {
+		return err
+	}
 	tok := textjoin.DefaultTokens()
-	if *model != "" && !strings.HasPrefix(*model, "random:") {
-		t, err := textjoin.LoadTokens(*model)
-		if err != nil {
+	if ckpt.Dir != "" {
+		if tok, err = textjoin.LoadTokens(ckpt.Dir); err != nil {
 			return err
 		}
-		tok = t
 	}
-	opts, err := imf.options(*model)
-	if err != nil {
-		return err
-	}
-	_, grids, _, err := preprocessFiles(images, opts)
-	if err != nil {
-		return err
-	}
-	tg := make([]textjoin.Grid, len(grids))
-	for i, g := range grids {
-		tg[i] = textjoin.Grid{T: g.T, H: g.H, W: g.W}
-	}
-	vopts, err := imf.videoOptions(*model)
-	if err != nil {
-		return err
-	}
+	var tg []textjoin.Grid
 	var videos []textjoin.Video
+	var inputs []pipeline.Input
+	for _, f := range images {
+		inputs = append(inputs, pipeline.Input{Path: f})
+	}
 	for _, v := range imf.videos {
-		_, g, ts, err := preprocessItem(input{v, true}, opts, vopts, stderr)
+		inputs = append(inputs, pipeline.Input{Path: v, Video: true})
+	}
+	if _, err := checkInputs(ctx, inputs, ov, false, stderr); err != nil {
+		return err
+	}
+	for _, in := range inputs {
+		it, err := ckpt.Prepare(ctx, in)
 		if err != nil {
 			return err
 		}
-		videos = append(videos, textjoin.Video{Grid: textjoin.Grid{T: g.T, H: g.H, W: g.W}, Timestamps: ts})
+		for _, w := range it.Warnings {
+			fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.Name, w)
+		}
+		g := textjoin.Grid(it.Grid)
+		if in.Video {
+			videos = append(videos, textjoin.Video{Grid: g, Timestamps: it.Timestamps})
+		} else {
+			tg = append(tg, g)
+		}
 	}
 	d, err := textjoin.Describe(fs.Arg(0), tg, videos, tok, nil)
 	if err != nil {
