@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,16 @@ func TestInterrupted(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("an interrupted encode wrote its output")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"version", "-json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var v versionInfo
+	if err := json.Unmarshal(stdout.Bytes(), &v); err != nil || v.Go == "" || v.Kernels == "" || v.Platform == "" {
+		t.Errorf("version -json = %s (%v)", stdout.String(), err)
 	}
 }

@@ -36,6 +36,7 @@ func commands() []command {
 		{"explain", "show the dataflow of one image through a model: sizes, shapes, parameters, FLOPs, memory", runExplain},
 		{"serve", "run the encoder as an HTTP service (POST /v1/encode) with batching and limits", runServe},
 		{"bench", "time encodes and report GFLOP/s against the measured peak", runBench},
+		{"version", "print the version, commit, Go version and kernel set", runVersion},
 	}
 }
 
