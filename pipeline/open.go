@@ -107,11 +107,15 @@ func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) 
 		dir, err := hub.Resolve(ctx, spec.Text, h)
 		if err != nil {
 			if spec.Kind == Hub && spec.Text == hub.DefaultModel {
-				return nil, fmt.Errorf("pipeline: the default model %s could not be had (%w); give a local checkpoint folder with -model DIR, or -model random:PRESET for a dry run on synthetic weights", spec.Text, err)
+				return nil, reword(err, "pipeline: the default model, "+spec.Text+", is not available: ", "hub: ").(*reworded).also(
+					"; for a dry run with no download, use random:PRESET (synthetic weights)")
 			}
 			return nil, reword(err, "pipeline: ", "hub: ")
 		}
 		c.Dir = dir
+		if _, err := os.Stat(filepath.Join(dir, "config.json")); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("pipeline: %s is not a checkpoint folder: it has no config.json", dir)
+		}
 		if c.Config, err = vision.ReadConfig(filepath.Join(dir, "config.json")); err != nil {
 			return nil, reword(err, "pipeline: ", "vision: ")
 		}
@@ -172,7 +176,13 @@ func (o Overrides) apply(image imageproc.Options, video imageproc.VideoOptions) 
 	if o.MaxPixels > 0 {
 		image.MaxPixels = o.MaxPixels
 	}
-	if image.MinPixels > image.MaxPixels {
+	switch {
+	case image.MinPixels <= image.MaxPixels:
+	case o.MaxPixels > 0 && o.MinPixels == 0:
+		return image, video, fmt.Errorf("pipeline: max pixels %d is below the checkpoint's minimum area of %d pixels (lower min pixels too)", image.MaxPixels, image.MinPixels)
+	case o.MinPixels > 0 && o.MaxPixels == 0:
+		return image, video, fmt.Errorf("pipeline: min pixels %d is above the checkpoint's maximum area of %d pixels (raise max pixels too)", image.MinPixels, image.MaxPixels)
+	default:
 		return image, video, fmt.Errorf("pipeline: min pixels %d is larger than max pixels %d", image.MinPixels, image.MaxPixels)
 	}
 	decode := o.MaxDecodePixels

@@ -95,6 +95,9 @@ type reworded struct {
 func (e *reworded) Error() string { return e.msg }
 func (e *reworded) Unwrap() error { return e.err }
 
+// also appends to the message.
+func (e *reworded) also(s string) error { e.msg += s; return e }
+
 // reword returns err with the prefixes olds (each, in order, where present) replaced by
 // prefix.
 func reword(err error, prefix string, olds ...string) error {

@@ -44,10 +44,13 @@ func (f *imageFlags) overrides() (pipeline.Overrides, error) {
 		return o, usagef("-max-decode-pixels %d: must be positive", f.maxDecode)
 	}
 	if err := o.Validate(); err != nil {
-		return o, usageError{strings.NewReplacer("min pixels", "-min-pixels", "max pixels", "-max-pixels", "video fps", "-video-fps", "frames fps", "-frames-fps").Replace(describe(err))}
+		return o, usageError{flagNames.Replace(describe(err))}
 	}
 	return o, nil
 }
+
+// flagNames names the pipeline's settings as the command's flags in its messages.
+var flagNames = strings.NewReplacer("min pixels", "-min-pixels", "max pixels", "-max-pixels", "video fps", "-video-fps", "frames fps", "-frames-fps", "max decode pixels", "-max-decode-pixels")
 
 // options returns the image preprocessing options for explain's -model (a checkpoint folder
 // or a preset name): the folder's preprocessor_config.json when it has one, else Qwen3-VL's

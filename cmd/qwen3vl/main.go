@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "qwen3vl %s: %s\n", c.name, describe(err))
 				return 2
 			default:
-				fmt.Fprintf(stderr, "qwen3vl %s: %s\n", c.name, describe(err))
+				fmt.Fprintf(stderr, "qwen3vl %s: %s\n", c.name, flagNames.Replace(describe(err)))
 				return 1
 			}
 		}
