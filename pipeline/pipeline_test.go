@@ -94,7 +94,7 @@ func TestResolveChecksBeforeLoading(t *testing.T) {
 		t.Errorf("resolved %+v", c)
 	}
 	// The checkpoint's min_pixels (the released default 65536 here) above a given max.
-	if _, err := Resolve(ctx, spec, Options{Preprocess: Overrides{MaxPixels: 1000}}); err == nil || !strings.Contains(err.Error(), "larger than max pixels 1000") {
+	if _, err := Resolve(ctx, spec, Options{Preprocess: Overrides{MaxPixels: 1000}}); err == nil || !strings.Contains(err.Error(), "max pixels 1000 is below the checkpoint's minimum area of 65536") {
 		t.Errorf("max pixels under the checkpoint's min: %v", err)
 	}
 	missing, _ := ParseSpec(filepath.Join(t.TempDir(), "nope"))
