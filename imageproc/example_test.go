@@ -13,13 +13,13 @@ func ExamplePreprocessFile() {
 		fmt.Println(err)
 		return
 	}
-	patches := img.Grid[0] * img.Grid[1] * img.Grid[2]
+	patches := img.Grid.Patches()
 	fmt.Printf("%dx%d resized to %dx%d\n", img.Width, img.Height, img.ResizedWidth, img.ResizedHeight)
 	fmt.Printf("grid %v: %d patches of %d values, %d tokens\n",
 		img.Grid, patches, len(img.Pixels)/patches, patches/(opts.MergeSize*opts.MergeSize))
 	// Output:
 	// 400x300 resized to 384x288
-	// grid [1 18 24]: 432 patches of 1536 values, 108 tokens
+	// grid (1, 18, 24): 432 patches of 1536 values, 108 tokens
 }
 
 func ExampleSmartResize() {

@@ -243,7 +243,7 @@ func TestGoldenPipeline(t *testing.T) {
 				}
 				decodedAlike := be.name == "default" && !followPILDecode[name] ||
 					be.name == "pil" && (followPILDecode[name] || ts["pil.decoded"].data == nil)
-				if decodedAlike && fmt.Sprint(img.Grid[:]) != fmt.Sprint(res.Grid) {
+				if decodedAlike && fmt.Sprint(thw(img.Grid)) != fmt.Sprint(res.Grid) {
 					t.Errorf("%s %s %s: grid %v, want %v", name, cfg, be.name, img.Grid, res.Grid)
 				}
 				if pv, ok := ts[cfg+"."+be.name+".pixel_values"]; ok {
@@ -316,7 +316,7 @@ func TestGoldenPipeline(t *testing.T) {
 func levelsFromPixels(img *Image, opts Options) *RGB {
 	lut := NormalizeLUT(opts)
 	p, m := opts.PatchSize, opts.MergeSize
-	gh, gw := img.Grid[1], img.Grid[2]
+	gh, gw := img.Grid.H, img.Grid.W
 	out := NewRGB(gw*p, gh*p)
 	dim := opts.PatchDim()
 	row := 0

@@ -31,18 +31,18 @@ func NormalizeLUT(opts Options) [3][256]float32 {
 // by merge window (block row, block column, row in block, column in block,
 // so the MergeSize² patches that become one token are adjacent) and each row
 // holds [channel][t][y][x], PatchDim() = 3·T·P² values. It returns the
-// [gridT·gridH·gridW, PatchDim()] row-major matrix and the grid (t, h, w) in
-// patches, with t = 1. img's sides must be multiples of PatchSize·MergeSize.
-func Patchify(img *RGB, opts Options) ([]float32, [3]int, error) {
+// [grid.Patches(), PatchDim()] row-major matrix and the grid in patches,
+// with T = 1. img's sides must be multiples of PatchSize·MergeSize.
+func Patchify(img *RGB, opts Options) ([]float32, Grid, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, [3]int{}, err
+		return nil, Grid{}, err
 	}
 	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
-		return nil, [3]int{}, fmt.Errorf("imageproc: patchify: empty or malformed image")
+		return nil, Grid{}, fmt.Errorf("imageproc: patchify: empty or malformed image")
 	}
 	f := opts.Factor()
 	if img.Width%f != 0 || img.Height%f != 0 {
-		return nil, [3]int{}, fmt.Errorf("imageproc: patchify: image %dx%d is not a multiple of %d on both sides", img.Width, img.Height, f)
+		return nil, Grid{}, fmt.Errorf("imageproc: patchify: image %dx%d is not a multiple of %d on both sides", img.Width, img.Height, f)
 	}
 	p, m, tp := opts.PatchSize, opts.MergeSize, opts.TemporalPatchSize
 	gh, gw := img.Height/p, img.Width/p
@@ -80,5 +80,5 @@ func Patchify(img *RGB, opts Options) ([]float32, [3]int, error) {
 			}
 		}
 	})
-	return out, [3]int{1, gh, gw}, nil
+	return out, Grid{T: 1, H: gh, W: gw}, nil
 }

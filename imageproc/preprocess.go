@@ -7,16 +7,15 @@ import (
 
 // Image is one preprocessed image: the vision tower's input for it.
 type Image struct {
-	// Pixels is the [Grid[0]·Grid[1]·Grid[2], PatchDim] row-major matrix
-	// of normalised patches (see Patchify); the reference's pixel_values.
+	// Pixels is the [Grid.Patches(), PatchDim] row-major matrix of
+	// normalised patches (see Patchify); the reference's pixel_values.
 	Pixels []float32
-	// Grid is (t, h, w) in patches, the reference's image_grid_thw row;
-	// t is 1 for an image. The tower emits Grid[1]·Grid[2]/MergeSize²
-	// tokens for it.
-	Grid [3]int
+	// Grid is the patch grid, the reference's image_grid_thw row; T is 1
+	// for an image. The tower emits Grid.H·Grid.W/MergeSize² tokens for it.
+	Grid Grid
 	// Width and Height are the decoded image's size (after the EXIF
 	// orientation); ResizedWidth and ResizedHeight the size it was resized
-	// to (Grid[2]·PatchSize, Grid[1]·PatchSize).
+	// to (Grid.W·PatchSize, Grid.H·PatchSize).
 	Width, Height               int
 	ResizedWidth, ResizedHeight int
 }

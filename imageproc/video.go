@@ -35,18 +35,18 @@ type Video struct {
 
 // VideoResult is one preprocessed video: the vision tower's input for it.
 type VideoResult struct {
-	// Pixels is the [Grid[0]·Grid[1]·Grid[2], PatchDim] row-major matrix of
+	// Pixels is the [Grid.Patches(), PatchDim] row-major matrix of
 	// normalised patches; the reference's pixel_values_videos. Rows are
 	// grouped by temporal patch (frames k·T … k·T+T−1 form group k, T =
 	// TemporalPatchSize), in merge-window order within a group; each row
 	// holds [channel][t][y][x].
 	Pixels []float32
-	// Grid is (t, h, w) in patches, the reference's video_grid_thw row.
-	// The tower emits Grid[1]·Grid[2]/MergeSize² tokens per temporal group.
-	Grid [3]int
+	// Grid is the patch grid, the reference's video_grid_thw row. The
+	// tower emits Grid.H·Grid.W/MergeSize² tokens per temporal group.
+	Grid Grid
 	// Timestamps holds the time in seconds of each temporal group (the
 	// processor's _calculate_timestamps): the mean of its first and last
-	// frame's index/FPS. len(Timestamps) == Grid[0]. The prompt text for
+	// frame's index/FPS. len(Timestamps) == Grid.T. The prompt text for
 	// group k is textjoin.TimestampText(Timestamps[k]).
 	Timestamps []float64
 	// FrameIndices are the source indices of the sampled frames, before
@@ -159,8 +159,8 @@ func videoBudget(n int, opts VideoOptions) int {
 
 // VideoResizedSize returns the size the frames of a video of numFrames
 // sampled frames of height×width are resized to under opts (with the
-// per-frame cap when opts.CapPixelsPerFrame), and the grid (t, h, w).
-func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int, grid [3]int, err error) {
+// per-frame cap when opts.CapPixelsPerFrame), and the patch grid.
+func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int, grid Grid, err error) {
 	h, w, err = VideoSmartResize(numFrames, height, width, opts.TemporalPatchSize, opts.Factor(), opts.MinPixels, videoBudget(numFrames, opts))
 	if err != nil {
 		return 0, 0, grid, err
@@ -169,7 +169,7 @@ func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int
 		return 0, 0, grid, fmt.Errorf("imageproc: %dx%d video frames %w", width, height, err)
 	}
 	tp := opts.TemporalPatchSize
-	grid = [3]int{(numFrames + tp - 1) / tp, h / opts.PatchSize, w / opts.PatchSize}
+	grid = Grid{T: (numFrames + tp - 1) / tp, H: h / opts.PatchSize, W: w / opts.PatchSize}
 	return h, w, grid, nil
 }
 
@@ -329,9 +329,9 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 		return nil, err
 	}
 	dim := opts.PatchDim()
-	rows := grid[0] * grid[1] * grid[2]
+	rows := grid.Patches()
 	if rows <= 0 || int64(rows)*int64(dim) > math.MaxInt32*int64(8) {
-		return nil, fmt.Errorf("%d×%d patches of %d values are too many", grid[0], grid[1]*grid[2], dim)
+		return nil, fmt.Errorf("%d×%d patches of %d values are too many", grid.T, grid.H*grid.W, dim)
 	}
 	out := make([]float32, rows*dim)
 	lut := NormalizeLUT(opts.Options)
@@ -359,7 +359,7 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 		}
 		patchifyFrame(out, lastResized, k/tp, k%tp, opts.Options, &lut)
 	}
-	for k := n; k < grid[0]*tp; k++ {
+	for k := n; k < grid.T*tp; k++ {
 		patchifyFrame(out, lastResized, k/tp, k%tp, opts.Options, &lut)
 	}
 	return &VideoResult{

@@ -105,7 +105,7 @@ func caseFrames(t testing.TB, name string, c videoCase) []*RGB {
 func frameLevels(res *VideoResult, k int, opts VideoOptions) (img *RGB, bad int) {
 	lut := NormalizeLUT(opts.Options)
 	p, m, tp := opts.PatchSize, opts.MergeSize, opts.TemporalPatchSize
-	gh, gw := res.Grid[1], res.Grid[2]
+	gh, gw := res.Grid.H, res.Grid.W
 	dim := opts.PatchDim()
 	img = NewRGB(gw*p, gh*p)
 	g, slot := k/tp, k%tp
@@ -205,7 +205,7 @@ func TestVideoGolden(t *testing.T) {
 				t.Errorf("%s %s: %v", name, cfg, err)
 				continue
 			}
-			if fmt.Sprint(res.Grid[:]) != fmt.Sprint(want.Grid) {
+			if fmt.Sprint(thw(res.Grid)) != fmt.Sprint(want.Grid) {
 				t.Errorf("%s %s: grid %v, reference %v", name, cfg, res.Grid, want.Grid)
 				continue
 			}
@@ -253,7 +253,7 @@ func TestVideoGolden(t *testing.T) {
 			}
 			// Padding repeats the last frame.
 			last, _ := frameLevels(res, n-1, opts)
-			for k := n; k < res.Grid[0]*opts.TemporalPatchSize; k++ {
+			for k := n; k < res.Grid.T*opts.TemporalPatchSize; k++ {
 				pad, _ := frameLevels(res, k, opts)
 				if d, _ := compareRGB(pad, last); d.equal != d.n {
 					t.Errorf("%s %s: padding frame %d is not the last frame", name, cfg, k)
@@ -376,7 +376,7 @@ func TestVideoSmartResizeGolden(t *testing.T) {
 			want := r[8+k]
 			got := -1
 			if err == nil {
-				got = g[0] * g[1] * g[2]
+				got = g.Patches()
 			}
 			if got != want {
 				t.Errorf("VideoResizedSize%v cap=%v tokens=%d: %d patches, reference %d (%v)", r[:5], capOn, tokens, got, want, err)

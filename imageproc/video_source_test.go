@@ -138,7 +138,7 @@ func TestFFmpegGenerated(t *testing.T) {
 	if want := []int{0, 18, 36, 53, 71, 89}; !slices.Equal(res.FrameIndices, want) {
 		t.Errorf("indices %v, want %v", res.FrameIndices, want)
 	}
-	if res.Grid != [3]int{3, 4, 6} || len(res.Pixels) != 3*4*6*1536 {
+	if res.Grid != (Grid{T: 3, H: 4, W: 6}) || len(res.Pixels) != 3*4*6*1536 {
 		t.Errorf("grid %v, %d values", res.Grid, len(res.Pixels))
 	}
 	if want := []float64{0.3, 1.4833333333333334, 2.666666666666667}; !sameFloat64s(res.Timestamps, want) {

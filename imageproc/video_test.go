@@ -120,7 +120,7 @@ func TestPreprocessVideoSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.FrameIndices) != 7 || res.Grid[0] != 4 || len(res.Warnings) != 0 {
+	if len(res.FrameIndices) != 7 || res.Grid.T != 4 || len(res.Warnings) != 0 {
 		t.Errorf("no sampling: %v grid %v warnings %v", res.FrameIndices, res.Grid, res.Warnings)
 	}
 	last, _ := frameLevels(res, 6, o)
@@ -133,7 +133,7 @@ func TestPreprocessVideoSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameFloat64s(res.Timestamps, []float64{1, 4}) || res.TotalFrames != 101 || res.Grid[0] != 2 {
+	if !sameFloat64s(res.Timestamps, []float64{1, 4}) || res.TotalFrames != 101 || res.Grid.T != 2 {
 		t.Errorf("pre-sampled: timestamps %v total %d grid %v", res.Timestamps, res.TotalFrames, res.Grid)
 	}
 }

@@ -198,7 +198,7 @@ func expected(t testing.TB, s *Server, images ...[]byte) *vision.Output {
 			t.Fatalf("image %d: %v", i, err)
 		}
 		pixels = append(pixels, im.Pixels...)
-		grids = append(grids, vision.Grid{T: im.Grid[0], H: im.Grid[1], W: im.Grid[2]})
+		grids = append(grids, vision.Grid(im.Grid))
 	}
 	out, err := tiny(t).Encode(context.Background(), pixels, grids)
 	if err != nil {

@@ -196,7 +196,7 @@ func preprocessItem(it input, opts imageproc.Options, vopts imageproc.VideoOptio
 		if err != nil {
 			return nil, vision.Grid{}, nil, err
 		}
-		return img.Pixels, vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]}, nil, nil
+		return img.Pixels, vision.Grid(img.Grid), nil, nil
 	}
 	v, err := imageproc.PreprocessVideoFile(it.path, vopts)
 	if err != nil {
@@ -205,7 +205,7 @@ func preprocessItem(it input, opts imageproc.Options, vopts imageproc.VideoOptio
 	for _, w := range v.Warnings {
 		fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.path, w)
 	}
-	return v.Pixels, vision.Grid{T: v.Grid[0], H: v.Grid[1], W: v.Grid[2]}, v.Timestamps, nil
+	return v.Pixels, vision.Grid(v.Grid), v.Timestamps, nil
 }
 
 // readPixels reads the items of a safetensors file as the Hugging Face processor returns them:

@@ -184,7 +184,7 @@ func preprocessFiles(files []string, opts imageproc.Options) ([]float32, []visio
 			return nil, nil, nil, err
 		}
 		pixels = append(pixels, img.Pixels...)
-		grids = append(grids, vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]})
+		grids = append(grids, vision.Grid(img.Grid))
 		images = append(images, img)
 	}
 	return pixels, grids, images, nil
