@@ -1,6 +1,7 @@
 package imageproc_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
@@ -8,7 +9,7 @@ import (
 
 func ExamplePreprocessFile() {
 	opts := imageproc.DefaultOptions() // Qwen3-VL: patch 16, merge 2, budget [65536, 16777216]
-	img, err := imageproc.PreprocessFile("../testdata/imageproc/inputs/grad_400x300.png", opts)
+	img, err := imageproc.PreprocessFile(context.Background(), "../testdata/imageproc/inputs/grad_400x300.png", opts)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -27,9 +28,9 @@ func decodeFixture(t testing.TB, f manifestFixture) *RGB {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	img, err := Decode(r, path, DefaultOptions())
+	img, err := Decode(context.Background(), r, path, DefaultOptions())
 	if err != nil {
-		t.Fatalf("Decode(%s): %v", f.File, err)
+		t.Fatalf("Decode(context.Background(), %s): %v", f.File, err)
 	}
 	return img
 }
@@ -230,7 +231,7 @@ func TestGoldenPipeline(t *testing.T) {
 			}{{"default", ResampleTorchvision}, {"pil", ResamplePillow}} {
 				res := f.Results[cfg+"."+be.name]
 				opts := configOptions(t, cfg, be.r)
-				img, err := PreprocessFile(path, opts)
+				img, err := PreprocessFile(context.Background(), path, opts)
 				if res.Error != "" {
 					if !errors.Is(err, ErrAspectRatio) || !strings.Contains(err.Error(), path) {
 						t.Errorf("%s %s: want an aspect-ratio error naming the file, got %v", name, cfg, err)

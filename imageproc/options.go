@@ -1,11 +1,11 @@
 package imageproc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 )
 
 // Options are the preprocessing parameters. Build them with DefaultOptions
@@ -31,6 +31,11 @@ type Options struct {
 	// bombs). The default, 178956970, is the point where Pillow raises
 	// DecompressionBombError (2 × Image.MAX_IMAGE_PIXELS).
 	MaxDecodePixels int64
+	// MaxFileBytes refuses an input file (or reader) of which more than
+	// this many bytes would be read (ErrTooLarge); 0 means
+	// DefaultMaxFileBytes. Only the bytes the decoder needs are read, so
+	// data after the end of an image does not count.
+	MaxFileBytes int64
 }
 
 // DefaultMaxDecodePixels is the default for Options.MaxDecodePixels.
@@ -52,6 +57,7 @@ func DefaultOptions() Options {
 		RescaleFactor:     1.0 / 255,
 		Resampler:         ResampleTorchvision,
 		MaxDecodePixels:   DefaultMaxDecodePixels,
+		MaxFileBytes:      DefaultMaxFileBytes,
 	}
 }
 
@@ -82,6 +88,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("imageproc: options: unknown resampler %v", o.Resampler)
 	case o.MaxDecodePixels <= 0:
 		return fmt.Errorf("imageproc: options: MaxDecodePixels %d must be positive", o.MaxDecodePixels)
+	case o.MaxFileBytes < 0:
+		return fmt.Errorf("imageproc: options: MaxFileBytes %d must not be negative (0: the default)", o.MaxFileBytes)
 	}
 	for c := range 3 {
 		if math.IsNaN(float64(o.Mean[c])) || math.IsInf(float64(o.Mean[c]), 0) {
@@ -106,9 +114,9 @@ func (o Options) Validate() error {
 // the reference itself rejects) are errors, as is any field of the wrong
 // type or out of range; each error names the field.
 func ReadPreprocessorConfig(path string) (Options, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileBounded(context.Background(), path, maxConfigBytes)
 	if err != nil {
-		return Options{}, fmt.Errorf("imageproc: %w", err)
+		return Options{}, err
 	}
 	o, err := parsePreprocessorConfig(data)
 	if err != nil {

@@ -1,8 +1,8 @@
 package imageproc
 
 import (
+	"context"
 	"fmt"
-	"os"
 )
 
 // Image is one preprocessed image: the vision tower's input for it.
@@ -51,20 +51,20 @@ func Preprocess(img *RGB, opts Options) (*Image, error) {
 	}, nil
 }
 
-// PreprocessFile decodes the image file at path (see Decode) and
-// preprocesses it. Errors name the file.
-func PreprocessFile(path string, opts Options) (*Image, error) {
+// PreprocessFile decodes the image file at path (see DecodeFile: a regular
+// file, read up to opts.MaxFileBytes and only as far as the image goes)
+// and preprocesses it. A cancelled ctx stops the reading, and the work
+// after it. Errors name the file.
+func PreprocessFile(ctx context.Context, path string, opts Options) (*Image, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("imageproc: %w", err)
-	}
-	defer f.Close()
-	img, err := Decode(f, path, opts)
+	img, err := DecodeFile(ctx, path, opts)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
 	}
 	out, err := Preprocess(img, opts)
 	if err != nil {

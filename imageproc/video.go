@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -280,7 +281,7 @@ func PreprocessVideo(v *Video, opts VideoOptions) (*VideoResult, error) {
 			fps = DefaultVideoFPS
 		}
 	}
-	res, err := preprocessFrames(src, indices, opts)
+	res, err := preprocessFrames(context.Background(), src, indices, opts)
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: video %s: %w", sourceName(v), err)
 	}
@@ -314,7 +315,8 @@ func addWarning(ws []string, w string) []string {
 // group is completed by repeating the last frame. Only one source frame
 // and one resized frame are alive at a time besides the output. It fills
 // Pixels, Grid, FrameIndices and the sizes.
-func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*VideoResult, error) {
+// A cancelled ctx stops it before the next frame.
+func preprocessFrames(ctx context.Context, src frameSource, indices []int, opts VideoOptions) (*VideoResult, error) {
 	n := len(indices)
 	if n == 0 {
 		return nil, ErrNoFrames
@@ -341,6 +343,9 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 		lastResized *RGB
 	)
 	for k, idx := range indices {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if idx != lastIdx || lastResized == nil {
 			f := first
 			first = nil // do not keep the first frame alive for the whole loop

@@ -22,7 +22,7 @@ func TestVideoEncodeGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := imageproc.LoadFrames(filepath.Join(dir, "inputs", "odd_frames"), 2, opts)
+	v, err := imageproc.LoadFrames(context.Background(), filepath.Join(dir, "inputs", "odd_frames"), 2, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

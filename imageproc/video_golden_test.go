@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,7 +90,7 @@ func caseFrames(t testing.TB, name string, c videoCase) []*RGB {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := Decode(f, path, DefaultOptions())
+		img, err := Decode(context.Background(), f, path, DefaultOptions())
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -290,7 +291,7 @@ func TestVideoGolden(t *testing.T) {
 
 			// The same frames as a folder: LoadFrames, and the streaming PreprocessVideoFile.
 			dir := filepath.Join(videoTestdata, "inputs", name)
-			lv, err := LoadFrames(dir, fps, opts)
+			lv, err := LoadFrames(context.Background(), dir, fps, opts)
 			if err != nil {
 				t.Errorf("%s %s: LoadFrames: %v", name, cfg, err)
 				continue
@@ -305,7 +306,7 @@ func TestVideoGolden(t *testing.T) {
 			}
 			fo := opts
 			fo.FramesFPS = fps
-			r3, err := PreprocessVideoFile(dir, fo)
+			r3, err := PreprocessVideoFile(context.Background(), dir, fo)
 			if err != nil {
 				t.Errorf("%s %s: PreprocessVideoFile: %v", name, cfg, err)
 				continue

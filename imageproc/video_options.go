@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,9 +111,9 @@ func (o VideoOptions) Validate() error {
 // 3 = bicubic) are errors, as is any field of the wrong type or out of
 // range; each error names the field.
 func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileBounded(context.Background(), path, maxConfigBytes)
 	if err != nil {
-		return VideoOptions{}, fmt.Errorf("imageproc: %w", err)
+		return VideoOptions{}, err
 	}
 	o, err := parseVideoPreprocessorConfig(data)
 	if err != nil {
@@ -131,7 +132,7 @@ func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
 // error wraps fs.ErrNotExist (callers may then use DefaultVideoOptions).
 func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 	nested := filepath.Join(dir, "processor_config.json")
-	if data, err := os.ReadFile(nested); err == nil {
+	if data, err := readFileBounded(context.Background(), nested, maxConfigBytes); err == nil {
 		outer, err := decodeObject(data)
 		if err != nil {
 			return VideoOptions{}, nested, fmt.Errorf("imageproc: %s: %w", nested, err)
@@ -144,7 +145,7 @@ func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 			return o, nested, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return VideoOptions{}, nested, fmt.Errorf("imageproc: %w", err)
+		return VideoOptions{}, nested, err
 	}
 	for _, name := range []string{"video_preprocessor_config.json", "preprocessor_config.json"} {
 		p := filepath.Join(dir, name)

@@ -554,7 +554,7 @@ func decodeBase64(s string) ([]byte, error) {
 
 // preprocess decodes and preprocesses one image, classifying its errors.
 func preprocess(im rawImage, opts imageproc.Options) (*imageproc.Image, *apiError) {
-	rgb, err := imageproc.Decode(bytes.NewReader(im.data), im.name, opts)
+	rgb, err := imageproc.Decode(context.Background(), bytes.NewReader(im.data), im.name, opts)
 	if err != nil {
 		if errors.Is(err, imageproc.ErrTooLarge) {
 			return nil, errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v (-max-decode-pixels)", trimPrefix(err))

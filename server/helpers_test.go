@@ -189,7 +189,7 @@ func expected(t testing.TB, s *Server, images ...[]byte) *vision.Output {
 	var pixels []float32
 	var grids []vision.Grid
 	for i, data := range images {
-		rgb, err := imageproc.Decode(bytes.NewReader(data), "expected", lm.pre)
+		rgb, err := imageproc.Decode(context.Background(), bytes.NewReader(data), "expected", lm.pre)
 		if err != nil {
 			t.Fatalf("image %d: %v", i, err)
 		}

@@ -113,7 +113,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return nil
 		}
 		for _, it := range items {
-			pixels, grid, timestamps, err := preprocessItem(it, opts, vopts, stderr)
+			pixels, grid, timestamps, err := preprocessItem(ctx, it, opts, vopts, stderr)
 			if err != nil {
 				prog.done()
 				return err
@@ -190,15 +190,15 @@ func (b *batch) add(file string, pixels []float32, grid vision.Grid, timestamps 
 
 // preprocessItem turns one image or video file into pixel rows, its grid and, for a video, the
 // time in seconds of each temporal group. Warnings (a video without frame timing) go to stderr.
-func preprocessItem(it input, opts imageproc.Options, vopts imageproc.VideoOptions, stderr io.Writer) ([]float32, vision.Grid, []float64, error) {
+func preprocessItem(ctx context.Context, it input, opts imageproc.Options, vopts imageproc.VideoOptions, stderr io.Writer) ([]float32, vision.Grid, []float64, error) {
 	if !it.video {
-		img, err := imageproc.PreprocessFile(it.path, opts)
+		img, err := imageproc.PreprocessFile(ctx, it.path, opts)
 		if err != nil {
 			return nil, vision.Grid{}, nil, err
 		}
 		return img.Pixels, vision.Grid(img.Grid), nil, nil
 	}
-	v, err := imageproc.PreprocessVideoFile(it.path, vopts)
+	v, err := imageproc.PreprocessVideoFile(ctx, it.path, vopts)
 	if err != nil {
 		return nil, vision.Grid{}, nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -171,12 +172,12 @@ func isImageName(name string) bool {
 
 // preprocessFiles preprocesses each file as one item, in order, and concatenates their pixel
 // rows as the reference processor does for a batch of images.
-func preprocessFiles(files []string, opts imageproc.Options) ([]float32, []vision.Grid, []*imageproc.Image, error) {
+func preprocessFiles(ctx context.Context, files []string, opts imageproc.Options) ([]float32, []vision.Grid, []*imageproc.Image, error) {
 	var pixels []float32
 	var grids []vision.Grid
 	var images []*imageproc.Image
 	for _, f := range files {
-		img, err := imageproc.PreprocessFile(f, opts)
+		img, err := imageproc.PreprocessFile(ctx, f, opts)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, nil, nil, fmt.Errorf("%s: no such file", f)

@@ -43,7 +43,7 @@ func runPreprocess(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var images, videos group
 	var tensors []safetensors.Tensor
 	for _, it := range items {
-		px, g, ts, err := preprocessItem(it, opts, vopts, stderr)
+		px, g, ts, err := preprocessItem(ctx, it, opts, vopts, stderr)
 		if err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	_, grids, _, err := preprocessFiles(images, opts)
+	_, grids, _, err := preprocessFiles(ctx, images, opts)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var videos []textjoin.Video
 	for _, v := range imf.videos {
-		_, g, ts, err := preprocessItem(input{v, true}, opts, vopts, stderr)
+		_, g, ts, err := preprocessItem(ctx, input{v, true}, opts, vopts, stderr)
 		if err != nil {
 			return err
 		}
