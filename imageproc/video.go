@@ -362,10 +362,10 @@ func preprocessFrames(ctx context.Context, src frameSource, indices []int, opts 
 			}
 			lastIdx = idx
 		}
-		patchifyFrame(out, lastResized, k/tp, k%tp, opts.Options, &lut)
+		patchifyFrame(out, lastResized, k/tp, k%tp, k%tp+1, opts.Options, &lut)
 	}
 	for k := n; k < grid.T*tp; k++ {
-		patchifyFrame(out, lastResized, k/tp, k%tp, opts.Options, &lut)
+		patchifyFrame(out, lastResized, k/tp, k%tp, k%tp+1, opts.Options, &lut)
 	}
 	return &VideoResult{
 		Pixels:       out,
@@ -374,43 +374,4 @@ func preprocessFrames(ctx context.Context, src frameSource, indices []int, opts 
 		Width:        fw, Height: fh,
 		ResizedWidth: w, ResizedHeight: h,
 	}, nil
-}
-
-// patchifyFrame normalises img and writes it as temporal slot `slot` of
-// temporal group `group` of the patch matrix out, in the layout of the
-// video processor's patchify (video_processing_qwen3_vl.py lines 225–263):
-// rows ordered by (group, block row, block column, row in block, column in
-// block), each row [channel][t][y][x].
-func patchifyFrame(out []float32, img *RGB, group, slot int, opts Options, lut *[3][256]float32) {
-	p, m, tp := opts.PatchSize, opts.MergeSize, opts.TemporalPatchSize
-	gh, gw := img.Height/p, img.Width/p
-	dim := opts.PatchDim()
-	base := group * gh * gw
-	stride := 3 * img.Width
-	blockRows := gh / m
-	parallelRows(blockRows, gw*m*p*p*3, func(b0, b1 int) {
-		for bh := b0; bh < b1; bh++ {
-			row := base + bh*(gw/m)*m*m
-			for bw := 0; bw < gw/m; bw++ {
-				for mh := range m {
-					for mw := range m {
-						y0, x0 := (bh*m+mh)*p, (bw*m+mw)*p
-						dst := out[row*dim : (row+1)*dim]
-						row++
-						for c := range 3 {
-							i := (c*tp + slot) * p * p
-							lc := &lut[c]
-							for py := range p {
-								src := img.Pix[(y0+py)*stride+3*x0+c:]
-								d := dst[i+py*p : i+py*p+p]
-								for px := range d {
-									d[px] = lc[src[3*px]]
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	})
 }
