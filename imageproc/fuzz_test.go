@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"os"
@@ -42,6 +43,11 @@ func FuzzDecode(f *testing.F) {
 	small.MinPixels, small.MaxPixels = 1024, 4096
 	f.Fuzz(func(t *testing.T, b []byte) {
 		img, err := decodeData(b, opts)
+		// The stream path (any io.Reader) must agree with the random-access one.
+		img2, err2 := Decode(context.Background(), &countingReader{data: b, chunk: 777}, "img.bin", opts)
+		if (err == nil) != (err2 == nil) || err == nil && !bytes.Equal(img.Pix, img2.Pix) {
+			t.Fatalf("random access: %v; stream: %v; or the pixels differ", err, err2)
+		}
 		if err != nil {
 			return
 		}
