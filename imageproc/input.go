@@ -66,7 +66,7 @@ func notRegular(path string, m os.FileMode) error {
 	case m.IsDir():
 		kind = "folder"
 	case m&os.ModeNamedPipe != 0:
-		kind = "named pipe (FIFO)"
+		kind = "FIFO"
 	case m&os.ModeSocket != 0:
 		kind = "socket"
 	case m&os.ModeCharDevice != 0:
@@ -74,7 +74,7 @@ func notRegular(path string, m os.FileMode) error {
 	case m&os.ModeDevice != 0:
 		kind = "device"
 	}
-	return fmt.Errorf("imageproc: %s: %w (a %s); give a file", path, ErrNotRegular, kind)
+	return fmt.Errorf("imageproc: %s: %w (it is a %s); give a regular file", path, ErrNotRegular, kind)
 }
 
 // readFileBounded reads the regular file at path whole, refusing more than limit bytes.
@@ -129,7 +129,7 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 		b.eof = true
 	}
 	if b.n > b.limit {
-		b.err = fmt.Errorf("%w: more than %d bytes, over the limit of %d (MaxFileBytes)", ErrTooLarge, b.limit, b.limit)
+		b.err = fmt.Errorf("%w: reading it takes more than the limit of %d bytes (MaxFileBytes)", ErrTooLarge, b.limit)
 		return n - int(b.n-b.limit), b.err
 	}
 	return n, err
@@ -157,7 +157,7 @@ func (b *boundedReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	if end := off + int64(len(p)); b.size > b.limit && end > b.limit {
-		err := fmt.Errorf("%w: a read up to byte %d, over the limit of %d (MaxFileBytes)", ErrTooLarge, end, b.limit)
+		err := fmt.Errorf("%w: its data reaches byte %d, past the limit of %d bytes (MaxFileBytes)", ErrTooLarge, end, b.limit)
 		b.err = cmp.Or(b.err, err)
 		return 0, err
 	}
