@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -48,24 +49,62 @@ func sniff(b []byte) string {
 // each format's rules). name is used in error messages only. The format is
 // taken from the content, not the name. The header is read first, and an
 // image larger than opts.MaxDecodePixels, or with an empty side, is refused
-// before its pixels are allocated. Decode reads all of r into memory.
-func Decode(r io.Reader, name string, opts Options) (*RGB, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("imageproc: %s: %w", name, err)
+// before its pixels are allocated.
+//
+// Reading stops where the decoder stops (a few KiB of read-ahead aside):
+// bytes after the end of the image are not read. More than
+// opts.MaxFileBytes bytes are refused with an error wrapping ErrTooLarge,
+// and ctx is checked before every read from r (a Read that blocks is the
+// caller's to interrupt). A WebP file is read whole (up to its RIFF size:
+// its EXIF chunk follows the pixels); a TIFF file, whose parts may lie at
+// any offset, is read by random access when r is a *bytes.Reader or an
+// *io.SectionReader at its start (as DecodeFile gives it), else whole.
+func Decode(ctx context.Context, r io.Reader, name string, opts Options) (*RGB, error) {
+	var ra sizedReaderAt
+	if x, ok := r.(sizedReaderAt); ok {
+		if sk, ok := r.(io.Seeker); ok {
+			if pos, err := sk.Seek(0, io.SeekCurrent); err == nil && pos == 0 {
+				ra = x
+			}
+		}
 	}
-	img, err := decodeBytes(data, opts.MaxDecodePixels)
+	img, err := decode(ctx, r, ra, opts)
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: %s: %w", name, err)
 	}
 	return img, nil
 }
 
-func decodeBytes(data []byte, maxPixels int64) (*RGB, error) {
-	if len(data) == 0 {
+// DecodeFile decodes the image file at path as Decode does. path must name
+// a regular file: a FIFO, a device or a socket is refused (ErrNotRegular)
+// without being read.
+func DecodeFile(ctx context.Context, path string, opts Options) (*RGB, error) {
+	f, size, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Decode(ctx, io.NewSectionReader(f, 0, size), path, opts)
+}
+
+func decode(ctx context.Context, r io.Reader, ra sizedReaderAt, opts Options) (*RGB, error) {
+	maxPixels, limit := opts.MaxDecodePixels, opts.MaxFileBytes
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxDecodePixels
+	}
+	if limit <= 0 {
+		limit = DefaultMaxFileBytes
+	}
+	src := newBoundedReader(ctx, r, limit)
+	s := newStream(src)
+	head, _ := s.br.Peek(12)
+	if src.err != nil {
+		return nil, src.err
+	}
+	if len(head) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrUnsupportedFormat)
 	}
-	format := sniff(data)
+	format := sniff(head)
 	var decodeConfig func(io.Reader) (image.Config, error)
 	switch format {
 	case "jpeg":
@@ -83,36 +122,86 @@ func decodeBytes(data []byte, maxPixels int64) (*RGB, error) {
 	default:
 		return nil, ErrUnsupportedFormat
 	}
-	cfg, err := decodeConfig(bytes.NewReader(data))
+	// in is the input from its first byte; again rewinds it; data returns the bytes the
+	// metadata parsers look at; ended reports that the input ended (for the error wording).
+	var (
+		in          io.Reader = s.br
+		again                 = func() { s.rewind(true); in = s.br }
+		data                  = s.consumed
+		ended                 = func() bool { return src.eof }
+		orientation           = func() int { return fileOrientation(format, data()) }
+		rat         *boundedReaderAt
+	)
+	switch {
+	case format == "tiff" && ra != nil:
+		rat = &boundedReaderAt{ctx: ctx, ra: ra, size: ra.Size(), limit: limit}
+		in = io.NewSectionReader(rat, 0, rat.size)
+		again = func() { in = io.NewSectionReader(rat, 0, rat.size) }
+		ended = func() bool { return false }
+		orientation = func() int { return tiffOrientationAt(rat) }
+	case format == "tiff" || format == "webp":
+		var all io.Reader = s.br
+		want := int64(-1)
+		if format == "webp" {
+			want = 8 + int64(binary.LittleEndian.Uint32(head[4:]))
+			all = io.LimitReader(s.br, want)
+		}
+		b, err := io.ReadAll(all)
+		if src.err != nil {
+			return nil, src.err
+		}
+		if err != nil {
+			return nil, err
+		}
+		in = bytes.NewReader(b)
+		again = func() { in = bytes.NewReader(b) }
+		data = func() []byte { return b }
+		ended = func() bool { return src.eof && (want < 0 || int64(len(b)) < want) }
+	}
+	// fail prefers the reason reading stopped (the byte limit, a cancelled ctx) to the
+	// decoder's account of it.
+	fail := func(err error) error {
+		if src.err != nil {
+			return src.err
+		}
+		if rat != nil && rat.err != nil {
+			return rat.err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	cfg, err := decodeConfig(in)
 	if err != nil {
-		return nil, fmt.Errorf("%s header: %w", format, err)
+		return nil, fail(fmt.Errorf("%s header: %w", format, err))
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("%s image has an empty size %dx%d", format, cfg.Width, cfg.Height)
 	}
-	if maxPixels <= 0 {
-		maxPixels = DefaultMaxDecodePixels
-	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
 		return nil, fmt.Errorf("%w: %s image is %dx%d = %d pixels, over the limit of %d", ErrTooLarge, format, cfg.Width, cfg.Height, px, maxPixels)
 	}
-	img, err := decodeImage(format, data)
+	again()
+	img, err := decodeImage(format, in, data)
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || truncated(format, data) {
-			return nil, fmt.Errorf("truncated %s data (the file ends early): %w", format, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || ended() && truncated(format, data()) {
+			return nil, fail(fmt.Errorf("truncated %s data (the file ends early): %w", format, err))
 		}
-		return nil, fmt.Errorf("corrupt %s data: %w", format, err)
+		return nil, fail(fmt.Errorf("corrupt %s data: %w", format, err))
 	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("%s image has an empty size %dx%d", format, b.Dx(), b.Dy())
 	}
 	rgb := toRGB(img)
-	return orient(rgb, fileOrientation(format, data)), nil
+	return orient(rgb, orientation()), nil
 }
 
-// decodeImage runs the format's decoder. A panic inside a third-party
-// decoder on hostile input becomes an error.
-func decodeImage(format string, data []byte) (img image.Image, err error) {
+// decodeImage runs the format's decoder on r, positioned at the file's
+// first byte; consumed returns the bytes read so far (GIF reads its global
+// palette from them). A panic inside a third-party decoder on hostile input
+// becomes an error.
+func decodeImage(format string, r io.Reader, consumed func() []byte) (img image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, fmt.Errorf("decoder failed: %v", r)
@@ -120,22 +209,22 @@ func decodeImage(format string, data []byte) (img image.Image, err error) {
 	}()
 	switch format {
 	case "jpeg":
-		img, err = decodeJPEG(bytes.NewReader(data))
+		img, err = decodeJPEG(r)
 	case "png":
-		img, err = png.Decode(bytes.NewReader(data))
+		img, err = png.Decode(r)
 	case "gif":
-		img, err = decodeGIF(data)
+		img, err = decodeGIF(r, consumed)
 	case "webp":
-		img, err = webp.Decode(bytes.NewReader(data))
+		img, err = webp.Decode(r)
 		if m, ok := img.(*image.YCbCr); ok && err == nil {
 			img = ycbcrToRGBLibwebp(m)
 		} else if m, ok := img.(*image.NYCbCrA); ok && err == nil {
 			img = ycbcrToRGBLibwebp(&m.YCbCr) // alpha is dropped
 		}
 	case "bmp":
-		img, err = bmp.Decode(bytes.NewReader(data))
+		img, err = bmp.Decode(r)
 	case "tiff":
-		img, err = tiff.Decode(bytes.NewReader(data))
+		img, err = tiff.Decode(r)
 	}
 	return img, err
 }
@@ -150,9 +239,9 @@ func truncated(format string, b []byte) bool {
 	case "jpeg":
 		return !bytes.HasSuffix(bytes.TrimRight(b, "\x00"), []byte{0xff, 0xd9})
 	case "gif":
-		return b[len(b)-1] != 0x3b
+		return len(b) == 0 || b[len(b)-1] != 0x3b
 	case "webp":
-		return uint64(binary.LittleEndian.Uint32(b[4:]))+8 > uint64(len(b))
+		return len(b) < 8 || uint64(binary.LittleEndian.Uint32(b[4:]))+8 > uint64(len(b))
 	case "bmp":
 		return len(b) >= 6 && uint64(binary.LittleEndian.Uint32(b[2:])) > uint64(len(b))
 	}

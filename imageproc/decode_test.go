@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -26,7 +27,7 @@ func readInput(t testing.TB, name string) []byte {
 }
 
 func decodeData(b []byte, opts Options) (*RGB, error) {
-	return Decode(bytes.NewReader(b), "img.bin", opts)
+	return Decode(context.Background(), bytes.NewReader(b), "img.bin", opts)
 }
 
 // pngWithIHDR returns a PNG signature and an IHDR chunk (valid CRC) for a
@@ -127,10 +128,10 @@ func TestDecodeLimit(t *testing.T) {
 	if _, err := decodeData(data, o); err != nil {
 		t.Errorf("limit 120000: %v", err)
 	}
-	if _, err := PreprocessFile(filepath.Join(testdataDir, "inputs", "missing.png"), DefaultOptions()); err == nil || !strings.Contains(err.Error(), "missing.png") {
+	if _, err := PreprocessFile(context.Background(), filepath.Join(testdataDir, "inputs", "missing.png"), DefaultOptions()); err == nil || !strings.Contains(err.Error(), "missing.png") {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := PreprocessFile(filepath.Join(testdataDir, "inputs", "aspect_201x1.png"), DefaultOptions()); !errors.Is(err, ErrAspectRatio) || !strings.Contains(err.Error(), "aspect_201x1.png") {
+	if _, err := PreprocessFile(context.Background(), filepath.Join(testdataDir, "inputs", "aspect_201x1.png"), DefaultOptions()); !errors.Is(err, ErrAspectRatio) || !strings.Contains(err.Error(), "aspect_201x1.png") {
 		t.Errorf("201:1: %v", err)
 	}
 }

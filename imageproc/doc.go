@@ -59,6 +59,17 @@
 //     are refused before decoding; truncated or corrupt files are errors
 //     naming the file.
 //
+// # Reading
+//
+// The file entry points (DecodeFile, PreprocessFile, LoadVideo, LoadFrames,
+// PreprocessVideoFile) take a context.Context that stops the reading: it is
+// checked before every read, between video frames, and kills ffmpeg. Only
+// regular files are read: a FIFO, a device such as /dev/zero or a socket is
+// refused (ErrNotRegular) before anything is read. More than
+// Options.MaxFileBytes bytes (default 1 GiB) are never read (ErrTooLarge),
+// and reading stops where the image ends: bytes after it are not read
+// (WebP is read up to its RIFF size; TIFF by random access).
+//
 // # Sizes
 //
 // SmartResize is the reference's smart_resize: sides rounded half-to-even

@@ -1,6 +1,7 @@
 package imageproc_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
@@ -8,18 +9,18 @@ import (
 
 func ExamplePreprocessFile() {
 	opts := imageproc.DefaultOptions() // Qwen3-VL: patch 16, merge 2, budget [65536, 16777216]
-	img, err := imageproc.PreprocessFile("../testdata/imageproc/inputs/grad_400x300.png", opts)
+	img, err := imageproc.PreprocessFile(context.Background(), "../testdata/imageproc/inputs/grad_400x300.png", opts)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	patches := img.Grid[0] * img.Grid[1] * img.Grid[2]
+	patches := img.Grid.Patches()
 	fmt.Printf("%dx%d resized to %dx%d\n", img.Width, img.Height, img.ResizedWidth, img.ResizedHeight)
 	fmt.Printf("grid %v: %d patches of %d values, %d tokens\n",
 		img.Grid, patches, len(img.Pixels)/patches, patches/(opts.MergeSize*opts.MergeSize))
 	// Output:
 	// 400x300 resized to 384x288
-	// grid [1 18 24]: 432 patches of 1536 values, 108 tokens
+	// grid (1, 18, 24): 432 patches of 1536 values, 108 tokens
 }
 
 func ExampleSmartResize() {

@@ -212,3 +212,34 @@ func orient(img *RGB, o int) *RGB {
 	}
 	return out
 }
+
+// tiffOrientationAt reads the Orientation of a TIFF file's IFD0 by random
+// access: the 8-byte header and IFD0's entries (whose one-value fields are
+// stored in the entry), which exifOrientation then parses as if IFD0
+// followed the header.
+func tiffOrientationAt(ra *boundedReaderAt) int {
+	var hdr [10]byte
+	if _, err := ra.ReadAt(hdr[:8], 0); err != nil {
+		return 1
+	}
+	var bo binary.ByteOrder
+	switch string(hdr[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	off := int64(bo.Uint32(hdr[4:]))
+	if _, err := ra.ReadAt(hdr[8:10], off); err != nil {
+		return 1
+	}
+	n := int64(bo.Uint16(hdr[8:]))
+	entries := make([]byte, min(12*n, max(ra.size-off-2, 0)))
+	if k, _ := ra.ReadAt(entries, off+2); k < len(entries) {
+		entries = entries[:k]
+	}
+	bo.PutUint32(hdr[4:], 8)
+	return exifOrientation(append(hdr[:], entries...))
+}

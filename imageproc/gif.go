@@ -1,10 +1,10 @@
 package imageproc
 
 import (
-	"bytes"
 	"image"
 	"image/color"
 	"image/gif"
+	"io"
 )
 
 // decodeGIF returns the first frame of a GIF the way the reference's
@@ -12,12 +12,14 @@ import (
 // own size, each index mapped through its colour table, and transparent
 // pixels painted with the background colour (global colour table entry
 // BackgroundIndex). image/gif blanks the transparent entry of the palette,
-// so the colours are re-read from the file here.
-func decodeGIF(data []byte) (image.Image, error) {
-	img, err := gif.Decode(bytes.NewReader(data))
+// so the colours are re-read from the file here: consumed returns the
+// file's bytes read so far, which hold the header.
+func decodeGIF(r io.Reader, consumed func() []byte) (image.Image, error) {
+	img, err := gif.Decode(r)
 	if err != nil {
 		return nil, err
 	}
+	data := consumed()
 	m, ok := img.(*image.Paletted)
 	if !ok {
 		return img, nil
@@ -35,7 +37,7 @@ func decodeGIF(data []byte) (image.Image, error) {
 		}
 	}
 	var bg [3]uint8
-	if bi := int(data[11]); bi < len(global) {
+	if bi := int(data[11]); bi < len(global) { // the decoder read the header: len(data) ≥ 13
 		bg = global[bi]
 	}
 	pal := make(color.Palette, len(m.Palette))

@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -27,9 +28,9 @@ func decodeFixture(t testing.TB, f manifestFixture) *RGB {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	img, err := Decode(r, path, DefaultOptions())
+	img, err := Decode(context.Background(), r, path, DefaultOptions())
 	if err != nil {
-		t.Fatalf("Decode(%s): %v", f.File, err)
+		t.Fatalf("Decode(context.Background(), %s): %v", f.File, err)
 	}
 	return img
 }
@@ -230,7 +231,7 @@ func TestGoldenPipeline(t *testing.T) {
 			}{{"default", ResampleTorchvision}, {"pil", ResamplePillow}} {
 				res := f.Results[cfg+"."+be.name]
 				opts := configOptions(t, cfg, be.r)
-				img, err := PreprocessFile(path, opts)
+				img, err := PreprocessFile(context.Background(), path, opts)
 				if res.Error != "" {
 					if !errors.Is(err, ErrAspectRatio) || !strings.Contains(err.Error(), path) {
 						t.Errorf("%s %s: want an aspect-ratio error naming the file, got %v", name, cfg, err)
@@ -243,7 +244,7 @@ func TestGoldenPipeline(t *testing.T) {
 				}
 				decodedAlike := be.name == "default" && !followPILDecode[name] ||
 					be.name == "pil" && (followPILDecode[name] || ts["pil.decoded"].data == nil)
-				if decodedAlike && fmt.Sprint(img.Grid[:]) != fmt.Sprint(res.Grid) {
+				if decodedAlike && fmt.Sprint(thw(img.Grid)) != fmt.Sprint(res.Grid) {
 					t.Errorf("%s %s %s: grid %v, want %v", name, cfg, be.name, img.Grid, res.Grid)
 				}
 				if pv, ok := ts[cfg+"."+be.name+".pixel_values"]; ok {
@@ -316,7 +317,7 @@ func TestGoldenPipeline(t *testing.T) {
 func levelsFromPixels(img *Image, opts Options) *RGB {
 	lut := NormalizeLUT(opts)
 	p, m := opts.PatchSize, opts.MergeSize
-	gh, gw := img.Grid[1], img.Grid[2]
+	gh, gw := img.Grid.H, img.Grid.W
 	out := NewRGB(gw*p, gh*p)
 	dim := opts.PatchDim()
 	row := 0

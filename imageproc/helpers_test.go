@@ -164,3 +164,6 @@ func (s diffStats) equalPct() float64 { return 100 * float64(s.equal) / float64(
 func (s diffStats) String() string {
 	return fmt.Sprintf("%7d values, %8.4f%% equal, mean |Δ| %.4f, max %d", s.n, s.equalPct(), s.mean(), s.max)
 }
+
+// thw returns g as the reference writes a grid row: [t, h, w].
+func thw(g Grid) []int { return []int{g.T, g.H, g.W} }

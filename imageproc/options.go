@@ -1,11 +1,9 @@
 package imageproc
 
 import (
-	"encoding/json"
-	"errors"
+	"context"
 	"fmt"
 	"math"
-	"os"
 )
 
 // Options are the preprocessing parameters. Build them with DefaultOptions
@@ -31,6 +29,11 @@ type Options struct {
 	// bombs). The default, 178956970, is the point where Pillow raises
 	// DecompressionBombError (2 × Image.MAX_IMAGE_PIXELS).
 	MaxDecodePixels int64
+	// MaxFileBytes refuses an input file (or reader) of which more than
+	// this many bytes would be read (ErrTooLarge); 0 means
+	// DefaultMaxFileBytes. Only the bytes the decoder needs are read, so
+	// data after the end of an image does not count.
+	MaxFileBytes int64
 }
 
 // DefaultMaxDecodePixels is the default for Options.MaxDecodePixels.
@@ -52,6 +55,7 @@ func DefaultOptions() Options {
 		RescaleFactor:     1.0 / 255,
 		Resampler:         ResampleTorchvision,
 		MaxDecodePixels:   DefaultMaxDecodePixels,
+		MaxFileBytes:      DefaultMaxFileBytes,
 	}
 }
 
@@ -82,6 +86,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("imageproc: options: unknown resampler %v", o.Resampler)
 	case o.MaxDecodePixels <= 0:
 		return fmt.Errorf("imageproc: options: MaxDecodePixels %d must be positive", o.MaxDecodePixels)
+	case o.MaxFileBytes < 0:
+		return fmt.Errorf("imageproc: options: MaxFileBytes %d must not be negative (0: the default)", o.MaxFileBytes)
 	}
 	for c := range 3 {
 		if math.IsNaN(float64(o.Mean[c])) || math.IsInf(float64(o.Mean[c]), 0) {
@@ -106,9 +112,9 @@ func (o Options) Validate() error {
 // the reference itself rejects) are errors, as is any field of the wrong
 // type or out of range; each error names the field.
 func ReadPreprocessorConfig(path string) (Options, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileBounded(context.Background(), path, maxConfigBytes)
 	if err != nil {
-		return Options{}, fmt.Errorf("imageproc: %w", err)
+		return Options{}, err
 	}
 	o, err := parsePreprocessorConfig(data)
 	if err != nil {
@@ -128,153 +134,4 @@ func ClassDefaultOptions() Options {
 	o.Mean = [3]float32{0.48145466, 0.4578275, 0.40821073}
 	o.Std = [3]float32{0.26862954, 0.26130258, 0.27577711}
 	return o
-}
-
-func parsePreprocessorConfig(data []byte) (Options, error) {
-	raw, err := decodeObject(data)
-	if err != nil {
-		return Options{}, err
-	}
-	o := ClassDefaultOptions()
-	intField := func(m map[string]json.RawMessage, prefix, key string, dst *int) error {
-		v, ok := m[key]
-		if !ok || string(v) == "null" {
-			return nil
-		}
-		n, err := parseInt(v)
-		if err != nil {
-			return fmt.Errorf("field %s%s: %w", prefix, key, err)
-		}
-		*dst = n
-		return nil
-	}
-	boolMustBeTrue := func(key string) error {
-		v, ok := raw[key]
-		if !ok || string(v) == "null" {
-			return nil
-		}
-		var b bool
-		if err := json.Unmarshal(v, &b); err != nil {
-			return fmt.Errorf("field %s: want a boolean, got %s", key, v)
-		}
-		if !b {
-			return fmt.Errorf("field %s: false is not supported", key)
-		}
-		return nil
-	}
-	if v, ok := raw["size"]; ok && string(v) != "null" {
-		var size map[string]json.RawMessage
-		if err := json.Unmarshal(v, &size); err != nil {
-			return Options{}, fmt.Errorf("field size: want an object, got %s", v)
-		}
-		// Older Qwen2-VL configs spelled the budget size.min_pixels/max_pixels;
-		// transformers 5.24.0 fails on them (a comparison with None).
-		for _, key := range []string{"min_pixels", "max_pixels"} {
-			if _, ok := size[key]; ok {
-				return Options{}, fmt.Errorf("field size.%s: not supported by the reference; use size.shortest_edge/longest_edge or a top-level %s", key, key)
-			}
-		}
-		for _, f := range []struct {
-			key string
-			dst *int
-		}{{"shortest_edge", &o.MinPixels}, {"longest_edge", &o.MaxPixels}} {
-			if err := intField(size, "size.", f.key, f.dst); err != nil {
-				return Options{}, err
-			}
-		}
-		// The file's "size" replaces the class default as a whole.
-		_, hasMin := size["shortest_edge"]
-		_, hasMax := size["longest_edge"]
-		_, topMin := raw["min_pixels"]
-		_, topMax := raw["max_pixels"]
-		if !(hasMin || topMin) || !(hasMax || topMax) {
-			return Options{}, fmt.Errorf("field size: must contain both shortest_edge and longest_edge, got %s", v)
-		}
-	}
-	for _, f := range []struct {
-		key string
-		dst *int
-	}{
-		{"min_pixels", &o.MinPixels}, {"max_pixels", &o.MaxPixels},
-		{"patch_size", &o.PatchSize}, {"merge_size", &o.MergeSize},
-		{"temporal_patch_size", &o.TemporalPatchSize},
-	} {
-		if err := intField(raw, "", f.key, f.dst); err != nil {
-			return Options{}, err
-		}
-	}
-	for _, f := range []struct {
-		key string
-		dst *[3]float32
-	}{{"image_mean", &o.Mean}, {"image_std", &o.Std}} {
-		v, ok := raw[f.key]
-		if !ok || string(v) == "null" {
-			continue
-		}
-		var xs []float64
-		if err := json.Unmarshal(v, &xs); err != nil {
-			var x float64
-			if err2 := json.Unmarshal(v, &x); err2 != nil {
-				return Options{}, fmt.Errorf("field %s: want a number or a list of 3 numbers, got %s", f.key, v)
-			}
-			xs = []float64{x, x, x}
-		}
-		if len(xs) != 3 {
-			return Options{}, fmt.Errorf("field %s: want 3 values (one per RGB channel), got %d", f.key, len(xs))
-		}
-		for c := range 3 {
-			f.dst[c] = float32(xs[c])
-		}
-	}
-	if v, ok := raw["rescale_factor"]; ok && string(v) != "null" {
-		if err := json.Unmarshal(v, &o.RescaleFactor); err != nil {
-			return Options{}, fmt.Errorf("field rescale_factor: want a number, got %s", v)
-		}
-	}
-	if v, ok := raw["resample"]; ok && string(v) != "null" {
-		n, err := parseInt(v)
-		if err != nil {
-			return Options{}, fmt.Errorf("field resample: %w", err)
-		}
-		if n != 3 {
-			return Options{}, fmt.Errorf("field resample: %d is not supported (only 3 = bicubic)", n)
-		}
-	}
-	for _, key := range []string{"do_resize", "do_rescale", "do_normalize", "do_convert_rgb"} {
-		if err := boolMustBeTrue(key); err != nil {
-			return Options{}, err
-		}
-	}
-	if err := o.Validate(); err != nil {
-		return Options{}, err
-	}
-	return o, nil
-}
-
-// decodeObject decodes data, which must be exactly one JSON object (not null, nothing after
-// it), into its fields.
-func decodeObject(data []byte) (map[string]json.RawMessage, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
-	}
-	if raw == nil {
-		return nil, errors.New("not a JSON object: null")
-	}
-	return raw, nil
-}
-
-func parseInt(v json.RawMessage) (int, error) {
-	var n json.Number
-	if len(v) > 0 && v[0] == '"' {
-		return 0, fmt.Errorf("want an integer, got %s", v)
-	}
-	if err := json.Unmarshal(v, &n); err != nil {
-		return 0, fmt.Errorf("want an integer, got %s", v)
-	}
-	i, err := n.Int64()
-	if err != nil || i < math.MinInt32 || i > math.MaxInt64>>2 {
-		return 0, fmt.Errorf("want an integer, got %s", v)
-	}
-	return int(i), nil
 }

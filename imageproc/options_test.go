@@ -111,3 +111,44 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigSharedStrictness: the keys image and video configs share are decoded by one parser,
+// so both refuse the same bad values with an error naming the key.
+func TestConfigSharedStrictness(t *testing.T) {
+	for _, c := range []struct{ json, field string }{
+		{`[]`, "JSON object"},
+		{`null`, "JSON object"},
+		{`{"patch_size": 16} {"patch_size": 0}`, "JSON object"},
+		{`{"patch_size": "16"}`, "patch_size"},
+		{`{"merge_size": 2.5}`, "merge_size"},
+		{`{"temporal_patch_size": true}`, "temporal_patch_size"},
+		{`{"size": 5}`, "size"},
+		{`{"size": {"shortest_edge": "1", "longest_edge": 10}}`, "size.shortest_edge"},
+		{`{"size": {"shortest_edge": 100}}`, "size"},
+		{`{"image_mean": [0.5, 0.5]}`, "image_mean"},
+		{`{"image_std": "x"}`, "image_std"},
+		{`{"rescale_factor": "a"}`, "rescale_factor"},
+		{`{"resample": 2}`, "resample"},
+		{`{"resample": "3"}`, "resample"},
+		{`{"do_rescale": false}`, "do_rescale"},
+		{`{"do_convert_rgb": 0}`, "do_convert_rgb"},
+	} {
+		_, err := parsePreprocessorConfig([]byte(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("image %s: error %v, want one naming %q", c.json, err, c.field)
+		}
+		_, err = parseVideoPreprocessorConfig([]byte(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("video %s: error %v, want one naming %q", c.json, err, c.field)
+		}
+	}
+	// The file name is in the error of both readers.
+	dir := t.TempDir()
+	p := filepath.Join(dir, "video_preprocessor_config.json")
+	if err := os.WriteFile(p, []byte(`{"fps": "2"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadVideoPreprocessorConfig(p); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "fps") {
+		t.Errorf("video config error %v should name the file and the field", err)
+	}
+}

@@ -59,7 +59,7 @@ func TestPatchifyLayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if grid != [3]int{1, c.h / c.p, c.w / c.p} {
+		if grid != (Grid{T: 1, H: c.h / c.p, W: c.w / c.p}) {
 			t.Errorf("%+v: grid %v", c, grid)
 		}
 		want := naivePatchify(img, o)
@@ -110,7 +110,7 @@ func TestPreprocessTiny(t *testing.T) {
 		if n := out.ResizedWidth * out.ResizedHeight; n < o.MinPixels {
 			t.Errorf("%dx%d resized to %dx%d, below the minimum", s[0], s[1], out.ResizedWidth, out.ResizedHeight)
 		}
-		if len(out.Pixels) != out.Grid[1]*out.Grid[2]*o.PatchDim() {
+		if len(out.Pixels) != out.Grid.H*out.Grid.W*o.PatchDim() {
 			t.Errorf("%dx%d: %d values for grid %v", s[0], s[1], len(out.Pixels), out.Grid)
 		}
 	}

@@ -1,22 +1,21 @@
 package imageproc
 
 import (
+	"context"
 	"fmt"
-	"os"
 )
 
 // Image is one preprocessed image: the vision tower's input for it.
 type Image struct {
-	// Pixels is the [Grid[0]·Grid[1]·Grid[2], PatchDim] row-major matrix
-	// of normalised patches (see Patchify); the reference's pixel_values.
+	// Pixels is the [Grid.Patches(), PatchDim] row-major matrix of
+	// normalised patches (see Patchify); the reference's pixel_values.
 	Pixels []float32
-	// Grid is (t, h, w) in patches, the reference's image_grid_thw row;
-	// t is 1 for an image. The tower emits Grid[1]·Grid[2]/MergeSize²
-	// tokens for it.
-	Grid [3]int
+	// Grid is the patch grid, the reference's image_grid_thw row; T is 1
+	// for an image. The tower emits Grid.H·Grid.W/MergeSize² tokens for it.
+	Grid Grid
 	// Width and Height are the decoded image's size (after the EXIF
 	// orientation); ResizedWidth and ResizedHeight the size it was resized
-	// to (Grid[2]·PatchSize, Grid[1]·PatchSize).
+	// to (Grid.W·PatchSize, Grid.H·PatchSize).
 	Width, Height               int
 	ResizedWidth, ResizedHeight int
 }
@@ -52,20 +51,20 @@ func Preprocess(img *RGB, opts Options) (*Image, error) {
 	}, nil
 }
 
-// PreprocessFile decodes the image file at path (see Decode) and
-// preprocesses it. Errors name the file.
-func PreprocessFile(path string, opts Options) (*Image, error) {
+// PreprocessFile decodes the image file at path (see DecodeFile: a regular
+// file, read up to opts.MaxFileBytes and only as far as the image goes)
+// and preprocesses it. A cancelled ctx stops the reading, and the work
+// after it. Errors name the file.
+func PreprocessFile(ctx context.Context, path string, opts Options) (*Image, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("imageproc: %w", err)
-	}
-	defer f.Close()
-	img, err := Decode(f, path, opts)
+	img, err := DecodeFile(ctx, path, opts)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
 	}
 	out, err := Preprocess(img, opts)
 	if err != nil {

@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -35,18 +36,18 @@ type Video struct {
 
 // VideoResult is one preprocessed video: the vision tower's input for it.
 type VideoResult struct {
-	// Pixels is the [Grid[0]·Grid[1]·Grid[2], PatchDim] row-major matrix of
+	// Pixels is the [Grid.Patches(), PatchDim] row-major matrix of
 	// normalised patches; the reference's pixel_values_videos. Rows are
 	// grouped by temporal patch (frames k·T … k·T+T−1 form group k, T =
 	// TemporalPatchSize), in merge-window order within a group; each row
 	// holds [channel][t][y][x].
 	Pixels []float32
-	// Grid is (t, h, w) in patches, the reference's video_grid_thw row.
-	// The tower emits Grid[1]·Grid[2]/MergeSize² tokens per temporal group.
-	Grid [3]int
+	// Grid is the patch grid, the reference's video_grid_thw row. The
+	// tower emits Grid.H·Grid.W/MergeSize² tokens per temporal group.
+	Grid Grid
 	// Timestamps holds the time in seconds of each temporal group (the
 	// processor's _calculate_timestamps): the mean of its first and last
-	// frame's index/FPS. len(Timestamps) == Grid[0]. The prompt text for
+	// frame's index/FPS. len(Timestamps) == Grid.T. The prompt text for
 	// group k is textjoin.TimestampText(Timestamps[k]).
 	Timestamps []float64
 	// FrameIndices are the source indices of the sampled frames, before
@@ -159,8 +160,8 @@ func videoBudget(n int, opts VideoOptions) int {
 
 // VideoResizedSize returns the size the frames of a video of numFrames
 // sampled frames of height×width are resized to under opts (with the
-// per-frame cap when opts.CapPixelsPerFrame), and the grid (t, h, w).
-func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int, grid [3]int, err error) {
+// per-frame cap when opts.CapPixelsPerFrame), and the patch grid.
+func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int, grid Grid, err error) {
 	h, w, err = VideoSmartResize(numFrames, height, width, opts.TemporalPatchSize, opts.Factor(), opts.MinPixels, videoBudget(numFrames, opts))
 	if err != nil {
 		return 0, 0, grid, err
@@ -169,7 +170,7 @@ func VideoResizedSize(numFrames, height, width int, opts VideoOptions) (h, w int
 		return 0, 0, grid, fmt.Errorf("imageproc: %dx%d video frames %w", width, height, err)
 	}
 	tp := opts.TemporalPatchSize
-	grid = [3]int{(numFrames + tp - 1) / tp, h / opts.PatchSize, w / opts.PatchSize}
+	grid = Grid{T: (numFrames + tp - 1) / tp, H: h / opts.PatchSize, W: w / opts.PatchSize}
 	return h, w, grid, nil
 }
 
@@ -280,7 +281,7 @@ func PreprocessVideo(v *Video, opts VideoOptions) (*VideoResult, error) {
 			fps = DefaultVideoFPS
 		}
 	}
-	res, err := preprocessFrames(src, indices, opts)
+	res, err := preprocessFrames(context.Background(), src, indices, opts)
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: video %s: %w", sourceName(v), err)
 	}
@@ -314,7 +315,8 @@ func addWarning(ws []string, w string) []string {
 // group is completed by repeating the last frame. Only one source frame
 // and one resized frame are alive at a time besides the output. It fills
 // Pixels, Grid, FrameIndices and the sizes.
-func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*VideoResult, error) {
+// A cancelled ctx stops it before the next frame.
+func preprocessFrames(ctx context.Context, src frameSource, indices []int, opts VideoOptions) (*VideoResult, error) {
 	n := len(indices)
 	if n == 0 {
 		return nil, ErrNoFrames
@@ -329,9 +331,9 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 		return nil, err
 	}
 	dim := opts.PatchDim()
-	rows := grid[0] * grid[1] * grid[2]
+	rows := grid.Patches()
 	if rows <= 0 || int64(rows)*int64(dim) > math.MaxInt32*int64(8) {
-		return nil, fmt.Errorf("%d×%d patches of %d values are too many", grid[0], grid[1]*grid[2], dim)
+		return nil, fmt.Errorf("%d×%d patches of %d values are too many", grid.T, grid.H*grid.W, dim)
 	}
 	out := make([]float32, rows*dim)
 	lut := NormalizeLUT(opts.Options)
@@ -341,6 +343,9 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 		lastResized *RGB
 	)
 	for k, idx := range indices {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if idx != lastIdx || lastResized == nil {
 			f := first
 			first = nil // do not keep the first frame alive for the whole loop
@@ -357,10 +362,10 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 			}
 			lastIdx = idx
 		}
-		patchifyFrame(out, lastResized, k/tp, k%tp, opts.Options, &lut)
+		patchifyFrame(out, lastResized, k/tp, k%tp, k%tp+1, opts.Options, &lut)
 	}
-	for k := n; k < grid[0]*tp; k++ {
-		patchifyFrame(out, lastResized, k/tp, k%tp, opts.Options, &lut)
+	for k := n; k < grid.T*tp; k++ {
+		patchifyFrame(out, lastResized, k/tp, k%tp, k%tp+1, opts.Options, &lut)
 	}
 	return &VideoResult{
 		Pixels:       out,
@@ -369,43 +374,4 @@ func preprocessFrames(src frameSource, indices []int, opts VideoOptions) (*Video
 		Width:        fw, Height: fh,
 		ResizedWidth: w, ResizedHeight: h,
 	}, nil
-}
-
-// patchifyFrame normalises img and writes it as temporal slot `slot` of
-// temporal group `group` of the patch matrix out, in the layout of the
-// video processor's patchify (video_processing_qwen3_vl.py lines 225–263):
-// rows ordered by (group, block row, block column, row in block, column in
-// block), each row [channel][t][y][x].
-func patchifyFrame(out []float32, img *RGB, group, slot int, opts Options, lut *[3][256]float32) {
-	p, m, tp := opts.PatchSize, opts.MergeSize, opts.TemporalPatchSize
-	gh, gw := img.Height/p, img.Width/p
-	dim := opts.PatchDim()
-	base := group * gh * gw
-	stride := 3 * img.Width
-	blockRows := gh / m
-	parallelRows(blockRows, gw*m*p*p*3, func(b0, b1 int) {
-		for bh := b0; bh < b1; bh++ {
-			row := base + bh*(gw/m)*m*m
-			for bw := 0; bw < gw/m; bw++ {
-				for mh := range m {
-					for mw := range m {
-						y0, x0 := (bh*m+mh)*p, (bw*m+mw)*p
-						dst := out[row*dim : (row+1)*dim]
-						row++
-						for c := range 3 {
-							i := (c*tp + slot) * p * p
-							lc := &lut[c]
-							for py := range p {
-								src := img.Pix[(y0+py)*stride+3*x0+c:]
-								d := dst[i+py*p : i+py*p+p]
-								for px := range d {
-									d[px] = lc[src[3*px]]
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	})
 }

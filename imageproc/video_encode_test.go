@@ -22,7 +22,7 @@ func TestVideoEncodeGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := imageproc.LoadFrames(filepath.Join(dir, "inputs", "odd_frames"), 2, opts)
+	v, err := imageproc.LoadFrames(context.Background(), filepath.Join(dir, "inputs", "odd_frames"), 2, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestVideoEncodeGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g) != 3 || int(g[0]) != res.Grid[0] || int(g[1]) != res.Grid[1] || int(g[2]) != res.Grid[2] {
+	if len(g) != 3 || int(g[0]) != res.Grid.T || int(g[1]) != res.Grid.H || int(g[2]) != res.Grid.W {
 		t.Fatalf("grid %v, golden %v", res.Grid, g)
 	}
 	cfg, err := vision.ReadConfig(filepath.Join("..", "testdata", "golden", "configs", "tiny.json"))
@@ -50,7 +50,7 @@ func TestVideoEncodeGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := m.Encode(context.Background(), res.Pixels, []vision.Grid{{T: res.Grid[0], H: res.Grid[1], W: res.Grid[2]}})
+	out, err := m.Encode(context.Background(), res.Pixels, []vision.Grid{vision.Grid(res.Grid)})
 	if err != nil {
 		t.Fatal(err)
 	}

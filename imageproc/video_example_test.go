@@ -25,6 +25,6 @@ func ExamplePreprocessVideo() {
 	}
 	fmt.Println()
 	// Output:
-	// frames [0 18 36 53 71 89] grid [3 8 10] rows 240
+	// frames [0 18 36 53 71 89] grid (3, 8, 10) rows 240
 	// <0.3 seconds> <1.5 seconds> <2.7 seconds>
 }

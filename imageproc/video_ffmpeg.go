@@ -26,6 +26,7 @@ var ErrFFmpegNotFound = errors.New("ffmpeg and ffprobe are needed to read video 
 type ffmpegSource struct {
 	path     string
 	ffmpeg   string
+	parent   context.Context // the caller's: cancelling it kills ffmpeg
 	w, h     int
 	in       sourceInfo
 	ctx      context.Context
@@ -63,12 +64,15 @@ type probeInfo struct {
 	hasPts, isStream bool
 }
 
-func openFFmpeg(path string, opts VideoOptions) (*ffmpegSource, error) {
+func openFFmpeg(ctx context.Context, path string, opts VideoOptions) (*ffmpegSource, error) {
 	ffmpeg, ffprobe, err := lookFFmpeg()
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
 	}
-	p, err := probe(ffprobe, path)
+	p, err := probe(ctx, ffprobe, path)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("imageproc: %s: %w", path, ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
 	}
@@ -103,7 +107,7 @@ func openFFmpeg(path string, opts VideoOptions) (*ffmpegSource, error) {
 			in.fps = float64(n) / float64(d)
 		}
 	}
-	return &ffmpegSource{path: path, ffmpeg: ffmpeg, w: w, h: h, in: in, curIdx: -1}, nil
+	return &ffmpegSource{path: path, ffmpeg: ffmpeg, parent: ctx, w: w, h: h, in: in, curIdx: -1}, nil
 }
 
 func parseRational(s string) (num, den int64, ok bool) {
@@ -121,9 +125,9 @@ func parseRational(s string) (num, den int64, ok bool) {
 
 // probe runs ffprobe once on the first video stream, reading its "compact"
 // output line by line as it comes (one line per packet, then the stream's),
-// so memory does not grow with the video.
-func probe(ffprobe, path string) (probeInfo, error) {
-	cmd := exec.Command(ffprobe, "-v", "error", "-select_streams", "v:0",
+// so memory does not grow with the video. Cancelling ctx kills ffprobe.
+func probe(ctx context.Context, ffprobe, path string) (probeInfo, error) {
+	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-select_streams", "v:0",
 		"-show_entries", "stream=width,height,time_base,r_frame_rate:stream_tags=rotate:stream_side_data=rotation:packet=pts,duration,flags",
 		"-of", "compact", "--", path)
 	var stderr limitedBuffer
@@ -209,7 +213,7 @@ func (s *ffmpegSource) start() error {
 	}
 	args = append(args, passthroughArgs[s.sync]...)
 	args = append(args, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancel(s.parent)
 	s.cmd = exec.CommandContext(s.ctx, s.ffmpeg, args...)
 	s.stderr = &limitedBuffer{}
 	s.cmd.Stderr = s.stderr
@@ -240,6 +244,9 @@ func selectExpr(indices []int) string {
 func (s *ffmpegSource) frame(i int) (*RGB, error) {
 	if s.closed {
 		return nil, errSourceClosed
+	}
+	if err := s.parent.Err(); err != nil {
+		return nil, err
 	}
 	if i == s.curIdx && s.cur != nil {
 		return s.cur, nil
@@ -282,6 +289,10 @@ var errRetry = errors.New("retry")
 func (s *ffmpegSource) pipeErr(err error) error {
 	werr := s.cmd.Wait()
 	s.cancel()
+	if err := s.parent.Err(); err != nil {
+		s.closed = true
+		return err
+	}
 	msg := strings.TrimSpace(s.stderr.String())
 	flag := strings.TrimPrefix(passthroughArgs[s.sync][0], "-")
 	if werr != nil && s.pos == 0 && s.cur == nil && s.sync+1 < len(passthroughArgs) &&

@@ -50,17 +50,3 @@ func FuzzGIFVideo(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParseVideoPreprocessorConfig: no panic, and accepted options validate.
-func FuzzParseVideoPreprocessorConfig(f *testing.F) {
-	f.Add([]byte(`{"size": {"shortest_edge": 4096, "longest_edge": 25165824}, "fps": 2, "max_frames": 8}`))
-	f.Add([]byte(`{"cap_pixels_per_frame": true, "max_video_tokens": 8, "image_mean": 0.5}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		o, err := parseVideoPreprocessorConfig(b)
-		if err == nil {
-			if err := o.Validate(); err != nil {
-				t.Fatalf("accepted options do not validate: %v", err)
-			}
-		}
-	})
-}

@@ -2,11 +2,12 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
-	"os"
+	"io"
 )
 
 // GIF timing and composition follow FFmpeg (5.1), which the reference's
@@ -47,18 +48,37 @@ type gifSource struct {
 	durationCS   int
 }
 
-func openGIF(path string, opts VideoOptions) (*gifSource, error) {
-	data, err := os.ReadFile(path)
+// openGIF decodes the animated GIF at path, a regular file, as Decode reads
+// a file: bounded by MaxFileBytes, up to the GIF's trailer, cancelled by ctx.
+func openGIF(ctx context.Context, path string, opts VideoOptions) (*gifSource, error) {
+	f, _, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("imageproc: %w", err)
+		return nil, err
 	}
-	return openGIFData(data, path, opts)
+	defer f.Close()
+	return openGIFReader(ctx, f, path, opts)
 }
 
 func openGIFData(data []byte, path string, opts VideoOptions) (*gifSource, error) {
-	cfg, err := gif.DecodeConfig(bytes.NewReader(data))
+	return openGIFReader(context.Background(), bytes.NewReader(data), path, opts)
+}
+
+func openGIFReader(ctx context.Context, r io.Reader, path string, opts VideoOptions) (*gifSource, error) {
+	limit := opts.MaxFileBytes
+	if limit <= 0 {
+		limit = DefaultMaxFileBytes
+	}
+	in := newBoundedReader(ctx, r, limit)
+	st := newStream(in)
+	fail := func(err error) error {
+		if in.err != nil {
+			err = in.err
+		}
+		return fmt.Errorf("imageproc: %s: %w", path, err)
+	}
+	cfg, err := gif.DecodeConfig(st.br)
 	if err != nil {
-		return nil, fmt.Errorf("imageproc: %s: GIF header: %w", path, err)
+		return nil, fail(fmt.Errorf("GIF header: %w", err))
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("imageproc: %s: GIF has an empty size %dx%d", path, cfg.Width, cfg.Height)
@@ -66,9 +86,10 @@ func openGIFData(data []byte, path string, opts VideoOptions) (*gifSource, error
 	if px := int64(cfg.Width) * int64(cfg.Height); px > opts.MaxDecodePixels {
 		return nil, fmt.Errorf("imageproc: %s: %w: GIF is %dx%d = %d pixels, over the limit of %d", path, ErrTooLarge, cfg.Width, cfg.Height, px, opts.MaxDecodePixels)
 	}
-	g, err := gif.DecodeAll(bytes.NewReader(data))
+	st.rewind(false)
+	g, err := gif.DecodeAll(st.br)
 	if err != nil {
-		return nil, fmt.Errorf("imageproc: %s: corrupt GIF: %w", path, err)
+		return nil, fail(fmt.Errorf("corrupt GIF: %w", err))
 	}
 	if len(g.Image) == 0 {
 		return nil, fmt.Errorf("imageproc: %s: %w", path, ErrNoFrames)

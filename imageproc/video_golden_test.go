@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,7 +90,7 @@ func caseFrames(t testing.TB, name string, c videoCase) []*RGB {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := Decode(f, path, DefaultOptions())
+		img, err := Decode(context.Background(), f, path, DefaultOptions())
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +106,7 @@ func caseFrames(t testing.TB, name string, c videoCase) []*RGB {
 func frameLevels(res *VideoResult, k int, opts VideoOptions) (img *RGB, bad int) {
 	lut := NormalizeLUT(opts.Options)
 	p, m, tp := opts.PatchSize, opts.MergeSize, opts.TemporalPatchSize
-	gh, gw := res.Grid[1], res.Grid[2]
+	gh, gw := res.Grid.H, res.Grid.W
 	dim := opts.PatchDim()
 	img = NewRGB(gw*p, gh*p)
 	g, slot := k/tp, k%tp
@@ -205,7 +206,7 @@ func TestVideoGolden(t *testing.T) {
 				t.Errorf("%s %s: %v", name, cfg, err)
 				continue
 			}
-			if fmt.Sprint(res.Grid[:]) != fmt.Sprint(want.Grid) {
+			if fmt.Sprint(thw(res.Grid)) != fmt.Sprint(want.Grid) {
 				t.Errorf("%s %s: grid %v, reference %v", name, cfg, res.Grid, want.Grid)
 				continue
 			}
@@ -253,7 +254,7 @@ func TestVideoGolden(t *testing.T) {
 			}
 			// Padding repeats the last frame.
 			last, _ := frameLevels(res, n-1, opts)
-			for k := n; k < res.Grid[0]*opts.TemporalPatchSize; k++ {
+			for k := n; k < res.Grid.T*opts.TemporalPatchSize; k++ {
 				pad, _ := frameLevels(res, k, opts)
 				if d, _ := compareRGB(pad, last); d.equal != d.n {
 					t.Errorf("%s %s: padding frame %d is not the last frame", name, cfg, k)
@@ -290,7 +291,7 @@ func TestVideoGolden(t *testing.T) {
 
 			// The same frames as a folder: LoadFrames, and the streaming PreprocessVideoFile.
 			dir := filepath.Join(videoTestdata, "inputs", name)
-			lv, err := LoadFrames(dir, fps, opts)
+			lv, err := LoadFrames(context.Background(), dir, fps, opts)
 			if err != nil {
 				t.Errorf("%s %s: LoadFrames: %v", name, cfg, err)
 				continue
@@ -305,7 +306,7 @@ func TestVideoGolden(t *testing.T) {
 			}
 			fo := opts
 			fo.FramesFPS = fps
-			r3, err := PreprocessVideoFile(dir, fo)
+			r3, err := PreprocessVideoFile(context.Background(), dir, fo)
 			if err != nil {
 				t.Errorf("%s %s: PreprocessVideoFile: %v", name, cfg, err)
 				continue
@@ -376,7 +377,7 @@ func TestVideoSmartResizeGolden(t *testing.T) {
 			want := r[8+k]
 			got := -1
 			if err == nil {
-				got = g[0] * g[1] * g[2]
+				got = g.Patches()
 			}
 			if got != want {
 				t.Errorf("VideoResizedSize%v cap=%v tokens=%d: %d patches, reference %d (%v)", r[:5], capOn, tokens, got, want, err)

@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"image/png"
 	"os"
@@ -161,10 +162,10 @@ func TestVideoMemoryChild(t *testing.T) {
 	var err error
 	switch sc {
 	case "folder-stream", "ffmpeg-stream":
-		res, err = PreprocessVideoFile(path, opts)
+		res, err = PreprocessVideoFile(context.Background(), path, opts)
 	case "folder-load", "ffmpeg-load":
 		var v *Video
-		if v, err = LoadVideo(path, opts); err == nil {
+		if v, err = LoadVideo(context.Background(), path, opts); err == nil {
 			res, err = PreprocessVideo(v, opts)
 		}
 	}

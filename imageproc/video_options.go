@@ -1,7 +1,7 @@
 package imageproc
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -110,9 +110,9 @@ func (o VideoOptions) Validate() error {
 // 3 = bicubic) are errors, as is any field of the wrong type or out of
 // range; each error names the field.
 func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileBounded(context.Background(), path, maxConfigBytes)
 	if err != nil {
-		return VideoOptions{}, fmt.Errorf("imageproc: %w", err)
+		return VideoOptions{}, err
 	}
 	o, err := parseVideoPreprocessorConfig(data)
 	if err != nil {
@@ -131,7 +131,7 @@ func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
 // error wraps fs.ErrNotExist (callers may then use DefaultVideoOptions).
 func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 	nested := filepath.Join(dir, "processor_config.json")
-	if data, err := os.ReadFile(nested); err == nil {
+	if data, err := readFileBounded(context.Background(), nested, maxConfigBytes); err == nil {
 		outer, err := decodeObject(data)
 		if err != nil {
 			return VideoOptions{}, nested, fmt.Errorf("imageproc: %s: %w", nested, err)
@@ -144,7 +144,7 @@ func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 			return o, nested, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return VideoOptions{}, nested, fmt.Errorf("imageproc: %w", err)
+		return VideoOptions{}, nested, err
 	}
 	for _, name := range []string{"video_preprocessor_config.json", "preprocessor_config.json"} {
 		p := filepath.Join(dir, name)
@@ -155,140 +155,4 @@ func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 		return o, p, err
 	}
 	return VideoOptions{}, "", fmt.Errorf("imageproc: %s: no processor_config.json with a video_processor, video_preprocessor_config.json or preprocessor_config.json: %w", dir, fs.ErrNotExist)
-}
-
-func parseVideoPreprocessorConfig(data []byte) (VideoOptions, error) {
-	raw, err := decodeObject(data)
-	if err != nil {
-		return VideoOptions{}, err
-	}
-	present := func(m map[string]json.RawMessage, key string) (json.RawMessage, bool) {
-		v, ok := m[key]
-		if !ok || string(v) == "null" {
-			return nil, false
-		}
-		return v, true
-	}
-	intField := func(m map[string]json.RawMessage, prefix, key string, dst *int) error {
-		v, ok := present(m, key)
-		if !ok {
-			return nil
-		}
-		n, err := parseInt(v)
-		if err != nil {
-			return fmt.Errorf("field %s%s: %w", prefix, key, err)
-		}
-		*dst = n
-		return nil
-	}
-	boolField := func(key string, dst *bool) error {
-		v, ok := present(raw, key)
-		if !ok {
-			return nil
-		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			return fmt.Errorf("field %s: want a boolean, got %s", key, v)
-		}
-		return nil
-	}
-	o := ClassDefaultVideoOptions()
-	if v, ok := present(raw, "size"); ok {
-		var size map[string]json.RawMessage
-		if err := json.Unmarshal(v, &size); err != nil {
-			return VideoOptions{}, fmt.Errorf("field size: want an object, got %s", v)
-		}
-		// The file's "size" replaces the class default as a whole, and the
-		// video processor's resize needs both keys.
-		_, hasMin := present(size, "shortest_edge")
-		_, hasMax := present(size, "longest_edge")
-		if !hasMin || !hasMax {
-			return VideoOptions{}, fmt.Errorf("field size: must contain shortest_edge and longest_edge (the T×H×W pixel budget), got %s", v)
-		}
-		if err := intField(size, "size.", "shortest_edge", &o.MinPixels); err != nil {
-			return VideoOptions{}, err
-		}
-		if err := intField(size, "size.", "longest_edge", &o.MaxPixels); err != nil {
-			return VideoOptions{}, err
-		}
-	}
-	for _, f := range []struct {
-		key string
-		dst *int
-	}{
-		{"patch_size", &o.PatchSize}, {"merge_size", &o.MergeSize},
-		{"temporal_patch_size", &o.TemporalPatchSize},
-		{"min_frames", &o.MinFrames}, {"max_frames", &o.MaxFrames},
-		{"max_video_tokens", &o.MaxVideoTokens},
-	} {
-		if err := intField(raw, "", f.key, f.dst); err != nil {
-			return VideoOptions{}, err
-		}
-	}
-	for _, f := range []struct {
-		key string
-		dst *[3]float32
-	}{{"image_mean", &o.Mean}, {"image_std", &o.Std}} {
-		v, ok := present(raw, f.key)
-		if !ok {
-			continue
-		}
-		var xs []float64
-		if err := json.Unmarshal(v, &xs); err != nil {
-			var x float64
-			if err2 := json.Unmarshal(v, &x); err2 != nil {
-				return VideoOptions{}, fmt.Errorf("field %s: want a number or a list of 3 numbers, got %s", f.key, v)
-			}
-			xs = []float64{x, x, x}
-		}
-		if len(xs) != 3 {
-			return VideoOptions{}, fmt.Errorf("field %s: want 3 values (one per RGB channel), got %d", f.key, len(xs))
-		}
-		for c := range 3 {
-			f.dst[c] = float32(xs[c])
-		}
-	}
-	if v, ok := present(raw, "rescale_factor"); ok {
-		if err := json.Unmarshal(v, &o.RescaleFactor); err != nil {
-			return VideoOptions{}, fmt.Errorf("field rescale_factor: want a number, got %s", v)
-		}
-	}
-	if v, ok := present(raw, "resample"); ok {
-		n, err := parseInt(v)
-		if err != nil {
-			return VideoOptions{}, fmt.Errorf("field resample: %w", err)
-		}
-		if n != 3 {
-			return VideoOptions{}, fmt.Errorf("field resample: %d is not supported (only 3 = bicubic)", n)
-		}
-	}
-	if v, ok := raw["fps"]; ok {
-		if string(v) == "null" {
-			return VideoOptions{}, fmt.Errorf("field fps: null (sample every frame up to max_frames) is not supported; give a rate")
-		}
-		if err := json.Unmarshal(v, &o.FPS); err != nil {
-			return VideoOptions{}, fmt.Errorf("field fps: want a number, got %s", v)
-		}
-	}
-	if _, ok := present(raw, "num_frames"); ok {
-		return VideoOptions{}, fmt.Errorf("field num_frames: a fixed frame count is not supported; use fps")
-	}
-	for _, key := range []string{"do_resize", "do_rescale", "do_normalize", "do_convert_rgb"} {
-		b := true
-		if err := boolField(key, &b); err != nil {
-			return VideoOptions{}, err
-		}
-		if !b {
-			return VideoOptions{}, fmt.Errorf("field %s: false is not supported", key)
-		}
-	}
-	if err := boolField("do_sample_frames", &o.DoSampleFrames); err != nil {
-		return VideoOptions{}, err
-	}
-	if err := boolField("cap_pixels_per_frame", &o.CapPixelsPerFrame); err != nil {
-		return VideoOptions{}, err
-	}
-	if err := o.Validate(); err != nil {
-		return VideoOptions{}, err
-	}
-	return o, nil
 }

@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,25 +36,26 @@ var frameExtensions = []string{".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif",
 
 // openVideo opens path as a folder of frames (at opts.FramesFPS), an
 // animated GIF (decoded here) or any other video file (through ffmpeg).
-func openVideo(path string, opts VideoOptions) (videoSource, error) {
+// Any other path that is not a regular file (a FIFO, a device) is refused.
+func openVideo(ctx context.Context, path string, opts VideoOptions) (videoSource, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: %w", err)
 	}
 	if st.IsDir() {
-		return openFrames(path, opts.FramesFPS, opts)
+		return openFrames(ctx, path, opts.FramesFPS, opts)
 	}
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("imageproc: %w", err)
+		return nil, err
 	}
 	var magic [6]byte
 	n, _ := io.ReadFull(f, magic[:])
 	f.Close()
 	if sniff(magic[:n]) == "gif" {
-		return openGIF(path, opts)
+		return openGIF(ctx, path, opts)
 	}
-	return openFFmpeg(path, opts)
+	return openFFmpeg(ctx, path, opts)
 }
 
 // LoadVideo opens a video and returns the frames the processor samples
@@ -72,15 +74,21 @@ func openVideo(path string, opts VideoOptions) (videoSource, error) {
 // never held whole, but the sampled frames are (up to MaxFrames of them).
 // PreprocessVideoFile resizes each frame as it arrives instead, holding
 // one decoded frame at a time.
-func LoadVideo(path string, opts VideoOptions) (*Video, error) {
+//
+// A cancelled ctx stops the reading (between frames, between reads of a
+// file, and by killing ffmpeg). Image files and GIFs are read as Decode
+// reads them, up to MaxFileBytes; video files are read by ffmpeg, whose
+// frames are bounded by MaxDecodePixels and MaxFrames. path must be a
+// folder or a regular file (not a FIFO or a device).
+func LoadVideo(ctx context.Context, path string, opts VideoOptions) (*Video, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	src, err := openVideo(path, opts)
+	src, err := openVideo(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
-	return loadSampled(src, path, opts)
+	return loadSampled(ctx, src, path, opts)
 }
 
 // LoadFrames opens a folder of frames as a video at fps frames per second
@@ -89,28 +97,29 @@ func LoadVideo(path string, opts VideoOptions) (*Video, error) {
 // the folder's image files (extensions .png, .jpg, .jpeg, .webp, .bmp,
 // .gif, .tif, .tiff, any case; names starting with "." are skipped) in
 // byte-wise name order: number them with leading zeros. Only the sampled
-// files are decoded (with Decode); all must have the same size.
-func LoadFrames(dir string, fps float64, opts VideoOptions) (*Video, error) {
+// files are decoded (with DecodeFile); all must have the same size.
+func LoadFrames(ctx context.Context, dir string, fps float64, opts VideoOptions) (*Video, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	src, err := openFrames(dir, fps, opts)
+	src, err := openFrames(ctx, dir, fps, opts)
 	if err != nil {
 		return nil, err
 	}
-	return loadSampled(src, dir, opts)
+	return loadSampled(ctx, src, dir, opts)
 }
 
 // PreprocessVideoFile preprocesses the video at path (a folder of frames
 // at opts.FramesFPS, an animated GIF or a video file, as LoadVideo) as
 // PreprocessVideo(LoadVideo(path, opts), opts) would, but streaming: each
 // sampled frame is resized and patchified as soon as it is decoded, so
-// memory holds the output, one decoded frame and one resized frame.
-func PreprocessVideoFile(path string, opts VideoOptions) (*VideoResult, error) {
+// memory holds the output, one decoded frame and one resized frame. ctx
+// cancels as in LoadVideo.
+func PreprocessVideoFile(ctx context.Context, path string, opts VideoOptions) (*VideoResult, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	src, err := openVideo(path, opts)
+	src, err := openVideo(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +132,7 @@ func PreprocessVideoFile(path string, opts VideoOptions) (*VideoResult, error) {
 	if err := src.prepare(uniqueSorted(indices)); err != nil {
 		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
 	}
-	res, err := preprocessFrames(src, indices, opts)
+	res, err := preprocessFrames(ctx, src, indices, opts)
 	if err != nil {
 		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
 	}
@@ -140,7 +149,7 @@ func PreprocessVideoFile(path string, opts VideoOptions) (*VideoResult, error) {
 	return res, nil
 }
 
-func loadSampled(src videoSource, name string, opts VideoOptions) (*Video, error) {
+func loadSampled(ctx context.Context, src videoSource, name string, opts VideoOptions) (*Video, error) {
 	defer src.close()
 	in := src.info()
 	indices, _, err := SampleIndices(in.total, in.fps, opts)
@@ -155,6 +164,9 @@ func loadSampled(src videoSource, name string, opts VideoOptions) (*Video, error
 		if k > 0 && i == indices[k-1] {
 			frames[k] = frames[k-1]
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("imageproc: %s: %w", name, err)
 		}
 		f, err := src.frame(i)
 		if err != nil {
@@ -192,13 +204,14 @@ func uniqueSorted(indices []int) []int {
 // ---------------------------------------------------------------- folder
 
 type folderSource struct {
+	ctx   context.Context
 	dir   string
 	files []string
 	fps   float64
 	opts  Options
 }
 
-func openFrames(dir string, fps float64, opts VideoOptions) (*folderSource, error) {
+func openFrames(ctx context.Context, dir string, fps float64, opts VideoOptions) (*folderSource, error) {
 	if fps < 0 || math.IsNaN(fps) || math.IsInf(fps, 0) {
 		return nil, fmt.Errorf("imageproc: %s: frame rate %v must be finite and not negative (0: unknown)", dir, fps)
 	}
@@ -224,7 +237,7 @@ func openFrames(dir string, fps float64, opts VideoOptions) (*folderSource, erro
 		return nil, fmt.Errorf("imageproc: %s: %d frame files, over the limit of %d", dir, len(files), opts.MaxFrameFiles)
 	}
 	sort.Strings(files)
-	return &folderSource{dir: dir, files: files, fps: fps, opts: opts.Options}, nil
+	return &folderSource{ctx: ctx, dir: dir, files: files, fps: fps, opts: opts.Options}, nil
 }
 
 func (s *folderSource) info() sourceInfo {
@@ -243,12 +256,7 @@ func (s *folderSource) frame(i int) (*RGB, error) {
 		return nil, fmt.Errorf("frame %d of %d", i, len(s.files))
 	}
 	path := filepath.Join(s.dir, s.files[i])
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("frame %d: %w", i, err)
-	}
-	defer f.Close()
-	img, err := Decode(f, path, s.opts)
+	img, err := DecodeFile(s.ctx, path, s.opts)
 	if err != nil {
 		return nil, fmt.Errorf("frame %d: %w", i, err)
 	}

@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -96,7 +97,7 @@ func TestFFmpegLossless(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := PreprocessVideoFile(path, opts)
+			got, err := PreprocessVideoFile(context.Background(), path, opts)
 			if err != nil {
 				t.Fatalf("%s %s: %v", tc.name, cfg, err)
 			}
@@ -104,7 +105,7 @@ func TestFFmpegLossless(t *testing.T) {
 			if len(got.Warnings) != 0 {
 				t.Errorf("%s: warnings %v", tc.name, got.Warnings)
 			}
-			v, err := LoadVideo(path, opts)
+			v, err := LoadVideo(context.Background(), path, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +129,7 @@ func TestFFmpegGenerated(t *testing.T) {
 	requireFFmpeg(t)
 	path := filepath.Join(t.TempDir(), "testsrc.mp4")
 	runFFmpeg(t, "-f", "lavfi", "-i", "testsrc=size=96x64:rate=30:duration=3", "-c:v", "mpeg4", "-q:v", "2", path)
-	res, err := PreprocessVideoFile(path, DefaultVideoOptions())
+	res, err := PreprocessVideoFile(context.Background(), path, DefaultVideoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestFFmpegGenerated(t *testing.T) {
 	if want := []int{0, 18, 36, 53, 71, 89}; !slices.Equal(res.FrameIndices, want) {
 		t.Errorf("indices %v, want %v", res.FrameIndices, want)
 	}
-	if res.Grid != [3]int{3, 4, 6} || len(res.Pixels) != 3*4*6*1536 {
+	if res.Grid != (Grid{T: 3, H: 4, W: 6}) || len(res.Pixels) != 3*4*6*1536 {
 		t.Errorf("grid %v, %d values", res.Grid, len(res.Pixels))
 	}
 	if want := []float64{0.3, 1.4833333333333334, 2.666666666666667}; !sameFloat64s(res.Timestamps, want) {
@@ -146,7 +147,7 @@ func TestFFmpegGenerated(t *testing.T) {
 	}
 	// The frames ffmpeg sends through the select filter are the frames it decodes.
 	all := ffmpegFrames(t, path, 96, 64)
-	v, err := LoadVideo(path, DefaultVideoOptions())
+	v, err := LoadVideo(context.Background(), path, DefaultVideoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,14 +167,14 @@ func TestFFmpegOlderOptions(t *testing.T) {
 	requireFFmpeg(t)
 	path := filepath.Join(t.TempDir(), "clip.mp4")
 	runFFmpeg(t, "-f", "lavfi", "-i", "testsrc=size=96x64:rate=10:duration=2", "-c:v", "mpeg4", path)
-	want, err := PreprocessVideoFile(path, DefaultVideoOptions())
+	want, err := PreprocessVideoFile(context.Background(), path, DefaultVideoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	saved := passthroughArgs[0]
 	passthroughArgs[0] = []string{"-fps_mode_not_in_this_ffmpeg", "passthrough"}
 	defer func() { passthroughArgs[0] = saved }()
-	got, err := PreprocessVideoFile(path, DefaultVideoOptions())
+	got, err := PreprocessVideoFile(context.Background(), path, DefaultVideoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestFFmpegRotated(t *testing.T) {
 	runFFmpeg(t, "-f", "lavfi", "-i", "testsrc=size=96x64:rate=10:duration=1", "-c:v", "mpeg4", src)
 	rot := filepath.Join(dir, "rot.mp4")
 	runFFmpeg(t, "-i", src, "-c", "copy", "-metadata:s:v:0", "rotate=90", rot)
-	v, err := LoadVideo(rot, DefaultVideoOptions())
+	v, err := LoadVideo(context.Background(), rot, DefaultVideoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestFFmpegBadInput(t *testing.T) {
 	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a video "), 100), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PreprocessVideoFile(junk, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "junk.mp4") {
+	if _, err := PreprocessVideoFile(context.Background(), junk, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "junk.mp4") {
 		t.Errorf("junk: %v", err)
 	}
 	// A valid file cut short: either refused or read without the missing frames, never a hang.
@@ -219,7 +220,7 @@ func TestFFmpegBadInput(t *testing.T) {
 	if err := os.WriteFile(cut, b[:len(b)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := PreprocessVideoFile(cut, DefaultVideoOptions())
+	res, err := PreprocessVideoFile(context.Background(), cut, DefaultVideoOptions())
 	t.Logf("truncated video: %v", err)
 	if err == nil && res.TotalFrames >= 40 {
 		t.Errorf("truncated video read as whole: %d frames", res.TotalFrames)
@@ -227,7 +228,7 @@ func TestFFmpegBadInput(t *testing.T) {
 	// An audio-only file has no video stream.
 	audio := filepath.Join(dir, "tone.wav")
 	runFFmpeg(t, "-f", "lavfi", "-i", "sine=duration=0.5", audio)
-	if _, err := LoadVideo(audio, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "no video stream") {
+	if _, err := LoadVideo(context.Background(), audio, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "no video stream") {
 		t.Errorf("audio only: %v", err)
 	}
 }
@@ -240,8 +241,11 @@ func TestFFmpegMissing(t *testing.T) {
 	}
 	t.Setenv("PATH", t.TempDir())
 	for _, f := range []func() error{
-		func() error { _, err := LoadVideo(path, DefaultVideoOptions()); return err },
-		func() error { _, err := PreprocessVideoFile(path, DefaultVideoOptions()); return err },
+		func() error { _, err := LoadVideo(context.Background(), path, DefaultVideoOptions()); return err },
+		func() error {
+			_, err := PreprocessVideoFile(context.Background(), path, DefaultVideoOptions())
+			return err
+		},
 	} {
 		err := f()
 		if !errors.Is(err, ErrFFmpegNotFound) || !strings.Contains(err.Error(), "apt-get install ffmpeg") || !strings.Contains(err.Error(), "clip.mp4") {
@@ -315,7 +319,7 @@ func TestGIFVideo(t *testing.T) {
 		}
 		opts := DefaultVideoOptions()
 		opts.DoSampleFrames = false
-		v, err := LoadVideo(path, opts)
+		v, err := LoadVideo(context.Background(), path, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,7 +365,7 @@ func TestGIFVideo(t *testing.T) {
 				t.Errorf("transparent first frame %v: frame %d differs from ffmpeg's: %v", firstTransparent, k, d)
 			}
 		}
-		src, err := openFFmpeg(path, opts)
+		src, err := openFFmpeg(context.Background(), path, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,14 +383,14 @@ func TestGIFBad(t *testing.T) {
 	if err := os.WriteFile(p, []byte("GIF89a\x10\x00\x10\x00\x80\x00\x00garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadVideo(p, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "bad.gif") {
+	if _, err := LoadVideo(context.Background(), p, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "bad.gif") {
 		t.Errorf("corrupt GIF: %v", err)
 	}
 	good := testGIF(t, false)
 	if err := os.WriteFile(p, good[:len(good)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PreprocessVideoFile(p, DefaultVideoOptions()); err == nil {
+	if _, err := PreprocessVideoFile(context.Background(), p, DefaultVideoOptions()); err == nil {
 		t.Error("truncated GIF accepted")
 	}
 	opts := DefaultVideoOptions()
@@ -394,7 +398,37 @@ func TestGIFBad(t *testing.T) {
 	if err := os.WriteFile(p, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadVideo(p, opts); !errors.Is(err, ErrTooLarge) {
+	if _, err := LoadVideo(context.Background(), p, opts); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("GIF over MaxDecodePixels: %v", err)
+	}
+}
+
+// TestFFmpegCancel: a cancelled ctx stops ffprobe before it runs, and kills ffmpeg between
+// frames; the error is the context's.
+func TestFFmpegCancel(t *testing.T) {
+	requireFFmpeg(t)
+	path := filepath.Join(t.TempDir(), "testsrc.mp4")
+	runFFmpeg(t, "-f", "lavfi", "-i", "testsrc=size=96x64:rate=30:duration=3", "-c:v", "mpeg4", "-q:v", "2", path)
+	done, cancelDone := context.WithCancel(context.Background())
+	cancelDone()
+	if _, err := PreprocessVideoFile(done, path, DefaultVideoOptions()); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), path) {
+		t.Errorf("cancelled before: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src, err := openFFmpeg(ctx, path, DefaultVideoOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close()
+	if err := src.prepare([]int{0, 45, 89}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.frame(0); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := src.frame(45); !errors.Is(err, context.Canceled) {
+		t.Errorf("frame after cancel: %v", err)
 	}
 }

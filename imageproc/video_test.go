@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image/png"
@@ -120,7 +121,7 @@ func TestPreprocessVideoSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.FrameIndices) != 7 || res.Grid[0] != 4 || len(res.Warnings) != 0 {
+	if len(res.FrameIndices) != 7 || res.Grid.T != 4 || len(res.Warnings) != 0 {
 		t.Errorf("no sampling: %v grid %v warnings %v", res.FrameIndices, res.Grid, res.Warnings)
 	}
 	last, _ := frameLevels(res, 6, o)
@@ -133,7 +134,7 @@ func TestPreprocessVideoSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameFloat64s(res.Timestamps, []float64{1, 4}) || res.TotalFrames != 101 || res.Grid[0] != 2 {
+	if !sameFloat64s(res.Timestamps, []float64{1, 4}) || res.TotalFrames != 101 || res.Grid.T != 2 {
 		t.Errorf("pre-sampled: timestamps %v total %d grid %v", res.Timestamps, res.TotalFrames, res.Grid)
 	}
 }
@@ -187,7 +188,7 @@ func TestLoadFramesFolder(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.png"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	v, err := LoadFrames(dir, 4, DefaultVideoOptions())
+	v, err := LoadFrames(context.Background(), dir, 4, DefaultVideoOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestLoadFramesFolder(t *testing.T) {
 	if len(v.Warnings) != 0 {
 		t.Errorf("warnings %v", v.Warnings)
 	}
-	v, err = LoadFrames(dir, 0, DefaultVideoOptions())
+	v, err = LoadFrames(context.Background(), dir, 0, DefaultVideoOptions())
 	if err != nil || !slices.Contains(v.Warnings, WarnUnknownFPS) {
 		t.Errorf("unknown fps: %v %v", err, v)
 	}
@@ -213,7 +214,7 @@ func TestLoadFramesFolder(t *testing.T) {
 	}
 	o := DefaultVideoOptions()
 	o.FramesFPS = 4
-	if _, err := PreprocessVideoFile(dir, o); err == nil || !strings.Contains(err.Error(), "f004.PNG") {
+	if _, err := PreprocessVideoFile(context.Background(), dir, o); err == nil || !strings.Contains(err.Error(), "f004.PNG") {
 		t.Errorf("corrupt sampled frame: %v", err)
 	}
 	// ... and not decoded when it is not (index 5 is not among 0, 2, 4, 7, 9, 11).
@@ -221,7 +222,7 @@ func TestLoadFramesFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "f005.PNG"), []byte("\x89PNG\r\n\x1a\ngarbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadFrames(dir, 4, DefaultVideoOptions()); err != nil {
+	if _, err := LoadFrames(context.Background(), dir, 4, DefaultVideoOptions()); err != nil {
 		t.Errorf("corrupt frame that is not sampled: %v", err)
 	}
 	// Unreadable (permission) frame.
@@ -230,52 +231,52 @@ func TestLoadFramesFolder(t *testing.T) {
 		if err := os.Chmod(p, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadFrames(dir, 4, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "f000.PNG") {
+		if _, err := LoadFrames(context.Background(), dir, 4, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "f000.PNG") {
 			t.Errorf("unreadable frame: %v", err)
 		}
 		os.Chmod(p, 0o644)
 	}
 	o.MaxFrameFiles = 3
-	if _, err := LoadVideo(dir, o); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := LoadVideo(context.Background(), dir, o); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("MaxFrameFiles: %v", err)
 	}
 }
 
 func TestLoadFramesBad(t *testing.T) {
 	empty := t.TempDir()
-	if _, err := LoadFrames(empty, 2, DefaultVideoOptions()); !errors.Is(err, ErrNoFrames) {
+	if _, err := LoadFrames(context.Background(), empty, 2, DefaultVideoOptions()); !errors.Is(err, ErrNoFrames) {
 		t.Errorf("empty folder: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(empty, "readme.md"), []byte("hi"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PreprocessVideoFile(empty, DefaultVideoOptions()); !errors.Is(err, ErrNoFrames) {
+	if _, err := PreprocessVideoFile(context.Background(), empty, DefaultVideoOptions()); !errors.Is(err, ErrNoFrames) {
 		t.Errorf("folder without images: %v", err)
 	}
-	if _, err := LoadFrames(filepath.Join(empty, "missing"), 2, DefaultVideoOptions()); err == nil {
+	if _, err := LoadFrames(context.Background(), filepath.Join(empty, "missing"), 2, DefaultVideoOptions()); err == nil {
 		t.Error("missing folder accepted")
 	}
-	if _, err := LoadFrames(empty, -1, DefaultVideoOptions()); err == nil {
+	if _, err := LoadFrames(context.Background(), empty, -1, DefaultVideoOptions()); err == nil {
 		t.Error("negative fps accepted")
 	}
-	if _, err := LoadVideo(filepath.Join(empty, "missing.mp4"), DefaultVideoOptions()); err == nil {
+	if _, err := LoadVideo(context.Background(), filepath.Join(empty, "missing.mp4"), DefaultVideoOptions()); err == nil {
 		t.Error("missing file accepted")
 	}
 	// Frames of two sizes.
 	dir := t.TempDir()
 	writePNGFrames(t, dir, append(solidFrames(3, 40, 24), solidFrames(1, 24, 40)...), func(k int) string { return fmt.Sprintf("%02d.png", k) })
-	if _, err := LoadFrames(dir, 2, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "one size") {
+	if _, err := LoadFrames(context.Background(), dir, 2, DefaultVideoOptions()); err == nil || !strings.Contains(err.Error(), "one size") {
 		t.Errorf("mixed sizes: %v", err)
 	}
 	o := DefaultVideoOptions()
 	o.FramesFPS = 2
-	if _, err := PreprocessVideoFile(dir, o); err == nil || !strings.Contains(err.Error(), "one size") {
+	if _, err := PreprocessVideoFile(context.Background(), dir, o); err == nil || !strings.Contains(err.Error(), "one size") {
 		t.Errorf("mixed sizes (streaming): %v", err)
 	}
 	// One frame: the reference's smart_resize refuses it.
 	one := t.TempDir()
 	writePNGFrames(t, one, solidFrames(1, 40, 24), func(int) string { return "a.png" })
-	if _, err := PreprocessVideoFile(one, o); !errors.Is(err, ErrTooFewFrames) {
+	if _, err := PreprocessVideoFile(context.Background(), one, o); !errors.Is(err, ErrTooFewFrames) {
 		t.Errorf("one frame: %v", err)
 	}
 }

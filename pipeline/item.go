@@ -48,7 +48,7 @@ func (c *Checkpoint) Prepare(ctx context.Context, in Input) (Item, error) {
 		return Item{}, err
 	}
 	if in.Video {
-		v, err := imageproc.PreprocessVideoFile(in.Path, c.Video)
+		v, err := imageproc.PreprocessVideoFile(ctx, in.Path, c.Video)
 		if err != nil {
 			return Item{}, inputError(in.Path, err)
 		}
@@ -56,7 +56,7 @@ func (c *Checkpoint) Prepare(ctx context.Context, in Input) (Item, error) {
 		it.File = in.Path
 		return it, nil
 	}
-	img, err := imageproc.PreprocessFile(in.Path, c.Image)
+	img, err := imageproc.PreprocessFile(ctx, in.Path, c.Image)
 	if err != nil {
 		return Item{}, inputError(in.Path, err)
 	}
@@ -76,7 +76,7 @@ func inputError(path string, err error) error {
 // ImageItem is the Item of a preprocessed image.
 func ImageItem(name string, img *imageproc.Image) Item {
 	return Item{
-		Name: name, Pixels: img.Pixels, Grid: vision.Grid{T: img.Grid[0], H: img.Grid[1], W: img.Grid[2]},
+		Name: name, Pixels: img.Pixels, Grid: vision.Grid(img.Grid),
 		Width: img.Width, Height: img.Height, ResizedWidth: img.ResizedWidth, ResizedHeight: img.ResizedHeight,
 	}
 }
@@ -84,7 +84,7 @@ func ImageItem(name string, img *imageproc.Image) Item {
 // VideoItem is the Item of a preprocessed video.
 func VideoItem(name string, v *imageproc.VideoResult) Item {
 	return Item{
-		Name: name, Video: true, Pixels: v.Pixels, Grid: vision.Grid{T: v.Grid[0], H: v.Grid[1], W: v.Grid[2]},
+		Name: name, Video: true, Pixels: v.Pixels, Grid: vision.Grid(v.Grid),
 		Timestamps: v.Timestamps, Width: v.Width, Height: v.Height,
 		ResizedWidth: v.ResizedWidth, ResizedHeight: v.ResizedHeight, Warnings: v.Warnings,
 	}

@@ -171,7 +171,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		if e != nil {
 			break
 		}
-		patches += prepared[i].Grid[0] * prepared[i].Grid[1] * prepared[i].Grid[2]
+		patches += prepared[i].Grid.Patches()
 	}
 	<-s.decodeSem
 	if e != nil || ctx.Err() != nil {
@@ -185,7 +185,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	j.pixels = make([]float32, 0, patches*pd)
 	for _, im := range prepared {
 		j.pixels = append(j.pixels, im.Pixels...)
-		j.grids = append(j.grids, vision.Grid{T: im.Grid[0], H: im.Grid[1], W: im.Grid[2]})
+		j.grids = append(j.grids, vision.Grid(im.Grid))
 		im.Pixels = nil
 	}
 	if err := lm.batcher.submit(j); err != nil {
@@ -554,7 +554,7 @@ func decodeBase64(s string) ([]byte, error) {
 
 // preprocess decodes and preprocesses one image, classifying its errors.
 func preprocess(im rawImage, opts imageproc.Options) (*imageproc.Image, *apiError) {
-	rgb, err := imageproc.Decode(bytes.NewReader(im.data), im.name, opts)
+	rgb, err := imageproc.Decode(context.Background(), bytes.NewReader(im.data), im.name, opts)
 	if err != nil {
 		if errors.Is(err, imageproc.ErrTooLarge) {
 			return nil, errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v (-max-decode-pixels)", trimPrefix(err))

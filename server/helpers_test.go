@@ -189,7 +189,7 @@ func expected(t testing.TB, s *Server, images ...[]byte) *vision.Output {
 	var pixels []float32
 	var grids []vision.Grid
 	for i, data := range images {
-		rgb, err := imageproc.Decode(bytes.NewReader(data), "expected", lm.pre)
+		rgb, err := imageproc.Decode(context.Background(), bytes.NewReader(data), "expected", lm.pre)
 		if err != nil {
 			t.Fatalf("image %d: %v", i, err)
 		}
@@ -198,7 +198,7 @@ func expected(t testing.TB, s *Server, images ...[]byte) *vision.Output {
 			t.Fatalf("image %d: %v", i, err)
 		}
 		pixels = append(pixels, im.Pixels...)
-		grids = append(grids, vision.Grid{T: im.Grid[0], H: im.Grid[1], W: im.Grid[2]})
+		grids = append(grids, vision.Grid(im.Grid))
 	}
 	out, err := tiny(t).Encode(context.Background(), pixels, grids)
 	if err != nil {

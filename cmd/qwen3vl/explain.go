@@ -43,12 +43,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		source = fmt.Sprintf("an image of %d×%d", w, h)
 	} else {
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		img, err := imageproc.Decode(f, fs.Arg(0), opts)
-		f.Close()
+		img, err := imageproc.DecodeFile(ctx, fs.Arg(0), opts)
 		if err != nil {
 			return err
 		}
