@@ -98,8 +98,11 @@ func decodeLegacy(r io.Reader) (image.Image, error) {
 }
 
 // DecodeConfig returns the dimensions and colour model of a JPEG image
-// without decoding it. It reads up to the frame header and applies the same
-// validation as Decode does for it.
+// without decoding it. It parses the markers with the same code as Decode,
+// up to and including the frame header, applies Decode's validation of them,
+// and reads no further than the input chunk holding the frame header. Unlike
+// Decode it does not refuse images larger than MaxPixels, so that a caller's
+// own size limit can speak.
 func DecodeConfig(r io.Reader) (image.Config, error) {
 	d := &decoder{src: source{r: r}}
 	d.br.src = &d.src
@@ -171,6 +174,15 @@ func (d *decoder) handleMarker(m int) (eoi bool, err error) {
 	return false, FormatError(fmt.Sprintf("unknown marker 0x%02X", m))
 }
 
+// checkPixels refuses a frame larger than MaxPixels, before any image
+// memory is allocated.
+func (d *decoder) checkPixels() error {
+	if int64(d.width)*int64(d.height) > MaxPixels {
+		return UnsupportedError(fmt.Sprintf("image of %dx%d pixels is larger than MaxPixels", d.width, d.height))
+	}
+	return nil
+}
+
 // decode reads the whole stream: markers, then each scan as it comes (the
 // equivalent of libjpeg's consume_input loop), and finally converts the
 // decoded components to an image.
@@ -222,6 +234,11 @@ func (d *decoder) decode() (image.Image, error) {
 		eoi, err := d.handleMarker(m)
 		if err != nil {
 			return nil, err
+		}
+		if isSOF(m) {
+			if err := d.checkPixels(); err != nil {
+				return nil, err
+			}
 		}
 		if eoi {
 			if !d.started {

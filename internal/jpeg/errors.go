@@ -19,8 +19,9 @@ func (e UnsupportedError) Error() string { return "jpeg: unsupported feature: " 
 // complete. Pillow reports the same condition as "image file is truncated".
 var ErrTruncated error = FormatError("image file is truncated")
 
-// MaxPixels is the largest width×height that Decode and DecodeConfig accept.
-// Larger headers are refused before any image memory is allocated.
+// MaxPixels is the largest width×height that Decode accepts. Larger frames
+// are refused before any image memory is allocated; DecodeConfig reports
+// their size without an error.
 const MaxPixels = 1 << 30
 
 // maxDimension is libjpeg's JPEG_MAX_DIMENSION.

@@ -3,6 +3,7 @@ package jpeg
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -47,13 +48,51 @@ func TestHostileHeader(t *testing.T) {
 		t.Fatalf("allocated %d bytes for a truncated 30000x30000 header", got)
 	}
 
+	// Over MaxPixels: DecodeConfig reports the size (the caller's limit
+	// speaks), Decode refuses it.
 	tooBig := patchSize(t, base, 65500, 65500)
 	var ue UnsupportedError
-	if _, err := DecodeConfig(bytes.NewReader(tooBig)); !errors.As(err, &ue) {
-		t.Fatalf("DecodeConfig of 65500x65500: %v, want UnsupportedError", err)
+	if cfg, err := DecodeConfig(bytes.NewReader(tooBig)); err != nil || cfg.Width != 65500 || cfg.Height != 65500 {
+		t.Fatalf("DecodeConfig of 65500x65500: %+v, %v", cfg, err)
 	}
 	if _, err := Decode(bytes.NewReader(tooBig)); !errors.As(err, &ue) {
 		t.Fatalf("Decode of 65500x65500: %v, want UnsupportedError", err)
+	}
+	// Over libjpeg's JPEG_MAX_DIMENSION: both refuse it.
+	tooWide := patchSize(t, base, 65501, 8)
+	if _, err := DecodeConfig(bytes.NewReader(tooWide)); !errors.As(err, &ue) {
+		t.Fatalf("DecodeConfig of 65501x8: %v, want UnsupportedError", err)
+	}
+	if _, err := Decode(bytes.NewReader(tooWide)); !errors.As(err, &ue) {
+		t.Fatalf("Decode of 65501x8: %v, want UnsupportedError", err)
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestDecodeConfigReadsHeaderOnly checks that DecodeConfig stops at the
+// frame header: followed by 4 MiB of data, it reads at most one input chunk.
+func TestDecodeConfigReadsHeaderOnly(t *testing.T) {
+	for _, name := range []string{"cj_q75_2x2.jpg", "cj_sample_3x1.jpg"} {
+		b := append(readFixture(t, name), make([]byte, 4<<20)...)
+		cr := &countingReader{r: bytes.NewReader(b)}
+		cfg, err := DecodeConfig(cr)
+		if err != nil || cfg.Width != 48 || cfg.Height != 40 {
+			t.Fatalf("%s: DecodeConfig = %+v, %v", name, cfg, err)
+		}
+		if cr.n > sourceChunk {
+			t.Fatalf("%s: DecodeConfig read %d bytes, more than one %d-byte chunk", name, cr.n, sourceChunk)
+		}
 	}
 }
 
