@@ -51,6 +51,10 @@ func TestJPEGFixturesThroughDecode(t *testing.T) {
 		{"cj_sample_3x1.jpg", "cj_sample_3x1.ppm"},
 		{"cj_sample_1x4.jpg", "cj_sample_1x4.ppm"},
 		{"cj_sample_1x1_2x2_1x1.jpg", "cj_sample_1x1_2x2_1x1.ppm"},
+		{"cj_arith_q75_2x2.jpg", "cj_arith_q75_2x2.ppm"},
+		{"cj_arith_prog_restart2_2x2.jpg", "cj_arith_prog_restart2_2x2.ppm"},
+		{"cj_arith_gray_prog_q90.jpg", "cj_arith_gray_prog_q90.pgm"},
+		{"lj_arith_dac_L2U6K20.jpg", "lj_arith_dac_L2U6K20.ppm"},
 	} {
 		t.Run(tc.jpg, func(t *testing.T) {
 			path := filepath.Join(jpegFixtureDir, tc.jpg)

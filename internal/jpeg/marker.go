@@ -79,6 +79,7 @@ func (d *decoder) readSOI() error {
 	if a != 0xFF || b != mSOI {
 		return FormatError("missing SOI marker (not a JPEG file)")
 	}
+	d.cond.reset() // get_soi
 	return nil
 }
 
@@ -88,7 +89,8 @@ func (d *decoder) processSOF(marker int) error {
 	if d.sawSOF {
 		return FormatError("duplicate SOF marker")
 	}
-	d.progressive = marker == mSOF2
+	d.progressive = marker == mSOF2 || marker == mSOF10
+	d.arithmetic = marker == mSOF9 || marker == mSOF10
 	length, err := d.src.read2()
 	if err != nil {
 		return err

@@ -96,11 +96,11 @@ func TestDecodeConfigReadsHeaderOnly(t *testing.T) {
 	}
 }
 
-// TestTruncationsAndCorruptions decodes every prefix of two small fixtures
-// and every single-byte corruption of one: no panic, and every proper prefix
+// TestTruncationsAndCorruptions decodes every prefix of small Huffman and
+// arithmetic-coded fixtures and every single-byte corruption of three: no panic, and every proper prefix
 // that cuts into the image data is an error.
 func TestTruncationsAndCorruptions(t *testing.T) {
-	for _, name := range []string{"cj_size_17x9_2x2.jpg", "cj_size_17x9_prog_2x1.jpg"} {
+	for _, name := range []string{"cj_size_17x9_2x2.jpg", "cj_size_17x9_prog_2x1.jpg", "cj_arith_size_17x9_2x2.jpg", "cj_arith_size_17x9_prog_2x1.jpg"} {
 		b := readFixture(t, name)
 		sos := bytes.LastIndex(b, []byte{0xFF, 0xDA})
 		for n := 0; n < len(b)-2; n++ {
@@ -110,12 +110,14 @@ func TestTruncationsAndCorruptions(t *testing.T) {
 			}
 		}
 	}
-	b := readFixture(t, "cj_size_17x9_prog_2x1.jpg")
-	for i := range b {
-		for _, v := range []byte{0x00, 0xFF, b[i] ^ 0x10} {
-			c := append([]byte{}, b...)
-			c[i] = v
-			Decode(bytes.NewReader(c))
+	for _, name := range []string{"cj_size_17x9_prog_2x1.jpg", "cj_arith_size_17x9_prog_2x1.jpg", "cj_arith_restart1_2x2.jpg"} {
+		b := readFixture(t, name)
+		for i := range b {
+			for _, v := range []byte{0x00, 0xFF, b[i] ^ 0x10} {
+				c := append([]byte{}, b...)
+				c[i] = v
+				Decode(bytes.NewReader(c))
+			}
 		}
 	}
 }
