@@ -9,7 +9,8 @@ type scanState struct {
 }
 
 // decodeScan decodes one scan: it validates the scan parameters, latches
-// quantization tables, derives the Huffman tables, and then walks the MCUs,
+// quantization tables, derives the Huffman tables (or resets the arithmetic
+// decoder's statistics), and then walks the MCUs,
 // handling restart markers. On return d.br.marker holds the marker that ended
 // the entropy-coded segment, if the bit reader reached it.
 func (d *decoder) decodeScan(s *scan) error {
