@@ -50,11 +50,15 @@
 //   - EXIF orientation 2..8 is applied as exif_transpose does, from the
 //     first JPEG APP1 "Exif" segment, the PNG eXIf chunk, the WebP EXIF
 //     chunk or a TIFF file's own IFD0.
-//   - JPEG: libjpeg-turbo's fancy chroma upsampling and fixed-point
-//     YCbCr→RGB on image/jpeg's planes; only the IDCT differs, so decoded
-//     levels are within 3 (mean ≈ 0.04) of Pillow/torchvision. CMYK is
-//     converted as Pillow does. Lossy WebP uses libwebp's upsampler and
-//     conversion and matched libwebp exactly on the fixtures.
+//   - JPEG: internal/jpeg, a re-implementation of libjpeg-turbo's default
+//     decompression (islow IDCT, fancy upsampling, block smoothing,
+//     fixed-point YCbCr→RGB), reads both the header and the pixels, which
+//     are bit-exact with libjpeg-turbo and so with Pillow (and torchvision
+//     on the fixtures here): baseline, extended and progressive files,
+//     Huffman- or arithmetic-coded, in every sampling layout libjpeg
+//     accepts (testdata/jpeg). CMYK/YCCK is converted as Pillow does. Lossy
+//     WebP uses libwebp's upsampler and conversion and matched libwebp
+//     exactly on the fixtures.
 //   - Images whose header declares more than Options.MaxDecodePixels pixels
 //     are refused before decoding; truncated or corrupt files are errors
 //     naming the file.

@@ -1,14 +1,14 @@
 package imageproc
 
 import (
+	"fmt"
 	"image"
-	stdjpeg "image/jpeg"
 	"io"
 
 	"github.com/qwen3vl/qwen3vl/internal/jpeg"
 )
 
-// decodeJPEG decodes a baseline or progressive JPEG with internal/jpeg, which reproduces
+// decodeJPEG decodes a baseline or progressive, Huffman- or arithmetic-coded JPEG with internal/jpeg, which reproduces
 // libjpeg-turbo's default decompression (what Pillow and torchvision.io.decode_image use) bit
 // for bit: the "islow" integer IDCT, "fancy" chroma upsampling and libjpeg's fixed-point
 // YCbCr→RGB. It returns *image.RGBA (opaque) for colour images, *image.Gray for grayscale ones,
@@ -24,9 +24,21 @@ func decodeJPEG(r io.Reader) (image.Image, error) {
 	return img, nil
 }
 
-// decodeJPEGConfig reads a JPEG header (size only) with image/jpeg, which sets no size limit of
-// its own, so that Decode's limit (Options.MaxDecodePixels) is the one that speaks.
-func decodeJPEGConfig(r io.Reader) (image.Config, error) { return stdjpeg.DecodeConfig(r) }
+// decodeJPEGConfig reads a JPEG header up to the frame header with internal/jpeg, the parser
+// that decodes the pixels, so that every file the decoder accepts passes the header check and
+// the header refuses what the decoder would. jpeg.DecodeConfig sets no size limit of its own, so
+// Decode's limit (Options.MaxDecodePixels) is the one that speaks; only a limit above the
+// decoder's own (jpeg.MaxPixels) is refused here, as ErrTooLarge too.
+func decodeJPEGConfig(r io.Reader) (image.Config, error) {
+	cfg, err := jpeg.DecodeConfig(r)
+	if err != nil {
+		return cfg, err
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > jpeg.MaxPixels {
+		return cfg, fmt.Errorf("%w: %dx%d = %d pixels, over the JPEG decoder's limit of %d", ErrTooLarge, cfg.Width, cfg.Height, px, int64(jpeg.MaxPixels))
+	}
+	return cfg, nil
+}
 
 func clamp8(v int32) uint8 {
 	if v < 0 {

@@ -53,6 +53,7 @@ type decoder struct {
 
 	width, height int
 	progressive   bool
+	arithmetic    bool // SOF9/SOF10: arithmetic-coded scans (arith.go)
 	sawSOF        bool
 	comps         []component
 	maxH, maxV    int
@@ -62,6 +63,9 @@ type decoder struct {
 	huff  [2][4]*rawHuffman // [0]=DC, [1]=AC
 	dc    [4]huffTable      // derived tables for the current scan
 	ac    [4]huffTable
+
+	cond  conditioning // DAC parameters for arithmetic coding
+	arith arithDecoder // arithmetic decoder state of the current scan
 
 	restartInterval int
 	sawJFIF         bool
@@ -79,8 +83,9 @@ type decoder struct {
 	scanNumber int
 }
 
-// Decode decodes a baseline or progressive JPEG exactly as libjpeg-turbo's
-// default decompression does. It returns *image.Gray (1 component),
+// Decode decodes a baseline, extended sequential or progressive JPEG,
+// Huffman- or arithmetic-coded, exactly as libjpeg-turbo's default
+// decompression does. It returns *image.Gray (1 component),
 // *image.RGBA (3 components) or *image.CMYK (4 components, libjpeg's raw
 // CMYK samples; see the package documentation).
 func Decode(r io.Reader) (image.Image, error) {
@@ -98,8 +103,11 @@ func decodeLegacy(r io.Reader) (image.Image, error) {
 }
 
 // DecodeConfig returns the dimensions and colour model of a JPEG image
-// without decoding it. It reads up to the frame header and applies the same
-// validation as Decode does for it.
+// without decoding it. It parses the markers with the same code as Decode,
+// up to and including the frame header, applies Decode's validation of them,
+// and reads no further than the input chunk holding the frame header. Unlike
+// Decode it does not refuse images larger than MaxPixels, so that a caller's
+// own size limit can speak.
 func DecodeConfig(r io.Reader) (image.Config, error) {
 	d := &decoder{src: source{r: r}}
 	d.br.src = &d.src
@@ -146,10 +154,8 @@ func (d *decoder) handleMarker(m int) (eoi bool, err error) {
 	switch {
 	case m == mSOI:
 		return false, FormatError("duplicate SOI marker")
-	case m == mSOF0 || m == mSOF1 || m == mSOF2:
+	case m == mSOF0 || m == mSOF1 || m == mSOF2 || m == mSOF9 || m == mSOF10:
 		return false, d.processSOF(m)
-	case m == mSOF9 || m == mSOF10:
-		return false, UnsupportedError("arithmetic coding")
 	case m == mSOF3 || m == mSOF5 || m == mSOF6 || m == mSOF7 || m == mJPG ||
 		m == mSOF11 || m == mSOF13 || m == mSOF14 || m == mSOF15:
 		return false, UnsupportedError(fmt.Sprintf("SOF type 0x%02X (lossless or hierarchical JPEG)", m))
@@ -165,10 +171,21 @@ func (d *decoder) handleMarker(m int) (eoi bool, err error) {
 		return false, d.processAPP(m)
 	case m >= mRST0 && m <= mRST7 || m == mTEM:
 		return false, nil
-	case m == mDNL || m == mDAC:
+	case m == mDAC:
+		return false, d.processDAC()
+	case m == mDNL:
 		return false, d.skipVariable()
 	}
 	return false, FormatError(fmt.Sprintf("unknown marker 0x%02X", m))
+}
+
+// checkPixels refuses a frame larger than MaxPixels, before any image
+// memory is allocated.
+func (d *decoder) checkPixels() error {
+	if int64(d.width)*int64(d.height) > MaxPixels {
+		return UnsupportedError(fmt.Sprintf("image of %dx%d pixels is larger than MaxPixels", d.width, d.height))
+	}
+	return nil
 }
 
 // decode reads the whole stream: markers, then each scan as it comes (the
@@ -223,6 +240,11 @@ func (d *decoder) decode() (image.Image, error) {
 		if err != nil {
 			return nil, err
 		}
+		if isSOF(m) {
+			if err := d.checkPixels(); err != nil {
+				return nil, err
+			}
+		}
 		if eoi {
 			if !d.started {
 				return nil, FormatError("JPEG datastream contains no image")
@@ -260,7 +282,7 @@ func (d *decoder) setup(s *scan) error {
 		}
 	}
 	d.multiScan = d.progressive || len(s.comps) < len(d.comps)
-	if !d.progressive {
+	if !d.progressive && !d.arithmetic {
 		// jinit_huff_decoder: fill undefined slots 0 and 1 with the
 		// standard tables.
 		for _, t := range stdHuffman {

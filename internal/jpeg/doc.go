@@ -22,6 +22,9 @@
 //   - sequential.go:  baseline / extended sequential scans (jdhuff.c).
 //   - progressive.go: progressive scans with spectral selection and
 //     successive approximation (jdphuff.c).
+//   - arith.go:       arithmetic-coded scans, sequential (SOF9) and
+//     progressive (SOF10), with DAC conditioning and restart intervals
+//     (jdarith.c; ITU-T T.81 Annex D, F.1.4.4, F.2.4, G.1.3, G.2).
 //   - idct.go:        the accurate integer "islow" IDCT with libjpeg's
 //     wrap-around range limiting (jidctint.c, jdmaster.c).
 //   - smooth.go:      inter-block smoothing of not-fully-coded progressive
@@ -35,6 +38,10 @@
 // testdata/jpeg/README.md.
 //
 // # Outputs
+//
+// DecodeConfig parses the same markers with the same code, up to the frame
+// header, and so accepts exactly the headers Decode accepts, except that it
+// reports images larger than MaxPixels instead of refusing them.
 //
 // Decode returns *image.Gray for one-component files, *image.RGBA (alpha
 // 255) for three-component files (YCbCr converted to RGB, or RGB passed
@@ -57,8 +64,20 @@
 // Conditions that libjpeg-turbo accepts silently (garbage bytes between
 // markers, coefficient runs past the end of a block, wrongly numbered
 // restart markers that it can resynchronise) are accepted here too, with
-// identical pixels. Arithmetic coding, lossless/hierarchical JPEG and 12-bit
-// samples return an UnsupportedError.
+// identical pixels. In arithmetic-coded scans, running into a marker before
+// the last MCU is legal (encoders drop the final zero bytes), so the rest is
+// decoded from zero bytes as libjpeg-turbo does; the end of input inside a
+// scan is ErrTruncated, and a magnitude or run that overflows (jdarith.c
+// warns and skips to the next restart) a FormatError. Lossless/hierarchical
+// JPEG and 12-bit samples return an UnsupportedError.
+//
+// Damaged or crafted data can decode to coefficients whose dequantized
+// values exceed what a forward DCT of 8-bit samples produces and overflow
+// 16-bit arithmetic. Decode then gives the numbers of libjpeg-turbo's C IDCT
+// (jidctint.c, what it runs with JSIMD_FORCENONE=1); its x86 SIMD IDCT,
+// which djpeg and Pillow use, saturates instead and differs
+// (testdata/jpeg/ok_arith_early_eoi_c.jpg). Files encoded from real samples
+// stay in range, where the two agree.
 //
 // # libjpeg-turbo versions
 //

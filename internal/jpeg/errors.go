@@ -8,9 +8,9 @@ func (e FormatError) Error() string { return "jpeg: invalid format: " + string(e
 
 // UnsupportedError reports that the input uses a valid JPEG feature that this
 // decoder (and, for the listed features, libjpeg-turbo's default build or
-// Pillow) does not decode: arithmetic coding, lossless or hierarchical
-// processes, sample precisions other than 8 bits, unusual component counts,
-// non-integral sampling ratios, or images larger than MaxPixels.
+// Pillow) does not decode: lossless or hierarchical processes, sample
+// precisions other than 8 bits, unusual component counts, non-integral
+// sampling ratios, or images larger than MaxPixels.
 type UnsupportedError string
 
 func (e UnsupportedError) Error() string { return "jpeg: unsupported feature: " + string(e) }
@@ -19,8 +19,9 @@ func (e UnsupportedError) Error() string { return "jpeg: unsupported feature: " 
 // complete. Pillow reports the same condition as "image file is truncated".
 var ErrTruncated error = FormatError("image file is truncated")
 
-// MaxPixels is the largest width×height that Decode and DecodeConfig accept.
-// Larger headers are refused before any image memory is allocated.
+// MaxPixels is the largest width×height that Decode accepts. Larger frames
+// are refused before any image memory is allocated; DecodeConfig reports
+// their size without an error.
 const MaxPixels = 1 << 30
 
 // maxDimension is libjpeg's JPEG_MAX_DIMENSION.

@@ -11,7 +11,8 @@ import (
 // FuzzDecode checks that arbitrary input never panics and that a successful
 // decode agrees with DecodeConfig. Inputs whose header declares more than
 // 4M pixels are only run through DecodeConfig, keeping memory and time per
-// input bounded. The corpus is seeded with every fixture.
+// input bounded. The corpus is seeded with every fixture, Huffman- and
+// arithmetic-coded (SOF9, SOF10, DAC, restart intervals).
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.jpg"))
 	for _, name := range files {

@@ -212,11 +212,8 @@ func (g *fixtureGen) run() {
 		stdjpeg.Encode(&buf, pnmToImage(gdata), &stdjpeg.Options{Quality: 80})
 		g.reference("go_gray_q80.jpg", buf.Bytes(), "Go image/jpeg Encode quality 80 of "+gsrc)
 	}
-	// Arithmetic coding (unsupported).
 	base, _ := os.ReadFile(filepath.Join(fixtureDir, "cj_q75_2x2.jpg"))
-	if arith, err := runTool(base, "jpegtran", "-arithmetic"); err == nil {
-		g.expectError("err_arithmetic.jpg", arith, "unsupported", "jpegtran -arithmetic cj_q75_2x2.jpg")
-	}
+	g.arithmetic(photo, photoData, gsrc, gdata, base)
 	// CMYK and YCCK (Adobe), via ljref.
 	if g.ljref != "" {
 		raw := make([]byte, 0, 33*17*4)
@@ -267,6 +264,128 @@ func (g *fixtureGen) run() {
 	// Garbage bytes before EOI: libjpeg-turbo and Pillow accept it.
 	garbage := append(append(append([]byte{}, base[:len(base)-2]...), 0x12, 0x34, 0x56), 0xFF, 0xD9)
 	g.reference("ok_garbage_before_eoi.jpg", garbage, "cj_q75_2x2.jpg with bytes 12 34 56 inserted before EOI")
+}
+
+// arithmetic makes the arithmetic-coded fixtures (SOF9, SOF10): cjpeg
+// -arithmetic over the same option groups as the Huffman files, jpegtran
+// transcodes, non-default DAC conditioning via ljref, and damaged copies.
+func (g *fixtureGen) arithmetic(photo string, photoData []byte, gsrc string, gdata []byte, base []byte) {
+	for _, q := range []int{75, 100} {
+		for _, s := range []string{"1x1", "2x1", "1x2", "2x2", "4x1"} {
+			g.cjpeg(fmt.Sprintf("cj_arith_q%d_%s.jpg", q, s), photo, photoData, "-arithmetic", "-quality", fmt.Sprint(q), "-sample", s)
+		}
+	}
+	for _, s := range []string{"1x1", "2x1", "2x2", "4x1"} {
+		g.cjpeg(fmt.Sprintf("cj_arith_prog_q75_%s.jpg", s), photo, photoData, "-arithmetic", "-quality", "75", "-sample", s, "-progressive")
+	}
+	g.cjpeg("cj_arith_prog_q100_1x1.jpg", photo, photoData, "-arithmetic", "-quality", "100", "-sample", "1x1", "-progressive")
+	for _, s := range []string{"3x1", "1x4", "1x1,2x2,1x1", "4x2,1x1,1x1"} {
+		g.cjpeg("cj_arith_sample_"+strings.ReplaceAll(s, ",", "_")+".jpg", photo, photoData, "-arithmetic", "-quality", "90", "-sample", s)
+	}
+	g.cjpeg("cj_arith_gray_q75.jpg", gsrc, gdata, "-arithmetic", "-quality", "75")
+	g.cjpeg("cj_arith_gray_prog_q90.jpg", gsrc, gdata, "-arithmetic", "-quality", "90", "-progressive")
+	g.cjpeg("cj_arith_grayscale_from_rgb.jpg", photo, photoData, "-arithmetic", "-quality", "75", "-grayscale")
+	g.cjpeg("cj_arith_restart1_2x2.jpg", photo, photoData, "-arithmetic", "-quality", "85", "-sample", "2x2", "-restart", "1")
+	g.cjpeg("cj_arith_restart5B_1x1.jpg", photo, photoData, "-arithmetic", "-quality", "85", "-sample", "1x1", "-restart", "5B")
+	g.cjpeg("cj_arith_prog_restart2_2x2.jpg", photo, photoData, "-arithmetic", "-quality", "85", "-sample", "2x2", "-progressive", "-restart", "2")
+	g.cjpeg("cj_arith_rgb.jpg", photo, photoData, "-arithmetic", "-quality", "90", "-rgb")
+	for _, sz := range [][2]int{{1, 1}, {3, 5}, {17, 9}, {33, 65}, {3, 300}} {
+		src, data := g.input("mix", sz[0], sz[1], 3)
+		g.cjpeg(fmt.Sprintf("cj_arith_size_%dx%d_2x2.jpg", sz[0], sz[1]), src, data, "-arithmetic", "-quality", "90", "-sample", "2x2")
+		g.cjpeg(fmt.Sprintf("cj_arith_size_%dx%d_prog_2x1.jpg", sz[0], sz[1]), src, data, "-arithmetic", "-quality", "90", "-sample", "2x1", "-progressive")
+	}
+	noise, noiseData := g.input("noise", 40, 40, 3)
+	g.cjpeg("cj_arith_noise_q95_2x2.jpg", noise, noiseData, "-arithmetic", "-quality", "95", "-sample", "2x2")
+	g.cjpeg("cj_arith_noise_q100_prog_1x1.jpg", noise, noiseData, "-arithmetic", "-quality", "100", "-sample", "1x1", "-progressive")
+	for i, script := range scanScripts(false) {
+		f := filepath.Join(g.t.TempDir(), "scans.txt")
+		os.WriteFile(f, []byte(script), 0o644)
+		jpg, err := runTool(photoData, "cjpeg", "-arithmetic", "-quality", "85", "-sample", "2x2", "-scans", f)
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		g.reference(fmt.Sprintf("cj_arith_scans%d.jpg", i), jpg, fmt.Sprintf("cjpeg -arithmetic -quality 85 -sample 2x2 -scans <file containing %q> %s", script, photo))
+	}
+	// Lossless transcodes of Huffman fixtures.
+	for _, tc := range []struct{ name, src string }{
+		{"jt_arith_q75_2x2.jpg", "cj_q75_2x2.jpg"},
+		{"jt_arith_prog_q90_2x1.jpg", "cj_prog_q90_2x1.jpg"},
+	} {
+		src := readFixtureGen(g.t, tc.src)
+		jpg, err := runTool(src, "jpegtran", "-arithmetic")
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		g.reference(tc.name, jpg, "jpegtran -arithmetic "+tc.src)
+	}
+	// Non-default DAC conditioning: cjpeg always writes a DAC marker, but
+	// with the defaults L=0, U=1, Kx=5.
+	if g.ljref != "" {
+		_, _, _, rgb, err := readPNM(photoData)
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		for _, c := range []struct {
+			l, u, k, prog, q int
+		}{{2, 6, 20, 0, 90}, {0, 0, 1, 1, 90}, {15, 15, 63, 1, 100}} {
+			name := fmt.Sprintf("lj_arith_dac_L%dU%dK%d", c.l, c.u, c.k)
+			if c.prog == 1 {
+				name += "_prog"
+			}
+			args := []string{"arith", fmt.Sprint(c.l), fmt.Sprint(c.u), fmt.Sprint(c.k), fmt.Sprint(c.prog), fmt.Sprint(c.q), "48", "40"}
+			jpg, err := runTool(rgb, g.ljref, args...)
+			if err != nil {
+				g.t.Fatal(err)
+			}
+			g.reference(name+".jpg", jpg, fmt.Sprintf("ljref %s < raw RGB of %s", strings.Join(args, " "), photo))
+		}
+	}
+	// Damaged arithmetic files. A segment that runs into a marker is legal
+	// (zero bytes are decoded from there on, without a warning), so a scan
+	// cut short and closed with EOI decodes as libjpeg-turbo decodes it.
+	// The zero-filled tail can decode to coefficients whose dequantized
+	// values overflow the 16-bit lanes of libjpeg-turbo's SIMD islow IDCT,
+	// which then saturates where its C IDCT (jidctint.c, which Decode
+	// follows) does not: ok_arith_early_eoi is cut at the first point from
+	// the middle on where the two agree (reference: djpeg and Pillow),
+	// ok_arith_early_eoi_c in the middle, where they differ (reference:
+	// djpeg with SIMD disabled).
+	arith := readFixtureGen(g.t, "cj_arith_q75_2x2.jpg")
+	sos := bytes.Index(arith, []byte{0xFF, 0xDA})
+	mid := sos + (len(arith)-sos)/2
+	cut := func(n int) []byte { return append(append([]byte{}, arith[:n]...), 0xFF, 0xD9) }
+	cRef := func(jpg []byte) []byte {
+		ref, err := runTool(jpg, "env", "JSIMD_FORCENONE=1", "djpeg", "-pnm")
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		return ref
+	}
+	n := mid
+	for ; n < len(arith)-2; n++ {
+		simd, err := runTool(cut(n), "djpeg", "-pnm")
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		if bytes.Equal(simd, cRef(cut(n))) {
+			break
+		}
+	}
+	g.reference("ok_arith_early_eoi.jpg", cut(n), fmt.Sprintf("the first %d bytes of cj_arith_q75_2x2.jpg (the first cut from the middle of the scan on where the SIMD and C IDCTs agree) terminated with EOI", n))
+	if simd, err := runTool(cut(mid), "djpeg", "-pnm"); err != nil || bytes.Equal(simd, cRef(cut(mid))) {
+		g.t.Fatalf("expected SIMD and C IDCT to differ at the middle cut (%v)", err)
+	}
+	g.write("ok_arith_early_eoi_c.jpg", cut(mid))
+	fmt.Fprintf(&g.manifest, "%s\t%s\t%s; reference: JSIMD_FORCENONE=1 djpeg -pnm (libjpeg-turbo's C IDCT; djpeg's SIMD IDCT and Pillow saturate out-of-range values and differ)\n",
+		"ok_arith_early_eoi_c.jpg", g.store("ok_arith_early_eoi_c", cRef(cut(mid))), fmt.Sprintf("the first %d bytes of cj_arith_q75_2x2.jpg (the middle of the scan) terminated with EOI", mid))
+	g.expectError("err_arith_trunc_half.jpg", arith[:mid], "truncated", "first half of cj_arith_q75_2x2.jpg")
+	g.expectError("err_arith_no_eoi.jpg", arith[:len(arith)-2], "truncated", "cj_arith_q75_2x2.jpg without its EOI marker")
+	prog := readFixtureGen(g.t, "cj_arith_prog_q75_2x2.jpg")
+	g.expectError("err_arith_trunc_prog.jpg", prog[:len(prog)*3/4], "truncated", "first 3/4 of cj_arith_prog_q75_2x2.jpg")
+	badDAC := append([]byte{}, arith...)
+	dac := bytes.Index(badDAC, []byte{0xFF, 0xCC})
+	badDAC[dac+5] = 0x12 // DC table 0: L=2 > U=1
+	g.expectError("err_arith_bad_dac.jpg", badDAC, "format", "cj_arith_q75_2x2.jpg with the first DAC value set to 0x12 (L=2 > U=1)")
 }
 
 // pnmToImage converts a P5/P6 picture to an image.Image for image/jpeg.

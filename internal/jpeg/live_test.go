@@ -14,8 +14,9 @@ import (
 	"testing"
 )
 
-// randomJPEG encodes a random synthetic picture with random cjpeg options
-// (or, one time in eight, Go's image/jpeg). It returns the file and a
+// randomJPEG encodes a random synthetic picture with random cjpeg options,
+// a third of them arithmetic-coded (or, one time in eight, Go's
+// image/jpeg). It returns the file and a
 // description of how it was made.
 func randomJPEG(t *testing.T, rng *rand.Rand) ([]byte, string) {
 	kinds := []string{"gradient", "noise", "edges", "mix"}
@@ -69,6 +70,9 @@ func randomJPEG(t *testing.T, rng *rand.Rand) ([]byte, string) {
 		}
 		if rng.Intn(3) == 0 {
 			args = append(args, "-restart", fmt.Sprint(rng.Intn(4)))
+		}
+		if rng.Intn(3) == 0 {
+			args = append(args, "-arithmetic")
 		}
 		jpg, err := runTool(pnm, "cjpeg", args...)
 		if err != nil {

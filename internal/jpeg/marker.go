@@ -35,6 +35,11 @@ const (
 	mTEM   = 0x01
 )
 
+// isSOF reports whether m is a start-of-frame marker of any process.
+func isSOF(m int) bool {
+	return m >= mSOF0 && m <= mSOF15 && m != mDHT && m != mJPG && m != mDAC
+}
+
 // nextMarker skips to the next marker like libjpeg's next_marker: bytes other
 // than 0xFF are discarded (libjpeg warns about "extraneous bytes"), fill 0xFF
 // bytes are swallowed, and FF 00 pairs are discarded as well.
@@ -74,6 +79,7 @@ func (d *decoder) readSOI() error {
 	if a != 0xFF || b != mSOI {
 		return FormatError("missing SOI marker (not a JPEG file)")
 	}
+	d.cond.reset() // get_soi
 	return nil
 }
 
@@ -83,7 +89,8 @@ func (d *decoder) processSOF(marker int) error {
 	if d.sawSOF {
 		return FormatError("duplicate SOF marker")
 	}
-	d.progressive = marker == mSOF2
+	d.progressive = marker == mSOF2 || marker == mSOF10
+	d.arithmetic = marker == mSOF9 || marker == mSOF10
 	length, err := d.src.read2()
 	if err != nil {
 		return err
@@ -121,9 +128,6 @@ func (d *decoder) processSOF(marker int) error {
 	d.sawSOF = true
 	if d.width > maxDimension || d.height > maxDimension {
 		return UnsupportedError(fmt.Sprintf("image dimensions %dx%d exceed %d", d.width, d.height, maxDimension))
-	}
-	if int64(d.width)*int64(d.height) > MaxPixels {
-		return UnsupportedError(fmt.Sprintf("image of %dx%d pixels is larger than MaxPixels", d.width, d.height))
 	}
 	if precision != 8 {
 		return UnsupportedError(fmt.Sprintf("%d-bit sample precision", precision))

@@ -7,7 +7,8 @@ import (
 
 // startProgressiveScan validates a progressive scan's parameters, updates the
 // per-coefficient progression state used by block smoothing, and derives the
-// Huffman tables it needs (start_pass_phuff_decoder in jdphuff.c).
+// Huffman tables it needs (start_pass_phuff_decoder in jdphuff.c; jdarith.c's
+// start_pass validates and records arithmetic-coded scans the same way).
 // Inconsistent progressions (e.g. an AC scan before any DC scan) are only
 // warnings in libjpeg and are accepted here too.
 func (d *decoder) startProgressiveScan(s *scan) error {
@@ -31,6 +32,9 @@ func (d *decoder) startProgressiveScan(s *scan) error {
 		for k := s.ss; k <= s.se; k++ {
 			c.coefBits[k] = s.al
 		}
+	}
+	if d.arithmetic {
+		return nil // no tables to derive: arith.go keeps statistics instead
 	}
 	for _, c := range s.comps {
 		if isDC {

@@ -9,7 +9,8 @@ type scanState struct {
 }
 
 // decodeScan decodes one scan: it validates the scan parameters, latches
-// quantization tables, derives the Huffman tables, and then walks the MCUs,
+// quantization tables, derives the Huffman tables (or resets the arithmetic
+// decoder's statistics), and then walks the MCUs,
 // handling restart markers. On return d.br.marker holds the marker that ended
 // the entropy-coded segment, if the bit reader reached it.
 func (d *decoder) decodeScan(s *scan) error {
@@ -17,7 +18,7 @@ func (d *decoder) decodeScan(s *scan) error {
 		if err := d.startProgressiveScan(s); err != nil {
 			return err
 		}
-	} else {
+	} else if !d.arithmetic {
 		for _, c := range s.comps {
 			if err := d.buildTable(0, c.dcTbl); err != nil {
 				return err
@@ -50,6 +51,9 @@ func (d *decoder) decodeScan(s *scan) error {
 
 	d.br.reset()
 	d.br.marker = 0
+	if d.arithmetic {
+		d.arith.start(s, d.progressive)
+	}
 	var st scanState
 	restartsToGo := d.restartInterval
 	nextRestart := 0
@@ -70,6 +74,9 @@ func (d *decoder) decodeScan(s *scan) error {
 					}
 					nextRestart = (nextRestart + 1) & 7
 					st = scanState{}
+					if d.arithmetic {
+						d.arith.start(s, d.progressive)
+					}
 					restartsToGo = d.restartInterval
 				}
 				restartsToGo--
@@ -94,6 +101,11 @@ func (d *decoder) decodeScan(s *scan) error {
 			if d.br.overrun() {
 				return d.br.overrunError()
 			}
+			if d.arithmetic && d.br.marker < 0 {
+				// Zero bytes past a marker are legitimate arithmetic-coded
+				// data, but the input ended before any marker: truncated.
+				return d.src.truncated()
+			}
 		}
 	}
 	return nil
@@ -107,7 +119,13 @@ func (d *decoder) decodeBlock(s *scan, c *component, st *scanState, ci, bx, by i
 		// at once (decompress_onepass). Dummy blocks past the edge are
 		// decoded but not transformed.
 		*tmp = [64]int16{}
-		if err := d.decodeSequential(tmp, &d.dc[c.dcTbl], &d.ac[c.acTbl], &st.lastDC[ci]); err != nil {
+		var err error
+		if d.arithmetic {
+			err = d.decodeArithSequential(tmp, c, st, ci)
+		} else {
+			err = d.decodeSequential(tmp, &d.dc[c.dcTbl], &d.ac[c.acTbl], &st.lastDC[ci])
+		}
+		if err != nil {
 			return err
 		}
 		if bx < c.widthInBlocks && by < c.heightInBlocks {
@@ -116,6 +134,12 @@ func (d *decoder) decodeBlock(s *scan, c *component, st *scanState, ci, bx, by i
 		return nil
 	}
 	blk := (*[64]int16)(c.coefs[(by*c.bw+bx)*64:])
+	switch {
+	case d.arithmetic && d.progressive:
+		return d.decodeArithProgressive(blk, s, c, st, ci)
+	case d.arithmetic:
+		return d.decodeArithSequential(blk, c, st, ci)
+	}
 	if !d.progressive {
 		// Multi-scan sequential file: coefficients accumulate in the
 		// pre-zeroed whole-image buffer.
