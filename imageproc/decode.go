@@ -105,21 +105,8 @@ func decode(ctx context.Context, r io.Reader, ra sizedReaderAt, opts Options) (*
 		return nil, fmt.Errorf("%w: the file is empty", ErrUnsupportedFormat)
 	}
 	format := sniff(head)
-	var decodeConfig func(io.Reader) (image.Config, error)
-	switch format {
-	case "jpeg":
-		decodeConfig = decodeJPEGConfig
-	case "png":
-		decodeConfig = png.DecodeConfig
-	case "gif":
-		decodeConfig = gif.DecodeConfig
-	case "webp":
-		decodeConfig = webp.DecodeConfig
-	case "bmp":
-		decodeConfig = bmp.DecodeConfig
-	case "tiff":
-		decodeConfig = tiff.DecodeConfig
-	default:
+	decodeConfig := configDecoder(format)
+	if decodeConfig == nil {
 		return nil, ErrUnsupportedFormat
 	}
 	// in is the input from its first byte; again rewinds it; data returns the bytes the
@@ -176,11 +163,8 @@ func decode(ctx context.Context, r io.Reader, ra sizedReaderAt, opts Options) (*
 	if err != nil {
 		return nil, fail(fmt.Errorf("%s header: %w", format, err))
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("%s image has an empty size %dx%d", format, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
-		return nil, fmt.Errorf("%w: %s image is %dx%d = %d pixels, over the limit of %d", ErrTooLarge, format, cfg.Width, cfg.Height, px, maxPixels)
+	if err := checkSize(format, cfg, maxPixels); err != nil {
+		return nil, err
 	}
 	again()
 	img, err := decodeImage(format, in, data)
@@ -195,6 +179,36 @@ func decode(ctx context.Context, r io.Reader, ra sizedReaderAt, opts Options) (*
 	}
 	rgb := toRGB(img)
 	return orient(rgb, orientation()), nil
+}
+
+// configDecoder returns the header reader of a format sniff names, nil for none.
+func configDecoder(format string) func(io.Reader) (image.Config, error) {
+	switch format {
+	case "jpeg":
+		return decodeJPEGConfig
+	case "png":
+		return png.DecodeConfig
+	case "gif":
+		return gif.DecodeConfig
+	case "webp":
+		return webp.DecodeConfig
+	case "bmp":
+		return bmp.DecodeConfig
+	case "tiff":
+		return tiff.DecodeConfig
+	}
+	return nil
+}
+
+// checkSize refuses a header's empty size or one over maxPixels.
+func checkSize(format string, cfg image.Config, maxPixels int64) error {
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Errorf("%s image has an empty size %dx%d", format, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
+		return fmt.Errorf("%w: %s image is %dx%d = %d pixels, over the limit of %d", ErrTooLarge, format, cfg.Width, cfg.Height, px, maxPixels)
+	}
+	return nil
 }
 
 // decodeImage runs the format's decoder on r, positioned at the file's

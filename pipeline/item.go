@@ -91,7 +91,10 @@ func VideoItem(name string, v *imageproc.VideoResult) Item {
 }
 
 // Check tells, without decoding pixels and before any model is resolved, whether Prepare can
-// take in: the file exists and is a regular file (or, for a video, a folder of frames).
+// take in: the file exists and is a regular file (or, for a video, a folder of frames), and an
+// image's header is of a known format, within the decode limit and of an aspect ratio the
+// resize accepts (imageproc.DecodeHeaderFile). A video's frames are checked when it is
+// prepared.
 func Check(ctx context.Context, in Input, o Overrides) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -107,6 +110,15 @@ func Check(ctx context.Context, in Input, o Overrides) error {
 		return fmt.Errorf("pipeline: %s is a folder, not an image file", in.Path)
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("pipeline: %s is not a regular file (%s)", in.Path, fi.Mode().Type())
+	case in.Video:
+		return nil
+	}
+	opts := imageproc.DefaultOptions()
+	if o.MaxDecodePixels > 0 {
+		opts.MaxDecodePixels = o.MaxDecodePixels
+	}
+	if _, err := imageproc.DecodeHeaderFile(ctx, in.Path, opts); err != nil {
+		return inputError(in.Path, err)
 	}
 	return nil
 }

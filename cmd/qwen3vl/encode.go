@@ -78,6 +78,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkOutput(*format, *outPath, inputPaths); err != nil {
 		return err
 	}
+	total := len(inputs)
 	if inputs, err = checkInputs(ctx, inputs, ov, *keepGoing, stderr); err != nil {
 		return err
 	}
@@ -98,6 +99,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	loadSecs := time.Since(start).Seconds()
 
 	n := len(inputs) + len(pixelItems)
+	skipped := total - len(inputs)
 	prog := newProgress(stderr, n, !*quiet && isTerminal(stderr))
 	defer prog.done()
 	var all pipeline.Features
@@ -133,7 +135,6 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		b.Add(it)
 		return nil
 	}
-	skipped := 0
 	for _, it := range pixelItems {
 		if err := add(it); err != nil {
 			return err
@@ -175,7 +176,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			len(all.Items), all.LastHidden.Rows, all.Pooler.Rows, loadSecs, p.Model.Weights(), secs, float64(flops)/secs/1e9, *outPath, *format)
 	}
 	if skipped > 0 {
-		return fmt.Errorf("%d of %d inputs skipped (see above)", skipped, n)
+		return fmt.Errorf("%d of %d inputs skipped (see above)", skipped, max(total, n))
 	}
 	return nil
 }

@@ -60,9 +60,13 @@ func TestEncodeKeepGoing(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "broken.png")
 	os.WriteFile(bad, []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
+	// A header that reads, pixel data cut short: found only when decoding, after loading.
+	whole, _ := os.ReadFile(filepath.Join(inputsDir, "grad_400x300.png"))
+	cut := filepath.Join(dir, "cut.png")
+	os.WriteFile(cut, whole[:len(whole)/2], 0o644)
 	good := []string{filepath.Join(inputsDir, "gray_80x60.png"), filepath.Join(inputsDir, "edges_97x61.png")}
 	out := filepath.Join(dir, "out.safetensors")
-	args := []string{"encode", "-q", "-model", "random:tiny", "-o", out, good[0], bad, good[1]}
+	args := []string{"encode", "-q", "-model", "random:tiny", "-o", out, good[0], bad, cut, good[1]}
 	code, stderr := runCmd(t, args...)
 	if code != 1 || !strings.Contains(stderr, "broken.png") {
 		t.Fatalf("strict: exit %d, %q", code, stderr)
@@ -71,7 +75,7 @@ func TestEncodeKeepGoing(t *testing.T) {
 		t.Fatal("strict run wrote an output")
 	}
 	code, stderr = runCmd(t, append([]string{"encode", "-keep-going"}, args[1:]...)...)
-	if code != 1 || !strings.Contains(stderr, "skipping") || !strings.Contains(stderr, "broken.png") || !strings.Contains(stderr, "1 of 3 inputs skipped") {
+	if code != 1 || !strings.Contains(stderr, "skipping") || !strings.Contains(stderr, "broken.png") || !strings.Contains(stderr, "cut.png") || !strings.Contains(stderr, "2 of 4 inputs skipped") {
 		t.Fatalf("keep-going: exit %d, %q", code, stderr)
 	}
 	f, err := safetensors.Open(out)
