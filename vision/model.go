@@ -175,7 +175,7 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			f()
-			// The unpacked float32 copies of this task's weights are garbage now. Collect
+			// The unpacked copies of this task's tensors are garbage now. Collect
 			// them before the next task allocates its own, so that loading peaks near the
 			// packed weights' size instead of up to twice it (the heap holds no pointers,
 			// so a collection costs little).
