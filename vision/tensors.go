@@ -106,7 +106,7 @@ func (c Config) modules(m *Model) []module {
 			linear("patch_embed.proj", &m.patch, d, c.InChannels, c.TemporalPatchSize, c.PatchSize, c.PatchSize)),
 		mod("pos_embed", posEmbedModule, one(vec("pos_embed.weight", &m.posTable, c.NumPositionEmbeddings, d))),
 	}
-	m.blocks = make([]block, c.Depth)
+	m.blocks = make([]block, max(c.Depth, 0)) // an invalid config makes no blocks, not a panic
 	for b := range m.blocks {
 		p, bl := fmt.Sprintf("blocks.%d", b), &m.blocks[b]
 		mods = append(mods, mod(p, blockModule,

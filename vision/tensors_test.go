@@ -12,9 +12,10 @@ import (
 )
 
 // TestParamCountFromTable: ParamCount, the sum over Tensors and the sum of Costs' parameters
-// agree for every preset, and the tiny tower's tensors are exactly the parameters of
-// transformers' Qwen3VLVisionModel: testdata/golden/tiny-checkpoint holds its state_dict (all
-// parameters, no buffers), written by tools/reference/make_goldens.py.
+// agree for every preset; they equal the reference's count for the released 4B and 8B shapes;
+// and the tiny tower's tensors are exactly the parameters of transformers' Qwen3VLVisionModel:
+// testdata/golden/tiny-checkpoint holds its state_dict (all parameters, no buffers), written by
+// tools/reference/make_goldens.py.
 func TestParamCountFromTable(t *testing.T) {
 	for _, name := range PresetNames() {
 		cfg, _ := Preset(name)
@@ -27,6 +28,19 @@ func TestParamCountFromTable(t *testing.T) {
 		}
 		if got := cfg.ParamCount(); got != sum || got != costs {
 			t.Errorf("%s: ParamCount %d, sum over Tensors %d, sum over Costs %d", name, got, sum, costs)
+		}
+	}
+
+	// The released 4B and 8B towers, from the reference's own config files: the parameter count
+	// of transformers 5.24.0's Qwen3VLVisionModel built from each (on the meta device, the sum of
+	// numel over model.parameters(); tools/reference's venv, 2026-12-03).
+	for name, want := range map[string]int64{"qwen3-vl-4b": 415_347_712, "qwen3-vl-8b": 576_388_336} {
+		cfg, err := ReadConfig("../testdata/golden/configs/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.ParamCount(); got != want {
+			t.Errorf("%s: ParamCount %d, the reference's model has %d parameters", name, got, want)
 		}
 	}
 
