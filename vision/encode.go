@@ -3,6 +3,7 @@ package vision
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
 )
@@ -50,10 +51,14 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 	}
 	d, th := cfg.HiddenSize, m.threads
 
+	tr := traceFrom(ctx)
+
 	// Patch embedding and position embedding.
 	x := make([]float32, n*d)
 	m.patch.Forward(x, pixels, n, th)
+	tr.emit(-1, "patch_embed", x, n, d)
 	m.addPositions(x, grids)
+	tr.emit(-1, "pos_embed", x, n, d)
 	cos, sin := m.rotaryTables(grids, n)
 
 	// Segments: every temporal slice of every item attends only to itself.
@@ -71,10 +76,14 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		m.blocks[l].forward(x, s, cfg, n, segments, cos, sin, th)
+		m.blocks[l].forward(x, s, cfg, n, segments, cos, sin, th, tr, l)
 		for k, tap := range cfg.DeepstackVisualIndexes {
 			if tap == l {
 				out.Deepstack = append(out.Deepstack, m.deepstack[k].forward(x, cfg, n, th))
+				if tr != nil {
+					ds := out.Deepstack[len(out.Deepstack)-1]
+					tr.emit(-1, "deepstack."+strconv.Itoa(k), ds.Data, ds.Rows, ds.Cols)
+				}
 			}
 		}
 		if report != nil {
@@ -82,6 +91,7 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 		}
 	}
 	out.Pooler = m.merger.forward(x, cfg, n, th)
+	tr.emit(-1, "merger", out.Pooler.Data, out.Pooler.Rows, out.Pooler.Cols)
 	out.LastHidden = Matrix{Rows: n, Cols: d, Data: x}
 	return out, nil
 }
@@ -113,20 +123,27 @@ func newScratch(cfg Config, n int) *scratch {
 	}
 }
 
-// forward runs one block on x [N, D] in place:
-// x += proj(attn(LN1(x))); x += fc2(act(fc1(LN2(x)))).
-func (b *block) forward(x []float32, s *scratch, cfg Config, n int, segments []int, cos, sin []float32, th int) {
+// forward runs block l on x [N, D] in place:
+// x += proj(attn(LN1(x))); x += fc2(act(fc1(LN2(x)))). tr (may be nil) sees the intermediates.
+func (b *block) forward(x []float32, s *scratch, cfg Config, n int, segments []int, cos, sin []float32, th int, tr tracer, l int) {
 	d, hd, heads := cfg.HiddenSize, cfg.HeadDim(), cfg.NumHeads
 	kernels.LayerNorm(s.h, x, b.norm1W, b.norm1B, n, d, LayerNormEps, th)
+	tr.emit(l, "ln1", s.h, n, d)
 	b.qkv.Forward(s.qkv, s.h, n, th)
+	tr.emit(l, "qkv", s.qkv, n, 3*d)
 	kernels.Rotary(s.qkv, n, 3*d, 2*heads, hd, cos, sin, th) // q and k: the first 2·heads heads of a row
 	kernels.Attention(s.h, s.qkv, n, heads, hd, segments, th)
+	tr.emit(l, "attn", s.h, n, d)
 	b.proj.ForwardAdd(x, s.h, n, th) // x += proj(attn)
+	tr.emit(l, "attn_out", x, n, d)
 
 	kernels.LayerNorm(s.h, x, b.norm2W, b.norm2B, n, d, LayerNormEps, th)
+	tr.emit(l, "ln2", s.h, n, d)
 	b.fc1.Forward(s.mlp, s.h, n, th)
 	activations[cfg.HiddenAct](s.mlp, th)
+	tr.emit(l, "mlp", s.mlp, n, cfg.IntermediateSize)
 	b.fc2.ForwardAdd(x, s.mlp, n, th) // x += fc2(act(fc1))
+	tr.emit(l, "layer_out", x, n, d)
 }
 
 // forward merges x [N, D] into [N/m², O]. Consecutive m² rows form one token (the rows are in

@@ -62,3 +62,31 @@ func ExampleFLOPs() {
 	// Output:
 	// 304.2 GFLOP
 }
+
+// WithTrace shows every named intermediate tensor of an Encode call; here the first block's.
+func ExampleWithTrace() {
+	cfg, _ := vision.Preset("tiny")
+	m, _ := vision.Random(cfg, 1, vision.Options{Threads: 1})
+	grid := vision.Grid{T: 1, H: 2, W: 2}
+	ctx := vision.WithTrace(context.Background(), func(t vision.Trace) {
+		if t.Layer <= 0 {
+			fmt.Printf("%2d %-11s [%d, %d]\n", t.Layer, t.Name, t.Matrix.Rows, t.Matrix.Cols)
+		}
+	})
+	if _, err := m.Encode(ctx, make([]float32, grid.Patches()*cfg.PatchDim()), []vision.Grid{grid}); err != nil {
+		panic(err)
+	}
+	// Output:
+	// -1 patch_embed [4, 64]
+	// -1 pos_embed   [4, 64]
+	//  0 ln1         [4, 64]
+	//  0 qkv         [4, 192]
+	//  0 attn        [4, 64]
+	//  0 attn_out    [4, 64]
+	//  0 ln2         [4, 64]
+	//  0 mlp         [4, 200]
+	//  0 layer_out   [4, 64]
+	// -1 deepstack.0 [1, 96]
+	// -1 deepstack.1 [1, 96]
+	// -1 merger      [1, 96]
+}

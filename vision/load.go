@@ -38,8 +38,12 @@ func IsTensor(name string) bool {
 // Load reads a checkpoint folder: config.json (a full Qwen3-VL config or a bare vision config)
 // and its safetensors weights (model.safetensors, or shards listed by
 // model.safetensors.index.json). Only the vision tower's tensors are read; shards holding none
-// of them are never opened. Every tensor is checked for presence and shape before any is read.
-// Weights may be float32, float16 or bfloat16; they are converted to float32.
+// of them are never opened. Every tensor of the parameter table (Config.Tensors) is checked for
+// presence and shape before any is read. Tensors may be stored as float32, float16 or bfloat16;
+// opts.Weights says how the Linears' weights are held: by default (WeightsAuto) as bfloat16
+// when the tower is stored in bfloat16, as in the released checkpoints, else as float32;
+// WeightsF32 and WeightsBF16 force either. LayerNorm parameters, biases and the position table
+// are always converted to float32.
 func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
 	if fi, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("vision: %w", err)

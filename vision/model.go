@@ -100,8 +100,9 @@ func (m *Model) Config() Config { return m.cfg }
 // Threads returns the number of goroutines Encode splits work over.
 func (m *Model) Threads() int { return m.threads }
 
-// source yields checkpoint tensors by their canonical name (without any "model.visual." prefix)
-// as float32.
+// source yields checkpoint tensors by their canonical name (without any "model.visual." prefix):
+// their shapes, whether they are stored as bfloat16, and their values as float32 or as the
+// stored bfloat16 bits.
 type source interface {
 	shape(name string) ([]int, bool)
 	bf16(name string) bool // whether the tensor is stored as bfloat16
@@ -163,8 +164,8 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if m.threads <= 0 {
 		m.threads = runtime.GOMAXPROCS(0)
 	}
-	// Tensors are converted to float32 and packed for the kernels in parallel, a block (or a
-	// merger) per goroutine.
+	// Tensors are read (converted to float32 unless bf16 weights stay bf16) and packed for the
+	// kernels in parallel, a module (a block, a merger) per goroutine.
 	l := &loader{src: src, bf16: m.weights == WeightsBF16}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, m.threads)
@@ -174,46 +175,16 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			f()
-			// The unpacked float32 copies of this task's weights are garbage now. Collect
+			// The unpacked copies of this task's tensors are garbage now. Collect
 			// them before the next task allocates its own, so that loading peaks near the
 			// packed weights' size instead of up to twice it (the heap holds no pointers,
 			// so a collection costs little).
 			runtime.GC()
 		}()
 	}
-	d, inter, o, md := cfg.HiddenSize, cfg.IntermediateSize, cfg.OutHiddenSize, cfg.MergedDim()
-	run(func() {
-		m.patch = l.linear("patch_embed.proj", d, cfg.PatchDim())
-		m.posTable = l.get("pos_embed.weight")
-	})
-	m.blocks = make([]block, cfg.Depth)
-	for i := range m.blocks {
-		p := fmt.Sprintf("blocks.%d.", i)
-		run(func() {
-			m.blocks[i] = block{
-				norm1W: l.get(p + "norm1.weight"), norm1B: l.get(p + "norm1.bias"),
-				qkv:    l.linear(p+"attn.qkv", 3*d, d),
-				proj:   l.linear(p+"attn.proj", d, d),
-				norm2W: l.get(p + "norm2.weight"), norm2B: l.get(p + "norm2.bias"),
-				fc1: l.linear(p+"mlp.linear_fc1", inter, d),
-				fc2: l.linear(p+"mlp.linear_fc2", d, inter),
-			}
-		})
-	}
-	loadMerger := func(dst *merger, p string, post bool) {
-		run(func() {
-			*dst = merger{
-				postShuffle: post,
-				normW:       l.get(p + "norm.weight"), normB: l.get(p + "norm.bias"),
-				fc1: l.linear(p+"linear_fc1", md, md),
-				fc2: l.linear(p+"linear_fc2", o, md),
-			}
-		})
-	}
-	loadMerger(&m.merger, "merger.", false)
-	m.deepstack = make([]merger, len(cfg.DeepstackVisualIndexes))
-	for k := range m.deepstack {
-		loadMerger(&m.deepstack[k], fmt.Sprintf("deepstack_merger_list.%d.", k), true)
+	// The parameter table binds every tensor to its field; a module is one task.
+	for _, mod := range cfg.modules(m) {
+		run(func() { l.bind(mod.params) })
 	}
 	wg.Wait()
 	if l.err != nil {
@@ -244,6 +215,20 @@ func (l *loader) failed() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.err != nil
+}
+
+// bind reads the tensors of one module of the parameter table into their destinations.
+func (l *loader) bind(params []param) {
+	for _, p := range params {
+		switch {
+		case p.vec != nil:
+			*p.vec = l.get(p.Name)
+		case p.lin != nil:
+			prefix, _ := strings.CutSuffix(p.Name, ".weight")
+			out := p.Shape[0]
+			*p.lin = l.linear(prefix, out, numel(p.Shape)/out)
+		}
+	}
 }
 
 // get returns a tensor as float32, or nil after an error.

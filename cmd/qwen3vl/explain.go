@@ -94,31 +94,44 @@ func explain(out io.Writer, cfg vision.Config, name string, opts imageproc.Optio
 		g, n, cfg.InChannels, opts.PatchSize, opts.PatchSize, cfg.PatchDim(), cfg.TemporalPatchSize, tokens)
 	p("")
 
-	d, i, o, md, hd := int64(cfg.HiddenSize), int64(cfg.IntermediateSize), int64(cfg.OutHiddenSize), int64(cfg.MergedDim()), int64(cfg.HeadDim())
+	d, o, hd := int64(cfg.HiddenSize), int64(cfg.OutHiddenSize), int64(cfg.HeadDim())
 	N, T := int64(n), int64(tokens)
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "module\tinput\toutput\tparameters\tGFLOP\tactivations\t")
-	row := func(module, in, outShape string, params, flops, act int64) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t\n", module, in, outShape, count(params), float64(flops)/1e9, mib(act*4))
+	row := func(module, in, outShape string, c vision.Cost) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t\n", module, in, outShape, count(c.Params), float64(c.FLOPs)/1e9, mib(c.Activations*4))
 	}
-	row("patch_embed (Conv3d as matmul)", shape(N, int64(cfg.PatchDim())), shape(N, d), d*int64(cfg.PatchDim())+d, 2*N*int64(cfg.PatchDim())*d, N*d)
-	row("pos_embed (48×48 table, bilinear)", shape(N, d), shape(N, d), int64(cfg.NumPositionEmbeddings)*d, 0, N*d)
-	attn := 4 * N * N * d
-	perBlock := 2*N*d*3*d + 2*N*d*d + 4*N*d*i + attn
-	blockParams := 4*d + 3*d*d + 3*d + d*d + d + i*d + i + d*i + d
-	row(fmt.Sprintf("blocks × %d (attention, MLP)", cfg.Depth), shape(N, d), shape(N, d), int64(cfg.Depth)*blockParams, int64(cfg.Depth)*perBlock, N*(3*d+d+i))
-	p2 := func(module string, normDim int64) {
-		row(module, shape(N, d), shape(T, o), 2*normDim+md*md+md+o*md+o, 2*T*md*md+2*T*md*o, N*d+T*md+T*o)
-	}
-	p2("merger (LayerNorm D, 2×2 merge, MLP)", d)
-	for k, l := range cfg.DeepstackVisualIndexes {
-		p2(fmt.Sprintf("deepstack_merger_list.%d (after block %d)", k, l), md)
+	// One row per module, the blocks summed into one (they share their activations).
+	var blocks vision.Cost
+	var attention int64
+	deepstack := 0
+	side := cfg.PositionGridSide()
+	for _, c := range vision.Costs(cfg, []vision.Grid{g}) {
+		attention += c.Attention
+		switch {
+		case c.Module == "patch_embed":
+			row("patch_embed (Conv3d as matmul)", shape(N, int64(cfg.PatchDim())), shape(N, d), c)
+		case c.Module == "pos_embed":
+			row(fmt.Sprintf("pos_embed (%d×%d table, bilinear)", side, side), shape(N, d), shape(N, d), c)
+		case strings.HasPrefix(c.Module, "blocks."):
+			blocks.Params += c.Params
+			blocks.FLOPs += c.FLOPs
+			blocks.Activations = c.Activations
+			if c.Module == fmt.Sprintf("blocks.%d", cfg.Depth-1) {
+				row(fmt.Sprintf("blocks × %d (attention, MLP)", cfg.Depth), shape(N, d), shape(N, d), blocks)
+			}
+		case c.Module == "merger":
+			row("merger (LayerNorm D, 2×2 merge, MLP)", shape(N, d), shape(T, o), c)
+		default: // deepstack_merger_list.K, in order
+			row(fmt.Sprintf("%s (after block %d)", c.Module, cfg.DeepstackVisualIndexes[deepstack]), shape(N, d), shape(T, o), c)
+			deepstack++
+		}
 	}
 	tw.Flush()
 	total := vision.FLOPs(cfg, []vision.Grid{g})
 	p("")
 	p("Total: %s parameters (%s as bf16, %s as float32), %.1f GFLOP (attention %.1f, %d×%d scores per head per block; head_dim %d)",
-		count(cfg.ParamCount()), mib(cfg.ParamCount()*2), mib(cfg.ParamCount()*4), float64(total)/1e9, float64(int64(cfg.Depth)*attn)/1e9, n, n, hd)
+		count(cfg.ParamCount()), mib(cfg.ParamCount()*2), mib(cfg.ParamCount()*4), float64(total)/1e9, float64(attention)/1e9, n, n, hd)
 	p("Outputs: pooler_output [%d, %d], %d × deepstack_features [%d, %d], last_hidden_state [%d, %d]",
 		tokens, o, len(cfg.DeepstackVisualIndexes), tokens, o, n, d)
 	tok := textjoin.DefaultTokens()

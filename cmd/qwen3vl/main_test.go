@@ -194,6 +194,51 @@ func TestExplainSeed(t *testing.T) {
 	}
 }
 
+// TestExplainModules: explain's per-module rows, from the tower's parameter table, for the seed
+// image on the 4B tower; the position table is the model's own (48×48 for 2304 embeddings, 6×6
+// for the tiny checkpoint's 36), not always 48×48.
+func TestExplainModules(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		rows map[string][]string // module column → the parameters, GFLOP and activations columns
+	}{
+		{[]string{"-model", "qwen3-vl-4b", "-size", "400x300"}, map[string][]string{
+			"patch_embed (Conv3d as matmul)":           {"1.6M", "1.36", "1.7 MiB"},
+			"pos_embed (48×48 table, bilinear)":        {"2.4M", "0.00", "1.7 MiB"},
+			"blocks × 24 (attention, MLP)":             {"302.3M", "279.27", "13.5 MiB"},
+			"merger (LayerNorm D, 2×2 merge, MLP)":     {"27.3M", "5.89", "4.4 MiB"},
+			"deepstack_merger_list.0 (after block 5)":  {"27.3M", "5.89", "4.4 MiB"},
+			"deepstack_merger_list.2 (after block 17)": {"27.3M", "5.89", "4.4 MiB"},
+			"Total:": {"415.3M parameters", "304.2 GFLOP (attention 18.3,"},
+		}},
+		{[]string{"-model", "../../testdata/golden/tiny-checkpoint", "-size", "64x64"}, map[string][]string{
+			"pos_embed (6×6 table, bilinear)": {"2.3K"},
+		}},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), append([]string{"explain"}, tc.args...), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr.String())
+		}
+		for module, cols := range tc.rows {
+			var line string
+			for l := range strings.Lines(stdout.String()) {
+				if strings.HasPrefix(strings.TrimSpace(l), module) {
+					line = l
+				}
+			}
+			if line == "" {
+				t.Errorf("%v: no row %q:\n%s", tc.args, module, stdout.String())
+				continue
+			}
+			for _, c := range cols {
+				if !strings.Contains(line, " "+c) {
+					t.Errorf("%v: row %q lacks %q: %s", tc.args, module, c, line)
+				}
+			}
+		}
+	}
+}
+
 func TestServeUsage(t *testing.T) {
 	if code, _ := runCmd(t, "serve", "-bogus"); code != 2 {
 		t.Errorf("serve -bogus: exit %d, want 2", code)
