@@ -14,10 +14,12 @@ import (
 )
 
 // -trace-ref FILE diffs every traced tensor against a dump of tools/reference/trace_vision.py
-// (run from the repository root), layer by layer.
+// (run from the repository root), layer by layer. The default is the committed dump of the tiny
+// bf16 checkpoint (testdata/golden/tiny-checkpoint.trace.safetensors, see testdata/README.md),
+// held to the tower goldens' target of 1e-5.
 var (
-	traceRef = flag.String("trace-ref", "", "a dump of tools/reference/trace_vision.py to diff every traced tensor against")
-	traceTol = flag.Float64("trace-tol", 1e-4, "with -trace-ref: the largest max|Δ|/max|ref| accepted for a traced tensor")
+	traceRef = flag.String("trace-ref", "../testdata/golden/tiny-checkpoint.trace.safetensors", "a dump of tools/reference/trace_vision.py to diff every traced tensor against")
+	traceTol = flag.Float64("trace-tol", 1e-5, "with -trace-ref: the largest max|Δ|/max|ref| accepted for a traced tensor")
 )
 
 // key names a traced tensor as trace_vision.py does: its name outside the blocks,
@@ -29,7 +31,7 @@ func (tr Trace) key() string {
 	return "blocks." + strconv.Itoa(tr.Layer) + "." + tr.Name
 }
 
-// TestTraceReference runs only with -trace-ref: it loads the checkpoint and the pixels the dump
+// TestTraceReference loads the checkpoint and the pixels the dump
 // names, encodes them with a trace, and compares each traced tensor with the reference's, in
 // order, logging max|Δ|, max|Δ|/max|ref| and the cosine of each.
 func TestTraceReference(t *testing.T) {
