@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // Tensor is a tensor to be written: Data holds its elements in row-major
@@ -36,11 +38,12 @@ func F32Tensor(name string, shape []int, data []float32) Tensor {
 	return Tensor{Name: name, DType: F32, Shape: slices.Clone(shape), Data: b}
 }
 
-// BF16Tensor returns a BF16 tensor holding data rounded with F32ToBF16.
+// BF16Tensor returns a BF16 tensor holding data rounded with half.F32ToBF16 (to nearest,
+// ties to even, as PyTorch rounds).
 func BF16Tensor(name string, shape []int, data []float32) Tensor {
 	b := make([]byte, 2*len(data))
 	for i, v := range data {
-		binary.LittleEndian.PutUint16(b[2*i:], F32ToBF16(v))
+		binary.LittleEndian.PutUint16(b[2*i:], half.F32ToBF16(v))
 	}
 	return Tensor{Name: name, DType: BF16, Shape: slices.Clone(shape), Data: b}
 }
