@@ -3,12 +3,14 @@ package hub
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
@@ -63,26 +65,12 @@ func writeRef(dir, rev, commit string) error {
 	return writeFileAtomic(path, []byte(commit))
 }
 
-// writeFileAtomic writes b to a temporary file next to path and renames it over path.
+// writeFileAtomic writes b to path with the module's durability policy (fsutil.WriteFile).
 func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	return fsutil.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	})
 }
 
 // ourSnapshot returns the folder of repo at commit in our cache if it is complete.
