@@ -261,10 +261,9 @@ func (d *downloader) shards(ctx context.Context) ([]*shard, error) {
 		b, _, _, err := d.c.fetchSmall(ctx, d.info, d.commit, safetensors.IndexFileName, maxIndexFile)
 		switch {
 		case err == nil:
-			if names, err = visionShards(repo, b); err != nil {
+			if names, wm, err = visionShards(repo, b); err != nil {
 				return nil, err
 			}
-			wm, _ = parseIndex(repo, b)
 		case known || !errors.Is(err, ErrNotFound):
 			return nil, err
 		}

@@ -668,6 +668,23 @@ func TestResolveErrors(t *testing.T) {
 			msg: []string{"asked for bytes 0-7, the server sent 1-8"},
 		},
 		{
+			// The index parser is safetensors.ParseIndex, vision.Load's: encoding/json, used
+			// before, kept the last of duplicate keys.
+			name: "index with a duplicate key",
+			setup: func(f *fakeHub) {
+				idx := f.cp.files[safetensors.IndexFileName]
+				f.cp.files[safetensors.IndexFileName] = append([]byte(`{"weight_map":{},`), idx[1:]...)
+			},
+			want: ErrCorrupt, msg: []string{safetensors.IndexFileName, `duplicate key "weight_map"`},
+		},
+		{
+			name: "index naming a shard outside the repository's layout",
+			setup: func(f *fakeHub) {
+				f.cp.files[safetensors.IndexFileName] = []byte(`{"weight_map":{"model.visual.patch_embed.proj.weight":"sub/../model-00001-of-00003.safetensors"}}`)
+			},
+			want: ErrCorrupt, msg: []string{`shard path "sub/../model-00001-of-00003.safetensors"`},
+		},
+		{
 			name: "disk full", full: true, want: ErrDiskFull,
 			msg: []string{"not enough disk space", "QWEN3VL_CACHE"},
 		},
