@@ -21,8 +21,8 @@ func TestResolveDefaultExplains(t *testing.T) {
 	}{
 		{
 			name:  "hub unreachable",
-			setup: func(t *testing.T, o *Options) { o.Endpoint = "http://127.0.0.1:1" },
-			want:  ErrNetwork, cause: "could not reach http://127.0.0.1:1",
+			setup: func(t *testing.T, o *Options) { o.Endpoint = unreachable() },
+			want:  ErrNetwork, cause: "could not reach " + unreachable(),
 		},
 		{
 			// A resolver that finds no such host, as without a network.
