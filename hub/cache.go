@@ -3,12 +3,13 @@ package hub
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
@@ -63,26 +64,12 @@ func writeRef(dir, rev, commit string) error {
 	return writeFileAtomic(path, []byte(commit))
 }
 
-// writeFileAtomic writes b to a temporary file next to path and renames it over path.
+// writeFileAtomic writes b to path with the module's durability policy (fsutil.WriteFile).
 func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	return fsutil.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	})
 }
 
 // ourSnapshot returns the folder of repo at commit in our cache if it is complete.
@@ -97,10 +84,12 @@ func ourSnapshot(opts *Options, repo, commit string) string {
 }
 
 // hfSnapshot returns the snapshot folder of repo at commit in the Hugging Face cache if the
-// vision loader can use it: it has config.json, and model.safetensors or an index whose
-// every shard holding vision tensors is present. Otherwise it returns "" and, in why, the
-// reason (empty if the snapshot does not exist). err reports a snapshot that exists and is
-// complete but can never work (not a Qwen3-VL model, no vision weights), so that no
+// vision loader can use it: it has a Qwen3-VL config.json, and model.safetensors or
+// model.safetensors.index.json, which safetensors.OpenDir opens as vision.Load does (the same
+// index parser and shard name rule; every shard holding vision tensors present and holding
+// what the index assigns to it) with vision tensors in it. Otherwise it returns "" and, in
+// why, the reason (empty if the snapshot does not exist). err reports a snapshot that exists
+// and is complete but can never work (not a Qwen3-VL model, no vision weights), so that no
 // download is attempted. Nothing in the cache is modified.
 func hfSnapshot(opts *Options, repo, commit string) (dir, why string, err error) {
 	if opts.HFCacheDir == "" {
@@ -114,34 +103,30 @@ func hfSnapshot(opts *Options, repo, commit string) (dir, why string, err error)
 	if !isFile(cfg) {
 		return "", "no config.json", nil
 	}
-	if !isFile(filepath.Join(dir, safetensors.SingleFileName)) {
-		index := filepath.Join(dir, safetensors.IndexFileName)
-		if !isFile(index) {
-			return "", "no " + safetensors.SingleFileName + " or " + safetensors.IndexFileName, nil
-		}
-		b, err := os.ReadFile(index)
-		if err != nil {
-			return "", err.Error(), nil
-		}
-		shards, err := visionShards(repo, b)
-		if errors.Is(err, ErrNoVisionWeights) {
-			return "", "", err
-		}
-		if err != nil {
-			return "", err.Error(), nil
-		}
-		for _, s := range shards {
-			if !isFile(filepath.Join(dir, filepath.FromSlash(s))) {
-				return "", "shard " + s + " is missing", nil
-			}
-		}
-	}
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		return "", err.Error(), nil
 	}
 	if err := checkConfig(repo, b); err != nil {
 		return "", "", err
+	}
+	weights := safetensors.SingleFileName
+	if !isFile(filepath.Join(dir, weights)) {
+		weights = safetensors.IndexFileName
+		if !isFile(filepath.Join(dir, weights)) {
+			return "", "no " + safetensors.SingleFileName + " or " + safetensors.IndexFileName, nil
+		}
+	}
+	// The weights are opened exactly as vision.Load opens them (the same index parser, shard
+	// name rule and shard checks), so that a snapshot accepted here loads there.
+	set, err := safetensors.OpenDir(dir, isVisionTensor)
+	if err != nil {
+		return "", err.Error(), nil
+	}
+	n := len(set.Names())
+	set.Close()
+	if n == 0 {
+		return "", "", noVisionError(repo, weights)
 	}
 	return dir, "", nil
 }
@@ -171,48 +156,19 @@ func checkConfig(repo string, b []byte) error {
 // vision.Load reads checkpoints by.
 var isVisionTensor = vision.IsTensor
 
-// parseIndex returns the weight map of a model.safetensors.index.json.
-func parseIndex(repo string, b []byte) (map[string]string, error) {
-	var idx struct {
-		WeightMap map[string]string `json:"weight_map"`
-	}
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, newError(ErrCorrupt, err, "%s: %s is not valid JSON: %v", repo, safetensors.IndexFileName, err)
-	}
-	if idx.WeightMap == nil {
-		return nil, newError(ErrCorrupt, nil, "%s: %s has no \"weight_map\"", repo, safetensors.IndexFileName)
-	}
-	for name, shard := range idx.WeightMap {
-		if !validShardName(shard) {
-			return nil, newError(ErrCorrupt, nil, "%s: %s maps %q to %q, not a .safetensors file of the repository", repo, safetensors.IndexFileName, name, shard)
-		}
-	}
-	return idx.WeightMap, nil
-}
-
-// validShardName reports whether a shard name from an index is a safe relative path.
-func validShardName(s string) bool {
-	return strings.HasSuffix(s, ".safetensors") && !strings.ContainsAny(s, "\\\x00") &&
-		filepath.IsLocal(filepath.FromSlash(s)) && !strings.HasPrefix(s, "/")
-}
-
-// visionShards returns, sorted, the shards of an index that hold vision tensors.
-func visionShards(repo string, index []byte) ([]string, error) {
-	wm, err := parseIndex(repo, index)
+// visionShards parses a model.safetensors.index.json with safetensors.ParseIndex (the parser
+// and shard name rule vision.Load uses) and returns, sorted, the shards holding vision
+// tensors, and the weight map.
+func visionShards(repo string, index []byte) ([]string, map[string]string, error) {
+	ix, err := safetensors.ParseIndex(index)
 	if err != nil {
-		return nil, err
+		return nil, nil, newError(ErrCorrupt, err, "%s: %s: %v", repo, safetensors.IndexFileName, err)
 	}
-	var shards []string
-	for name, shard := range wm {
-		if isVisionTensor(name) && !slices.Contains(shards, shard) {
-			shards = append(shards, shard)
-		}
-	}
+	shards := ix.Shards(isVisionTensor)
 	if len(shards) == 0 {
-		return nil, noVisionError(repo, safetensors.IndexFileName)
+		return nil, nil, noVisionError(repo, safetensors.IndexFileName)
 	}
-	slices.Sort(shards)
-	return shards, nil
+	return shards, ix.WeightMap, nil
 }
 
 // noVisionError reports a checkpoint without vision tower tensors.

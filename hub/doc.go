@@ -81,7 +81,9 @@
 // ErrAuth (401/403: for a gated model, accept the licence on the model's page and set
 // HF_TOKEN), ErrNotFound (repository, revision or file), ErrNotCached (offline and not
 // cached), ErrUnsupported (not a Qwen3-VL config), ErrNoVisionWeights, ErrDiskFull,
-// ErrCorrupt.
+// ErrCorrupt. A command whose user named no model calls ResolveDefault instead of Resolve:
+// when DefaultModel cannot be had, its error (a *DefaultModelError) says the model was the
+// default and suggests a local checkpoint folder or random:PRESET.
 //
 // The hub's protocol as used here follows huggingface_hub (constants.py: ENDPOINT,
 // HUGGINGFACE_CO_URL_TEMPLATE, the X-Repo-Commit / X-Linked-Etag / X-Linked-Size header

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
 
@@ -174,7 +175,7 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 		return "", diskError(err, partial)
 	}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(partial, f.name), f.data, 0o644); err != nil {
+		if err := writeFileAtomic(filepath.Join(partial, f.name), f.data); err != nil {
 			return "", diskError(err, partial)
 		}
 	}
@@ -193,11 +194,11 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(partial, sourceFileName), src, 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(partial, sourceFileName), src); err != nil {
 		return "", diskError(err, partial)
 	}
 	os.Remove(filepath.Join(partial, stateFileName))
-	syncDir(partial)
+	fsutil.SyncDir(partial)
 	if err := os.Rename(partial, final); err != nil {
 		// Only possible if the lock was not honoured (some network file systems): another
 		// process put a complete folder there first. Use it.
@@ -208,7 +209,7 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 		}
 		return "", fmt.Errorf("hub: moving the finished download into place: %w", err)
 	}
-	syncDir(dir)
+	fsutil.SyncDir(dir)
 	opts.logf("hub: saved the vision tower of %s@%s in %s", repo, short(commit), final)
 	d.recordRef(dir)
 	return final, nil
@@ -260,10 +261,9 @@ func (d *downloader) shards(ctx context.Context) ([]*shard, error) {
 		b, _, _, err := d.c.fetchSmall(ctx, d.info, d.commit, safetensors.IndexFileName, maxIndexFile)
 		switch {
 		case err == nil:
-			if names, err = visionShards(repo, b); err != nil {
+			if names, wm, err = visionShards(repo, b); err != nil {
 				return nil, err
 			}
-			wm, _ = parseIndex(repo, b)
 		case known || !errors.Is(err, ErrNotFound):
 			return nil, err
 		}
@@ -646,14 +646,6 @@ func diskError(err error, dir string) error {
 		return err
 	}
 	return fmt.Errorf("hub: writing in %s: %w", dir, err)
-}
-
-// syncDir makes renames in dir durable where the system supports it.
-func syncDir(dir string) {
-	if f, err := os.Open(dir); err == nil {
-		f.Sync()
-		f.Close()
-	}
 }
 
 // short abbreviates a commit hash for messages.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,10 +23,21 @@ import (
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
+// unreachable is the URL of a local port nothing listens on: one just taken from the system
+// and released (a fixed port, such as 1, may be in use by some other program).
+var unreachable = sync.OnceValue(func() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String()
+})
+
 // testOptions returns options pointing at the fake hub, with fresh caches and fast retries.
 func testOptions(t *testing.T, f *fakeHub) Options {
 	t.Helper()
-	endpoint := "http://127.0.0.1:1" // nothing listens there
+	endpoint := unreachable()
 	if f != nil {
 		endpoint = f.hub.URL
 	}
@@ -590,7 +602,7 @@ func TestResolveFallsBackToCache(t *testing.T) {
 	if err != nil || got != dir {
 		t.Fatalf("with the hub failing: %q, %v; want the cached %s", got, err, dir)
 	}
-	opts.Endpoint = "http://127.0.0.1:1"
+	opts.Endpoint = unreachable()
 	got, err = Resolve(context.Background(), testRepo, opts)
 	if err != nil || got != dir {
 		t.Fatalf("with the hub unreachable: %q, %v; want the cached %s", got, err, dir)
@@ -616,8 +628,8 @@ func TestResolveErrors(t *testing.T) {
 			msg: []string{"HF_HUB_OFFLINE", "not in the cache", "Qwen--Tiny-VL"},
 		},
 		{
-			name: "hub unreachable", opts: func(o *Options) { o.Endpoint = "http://127.0.0.1:1" }, want: ErrNetwork,
-			msg: []string{"could not reach http://127.0.0.1:1", "set HF_HUB_OFFLINE=1 to use only cached models, or HF_ENDPOINT for a mirror"},
+			name: "hub unreachable", opts: func(o *Options) { o.Endpoint = unreachable() }, want: ErrNetwork,
+			msg: []string{"could not reach " + unreachable(), "set HF_HUB_OFFLINE=1 to use only cached models, or HF_ENDPOINT for a mirror"},
 		},
 		{
 			name: "gated, no token", setup: func(f *fakeHub) { f.gated, f.token = true, "good" }, want: ErrAuth,
@@ -666,6 +678,23 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "wrong range", setup: func(f *fakeHub) { f.badRange = true }, want: ErrCorrupt,
 			msg: []string{"asked for bytes 0-7, the server sent 1-8"},
+		},
+		{
+			// The index parser is safetensors.ParseIndex, vision.Load's: encoding/json, used
+			// before, kept the last of duplicate keys.
+			name: "index with a duplicate key",
+			setup: func(f *fakeHub) {
+				idx := f.cp.files[safetensors.IndexFileName]
+				f.cp.files[safetensors.IndexFileName] = append([]byte(`{"weight_map":{},`), idx[1:]...)
+			},
+			want: ErrCorrupt, msg: []string{safetensors.IndexFileName, `duplicate key "weight_map"`},
+		},
+		{
+			name: "index naming a shard outside the repository's layout",
+			setup: func(f *fakeHub) {
+				f.cp.files[safetensors.IndexFileName] = []byte(`{"weight_map":{"model.visual.patch_embed.proj.weight":"sub/../model-00001-of-00003.safetensors"}}`)
+			},
+			want: ErrCorrupt, msg: []string{`shard path "sub/../model-00001-of-00003.safetensors"`},
 		},
 		{
 			name: "disk full", full: true, want: ErrDiskFull,

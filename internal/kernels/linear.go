@@ -2,8 +2,9 @@ package kernels
 
 import (
 	"fmt"
-	"math"
 	"sync"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // Linear is a fully connected layer y = x·Wᵀ + b with its weights held in the layout the
@@ -50,7 +51,7 @@ func validateLinear(n int, bias []float32, out, in int) error {
 
 // NewLinearBF16 is NewLinear with W held in memory as bfloat16: half the resident weights of a
 // float32 Linear. W is rounded to bfloat16 (to nearest, ties to even, NaN to 0x7FC0, as
-// safetensors.F32ToBF16 and PyTorch do) while it is packed, and the weights a computation needs
+// half.F32ToBF16 and PyTorch do) while it is packed, and the weights a computation needs
 // are widened back to float32 (exactly) right before use: on the AVX2 path one weight
 // micro-panel at a time into a per-goroutine scratch, on the portable path all of W per call.
 // The arithmetic is otherwise that of NewLinear, so the result equals, bit for bit, that of the
@@ -61,7 +62,7 @@ func NewLinearBF16(w, bias []float32, out, in int) (*Linear, error) {
 	}
 	w16 := make([]uint16, len(w))
 	for i, v := range w {
-		w16[i] = f32ToBF16(v)
+		w16[i] = half.F32ToBF16(v)
 	}
 	return newLinearBF16(w16, bias, out, in), nil
 }
@@ -83,18 +84,6 @@ func newLinearBF16(w16 []uint16, bias []float32, out, in int) *Linear {
 	return &Linear{In: in, Out: out, w16: w16, bias: bias}
 }
 
-// f32ToBF16 rounds a float32 to bfloat16 bits exactly as safetensors.F32ToBF16 does.
-func f32ToBF16(f float32) uint16 {
-	if f != f {
-		return 0x7fc0
-	}
-	u := math.Float32bits(f)
-	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
-}
-
-// bf16ToF32 widens bfloat16 bits to float32 (exact).
-func bf16ToF32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
-
 // wideBufs recycles the float32 copies of W that a portable-path bf16 Linear makes per call.
 var wideBufs sync.Pool
 
@@ -113,7 +102,7 @@ func (l *Linear) portable(dst, x []float32, m, threads int, add bool) {
 		bp = &w
 	}
 	for i, b := range l.w16 {
-		w[i] = bf16ToF32(b)
+		w[i] = half.BF16ToF32(b)
 	}
 	gemmNT(dst, x, w, l.bias, m, l.Out, l.In, threads, add)
 	*bp = w

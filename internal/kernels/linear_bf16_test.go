@@ -5,23 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
-
-func TestF32ToBF16MatchesSafetensors(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
-		float32(math.NaN()), math.MaxFloat32, math.SmallestNonzeroFloat32,
-		math.Float32frombits(0x3f808000), math.Float32frombits(0x3f818000), math.Float32frombits(0x3f807fff)}
-	for range 10000 {
-		vals = append(vals, math.Float32frombits(r.Uint32()))
-	}
-	for _, v := range vals {
-		if got, want := f32ToBF16(v), safetensors.F32ToBF16(v); got != want {
-			t.Fatalf("f32ToBF16(%#08x) = %#04x, want %#04x", math.Float32bits(v), got, want)
-		}
-	}
-}
 
 // TestLinearBF16 checks that a bf16 Linear gives, bit for bit, what the float32 Linear built
 // from the bf16-rounded weights gives: the kernels' arithmetic is the same, only the storage of
@@ -35,7 +20,7 @@ func TestLinearBF16(t *testing.T) {
 		w := randSlice(r, s.out*s.in)
 		rounded := make([]float32, len(w))
 		for i, v := range w {
-			rounded[i] = bf16ToF32(f32ToBF16(v))
+			rounded[i] = half.BF16ToF32(half.F32ToBF16(v))
 		}
 		for _, withBias := range []bool{false, true} {
 			var bias []float32
@@ -94,8 +79,8 @@ func TestNewLinearBF16Bits(t *testing.T) {
 	w16 := make([]uint16, out*in)
 	wide := make([]float32, out*in)
 	for i := range w16 {
-		w16[i] = f32ToBF16(float32(r.NormFloat64()))
-		wide[i] = bf16ToF32(w16[i])
+		w16[i] = half.F32ToBF16(float32(r.NormFloat64()))
+		wide[i] = half.BF16ToF32(w16[i])
 	}
 	bias, x := randSlice(r, out), randSlice(r, m*in)
 	a, err := NewLinearBF16Bits(w16, bias, out, in)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // TestPackedWeightsOffHeap checks that a Linear's packed weights do not grow the Go heap (they
@@ -41,7 +43,7 @@ func TestPackedWeightsOffHeap(t *testing.T) {
 		if bf16 {
 			ref = make([]float32, len(w))
 			for i, v := range w {
-				ref[i] = bf16ToF32(f32ToBF16(v))
+				ref[i] = half.BF16ToF32(half.F32ToBF16(v))
 			}
 		}
 		gemmNT(want, x, ref, nil, 3, out, in, 1, false)

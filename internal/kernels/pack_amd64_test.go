@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // TestPackA6 compares the assembly packing of activation micro-panels with the obvious loop, for
@@ -35,7 +37,7 @@ func TestPackA6(t *testing.T) {
 }
 
 // TestWiden16 widens every bfloat16 bit pattern (zeros, subnormals, infinities, NaNs included)
-// with the assembly and compares the bits with bf16ToF32's; the floats around dst must survive.
+// with the assembly and compares the bits with half.BF16ToF32's; the floats around dst must survive.
 func TestWiden16(t *testing.T) {
 	src := make([]uint16, 1<<16)
 	for i := range src {
@@ -50,7 +52,7 @@ func TestWiden16(t *testing.T) {
 		}
 		for i, v := range dst[1 : n+1] {
 			b := src[len(src)-n+i]
-			if got, want := math.Float32bits(v), math.Float32bits(bf16ToF32(b)); got != want {
+			if got, want := math.Float32bits(v), math.Float32bits(half.BF16ToF32(b)); got != want {
 				t.Fatalf("n %d: bf16 %#04x widened to %#08x, want %#08x", n, b, got, want)
 			}
 		}

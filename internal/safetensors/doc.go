@@ -43,10 +43,13 @@
 // Writing (Write, WriteFile) produces the same bytes as the reference
 // implementation for the same tensor order: compact JSON padded with
 // spaces to a multiple of 8 bytes, then the tensor data, contiguous, in the
-// order given. WriteFile is atomic: the file appears complete or not at
-// all.
+// order given. WriteFile is atomic, with the module's durability policy
+// (internal/fsutil): the file appears complete or not at all.
 //
 // A checkpoint directory (OpenDir) is either a single model.safetensors, or
 // shards listed in model.safetensors.index.json, of which only those holding
 // the requested tensors are opened, or any set of *.safetensors files.
+// ParseIndex is the module's one parser of index files and CheckShardName
+// its one rule for shard names: package hub uses them too, so that what it
+// accepts the loader accepts.
 package safetensors

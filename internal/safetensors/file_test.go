@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // testBytes returns n deterministic pseudo-random bytes.
@@ -122,7 +124,7 @@ func TestFloat32Conversions(t *testing.T) {
 	f16 := []uint16{0x3c00, 0xc000, 0x3800, 0x7c00, 0x0001}
 	bf16 := make([]uint16, len(vals))
 	for i, v := range vals {
-		bf16[i] = F32ToBF16(v)
+		bf16[i] = half.F32ToBF16(v)
 	}
 	le16 := func(v []uint16) []byte {
 		b := make([]byte, 0, 2*len(v))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -190,15 +191,18 @@ func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte(`{"weight_map":{}}`))
 	f.Add([]byte(`{"weight_map":{"a":"x","a":"y"}}`))
 	f.Add([]byte(`{"weight_map":{"a":1}}`))
-	f.Add([]byte(`{"metadata":[1,{"x":null}],"other":"s","weight_map":{"\u00e9":"\ud83d\ude00"}}  `))
+	f.Add([]byte(`{"metadata":[1,{"x":null}],"other":"s","weight_map":{"\u00e9":"\ud83d\ude00.safetensors"}}  `))
+	f.Add([]byte(`{"weight_map":{"a":"sub/a.safetensors","b":"sub/./b.safetensors","c":"c\\d.safetensors","d":"/e.safetensors","e":"f.bin"}}`))
+	f.Add([]byte(`{"weight_map":{"a":"a.safetensors"},"weight_map":{}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := parseIndex(b)
+		ix, err := ParseIndex(b)
 		if err != nil {
-			if m != nil || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error %v with map %v, or not ErrInvalid", err, m)
+			if ix != nil || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v with index %v, or not ErrInvalid", err, ix)
 			}
 			return
 		}
+		m := ix.WeightMap
 		if m == nil {
 			t.Fatal("nil map without error")
 		}
@@ -207,13 +211,15 @@ func FuzzParseIndex(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m2, err := parseIndex(again)
-		if err != nil || !reflect.DeepEqual(m, m2) {
-			t.Fatalf("re-encoded index: %v, %v != %v", err, m2, m)
+		ix2, err := ParseIndex(again)
+		if err != nil || !reflect.DeepEqual(m, ix2.WeightMap) {
+			t.Fatalf("re-encoded index: %v, %v != %v", err, ix2, m)
 		}
+		// Every accepted shard name is a canonical local path to a .safetensors file.
 		for _, shard := range m {
-			if clean, err := localShard(shard); err == nil && !filepath.IsLocal(clean) {
-				t.Fatalf("shard %q accepted as %q, which is not local", shard, clean)
+			p := filepath.FromSlash(shard)
+			if !filepath.IsLocal(p) || filepath.Clean(p) != p || !strings.HasSuffix(shard, ".safetensors") || strings.Contains(shard, "\\") {
+				t.Fatalf("shard %q accepted, but it is not a canonical local .safetensors path", shard)
 			}
 		}
 	})

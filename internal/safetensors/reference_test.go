@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"reflect"
 	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // torchFile is the file written by safetensors 0.8.0 for
@@ -54,11 +56,11 @@ func TestReadReferenceFile(t *testing.T) {
 	if info, _ := f.Info("b"); !reflect.DeepEqual(info.Shape, []int{1, 2}) {
 		t.Errorf("shape of b = %v", info.Shape)
 	}
-	// torch rounds to bfloat16 the way F32ToBF16 does.
+	// torch rounds to bfloat16 the way half.F32ToBF16 does.
 	for i, v := range []float32{1.5, -2, 3e-8} {
 		raw, _ := f.Bytes("a")
-		if got, want := F32ToBF16(v), uint16(raw[2*i])|uint16(raw[2*i+1])<<8; got != want {
-			t.Errorf("F32ToBF16(%v) = %#04x, torch wrote %#04x", v, got, want)
+		if got, want := half.F32ToBF16(v), uint16(raw[2*i])|uint16(raw[2*i+1])<<8; got != want {
+			t.Errorf("half.F32ToBF16(%v) = %#04x, torch wrote %#04x", v, got, want)
 		}
 	}
 }

@@ -34,12 +34,13 @@ type Set struct {
 //  2. model.safetensors.index.json: {"metadata": {...}, "weight_map":
 //     {tensor: shard}}. Only shards holding at least one kept tensor are
 //     opened, or even looked at: the others may be missing or corrupt, so
-//     a partial download holding only the needed shards works. Every shard
-//     name must be a local path inside dir (not absolute, no ".."); the
-//     check is lexical, so symbolic links, such as those of the Hugging
-//     Face cache, are followed. An opened shard must hold every tensor the
-//     index assigns to it; tensors a shard holds but the index does not
-//     list are ignored.
+//     a partial download holding only the needed shards works. The index
+//     is parsed by ParseIndex: every shard name, needed or not, must pass
+//     CheckShardName (a .safetensors file inside dir, named by a canonical
+//     relative path); the check is lexical, so symbolic links, such as
+//     those of the Hugging Face cache, are followed. An opened shard must
+//     hold every tensor the index assigns to it; tensors a shard holds but
+//     the index does not list are ignored.
 //  3. Otherwise every *.safetensors file in dir, all opened; a tensor name
 //     appearing in two files is an error.
 //
@@ -104,33 +105,23 @@ func (s *Set) add(f *File, keep func(string) bool) {
 
 // openIndexed opens the shards named by the index that hold kept tensors.
 func (s *Set) openIndexed(keep func(string) bool) error {
-	indexPath := filepath.Join(s.dir, IndexFileName)
-	weightMap, err := readIndex(indexPath)
+	ix, err := ReadIndex(filepath.Join(s.dir, IndexFileName))
 	if err != nil {
 		return err
 	}
-	// Validate every shard name, then group the kept tensors by shard.
-	byShard := map[string][]string{} // cleaned shard name -> tensors
-	needed := map[string]bool{}      // shards holding a kept tensor
+	byShard := map[string][]string{} // shard name -> its tensors
 	kept := map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(weightMap)) {
-		clean, err := localShard(weightMap[name])
-		if err != nil {
-			return fmt.Errorf("safetensors: %s: tensor %s: %w", indexPath, quote(name), err)
-		}
-		byShard[clean] = append(byShard[clean], name)
-		if keep(name) {
-			kept[name] = true
-			needed[clean] = true
-		}
+	for name, shard := range ix.WeightMap {
+		byShard[shard] = append(byShard[shard], name)
+		kept[name] = keep(name)
 	}
-	for _, shard := range slices.Sorted(maps.Keys(needed)) {
-		f, err := Open(filepath.Join(s.dir, shard))
+	for _, shard := range ix.Shards(func(name string) bool { return kept[name] }) {
+		f, err := Open(filepath.Join(s.dir, filepath.FromSlash(shard)))
 		if err != nil {
 			return fmt.Errorf("%w (shard listed in %s)", err, IndexFileName)
 		}
 		s.files = append(s.files, f)
-		for _, name := range byShard[shard] {
+		for _, name := range slices.Sorted(slices.Values(byShard[shard])) {
 			if _, ok := f.index[name]; !ok {
 				return fmt.Errorf("safetensors: %s: %w", f.path,
 					invalidf("tensor %s is listed in %s but absent from this shard", quote(name), IndexFileName))
@@ -141,16 +132,6 @@ func (s *Set) openIndexed(keep func(string) bool) error {
 		}
 	}
 	return nil
-}
-
-// localShard validates a shard name from an index and returns it cleaned
-// and in the host's path syntax.
-func localShard(shard string) (string, error) {
-	p := filepath.FromSlash(shard)
-	if shard == "" || !filepath.IsLocal(p) || strings.ContainsRune(shard, 0) {
-		return "", invalidf("shard path %s is not a file name inside the checkpoint directory", quote(shard))
-	}
-	return filepath.Clean(p), nil
 }
 
 // openAll opens every *.safetensors file in the directory.

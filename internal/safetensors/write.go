@@ -1,18 +1,17 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
+	"github.com/qwen3vl/qwen3vl/internal/half"
 )
 
 // Tensor is a tensor to be written: Data holds its elements in row-major
@@ -36,11 +35,12 @@ func F32Tensor(name string, shape []int, data []float32) Tensor {
 	return Tensor{Name: name, DType: F32, Shape: slices.Clone(shape), Data: b}
 }
 
-// BF16Tensor returns a BF16 tensor holding data rounded with F32ToBF16.
+// BF16Tensor returns a BF16 tensor holding data rounded with half.F32ToBF16 (to nearest,
+// ties to even, as PyTorch rounds).
 func BF16Tensor(name string, shape []int, data []float32) Tensor {
 	b := make([]byte, 2*len(data))
 	for i, v := range data {
-		binary.LittleEndian.PutUint16(b[2*i:], F32ToBF16(v))
+		binary.LittleEndian.PutUint16(b[2*i:], half.F32ToBF16(v))
 	}
 	return Tensor{Name: name, DType: BF16, Shape: slices.Clone(shape), Data: b}
 }
@@ -225,10 +225,11 @@ func appendString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
 }
 
-// WriteFile writes tensors to path atomically: it writes a temporary file in
-// the same directory, syncs it to disk and renames it over path. On any
-// error the temporary file is removed, and path is left untouched (absent,
-// or with its previous contents). The new file has mode 0644.
+// WriteFile writes tensors to path atomically, with the module's one durability policy
+// (package internal/fsutil): a temporary file in the same folder, synced, renamed over path,
+// the folder synced. On any error the temporary file is removed, and path is left untouched
+// (absent, or with its previous contents); a folder at path is an error. The new file has
+// mode 0644 minus the umask, as os.WriteFile gives.
 func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
 	header, err := encodeHeader(tensors, metadata, true)
 	if err != nil {
@@ -239,62 +240,11 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	})
 }
 
-// writeFileAtomic runs write on a buffered temporary file next to path and
-// renames the result over path; on failure it removes the temporary file.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %s: creating temporary file: %w", path, unwrapPath(err))
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close() // may already be closed; the error is irrelevant then
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("safetensors: %s: writing: %w", path, unwrapPath(err))
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("safetensors: %s: writing: %w", path, unwrapPath(err))
-	}
-	if err := tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+// writeFileAtomic runs write on a buffered temporary file next to path and renames the
+// result over path (fsutil.WriteFile), with errors as "safetensors: <path>: <step>: <cause>".
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if err := fsutil.WriteFile(path, write); err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, unwrapPath(err))
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %s: sync: %w", path, unwrapPath(err))
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %s: close: %w", path, unwrapPath(err))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %s: rename: %w", path, unwrapLink(err))
-	}
-	syncDir(dir)
 	return nil
-}
-
-// unwrapLink strips an *os.LinkError, whose message would repeat paths.
-func unwrapLink(err error) error {
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
-// syncDir makes a rename in dir durable where the system supports syncing
-// a directory; failures are ignored because the file itself is complete.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }

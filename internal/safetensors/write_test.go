@@ -205,7 +205,7 @@ func TestWriteFileLeavesNothingBehind(t *testing.T) {
 				return filepath.Join(dir, "out.safetensors")
 			},
 			write:   func(p string) error { return WriteFile(p, good, nil) },
-			want:    []string{"out.safetensors", "rename"},
+			want:    []string{"out.safetensors", "is a folder"},
 			entries: []string{"out.safetensors"},
 		},
 		{

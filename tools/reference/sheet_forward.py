@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""An independent float64 numpy forward of the Qwen3-VL vision tower, written from the facts sheet
-(/work/shared/reference/qwen3vl-vision.md, sections 3 and 8) without using transformers, and
-checked against the goldens that transformers produced.
+"""An independent float64 numpy forward of the Qwen3-VL vision tower, written from a plain
+description of the forward pass (the functions below are that description, step by step)
+without using transformers, and checked against the goldens that transformers produced.
 
-It confirms that the sheet's description matches the pinned reference and that the goldens are
+It confirms that the description matches the pinned reference and that the goldens are
 what they claim to be (synthetic weights regenerated from the seeds in manifest.json). Only the
 tiny cases and the tiny checkpoint are checked by default (a full-size tower in float64 numpy is
 slow); pass --all to include them.
@@ -164,7 +164,7 @@ def forward(W, cfg, pixels, grids, bug=()):
     return out
 
 
-# Mistakes other engines made (facts sheet section 7/8); each must move some golden output by far
+# Mistakes other engines made (listed in testdata/README.md); each must move some golden output by far
 # more than the float32 noise (~1e-6 relative).
 BUGS = ["align_corners_false", "transpose_table", "rope_swap_rowcol", "joint_attention", "tanh_merger"]
 BUG_CASES = ["tiny-nonsquare", "tiny-mixed", "tiny-checkpoint"]
@@ -257,7 +257,7 @@ def main():
                 caught[bug] = max(caught.get(bug, 0.0), rel)
     print(f"worst relative difference {worst:.2e}")
     if worst > 1e-4:
-        raise SystemExit("the goldens disagree with the facts sheet's forward")
+        raise SystemExit("the goldens disagree with this independent forward")
     if args.bugs and caught:
         missed = [b for b in BUGS if caught.get(b, 0.0) < BUG_THRESHOLD]
         print("each mistake, largest relative change over the checked goldens: "

@@ -1,7 +1,9 @@
-package safetensors
+package half
 
 import (
 	"math"
+	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -137,5 +139,86 @@ func TestBF16RoundTrip(t *testing.T) {
 		if got := F32ToBF16(f); got != b {
 			t.Fatalf("F32ToBF16(BF16ToF32(%#04x)) = %#04x", b, got)
 		}
+	}
+}
+
+// TestBF16ToF32Exhaustive checks every bfloat16 against an independent computation of its
+// value from its fields.
+func TestBF16ToF32Exhaustive(t *testing.T) {
+	for i := 0; i < 1<<16; i++ {
+		b := uint16(i)
+		sign := 1.0
+		if b&0x8000 != 0 {
+			sign = -1
+		}
+		exp := int(b>>7) & 0xff
+		mant := int(b & 0x7f)
+		got := BF16ToF32(b)
+		switch {
+		case exp == 0xff && mant != 0:
+			if !math.IsNaN(float64(got)) || math.Float32bits(got)>>16 != uint32(b) {
+				t.Fatalf("BF16ToF32(%#04x) = %#08x, want a NaN with the same top half", b, math.Float32bits(got))
+			}
+			continue
+		case exp == 0xff:
+			if want := float32(math.Inf(int(sign))); got != want {
+				t.Fatalf("BF16ToF32(%#04x) = %v, want %v", b, got, want)
+			}
+			continue
+		}
+		var want float64
+		if exp == 0 {
+			want = sign * math.Ldexp(float64(mant), -133)
+		} else {
+			want = sign * math.Ldexp(float64(128+mant), exp-134)
+		}
+		if math.Float32bits(got) != math.Float32bits(float32(want)) {
+			t.Fatalf("BF16ToF32(%#04x) = %v (%#08x), want %v", b, got, math.Float32bits(got), want)
+		}
+	}
+}
+
+// refF32ToBF16 rounds a finite or infinite float32 to bfloat16 by arithmetic rather than bit
+// manipulation: normal values with math/big at 8 significant bits (ties to even), subnormal
+// ones to a multiple of 2^-133 (the bfloat16 subnormal step), overflow to infinity.
+func refF32ToBF16(f float32) uint16 {
+	x := float64(f)
+	var r float64
+	if math.Abs(x) < 0x1p-126 {
+		r = math.Ldexp(math.RoundToEven(math.Ldexp(x, 133)), -133)
+	} else {
+		r, _ = new(big.Float).SetMode(big.ToNearestEven).SetPrec(8).SetFloat64(x).Float64()
+	}
+	if math.Abs(r) > math.Float64frombits(0x47efe00000000000) { // beyond 0x7f7f, the largest finite bfloat16
+		r = math.Inf(int(math.Copysign(1, x)))
+	}
+	if r == 0 {
+		return uint16(math.Float32bits(f) >> 16 & 0x8000)
+	}
+	return uint16(math.Float32bits(float32(r)) >> 16)
+}
+
+// TestF32ToBF16MatchesArithmetic compares F32ToBF16 with refF32ToBF16 on every float32 that
+// is a bfloat16, every midpoint between two neighbouring bfloat16 values and the floats
+// around it, and random floats.
+func TestF32ToBF16MatchesArithmetic(t *testing.T) {
+	check := func(u uint32) {
+		f := math.Float32frombits(u)
+		if f != f {
+			return
+		}
+		if got, want := F32ToBF16(f), refF32ToBF16(f); got != want {
+			t.Fatalf("F32ToBF16(%#08x) = %#04x, want %#04x", u, got, want)
+		}
+	}
+	for i := 0; i < 1<<16; i++ {
+		u := uint32(i) << 16
+		for _, d := range []uint32{0, 1, 0x7fff, 0x8000, 0x8001, 0xffff} {
+			check(u | d)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		check(r.Uint32())
 	}
 }
