@@ -104,12 +104,12 @@ func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) 
 		if h.Logf == nil {
 			h.Logf = opts.logf
 		}
-		dir, err := hub.Resolve(ctx, spec.Text, h)
+		resolve := hub.Resolve
+		if spec.Default {
+			resolve = func(ctx context.Context, _ string, o hub.Options) (string, error) { return hub.ResolveDefault(ctx, o) }
+		}
+		dir, err := resolve(ctx, spec.Text, h)
 		if err != nil {
-			if spec.Kind == Hub && spec.Text == hub.DefaultModel {
-				return nil, reword(err, "pipeline: the default model, "+spec.Text+", is not available: ", "hub: ").(*reworded).also(
-					"; for a dry run with no download, use random:PRESET (synthetic weights)")
-			}
 			return nil, reword(err, "pipeline: ", "hub: ")
 		}
 		c.Dir = dir

@@ -47,6 +47,16 @@ type Spec struct {
 	Path string
 	// Repo and Revision are a Hub spec's id and revision ("main" when none is given).
 	Repo, Revision string
+	// Default marks the spec of DefaultSpec: no model was named, and the default is used.
+	Default bool
+}
+
+// DefaultSpec is the spec used when no model is named: hub.DefaultModel, marked Default so that
+// a failure to get it says so and what to give instead.
+func DefaultSpec() Spec {
+	s, _ := ParseSpec(hub.DefaultModel)
+	s.Default = true
+	return s
 }
 
 func (s Spec) String() string { return s.Text }
@@ -94,9 +104,6 @@ type reworded struct {
 
 func (e *reworded) Error() string { return e.msg }
 func (e *reworded) Unwrap() error { return e.err }
-
-// also appends to the message.
-func (e *reworded) also(s string) error { e.msg += s; return e }
 
 // reword returns err with the prefixes olds (each, in order, where present) replaced by
 // prefix.

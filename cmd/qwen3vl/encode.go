@@ -56,9 +56,11 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	spec, err := parseSpec(*model)
-	if err != nil {
-		return err
+	spec := pipeline.DefaultSpec()
+	if flagGiven(fs, "model") {
+		if spec, err = parseSpec(*model); err != nil {
+			return err
+		}
 	}
 	// Everything that can be checked is checked before the model is resolved and loaded: the
 	// flags, the output path, every input.

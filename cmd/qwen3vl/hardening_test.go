@@ -151,3 +151,21 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version -json = %s (%v)", stdout.String(), err)
 	}
 }
+
+// TestDefaultModelUnavailable: without -model, a default that cannot be had says it was the
+// default and what to give instead; a named hub id says nothing of the default.
+func TestDefaultModelUnavailable(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	t.Setenv("QWEN3VL_CACHE", t.TempDir())
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
+	out := filepath.Join(t.TempDir(), "o.safetensors")
+	img := filepath.Join(inputsDir, "gray_80x60.png")
+	code, stderr := runCmd(t, "encode", "-o", out, img)
+	if code != 1 || !strings.Contains(stderr, "no -model was given") || !strings.Contains(stderr, "random:PRESET") {
+		t.Errorf("no -model: exit %d, %q", code, stderr)
+	}
+	code, stderr = runCmd(t, "encode", "-model", "Qwen/Qwen3-VL-2B-Instruct", "-o", out, img)
+	if code != 1 || strings.Contains(stderr, "no -model was given") {
+		t.Errorf("-model given: exit %d, %q", code, stderr)
+	}
+}

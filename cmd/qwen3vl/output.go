@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
@@ -38,7 +39,7 @@ func writeOutput(format, path string, f pipeline.Features, md map[string]string,
 		if path == "-" {
 			return writeJSONL(stdout, f, features)
 		}
-		return writeFileAtomic(path, func(w io.Writer) error { return writeJSONL(w, f, features) })
+		return fsutil.WriteFile(path, func(w io.Writer) error { return writeJSONL(w, f, features) })
 	}
 	return fmt.Errorf("unknown format %q", format)
 }
@@ -74,7 +75,8 @@ func checkOutput(format, path string, inputs []string) error {
 }
 
 // writeNpyDir writes each tensor as NAME.npy into the folder dir, atomically: into a temporary
-// sibling folder first, renamed into place at the end. An existing dir is an error.
+// sibling folder first (each file written and synced as fsutil does), renamed into place at the
+// end. An existing dir is an error.
 func writeNpyDir(dir string, ts []safetensors.Tensor) error {
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("%s already exists (npy output is a new folder)", dir)
@@ -85,19 +87,23 @@ func writeNpyDir(dir string, ts []safetensors.Tensor) error {
 	}
 	defer os.RemoveAll(tmp)
 	for _, t := range ts {
-		if err := writeNpy(filepath.Join(tmp, t.Name+".npy"), t); err != nil {
+		if err := fsutil.WriteFile(filepath.Join(tmp, t.Name+".npy"), func(w io.Writer) error { return writeNpy(w, t) }); err != nil {
 			return err
 		}
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	return os.Rename(tmp, dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	fsutil.SyncDir(filepath.Dir(dir))
+	return nil
 }
 
 // writeNpy writes one tensor in NumPy's .npy format, version 1.0: magic, a little-endian
 // header length, a Python dict literal padded with spaces to a multiple of 64 bytes, the data.
-func writeNpy(path string, t safetensors.Tensor) error {
+func writeNpy(w io.Writer, t safetensors.Tensor) error {
 	descr := map[safetensors.DType]string{safetensors.F32: "<f4", safetensors.F64: "<f8", safetensors.I64: "<i8"}[t.DType]
 	if descr == "" {
 		return fmt.Errorf("npy: dtype %s not supported", t.DType)
@@ -113,20 +119,12 @@ func writeNpy(path string, t safetensors.Tensor) error {
 	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape)
 	pad := 64 - (10+len(header)+1)%64
 	header += strings.Repeat(" ", pad%64) + "\n"
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	w.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(w, binary.LittleEndian, uint16(len(header)))
-	w.WriteString(header)
-	w.Write(t.Data)
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	bw := bufio.NewWriter(w)
+	bw.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(bw, binary.LittleEndian, uint16(len(header)))
+	bw.WriteString(header)
+	bw.Write(t.Data)
+	return bw.Flush()
 }
 
 // jsonItem is one line of the jsonl output.
@@ -192,25 +190,4 @@ func rows(x vision.Matrix, from, n int) [][]float32 {
 		out[i] = r
 	}
 	return out
-}
-
-// writeFileAtomic writes path through a temporary file in the same folder, renamed into place
-// only when write succeeded.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
