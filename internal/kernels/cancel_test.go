@@ -209,3 +209,25 @@ func TestAttentionContext(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// BenchmarkLinearContext is BenchmarkLinear's 432 × 1024 → 4096 on 2 goroutines through
+// ForwardContext with a live cancellable context: the cost of the per-task checks, to compare
+// with BenchmarkLinear's figure for the same shape.
+func BenchmarkLinearContext(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const m, in, out, threads = 432, 1024, 4096, 2
+	l, err := NewLinear(randSlice(r, out*in), randSlice(r, out), out, in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, dst := randSlice(r, m*in), make([]float32, m*out)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.Forward(dst, x, m, threads)
+	for b.Loop() {
+		if err := l.ForwardContext(ctx, dst, x, m, threads); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(l.FLOPs(m))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
