@@ -40,7 +40,7 @@ const (
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int, bias *float32, accumulate bool)
 
-// packedLinear is the fast path's state inside Linear.
+// packedLinear is a Linear's state in the avx2+fma implementation (its gemm).
 type packedLinear struct {
 	panels []float32 // weight panels, layout in pack.go; nil when panels16 is used
 	// panels16 holds the weight panels as bfloat16 bits (same layout) for a bf16 Linear: each
