@@ -16,12 +16,29 @@ func (g Grid) String() string { return fmt.Sprintf("(%d, %d, %d)", g.T, g.H, g.W
 // Merged is the grid the language model sees: (T, H/m, W/m).
 func (g Grid) Merged(m int) Grid { return Grid{g.T, g.H / m, g.W / m} }
 
-// Tokens is the number of pad tokens (and pooler rows) of the item: T·H·W/m².
-func (g Grid) Tokens(m int) int { return g.T * g.H * g.W / (m * m) }
+// Tokens is the number of pad tokens (and pooler rows) of the item: T·H·W/m², computed as
+// T·(H/m)·(W/m) (the same for a valid grid, whose H and W are multiples of m, and no larger
+// than MaxTokens once the grid is checked, so it cannot overflow).
+func (g Grid) Tokens(m int) int { return g.T * (g.H / m) * (g.W / m) }
 
 // MaxTokens bounds the pad tokens of one call, so that a lying grid cannot make the expansion
-// allocate without limit (2²⁴ tokens is 64 times Qwen3-VL's longest context).
+// allocate without limit (2²⁴ tokens is 64 times Qwen3-VL's longest context). Each grid's
+// T·(H/m)·(W/m), and their sum, is checked against it without overflowing (boundedProduct).
 const MaxTokens = 1 << 24
+
+// boundedProduct returns the product of factors when every factor is at least 1 and the product
+// is at most limit (limit ≥ 1); otherwise ok is false. It never overflows: each step checks
+// p·f ≤ limit as p ≤ limit/f before multiplying.
+func boundedProduct(limit int, factors ...int) (p int, ok bool) {
+	p = 1
+	for _, f := range factors {
+		if f < 1 || p > limit/f {
+			return 0, false
+		}
+		p *= f
+	}
+	return p, true
+}
 
 // check validates one grid against the merge size; what names it in errors.
 func (g Grid) check(m int, what string) error {
@@ -31,8 +48,8 @@ func (g Grid) check(m int, what string) error {
 	if g.H%m != 0 || g.W%m != 0 {
 		return fmt.Errorf("textjoin: %s: grid %v: h and w must be multiples of the merge size %d", what, g, m)
 	}
-	if g.T > MaxTokens || g.H > MaxTokens || g.W > MaxTokens || g.T*(g.H/m)*(g.W/m) > MaxTokens {
-		return fmt.Errorf("textjoin: %s: grid %v gives more than %d tokens", what, g, MaxTokens)
+	if _, ok := boundedProduct(MaxTokens, g.T, g.H/m, g.W/m); !ok {
+		return fmt.Errorf("textjoin: %s: grid %v gives t·(h/%d)·(w/%d), more than %d tokens", what, g, m, m, MaxTokens)
 	}
 	return nil
 }

@@ -124,8 +124,10 @@ func describeJSONError(err error) error {
 	return err
 }
 
-// maxDim bounds every size in a config, so that products of sizes cannot overflow and a lying
-// config cannot ask for absurd allocations.
+// maxDim bounds every size in a config, and the two products of sizes the tower uses as widths
+// (the pixel row length PatchDim and the merged width MergedDim), so that no size computed from
+// a config overflows and a lying config cannot ask for absurd allocations. The products are
+// checked without overflowing (boundedProduct).
 const maxDim = 1 << 16
 
 // Validate reports the first field that makes the config unusable.
@@ -158,8 +160,13 @@ func (c Config) Validate() error {
 	if s := c.PositionGridSide(); s*s != c.NumPositionEmbeddings {
 		return fmt.Errorf("field num_position_embeddings = %d is not a square number (the position table is a square grid)", c.NumPositionEmbeddings)
 	}
-	if c.PatchDim() > maxDim {
-		return fmt.Errorf("pixel row length in_channels×temporal_patch_size×patch_size² = %d is larger than the supported %d", c.PatchDim(), maxDim)
+	if _, ok := boundedProduct(maxDim, c.InChannels, c.TemporalPatchSize, c.PatchSize, c.PatchSize); !ok {
+		return fmt.Errorf("fields in_channels×temporal_patch_size×patch_size² = %d×%d×%d² (the pixel row length) is larger than the supported %d",
+			c.InChannels, c.TemporalPatchSize, c.PatchSize, maxDim)
+	}
+	if _, ok := boundedProduct(maxDim, c.HiddenSize, c.SpatialMergeSize, c.SpatialMergeSize); !ok {
+		return fmt.Errorf("fields hidden_size×spatial_merge_size² = %d×%d² (the merged width) is larger than the supported %d",
+			c.HiddenSize, c.SpatialMergeSize, maxDim)
 	}
 	seen := map[int]bool{}
 	for i, l := range c.DeepstackVisualIndexes {

@@ -52,6 +52,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero", `{"depth": 0}`, "field depth = 0"},
 		{"negative", `{"depth": 4, "patch_size": -16}`, "field patch_size"},
 		{"huge", `{"depth": 4, "hidden_size": 99999999}`, "field hidden_size"},
+		// Each factor within bounds, the product past them: 2¹⁶·2¹⁶·(2¹⁶)² wraps to 0, and
+		// 2¹⁵·2¹⁶·(2¹⁶)² to a negative int.
+		{"patch dim wraps to 0", `{"depth": 27, "in_channels": 65536, "temporal_patch_size": 65536, "patch_size": 65536}`, "in_channels×temporal_patch_size×patch_size²"},
+		{"patch dim wraps negative", `{"depth": 27, "in_channels": 32768, "temporal_patch_size": 65536, "patch_size": 65536}`, "in_channels×temporal_patch_size×patch_size²"},
+		{"patch dim too long", `{"depth": 4, "in_channels": 3, "temporal_patch_size": 2, "patch_size": 105}`, "= 3×2×105²"},
+		{"merged width", `{"depth": 27, "hidden_size": 65536, "spatial_merge_size": 65536}`, "hidden_size×spatial_merge_size²"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig([]byte(tc.json))
@@ -86,11 +92,33 @@ func TestPresets(t *testing.T) {
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"depth": 4, "hidden_size": 64, "num_heads": 4, "num_position_embeddings": 36, "deepstack_visual_indexes": [1]}`))
 	f.Add([]byte(`{"model_type": "qwen3_vl", "vision_config": {"depth": 24}}`))
+	// Products of sizes that overflow int (each size within bounds).
+	f.Add([]byte(`{"depth": 27, "in_channels": 65536, "temporal_patch_size": 65536, "patch_size": 65536}`))
+	f.Add([]byte(`{"depth": 27, "in_channels": 32768, "temporal_patch_size": 65536, "patch_size": 65536}`))
+	f.Add([]byte(`{"depth": 27, "hidden_size": 65536, "spatial_merge_size": 65536}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := ParseConfig(data)
-		if err == nil {
-			if err := cfg.Validate(); err != nil {
-				t.Fatalf("ParseConfig accepted an invalid config: %v", err)
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("ParseConfig accepted an invalid config: %v", err)
+		}
+		// The widths computed from the config are exact (no wrap-around) and within maxDim.
+		for _, w := range []struct {
+			name    string
+			got     int
+			factors []int
+		}{
+			{"PatchDim", cfg.PatchDim(), []int{cfg.InChannels, cfg.TemporalPatchSize, cfg.PatchSize, cfg.PatchSize}},
+			{"MergedDim", cfg.MergedDim(), []int{cfg.HiddenSize, cfg.SpatialMergeSize, cfg.SpatialMergeSize}},
+		} {
+			exact := 1.0
+			for _, f := range w.factors {
+				exact *= float64(f)
+			}
+			if w.got < 1 || w.got > maxDim || float64(w.got) != exact {
+				t.Fatalf("accepted config %+v: %s = %d, exactly %g (limit %d)", cfg, w.name, w.got, exact, maxDim)
 			}
 		}
 	})

@@ -28,11 +28,19 @@ type Output struct {
 	Deepstack []Matrix
 	// Grids are the items' grids, as given.
 	Grids []Grid
+	// NonFinite counts the NaN and infinite values in LastHidden, Pooler and Deepstack: 0 for
+	// finite pixels and weights. (Encode refuses non-finite pixels, so others come from the
+	// weights or from overflow; callers warn about them.)
+	NonFinite int
 }
 
 // Encode runs the tower on pixels [N, PatchDim] (rows in merge-window order, as the Hugging Face
-// processor returns them) for the items described by grids; N must equal Σ T·H·W.
-// Attention never crosses items, nor the temporal slices of a video.
+// processor returns them) for the items described by grids; N must equal Σ T·H·W, and every
+// pixel value must be finite. Attention never crosses items, nor the temporal slices of a video.
+//
+// Encode stops soon after ctx is done, within one task of the kernel running then (the
+// multiplications and attention check ctx between small tasks: see kernels.Linear.
+// ForwardContext), and returns an error wrapping ctx.Err() (errors.Is matches it).
 func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Output, error) {
 	cfg := m.cfg
 	n, err := cfg.checkGrids(grids)
@@ -46,8 +54,11 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 	if rows := len(pixels) / pd; rows != n {
 		return nil, fmt.Errorf("vision: pixel values have %d rows but the grids describe %d patches", rows, n)
 	}
+	if err := checkFinite(pixels, pd, grids); err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("vision: encode not started: %w", err)
 	}
 	d, th := cfg.HiddenSize, m.threads
 
@@ -55,7 +66,9 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 
 	// Patch embedding and position embedding.
 	x := make([]float32, n*d)
-	m.patch.Forward(x, pixels, n, th)
+	if err := m.patch.ForwardContext(ctx, x, pixels, n, th); err != nil {
+		return nil, fmt.Errorf("vision: encode stopped in the patch embedding: %w", err)
+	}
 	tr.emit(-1, "patch_embed", x, n, d)
 	m.addPositions(x, grids)
 	tr.emit(-1, "pos_embed", x, n, d)
@@ -72,16 +85,24 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 	s := newScratch(cfg, n)
 	out := &Output{Grids: append([]Grid(nil), grids...)}
 	report, _ := ctx.Value(progressKey{}).(func(done, total int))
+	stopped := func(err error, l int) error {
+		return fmt.Errorf("vision: encode stopped in block %d of %d: %w", l, len(m.blocks), err)
+	}
 	for l := range m.blocks {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, stopped(err, l)
 		}
-		m.blocks[l].forward(x, s, cfg, n, segments, cos, sin, th, tr, l)
+		if err := m.blocks[l].forward(ctx, x, s, cfg, n, segments, cos, sin, th, tr, l); err != nil {
+			return nil, stopped(err, l)
+		}
 		for k, tap := range cfg.DeepstackVisualIndexes {
 			if tap == l {
-				out.Deepstack = append(out.Deepstack, m.deepstack[k].forward(x, cfg, n, th))
+				ds, err := m.deepstack[k].forward(ctx, x, cfg, n, th)
+				if err != nil {
+					return nil, stopped(err, l)
+				}
+				out.Deepstack = append(out.Deepstack, ds)
 				if tr != nil {
-					ds := out.Deepstack[len(out.Deepstack)-1]
 					tr.emit(-1, "deepstack."+strconv.Itoa(k), ds.Data, ds.Rows, ds.Cols)
 				}
 			}
@@ -90,9 +111,12 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 			report(l+1, len(m.blocks))
 		}
 	}
-	out.Pooler = m.merger.forward(x, cfg, n, th)
+	if out.Pooler, err = m.merger.forward(ctx, x, cfg, n, th); err != nil {
+		return nil, fmt.Errorf("vision: encode stopped in the merger: %w", err)
+	}
 	tr.emit(-1, "merger", out.Pooler.Data, out.Pooler.Rows, out.Pooler.Cols)
 	out.LastHidden = Matrix{Rows: n, Cols: d, Data: x}
+	out.NonFinite = out.countNonFinite()
 	return out, nil
 }
 
@@ -125,30 +149,43 @@ func newScratch(cfg Config, n int) *scratch {
 
 // forward runs block l on x [N, D] in place:
 // x += proj(attn(LN1(x))); x += fc2(act(fc1(LN2(x)))). tr (may be nil) sees the intermediates.
-func (b *block) forward(x []float32, s *scratch, cfg Config, n int, segments []int, cos, sin []float32, th int, tr tracer, l int) {
+// It returns ctx's error, x half-updated, if ctx is done before the block's end.
+func (b *block) forward(ctx context.Context, x []float32, s *scratch, cfg Config, n int, segments []int, cos, sin []float32, th int, tr tracer, l int) error {
 	d, hd, heads := cfg.HiddenSize, cfg.HeadDim(), cfg.NumHeads
 	kernels.LayerNorm(s.h, x, b.norm1W, b.norm1B, n, d, LayerNormEps, th)
 	tr.emit(l, "ln1", s.h, n, d)
-	b.qkv.Forward(s.qkv, s.h, n, th)
+	if err := b.qkv.ForwardContext(ctx, s.qkv, s.h, n, th); err != nil {
+		return err
+	}
 	tr.emit(l, "qkv", s.qkv, n, 3*d)
 	kernels.Rotary(s.qkv, n, 3*d, 2*heads, hd, cos, sin, th) // q and k: the first 2·heads heads of a row
-	kernels.Attention(s.h, s.qkv, n, heads, hd, segments, th)
+	if err := kernels.AttentionContext(ctx, s.h, s.qkv, n, heads, hd, segments, th); err != nil {
+		return err
+	}
 	tr.emit(l, "attn", s.h, n, d)
-	b.proj.ForwardAdd(x, s.h, n, th) // x += proj(attn)
+	if err := b.proj.ForwardAddContext(ctx, x, s.h, n, th); err != nil { // x += proj(attn)
+		return err
+	}
 	tr.emit(l, "attn_out", x, n, d)
 
 	kernels.LayerNorm(s.h, x, b.norm2W, b.norm2B, n, d, LayerNormEps, th)
 	tr.emit(l, "ln2", s.h, n, d)
-	b.fc1.Forward(s.mlp, s.h, n, th)
+	if err := b.fc1.ForwardContext(ctx, s.mlp, s.h, n, th); err != nil {
+		return err
+	}
 	activations[cfg.HiddenAct](s.mlp, th)
 	tr.emit(l, "mlp", s.mlp, n, cfg.IntermediateSize)
-	b.fc2.ForwardAdd(x, s.mlp, n, th) // x += fc2(act(fc1))
+	if err := b.fc2.ForwardAddContext(ctx, x, s.mlp, n, th); err != nil { // x += fc2(act(fc1))
+		return err
+	}
 	tr.emit(l, "layer_out", x, n, d)
+	return nil
 }
 
 // forward merges x [N, D] into [N/m², O]. Consecutive m² rows form one token (the rows are in
 // merge-window order), so the regrouping is a reinterpretation of the same memory.
-func (mg *merger) forward(x []float32, cfg Config, n, th int) Matrix {
+// It returns ctx's error if ctx is done before the end.
+func (mg *merger) forward(ctx context.Context, x []float32, cfg Config, n, th int) (Matrix, error) {
 	d, md := cfg.HiddenSize, cfg.MergedDim()
 	tokens := n * d / md
 	h := make([]float32, n*d)
@@ -158,9 +195,13 @@ func (mg *merger) forward(x []float32, cfg Config, n, th int) Matrix {
 		kernels.LayerNorm(h, x, mg.normW, mg.normB, n, d, LayerNormEps, th)
 	}
 	mid := make([]float32, tokens*md)
-	mg.fc1.Forward(mid, h, tokens, th)
+	if err := mg.fc1.ForwardContext(ctx, mid, h, tokens, th); err != nil {
+		return Matrix{}, err
+	}
 	kernels.GELUErf(mid, th)
 	out := make([]float32, tokens*cfg.OutHiddenSize)
-	mg.fc2.Forward(out, mid, tokens, th)
-	return Matrix{Rows: tokens, Cols: cfg.OutHiddenSize, Data: out}
+	if err := mg.fc2.ForwardContext(ctx, out, mid, tokens, th); err != nil {
+		return Matrix{}, err
+	}
+	return Matrix{Rows: tokens, Cols: cfg.OutHiddenSize, Data: out}, nil
 }

@@ -12,8 +12,23 @@ func (g Grid) Patches() int { return g.T * g.H * g.W }
 func (g Grid) String() string { return fmt.Sprintf("(%d, %d, %d)", g.T, g.H, g.W) }
 
 // maxPatches bounds the patches of one call (2²⁶ rows of 1536 values is 384 GiB of input), so
-// that sizes computed from a lying grid cannot overflow.
+// that sizes computed from a lying grid cannot overflow: every grid's t·h·w, and their sum, is
+// checked against it without overflowing (boundedProduct).
 const maxPatches = 1 << 26
+
+// boundedProduct returns the product of factors when every factor is at least 1 and the product
+// is at most limit (limit ≥ 1); otherwise ok is false. It never overflows: each step checks
+// p·f ≤ limit as p ≤ limit/f before multiplying.
+func boundedProduct(limit int, factors ...int) (p int, ok bool) {
+	p = 1
+	for _, f := range factors {
+		if f < 1 || p > limit/f {
+			return 0, false
+		}
+		p *= f
+	}
+	return p, true
+}
 
 // checkGrids validates grids against the config and returns the total number of patches.
 func (c Config) checkGrids(grids []Grid) (int, error) {
@@ -29,10 +44,14 @@ func (c Config) checkGrids(grids []Grid) (int, error) {
 		if g.H%m != 0 || g.W%m != 0 {
 			return 0, fmt.Errorf("item %d: grid %v: h and w must be multiples of the merge size %d", i, g, m)
 		}
-		if g.T > maxPatches || g.H > maxPatches || g.W > maxPatches || g.Patches() > maxPatches-total {
-			return 0, fmt.Errorf("item %d: grid %v: more than %d patches in one call", i, g, maxPatches)
+		p, ok := boundedProduct(maxPatches, g.T, g.H, g.W)
+		if !ok {
+			return 0, fmt.Errorf("item %d: grid %v: t·h·w is more than the %d patches in one call", i, g, maxPatches)
 		}
-		total += g.Patches()
+		if p > maxPatches-total {
+			return 0, fmt.Errorf("item %d: grid %v: with the items before it, more than the %d patches in one call", i, g, maxPatches)
+		}
+		total += p
 	}
 	return total, nil
 }

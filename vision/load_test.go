@@ -182,7 +182,7 @@ func TestEncodeInputErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := m.Encode(ctx, make([]float32, 4*row), []Grid{{1, 2, 2}}); err != context.Canceled {
+	if _, err := m.Encode(ctx, make([]float32, 4*row), []Grid{{1, 2, 2}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }

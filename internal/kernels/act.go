@@ -12,13 +12,16 @@ const (
 // "gelu_pytorch_tanh" in Hugging Face configs): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 //
 // It is computed as x·σ(2u) = x / (1 + 2^z), z = −2·log₂e·√(2/π)·(x + 0.044715·x³), in float32
-// with the vectorised exp2 (assembly on amd64 with AVX2 and FMA): within (10 + 3.5·|z|)·2⁻²⁴ of
+// with the vectorised exp2 (assembly in the avx2+fma implementation): within (10 + 3.5·|z|)·2⁻²⁴ of
 // the exact value, relatively (TestGELUTanh; observed ≤ 5e-7 where |z| < 8, about x > −2.5).
 // This form has no cancellation, unlike 1 + tanh(u) in float32 for x ≲ −3.
 // GELUTanhRef is the float64 reference.
-func GELUTanh(x []float32, threads int) {
+func GELUTanh(x []float32, threads int) { geluTanh(active, x, threads) }
+
+// geluTanh is GELUTanh with the implementation im.
+func geluTanh(im *impl, x []float32, threads int) {
 	parallelFor((len(x)+4095)/4096, threads, func(lo, hi int) {
-		geluTanhFast(x[lo*4096 : min(hi*4096, len(x))])
+		im.geluTanh(x[lo*4096 : min(hi*4096, len(x))])
 	})
 }
 

@@ -7,13 +7,11 @@ package kernels
 //go:noescape
 func geluTanhVec(x *float32, n int)
 
-// geluTanhFast applies GELUTanh's formula to x: the assembly on whole groups of 8, Go on the rest.
-func geluTanhFast(x []float32) {
-	n := 0
-	if hasAVX2FMA {
-		if n = len(x) &^ 7; n > 0 {
-			geluTanhVec(&x[0], n)
-		}
+// geluTanhAVX2 applies GELUTanh's formula to x: the assembly on whole groups of 8, Go on the rest.
+func geluTanhAVX2(x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		geluTanhVec(&x[0], n)
 	}
 	for i := n; i < len(x); i++ {
 		x[i] = geluTanhGo(x[i])

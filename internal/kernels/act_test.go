@@ -21,7 +21,7 @@ func geluInputs() []float32 {
 	return append(xs, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 30, -30, 100, -100, 3)
 }
 
-// TestGELUTanh compares GELUTanh (both the assembly, where present, and the Go twin) with the
+// TestGELUTanh compares GELUTanh (with every implementation of this machine: impls) with the
 // float64 reference GELUTanhRef and with the exact value, within the bound derived in act.go:
 // z = x·(K0 + K1·x²) is computed with ≤ 3 roundings and rounded constants, so its relative error
 // is ≤ 5u (u = 2⁻²⁴) and 2^z's ≤ 4u (exp2, 2 ulp) + 5u·|z|·ln 2; 1 + 2^z and the division add
@@ -31,19 +31,17 @@ func TestGELUTanh(t *testing.T) {
 	xs := geluInputs()
 	ref := append([]float32(nil), xs...)
 	GELUTanhRef(ref, 2)
-	impls := []struct {
+	type variant struct {
 		name string
 		f    func([]float32)
-	}{
-		{"go", func(x []float32) {
-			for i, v := range x {
-				x[i] = geluTanhGo(v)
-			}
-		}},
-		{"fast", geluTanhFast},
-		{"GELUTanh", func(x []float32) { GELUTanh(x, 3) }},
 	}
-	for _, impl := range impls {
+	variants := []variant{{"GELUTanh", func(x []float32) { GELUTanh(x, 3) }}}
+	for _, im := range impls {
+		variants = append(variants,
+			variant{im.name, im.geluTanh},
+			variant{im.name + "/threads=3", func(x []float32) { geluTanh(im, x, 3) }})
+	}
+	for _, impl := range variants {
 		got := append([]float32(nil), xs...)
 		impl.f(got)
 		worstRel, worstRel8, worstAbs := 0.0, 0.0, 0.0
@@ -75,7 +73,7 @@ func TestGELUTanh(t *testing.T) {
 		}
 	}
 	// NaN stays NaN.
-	for _, impl := range impls {
+	for _, impl := range variants {
 		x := make([]float32, 9)
 		x[3], x[8] = float32(math.NaN()), float32(math.NaN())
 		impl.f(x)

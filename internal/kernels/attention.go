@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -44,10 +45,23 @@ import (
 //	          qp[r·headDim·attnMR + p·attnMR + i] = q_{attnMR·r+i}[p]·log₂e/√headDim
 //	S, P:     attnMR rows of attnBK floats (row-major); O: attnBQ rows of hdv floats.
 //
-// On amd64 with AVX2 and FMA the kernels are assembly (attention_amd64.s); elsewhere, and with
-// the purego build tag, their Go twins (attention_generic.go).
+// In the avx2+fma implementation the kernels are assembly (attention_amd64.s); in the generic
+// one their Go twins (attention_generic.go).
 func Attention(out, qkv []float32, n, heads, headDim int, segments []int, threads int) {
-	attention(fastAttnKernels, out, qkv, n, heads, headDim, segments, threads)
+	attention(&active.attn, nil, out, qkv, n, heads, headDim, segments, threads)
+}
+
+// AttentionContext is Attention, stopped when ctx is done: the work runs as tasks (a whole
+// short segment and head, or a block of attnBQ query rows of a long one; the packing of a long
+// segment's keys in chunks) and ctx is checked before each task and before each block of attnBK
+// keys within one, so a task stops within about a millisecond of work. Once ctx is done no
+// further task starts; AttentionContext then returns ctx.Err() when the running ones have
+// stopped, with out partly computed. A ctx done before the call does no work.
+func AttentionContext(ctx context.Context, out, qkv []float32, n, heads, headDim int, segments []int, threads int) error {
+	if attention(&active.attn, ctx.Done(), out, qkv, n, heads, headDim, segments, threads) {
+		return nil
+	}
+	return ctx.Err() // not nil: work was skipped because ctx.Done() is closed
 }
 
 const (
@@ -56,6 +70,7 @@ const (
 	attnBK    = 256         // keys per key block: K and V blocks of ≤ 80 KiB each stay in L2
 	attnBQ    = 32 * attnMR // query rows per task (192): each K/V block is read from L3 once per task
 	attnSmall = 1024        // segments up to this length may be done whole by one goroutine
+	attnPack  = 64          // K panels per packing task of a big segment (1,024 keys)
 )
 
 // attnKernels is one implementation of the attention micro-kernels (layouts in Attention's
@@ -170,7 +185,9 @@ func getF32(n int) *[]float32 {
 	return &b
 }
 
-func attention(k *attnKernels, out, qkv []float32, n, heads, hd int, segments []int, threads int) {
+// attention is Attention with the kernels k, stopped once done is closed (see runTasks); it
+// reports whether all the work was done.
+func attention(k *attnKernels, done <-chan struct{}, out, qkv []float32, n, heads, hd int, segments []int, threads int) bool {
 	d := heads * hd
 	total := 0
 	for _, s := range segments {
@@ -183,7 +200,7 @@ func attention(k *attnKernels, out, qkv []float32, n, heads, hd int, segments []
 		panic(fmt.Sprintf("kernels: Attention: heads %d, headDim %d, segments sum to %d, n = %d, qkv %d, out %d", heads, hd, total, n, len(qkv), len(out)))
 	}
 	if n == 0 {
-		return
+		return true
 	}
 	plan := planAttention(segments, heads, hd, threads)
 	a := &attnRun{k: k, out: out, qkv: qkv, heads: heads, hd: hd, hdv: plan.hdv, d: d,
@@ -208,24 +225,25 @@ func attention(k *attnKernels, out, qkv []float32, n, heads, hd int, segments []
 		}
 	}()
 
+	var cut atomic.Bool // a task stopped part-way because done closed
+
 	// Small segments: pairs (segment, head) shared out whole.
 	if pairs := len(plan.small) * heads; pairs > 0 {
-		var next atomic.Int64
-		runWorkers(min(plan.workers, pairs), func(wi int) {
+		ok := runTasks(pairs, min(plan.workers, pairs), done, func(wi, g int) {
 			w := workers[wi]
-			for {
-				g := int(next.Add(1)) - 1
-				if g >= pairs {
+			seg, h := plan.small[g/heads], g%heads
+			kv := a.newKV(w.kv, seg, h)
+			kv.pack(a, 0, kv.lp/attnNR)
+			for q0 := 0; q0 < seg.length; q0 += attnBQ {
+				if !a.queries(w, kv, q0, min(q0+attnBQ, seg.length), done) {
+					cut.Store(true)
 					return
-				}
-				seg, h := plan.small[g/heads], g%heads
-				kv := a.newKV(w.kv, seg, h)
-				kv.pack(a, 0, kv.lp/attnNR)
-				for q0 := 0; q0 < seg.length; q0 += attnBQ {
-					a.queries(w, kv, q0, min(q0+attnBQ, seg.length))
 				}
 			}
 		})
+		if !ok || cut.Load() {
+			return false
+		}
 	}
 
 	// Big segments: one (segment, head) at a time, its panels and query blocks shared out.
@@ -236,39 +254,26 @@ func attention(k *attnKernels, out, qkv []float32, n, heads, hd int, segments []
 			blocks := (seg.length + attnBQ - 1) / attnBQ
 			for h := 0; h < heads; h++ {
 				kv := a.newKV(*shared, seg, h)
-				parallelFor(kv.lp/attnNR, plan.workers, func(lo, hi int) { kv.pack(a, lo, hi) })
-				var next atomic.Int64
-				runWorkers(min(plan.workers, blocks), func(wi int) {
-					for {
-						b := int(next.Add(1)) - 1
-						if b >= blocks {
-							return
-						}
-						q0 := b * attnBQ
-						a.queries(workers[wi], kv, q0, min(q0+attnBQ, seg.length))
+				panels := kv.lp / attnNR
+				chunks := (panels + attnPack - 1) / attnPack
+				if !runTasks(chunks, plan.workers, done, func(_, c int) {
+					kv.pack(a, c*attnPack, min((c+1)*attnPack, panels))
+				}) {
+					return false
+				}
+				ok := runTasks(blocks, min(plan.workers, blocks), done, func(wi, b int) {
+					q0 := b * attnBQ
+					if !a.queries(workers[wi], kv, q0, min(q0+attnBQ, seg.length), done) {
+						cut.Store(true)
 					}
 				})
+				if !ok || cut.Load() {
+					return false
+				}
 			}
 		}
 	}
-}
-
-// runWorkers runs fn(0) … fn(workers−1) at once, fn(0) on the calling goroutine.
-func runWorkers(workers int, fn func(w int)) {
-	if workers <= 1 {
-		fn(0)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			fn(w)
-		}()
-	}
-	fn(0)
-	wg.Wait()
+	return true
 }
 
 // attnRun is the state of one Attention call.
@@ -345,8 +350,9 @@ func (kv *attnKV) pack(a *attnRun, lo, hi int) {
 }
 
 // queries computes the output rows [q0, q1) (within the segment, q1 − q0 ≤ attnBQ) of kv's
-// segment and head.
-func (a *attnRun) queries(w *attnWorker, kv *attnKV, q0, q1 int) {
+// segment and head. It checks done before each block of attnBK keys and returns false, the rows
+// not computed, if it is closed.
+func (a *attnRun) queries(w *attnWorker, kv *attnKV, q0, q1 int, done <-chan struct{}) bool {
 	hd, hdv, ld, lp := a.hd, a.hdv, 3*a.d, kv.lp
 	rows := q1 - q0
 	mps := (rows + attnMR - 1) / attnMR
@@ -385,6 +391,9 @@ func (a *attnRun) queries(w *attnWorker, kv *attnKV, q0, q1 int) {
 	k := a.k
 	full := hdv / attnNR // 16-column value panels
 	for j0 := 0; j0 < lp; j0 += attnBK {
+		if closed(done) {
+			return false
+		}
 		kb := min(attnBK, lp-j0)
 		valid := min(kb, kv.seg.length-j0)
 		kBlock := kv.kp[j0*hd : (j0+kb)*hd]
@@ -420,4 +429,5 @@ func (a *attnRun) queries(w *attnWorker, kv *attnKV, q0, q1 int) {
 			dst[c] = float32(float64(x) * inv)
 		}
 	}
+	return true
 }

@@ -20,28 +20,6 @@ func attnSoftmax(s *float32, ld, kb int, m, alpha, sum *float32)
 //go:noescape
 func exp2Vec(dst, src *float32, n int)
 
-// asmAttnKernels are the assembly kernels, or nil when this CPU lacks AVX2 or FMA.
-var asmAttnKernels = func() *attnKernels {
-	if !hasAVX2FMA {
-		return nil
-	}
-	return &attnKernels{
-		name:    "avx2-fma",
-		scores:  scoresAsm,
-		pv:      pvAsm,
-		pv8:     pv8Asm,
-		softmax: softmaxAsm,
-	}
-}()
-
-// fastAttnKernels are the kernels Attention uses on this machine.
-var fastAttnKernels = func() *attnKernels {
-	if asmAttnKernels != nil {
-		return asmAttnKernels
-	}
-	return goAttnKernels
-}()
-
 func scoresAsm(k int, a, b, c []float32, ldc, panels int) {
 	checkScores(k, a, b, c, ldc, panels)
 	attnScores(k, &a[0], &b[0], &c[0], ldc, panels)
@@ -62,15 +40,13 @@ func softmaxAsm(s []float32, ld, kb int, m, alpha, sum *[8]float32) {
 	attnSoftmax(&s[0], ld, kb, &m[0], &alpha[0], &sum[0])
 }
 
-// exp2Fast sets dst[i] = 2^src[i] (see exp2Go for the accuracy and the clamping), with the
-// assembly loop on whole groups of 8.
-func exp2Fast(dst, src []float32) {
+// exp2AVX2 sets dst[i] = 2^src[i] (see exp2Go for the accuracy and the clamping), with the
+// assembly loop (exp2_amd64.s) on whole groups of 8.
+func exp2AVX2(dst, src []float32) {
 	src = src[:len(dst)]
 	n := len(dst) &^ 7
-	if hasAVX2FMA && n > 0 {
+	if n > 0 {
 		exp2Vec(&dst[0], &src[0], n)
-	} else {
-		n = 0
 	}
 	for i := n; i < len(dst); i++ {
 		dst[i] = exp2Go(src[i])

@@ -6,16 +6,8 @@ import (
 )
 
 // Portable Go twins of the attention micro-kernels (contracts in attnKernels, layouts in
-// Attention's comment). They are what Attention runs with the purego build tag, on other
-// architectures and on amd64 CPUs without AVX2 or FMA, and the tests hold the assembly to them.
-
-var goAttnKernels = &attnKernels{
-	name:    "portable",
-	scores:  scoresGo,
-	pv:      pvGo,
-	pv8:     pv8Go,
-	softmax: softmaxGo,
-}
+// Attention's comment): the generic implementation's (impl_generic.go), and what the tests hold
+// the assembly to.
 
 func checkScores(k int, a, b, c []float32, ldc, panels int) {
 	if k < 1 || panels < 1 || len(a) < k*attnMR || len(b) < panels*k*attnNR || ldc < panels*attnNR ||

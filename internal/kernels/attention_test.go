@@ -21,20 +21,6 @@ func ulpErr(got float32, want float64) float64 {
 	return math.Abs(float64(got)-want) / ulp
 }
 
-// exp2Impls are the implementations of exp2 on this build: the Go one, and the vectorised one
-// (assembly where available, otherwise the Go one again).
-var exp2Impls = []struct {
-	name string
-	f    func(dst, src []float32)
-}{
-	{"go", func(dst, src []float32) {
-		for i := range dst {
-			dst[i] = exp2Go(src[i])
-		}
-	}},
-	{"fast", exp2Fast},
-}
-
 // TestExp2Accuracy holds exp2 to 2 ulp of the float64 result over the whole range the softmax
 // uses after subtracting the row maximum, x ∈ [−126, 0] (and on to 127): every step of 2⁻¹⁰ and
 // random points, plus the clamping and flushing at the ends.
@@ -49,9 +35,9 @@ func TestExp2Accuracy(t *testing.T) {
 		xs = append(xs, float32(-r.ExpFloat64())) // many tiny arguments near 0
 	}
 	xs = append(xs, 0, -0.5, 0.5, -1e-30, 1e-30, -125.5, -126, -3, -2.75, -2.5) // and a ragged tail
-	for _, impl := range exp2Impls {
+	for _, impl := range impls {
 		got := make([]float32, len(xs))
-		impl.f(got, xs)
+		impl.exp2(got, xs)
 		worst, worstX := 0.0, float32(0)
 		for i, x := range xs {
 			if e := ulpErr(got[i], math.Exp2(float64(x))); e > worst {
@@ -67,7 +53,7 @@ func TestExp2Accuracy(t *testing.T) {
 		want := []float32{0, 0, 0, 0, 0, 0x1p127, 0x1p127, 0x1p127}
 		ends, want = append(ends, ends[:5]...), append(want, want[:5]...) // vector and scalar paths
 		got = make([]float32, len(ends))
-		impl.f(got, ends)
+		impl.exp2(got, ends)
 		for i := range ends {
 			if got[i] != want[i] {
 				t.Errorf("%s: exp2(%g) = %g, want %g", impl.name, ends[i], got[i], want[i])
@@ -76,12 +62,12 @@ func TestExp2Accuracy(t *testing.T) {
 	}
 }
 
-// kernelSets are the attention kernel implementations of this build: always the Go twins, and
-// the assembly where the CPU has it.
+// kernelSets are the attention kernels of every implementation this machine has (impls): always
+// the Go twins, and the assembly where the build and the CPU have it.
 func kernelSets() []*attnKernels {
-	sets := []*attnKernels{goAttnKernels}
-	if asmAttnKernels != nil {
-		sets = append(sets, asmAttnKernels)
+	var sets []*attnKernels
+	for _, im := range impls {
+		sets = append(sets, &im.attn)
 	}
 	return sets
 }
@@ -403,7 +389,7 @@ func TestAttention(t *testing.T) {
 					for i := range got {
 						got[i] = float32(math.NaN())
 					}
-					attention(k, got, c.qkv, c.n, s.heads, s.hd, s.segments, threads)
+					attention(k, nil, got, c.qkv, c.n, s.heads, s.hd, s.segments, threads)
 					for i, v := range got[c.n*d:] {
 						if !math.IsNaN(float64(v)) {
 							t.Fatalf("out[%d] past the output was written: %g", c.n*d+i, v)
@@ -471,7 +457,7 @@ func TestAttentionMemory(t *testing.T) {
 	}
 
 	n, heads, hd := 65536, 1, 16
-	if !*attnHuge && (asmAttnKernels == nil || testing.Short()) {
+	if !*attnHuge && (avx2FMA == nil || testing.Short()) {
 		n = 4096
 	}
 	r := rand.New(rand.NewPCG(17, 18))
@@ -629,11 +615,11 @@ func TestAttentionSegmentInvariance(t *testing.T) {
 			qkv := randSlice(r, n*3*d)
 			for _, threads := range []int{2, 3} {
 				all := make([]float32, n*d)
-				attention(k, all, qkv, n, c.heads, c.hd, c.segments, threads)
+				attention(k, nil, all, qkv, n, c.heads, c.hd, c.segments, threads)
 				start := 0
 				for _, s := range c.segments {
 					alone := make([]float32, s*d)
-					attention(k, alone, qkv[start*3*d:(start+s)*3*d], s, c.heads, c.hd, []int{s}, 1)
+					attention(k, nil, alone, qkv[start*3*d:(start+s)*3*d], s, c.heads, c.hd, []int{s}, 1)
 					for i, v := range alone {
 						if math.Float32bits(v) != math.Float32bits(all[start*d+i]) {
 							t.Fatalf("%s %v t%d: segment at %d alone differs from the batch at %d: %g vs %g",

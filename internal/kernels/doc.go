@@ -7,12 +7,24 @@
 // end in Ref: MatMulNTRef, AttentionRef, LayerNormRef, GELUTanhRef, RotaryRef), and the tests
 // compare the two.
 //
-// On amd64 CPUs with AVX2 and FMA (checked at run time) the hot loops are Go assembly:
-// Linear.Forward's 6×16 micro-kernel and activation packing (gemm_amd64.s, pack_amd64.s), the
+// # Implementations
+//
+// The inner loops come from one table of functions chosen once, at start (impl.go), as gonum's
+// blas32.Use: "avx2+fma" on amd64 CPUs with AVX2 and FMA (checked with golang.org/x/sys/cpu)
+// without the purego build tag, else "generic"; Name reports which. avx2+fma is Go assembly:
+// Linear's 6×16 micro-kernel and activation packing (gemm_amd64.s, pack_amd64.s), the
 // attention's score, softmax and P·V micro-kernels (attention_amd64.s), a vectorised exp2
 // (exp2_amd64.h, exp2_amd64.s) behind the softmax and GELUTanh (act_amd64.s), and LayerNorm's
-// rows and Rotary's (norm_amd64.s, rotary_amd64.s). Each has a portable Go counterpart (gemmNT
-// for the whole multiplication, a Go twin of the same steps for the others), which the build tag
-// purego, any other GOARCH or a CPU without AVX2/FMA selects, and which the tests also run on
-// amd64.
+// rows and Rotary's (norm_amd64.s, rotary_amd64.s). generic is portable Go: gemmNT for the
+// whole multiplication, a Go twin of the same steps for the others. The tests run every kernel
+// with every implementation the machine has.
+//
+// # Cancellation
+//
+// The long kernels, Linear's multiplication and Attention, run as many small tasks shared out
+// among goroutines (runTasks). Their Context variants (Linear.ForwardContext,
+// Linear.ForwardAddContext, AttentionContext) check the context before each task (a
+// non-blocking receive from ctx.Done()), and attention also before each block of keys within
+// one: once the context is done no further work starts, and the call returns ctx.Err() as soon
+// as the running tasks have finished, with its output partly computed.
 package kernels

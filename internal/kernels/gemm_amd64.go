@@ -10,7 +10,7 @@ import (
 	"unsafe"
 )
 
-// The blocked GEMM behind Linear.Forward on amd64 with AVX2 and FMA, in the Goto/BLIS scheme:
+// The blocked GEMM of the avx2+fma implementation (Linear.Forward's), in the Goto/BLIS scheme:
 //
 //	for each row block of ≤ mcMax rows:
 //	  pack x[rows, :] into activation panels, K-block by K-block    (once per call, shared)
@@ -40,7 +40,7 @@ const (
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int, bias *float32, accumulate bool)
 
-// packedLinear is the fast path's state inside Linear.
+// packedLinear is a Linear's state in the avx2+fma implementation (its gemm).
 type packedLinear struct {
 	panels []float32 // weight panels, layout in pack.go; nil when panels16 is used
 	// panels16 holds the weight panels as bfloat16 bits (same layout) for a bf16 Linear: each
@@ -48,6 +48,7 @@ type packedLinear struct {
 	panels16 []uint16
 	kc       int       // K-block of panels: ≤ kcMax, a multiple of 4 unless it is all of K
 	bias     []float32 // bias padded with zeros to a multiple of 16, or nil
+	out, in  int       // W's shape: n and k of the multiplication
 }
 
 // blockK returns the K-block for in steps: as few blocks as possible, evenly sized, a multiple
@@ -57,20 +58,22 @@ func blockK(in int) int {
 	return min(ceilTo((in+kBlocks-1)/kBlocks, 4), in)
 }
 
-// newPackedLinearBF16 packs bfloat16 w [out, in] and bias [out] (or nil) for the AVX2 kernel.
+// newPackedLinearBF16 packs bfloat16 w [out, in] and bias [out] (or nil) for the AVX2 kernel
+// (impl_amd64.go's newGEMMBF16).
 func newPackedLinearBF16(w []uint16, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
 	panels, free := packWeights(w, out, in, kc)
-	p := &packedLinear{panels16: panels, kc: kc}
+	p := &packedLinear{panels16: panels, kc: kc, out: out, in: in}
 	p.init(bias, out, free)
 	return p
 }
 
-// newPackedLinear packs w [out, in] and bias [out] (or nil) for the AVX2 kernel.
+// newPackedLinear packs w [out, in] and bias [out] (or nil) for the AVX2 kernel (impl_amd64.go's
+// newGEMM).
 func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
 	panels, free := packWeights(w, out, in, kc)
-	p := &packedLinear{panels: panels, kc: kc}
+	p := &packedLinear{panels: panels, kc: kc, out: out, in: in}
 	p.init(bias, out, free)
 	return p
 }
@@ -133,8 +136,10 @@ func getActBuf(n int) *[]float32 {
 }
 
 // forward computes dst[m, n] = x[m, k]·Wᵀ + bias, or adds it to dst if add, with up to threads
-// goroutines.
-func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool) {
+// goroutines, as tasks of runTasks (which starts none once done is closed: forward then
+// returns false, with dst partly computed).
+func (p *packedLinear) forward(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
+	n, k := p.out, p.in
 	threads = max(threads, 1)
 	panels := (n + nr - 1) / nr
 
@@ -156,65 +161,55 @@ func (p *packedLinear) forward(dst, x []float32, m, n, k, threads int, add bool)
 	// floats (pack.go), so K-block p0 starts at mc·p0.
 	blocks := make([]rowBlock, mBlocks)
 	tasks := mBlocks * nChunks
-	var next atomic.Int64
-	work := func() {
-		var scratch []float32
-		var sp *[]float32
+	workers := min(threads, tasks)
+	scratch := make([]*[]float32, workers) // per goroutine, for a bf16 Linear
+	ok := runTasks(tasks, workers, done, func(w, t int) {
+		var wide []float32
 		if p.panels16 != nil {
-			sp = scratchBufs.Get().(*[]float32)
-			scratch = *sp
+			if scratch[w] == nil {
+				scratch[w] = scratchBufs.Get().(*[]float32)
+			}
+			wide = *scratch[w]
 		}
+		b, c := t/nChunks, t%nChunks
+		rb := &blocks[b]
+		i0 := b * mc
+		rows := min(mc, m-i0)
+		rb.once.Do(func() {
+			rb.buf = getActBuf(mc * k)
+			rb.left.Store(int32(nChunks))
+		})
+		// Pack what is left of the row block's micro-panels, then wait for the others. (A
+		// goroutine finishes the micro-panels it took even when done closes, so none waits
+		// for ever.)
+		microPanels := (rows + mr - 1) / mr
 		for {
-			t := int(next.Add(1)) - 1
-			if t >= tasks {
+			r := int(rb.packNext.Add(1)) - 1
+			if r >= microPanels {
 				break
 			}
-			b, c := t/nChunks, t%nChunks
-			rb := &blocks[b]
-			i0 := b * mc
-			rows := min(mc, m-i0)
-			rb.once.Do(func() {
-				rb.buf = getActBuf(mc * k)
-				rb.left.Store(int32(nChunks))
-			})
-			// Pack what is left of the row block's micro-panels, then wait for the others.
-			microPanels := (rows + mr - 1) / mr
-			for {
-				r := int(rb.packNext.Add(1)) - 1
-				if r >= microPanels {
-					break
-				}
-				for p0 := 0; p0 < k; p0 += p.kc {
-					kb := min(p.kc, k-p0)
-					packActivations((*rb.buf)[mc*p0+r*mr*kb:], x, k, i0+r*mr, min(mr, rows-r*mr), p0, kb)
-				}
-				rb.packDone.Add(1)
+			for p0 := 0; p0 < k; p0 += p.kc {
+				kb := min(p.kc, k-p0)
+				packActivations((*rb.buf)[mc*p0+r*mr*kb:], x, k, i0+r*mr, min(mr, rows-r*mr), p0, kb)
 			}
-			for int(rb.packDone.Load()) < microPanels {
-				runtime.Gosched()
-			}
-			q0 := c * perChunk
-			p.block(dst, *rb.buf, scratch, i0, rows, mc, q0, min(q0+perChunk, panels), n, k, add)
-			if rb.left.Add(-1) == 0 {
-				actBufs.Put(rb.buf)
-			}
+			rb.packDone.Add(1)
 		}
+		for int(rb.packDone.Load()) < microPanels {
+			runtime.Gosched()
+		}
+		q0 := c * perChunk
+		p.block(dst, *rb.buf, wide, i0, rows, mc, q0, min(q0+perChunk, panels), n, k, add)
+		if rb.left.Add(-1) == 0 {
+			actBufs.Put(rb.buf)
+		}
+	})
+	for _, sp := range scratch {
 		if sp != nil {
 			scratchBufs.Put(sp)
 		}
 	}
-	workers := min(threads, tasks)
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
 	runtime.KeepAlive(p) // the panels may be off the heap and freed by p's cleanup
+	return ok
 }
 
 // nextPanel returns the address and size in bytes of the weight micro-panel that block uses

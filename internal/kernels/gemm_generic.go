@@ -1,20 +1,65 @@
 package kernels
 
+import (
+	"sync"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
+)
+
+// portableGEMM is a Linear's state in the generic implementation: W [out, in] as given, in
+// float32 or as bfloat16 bits (w16, widened to float32 whole on each call), and the bias.
+type portableGEMM struct {
+	w       []float32
+	w16     []uint16
+	bias    []float32
+	out, in int
+}
+
+// wideBufs recycles the float32 copies of W that a bf16 portableGEMM makes per call.
+var wideBufs sync.Pool
+
+func (p *portableGEMM) forward(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
+	if p.w16 == nil {
+		return gemmNT(dst, x, p.w, p.bias, m, p.out, p.in, threads, add, done)
+	}
+	var w []float32
+	bp, _ := wideBufs.Get().(*[]float32)
+	if bp != nil && cap(*bp) >= len(p.w16) {
+		w = (*bp)[:len(p.w16)]
+	} else {
+		w = make([]float32, len(p.w16))
+		bp = &w
+	}
+	for i, b := range p.w16 {
+		w[i] = half.BF16ToF32(b)
+	}
+	ok := gemmNT(dst, x, w, p.bias, m, p.out, p.in, threads, add, done)
+	*bp = w
+	wideBufs.Put(bp)
+	return ok
+}
+
+// Tasks of gemmNT: at most gemmRows rows of a by gemmCols rows of b (output columns), both
+// multiples of the 4×4 register block; about 2 × 32 × 256 × K FLOP, 20 ms at most for the
+// tower's widest K (4,304) at portable Go's speed.
+const (
+	gemmRows = 32
+	gemmCols = 256
+)
+
 // gemmNT computes dst[m,n] = a[m,k]·b[n,k]ᵀ + bias[n] in portable Go, or adds that to dst if add
 // (the bias is added to the dot product first, then dst's old value): register blocks of 4 rows
-// of a by 4 rows of b. Every dot product, in a block or in an edge, is one float32 chain along
-// k in order, so an output element does not depend on m, n, the blocking or the thread split
-// (a batch of items gives each item exactly what it gets alone).
-func gemmNT(dst, a, b, bias []float32, m, n, k, threads int, add bool) {
-	// Split over rows of a when there are enough, otherwise over rows of b.
-	if m >= 4*threads || m >= n {
-		parallelFor((m+3)/4, threads, func(lo, hi int) {
-			gemmNTBlock(dst, a, b, bias, lo*4, min(hi*4, m), 0, n, n, k, add)
-		})
-		return
-	}
-	parallelFor((n+3)/4, threads, func(lo, hi int) {
-		gemmNTBlock(dst, a, b, bias, 0, m, lo*4, min(hi*4, n), n, k, add)
+// of a by 4 rows of b, in tasks of gemmRows × gemmCols outputs shared out by runTasks (which
+// stops starting them once done is closed: gemmNT then returns false). Every dot product, in a
+// block or in an edge, is one float32 chain along k in order, so an output element does not
+// depend on m, n, the blocking or the thread split (a batch of items gives each item exactly
+// what it gets alone).
+func gemmNT(dst, a, b, bias []float32, m, n, k, threads int, add bool, done <-chan struct{}) bool {
+	colTasks := (n + gemmCols - 1) / gemmCols
+	tasks := (m + gemmRows - 1) / gemmRows * colTasks
+	return runTasks(tasks, threads, done, func(_, t int) {
+		i0, j0 := t/colTasks*gemmRows, t%colTasks*gemmCols
+		gemmNTBlock(dst, a, b, bias, i0, min(i0+gemmRows, m), j0, min(j0+gemmCols, n), n, k, add)
 	})
 }
 

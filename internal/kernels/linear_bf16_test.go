@@ -9,7 +9,7 @@ import (
 )
 
 // TestLinearBF16 checks that a bf16 Linear gives, bit for bit, what the float32 Linear built
-// from the bf16-rounded weights gives: the kernels' arithmetic is the same, only the storage of
+// from the bf16-rounded weights gives, with each implementation (impls) and through NewLinearBF16: the kernels' arithmetic is the same, only the storage of
 // W differs (widening bf16 to float32 is exact).
 func TestLinearBF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -27,6 +27,21 @@ func TestLinearBF16(t *testing.T) {
 			if withBias {
 				bias = randSlice(r, s.out)
 			}
+			w16 := make([]uint16, len(w))
+			for i, v := range w {
+				w16[i] = half.F32ToBF16(v)
+			}
+			for _, im := range impls {
+				ref, err := newLinear(im, rounded, bias, s.out, s.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lin, err := newLinearBF16Bits(im, w16, bias, s.out, s.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkBF16(t, im.name, r, ref, lin, s.out, s.in, withBias)
+			}
 			ref, err := NewLinear(rounded, bias, s.out, s.in)
 			if err != nil {
 				t.Fatal(err)
@@ -35,26 +50,33 @@ func TestLinearBF16(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for m := 1; m <= 13; m++ {
-				x := randSlice(r, m*s.in)
-				base := randSlice(r, m*s.out)
-				for threads := 1; threads <= 3; threads++ {
-					for _, add := range []bool{false, true} {
-						want := append([]float32(nil), base...)
-						got := append([]float32(nil), base...)
-						if add {
-							ref.ForwardAdd(want, x, m, threads)
-							lin.ForwardAdd(got, x, m, threads)
-						} else {
-							ref.Forward(want, x, m, threads)
-							lin.Forward(got, x, m, threads)
-						}
-						for i := range want {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("out %d in %d bias %v m %d threads %d add %v: [%d] = %g, want %g",
-									s.out, s.in, withBias, m, threads, add, i, got[i], want[i])
-							}
-						}
+			checkBF16(t, "NewLinearBF16", r, ref, lin, s.out, s.in, withBias)
+		}
+	}
+}
+
+// checkBF16 compares lin with ref bit for bit, on 1 to 13 rows, 1 to 3 goroutines, with and
+// without the residual addition.
+func checkBF16(t *testing.T, name string, r *rand.Rand, ref, lin *Linear, out, in int, withBias bool) {
+	t.Helper()
+	for m := 1; m <= 13; m++ {
+		x := randSlice(r, m*in)
+		base := randSlice(r, m*out)
+		for threads := 1; threads <= 3; threads++ {
+			for _, add := range []bool{false, true} {
+				want := append([]float32(nil), base...)
+				got := append([]float32(nil), base...)
+				if add {
+					ref.ForwardAdd(want, x, m, threads)
+					lin.ForwardAdd(got, x, m, threads)
+				} else {
+					ref.Forward(want, x, m, threads)
+					lin.Forward(got, x, m, threads)
+				}
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: out %d in %d bias %v m %d threads %d add %v: [%d] = %g, want %g",
+							name, out, in, withBias, m, threads, add, i, got[i], want[i])
 					}
 				}
 			}

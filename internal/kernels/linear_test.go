@@ -93,6 +93,8 @@ func checkLinear(t *testing.T, got, want []float32, tol []float64, n int) {
 	}
 }
 
+// TestLinearForward checks Linear.Forward, with each implementation of this machine (impls),
+// against the float64 reference within the float32 error bound.
 func TestLinearForward(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range linearShapes {
@@ -104,27 +106,29 @@ func TestLinearForward(t *testing.T) {
 			if !withBias {
 				b = nil
 			}
-			l, err := NewLinear(w, b, s.out, s.in)
-			if err != nil {
-				t.Fatal(err)
-			}
 			want, tol := expectLinear(x, w, b, s.m, s.out, s.in)
-			for _, threads := range []int{1, 2, 3} {
-				t.Run(fmt.Sprintf("m%d_%dx%d_bias%v_t%d", s.m, s.out, s.in, withBias, threads), func(t *testing.T) {
-					// dst starts as NaN, so a first K-block that accumulated instead of
-					// overwriting shows; the tail past m·out must survive untouched.
-					dst := make([]float32, s.m*s.out+17)
-					for i := range dst {
-						dst[i] = float32(math.NaN())
-					}
-					l.Forward(dst, x, s.m, threads)
-					checkLinear(t, dst[:s.m*s.out], want, tol, s.out)
-					for i, v := range dst[s.m*s.out:] {
-						if !math.IsNaN(float64(v)) {
-							t.Fatalf("dst[%d] past the output was written: %g", s.m*s.out+i, v)
+			for _, im := range impls {
+				l, err := newLinear(im, w, b, s.out, s.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, threads := range []int{1, 2, 3} {
+					t.Run(fmt.Sprintf("%s/m%d_%dx%d_bias%v_t%d", im.name, s.m, s.out, s.in, withBias, threads), func(t *testing.T) {
+						// dst starts as NaN, so a first K-block that accumulated instead of
+						// overwriting shows; the tail past m·out must survive untouched.
+						dst := make([]float32, s.m*s.out+17)
+						for i := range dst {
+							dst[i] = float32(math.NaN())
 						}
-					}
-				})
+						l.Forward(dst, x, s.m, threads)
+						checkLinear(t, dst[:s.m*s.out], want, tol, s.out)
+						for i, v := range dst[s.m*s.out:] {
+							if !math.IsNaN(float64(v)) {
+								t.Fatalf("dst[%d] past the output was written: %g", s.m*s.out+i, v)
+							}
+						}
+					})
+				}
 			}
 		}
 	}
@@ -144,29 +148,31 @@ func TestLinearExact(t *testing.T) {
 	}
 	for _, s := range linearShapes {
 		w, bias, x := ints(s.out*s.in), ints(s.out), ints(s.m*s.in)
-		l, err := NewLinear(w, bias, s.out, s.in)
-		if err != nil {
-			t.Fatal(err)
-		}
 		want := make([]float32, s.m*s.out)
 		MatMulNTRef(want, x, w, bias, s.m, s.out, s.in)
-		for _, threads := range []int{1, 2, 3} {
-			got := make([]float32, s.m*s.out)
-			l.Forward(got, x, s.m, threads)
-			port := make([]float32, s.m*s.out)
-			gemmNT(port, x, w, bias, s.m, s.out, s.in, threads, false)
-			for i := range want {
-				if got[i] != want[i] || port[i] != want[i] {
-					t.Fatalf("m%d_%dx%d t%d: [%d,%d] Forward %g, gemmNT %g, want %g",
-						s.m, s.out, s.in, threads, i/s.out, i%s.out, got[i], port[i], want[i])
+		for _, im := range impls {
+			l, err := newLinear(im, w, bias, s.out, s.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, threads := range []int{1, 2, 3} {
+				got := make([]float32, s.m*s.out)
+				l.Forward(got, x, s.m, threads)
+				port := make([]float32, s.m*s.out)
+				gemmNT(port, x, w, bias, s.m, s.out, s.in, threads, false, nil)
+				for i := range want {
+					if got[i] != want[i] || port[i] != want[i] {
+						t.Fatalf("%s m%d_%dx%d t%d: [%d,%d] Forward %g, gemmNT %g, want %g",
+							im.name, s.m, s.out, s.in, threads, i/s.out, i%s.out, got[i], port[i], want[i])
+					}
 				}
 			}
 		}
 	}
 }
 
-// TestGemmNTPortable checks the portable kernel directly; on amd64 with AVX2 Linear.Forward does
-// not use it, so it would otherwise go untested outside the purego build.
+// TestGemmNTPortable checks the portable kernel directly, on its own (the generic
+// implementation's Linear runs it too, in TestLinearForward).
 func TestGemmNTPortable(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, s := range linearShapes {
@@ -174,7 +180,7 @@ func TestGemmNTPortable(t *testing.T) {
 		want, tol := expectLinear(x, w, bias, s.m, s.out, s.in)
 		for _, threads := range []int{1, 2, 3} {
 			got := make([]float32, s.m*s.out)
-			gemmNT(got, x, w, bias, s.m, s.out, s.in, threads, false)
+			gemmNT(got, x, w, bias, s.m, s.out, s.in, threads, false, nil)
 			checkLinear(t, got, want, tol, s.out)
 		}
 	}
@@ -334,7 +340,7 @@ func BenchmarkPeak(b *testing.B) {
 	}
 }
 
-// TestLinearForwardAdd checks dst += x·Wᵀ + b, on the fast path and on the portable gemmNT, with
+// TestLinearForwardAdd checks dst += x·Wᵀ + b, with each implementation and on the portable gemmNT, with
 // and without bias: against the float64 reference, the old value of dst is one more term of
 // the sum, so the bound of TestLinearForward applies with k+2 terms; with small integers
 // (exact in float32) the result must be exact.
@@ -347,10 +353,6 @@ func TestLinearForwardAdd(t *testing.T) {
 			b := bias
 			if !withBias {
 				b = nil
-			}
-			l, err := NewLinear(w, b, s.out, s.in)
-			if err != nil {
-				t.Fatal(err)
 			}
 			want := make([]float32, s.m*s.out)
 			MatMulNTRef(want, x, w, b, s.m, s.out, s.in)
@@ -371,11 +373,17 @@ func TestLinearForwardAdd(t *testing.T) {
 				}
 			}
 			for _, threads := range []int{1, 3} {
-				got := append([]float32(nil), d0...)
-				l.ForwardAdd(got, x, s.m, threads)
-				checkLinear(t, got, want, tol, s.out)
+				for _, im := range impls {
+					l, err := newLinear(im, w, b, s.out, s.in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := append([]float32(nil), d0...)
+					l.ForwardAdd(got, x, s.m, threads)
+					checkLinear(t, got, want, tol, s.out)
+				}
 				port := append([]float32(nil), d0...)
-				gemmNT(port, x, w, b, s.m, s.out, s.in, threads, true)
+				gemmNT(port, x, w, b, s.m, s.out, s.in, threads, true, nil)
 				checkLinear(t, port, want, tol, s.out)
 			}
 		}
@@ -388,17 +396,19 @@ func TestLinearForwardAdd(t *testing.T) {
 			return v
 		}
 		wi, bi, xi, di := ints(s.out*s.in), ints(s.out), ints(s.m*s.in), ints(s.m*s.out)
-		l, err := NewLinear(wi, bi, s.out, s.in)
-		if err != nil {
-			t.Fatal(err)
-		}
 		want := make([]float32, s.m*s.out)
 		MatMulNTRef(want, xi, wi, bi, s.m, s.out, s.in)
-		got := append([]float32(nil), di...)
-		l.ForwardAdd(got, xi, s.m, 2)
-		for i := range want {
-			if got[i] != want[i]+di[i] {
-				t.Fatalf("m%d_%dx%d exact: [%d] = %g, want %g", s.m, s.out, s.in, i, got[i], want[i]+di[i])
+		for _, im := range impls {
+			l, err := newLinear(im, wi, bi, s.out, s.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := append([]float32(nil), di...)
+			l.ForwardAdd(got, xi, s.m, 2)
+			for i := range want {
+				if got[i] != want[i]+di[i] {
+					t.Fatalf("%s m%d_%dx%d exact: [%d] = %g, want %g", im.name, s.m, s.out, s.in, i, got[i], want[i]+di[i])
+				}
 			}
 		}
 	}

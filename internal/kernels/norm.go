@@ -5,14 +5,19 @@ import "math"
 // LayerNorm normalises each of the rows of x [rows, cols] to zero mean and unit variance (the
 // biased variance, as PyTorch uses), then scales by w [cols] and shifts by b [cols]:
 // dst[r, c] = (x[r, c] − mean_r) / √(var_r + eps) · w[c] + b[c]. Statistics and the result are
-// computed in float64 (two passes for the variance) and rounded once; on amd64 with AVX2 the
-// rows whose length is a multiple of 8 take an assembly loop on 4 float64 lanes (norm_amd64.s).
-// LayerNormRef is the scalar reference. dst may alias x.
+// computed in float64 (two passes for the variance) and rounded once; in the avx2+fma
+// implementation the rows whose length is a multiple of 8 take an assembly loop on 4 float64
+// lanes (norm_amd64.s). LayerNormRef is the scalar reference. dst may alias x.
 func LayerNorm(dst, x, w, b []float32, rows, cols int, eps float32, threads int) {
+	layerNorm(active, dst, x, w, b, rows, cols, eps, threads)
+}
+
+// layerNorm is LayerNorm with the implementation im.
+func layerNorm(im *impl, dst, x, w, b []float32, rows, cols int, eps float32, threads int) {
 	checkLayerNorm(dst, x, w, b, rows, cols)
 	parallelFor(rows, threads, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			layerNormRowFast(dst[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], w, b, eps)
+			im.layerNormRow(dst[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], w, b, eps)
 		}
 	})
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestLayerNorm compares LayerNorm (assembly where present, else the Go rows) and the Go rows
-// themselves with LayerNormRef. All compute in float64 and round once, so they may differ only
+// TestLayerNorm compares LayerNorm, with the implementation in use and with each of this
+// machine's (impls), and the Go rows themselves with LayerNormRef. All compute in float64 and round once, so they may differ only
 // where float64 rounding (relative error ~1e-15) tips a value across a float32 rounding
 // boundary: by at most 1 ulp of the result.
 func TestLayerNorm(t *testing.T) {
@@ -33,6 +33,11 @@ func TestLayerNorm(t *testing.T) {
 				got := make([]float32, rows*cols)
 				LayerNorm(got, x, w, b, rows, cols, 1e-6, threads)
 				check(fmt.Sprintf("LayerNorm t%d", threads), got)
+				for _, im := range impls {
+					got := make([]float32, rows*cols)
+					layerNorm(im, got, x, w, b, rows, cols, 1e-6, threads)
+					check(fmt.Sprintf("%s t%d", im.name, threads), got)
+				}
 			}
 			got := make([]float32, rows*cols)
 			for i := 0; i < rows; i++ {

@@ -14,7 +14,7 @@ import (
 // live in a mapping of their own: offheap_unix.go), that the Linear computes from them, and
 // that dropping many Linears (whose cleanups unmap their panels) while others run is safe.
 func TestPackedWeightsOffHeap(t *testing.T) {
-	if !hasAVX2FMA {
+	if avx2FMA == nil {
 		t.Skip("no AVX2/FMA: Linear keeps W on the heap as given")
 	}
 	const out, in = 1024, 1024 // 4 MiB of packed float32 weights, 2 MiB as bf16
@@ -46,7 +46,7 @@ func TestPackedWeightsOffHeap(t *testing.T) {
 				ref[i] = half.BF16ToF32(half.F32ToBF16(v))
 			}
 		}
-		gemmNT(want, x, ref, nil, 3, out, in, 1, false)
+		gemmNT(want, x, ref, nil, 3, out, in, 1, false, nil)
 		for i := range got {
 			if d := got[i] - want[i]; d > 1e-3 || d < -1e-3 {
 				t.Fatalf("bf16 %v: y[%d] = %g, want %g", bf16, i, got[i], want[i])

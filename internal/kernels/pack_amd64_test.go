@@ -14,6 +14,9 @@ import (
 // lengths that are and are not multiples of its 4-step unroll; the floats around the panel in
 // dst must survive.
 func TestPackA6(t *testing.T) {
+	if avx2FMA == nil {
+		t.Skip("this CPU lacks AVX2 or FMA")
+	}
 	r := rand.New(rand.NewPCG(71, 72))
 	for _, kc := range []int{1, 2, 3, 4, 5, 8, 13, 320} {
 		for _, ld := range []int{kc, kc + 3, 1024} {
@@ -39,6 +42,9 @@ func TestPackA6(t *testing.T) {
 // TestWiden16 widens every bfloat16 bit pattern (zeros, subnormals, infinities, NaNs included)
 // with the assembly and compares the bits with half.BF16ToF32's; the floats around dst must survive.
 func TestWiden16(t *testing.T) {
+	if avx2FMA == nil {
+		t.Skip("this CPU lacks AVX2 or FMA")
+	}
 	src := make([]uint16, 1<<16)
 	for i := range src {
 		src[i] = uint16(i)

@@ -10,13 +10,13 @@ import (
 // PeakGFLOPS measures this machine's float32 multiply-add peak in GFLOP/s (a multiply-add counts
 // as two) by running a register-only loop on threads goroutines for about d.
 //
-// Where Linear uses the assembly kernel (amd64 with AVX2 and FMA, no purego tag) the loop is 12
-// independent VFMADD231PS chains on YMM registers, the ceiling that kernel can approach. Elsewhere
-// it is a plain Go loop of independent float32 multiply-adds, which measures what portable Go
-// code can reach, not what the hardware can.
+// In the avx2+fma implementation (see Name) the loop is 12 independent VFMADD231PS chains on YMM
+// registers, the ceiling its GEMM can approach. In the generic one it is a plain Go loop of
+// independent float32 multiply-adds, which measures what portable Go code can reach, not what
+// the hardware can.
 func PeakGFLOPS(threads int, d time.Duration) float64 {
 	threads = max(threads, 1)
-	loop, flopsPerIter := peakLoop()
+	loop, flopsPerIter := active.peak, active.peakFLOP
 	const iters = 1 << 15 // ~0.1 ms per call with the assembly loop
 	loop(1 << 10)         // warm up (page in the code, wake the core)
 	counts := make([]int64, threads)

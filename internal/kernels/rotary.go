@@ -7,27 +7,51 @@ package kernels
 //	x ← x·cos + [−x₂, x₁]·sin
 //
 // in float32, each product rounded before the sum, as PyTorch evaluates it (no fused
-// multiply-add), so every implementation gives the same bits as RotaryRef. On amd64 with AVX2
-// the rows take an assembly loop, 8 values at a time (rotary_amd64.s).
+// multiply-add), so every implementation gives the same bits as RotaryRef. In the avx2+fma
+// implementation the rows take an assembly loop, 8 values at a time (rotary_amd64.s); in the
+// generic one a Go loop over the two halves (rotaryRowGo).
 func Rotary(x []float32, rows, stride, heads, headDim int, cos, sin []float32, threads int) {
+	rotary(active, x, rows, stride, heads, headDim, cos, sin, threads)
+}
+
+// rotary is Rotary with the implementation im.
+func rotary(im *impl, x []float32, rows, stride, heads, headDim int, cos, sin []float32, threads int) {
 	checkRotary(x, rows, stride, heads, headDim, cos, sin)
 	parallelFor(rows, threads, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			rotaryRowFast(x[r*stride:r*stride+heads*headDim], heads, headDim,
+			im.rotaryRow(x[r*stride:r*stride+heads*headDim], heads, headDim,
 				cos[r*headDim:(r+1)*headDim], sin[r*headDim:(r+1)*headDim])
 		}
 	})
 }
 
-// RotaryRef is the reference for Rotary: the same arithmetic, one value at a time in Go.
+// RotaryRef is the reference for Rotary, written from the formula and sharing no code with
+// either implementation: for each row, head and value i, with rotate_half(v) = [−v₂, v₁],
+//
+//	x[i] ← float32(v[i]·cos[i]) + float32(rotate_half(v)[i]·sin[i])
+//
+// where v is a copy of the head taken before any value changes. It runs on one goroutine;
+// threads is accepted for the same signature as Rotary and ignored.
 func RotaryRef(x []float32, rows, stride, heads, headDim int, cos, sin []float32, threads int) {
 	checkRotary(x, rows, stride, heads, headDim, cos, sin)
-	parallelFor(rows, threads, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			rotaryRowGo(x[r*stride:r*stride+heads*headDim], heads, headDim,
-				cos[r*headDim:(r+1)*headDim], sin[r*headDim:(r+1)*headDim])
+	half := headDim / 2
+	v := make([]float32, headDim)
+	for r := 0; r < rows; r++ {
+		for h := 0; h < heads; h++ {
+			head := x[r*stride+h*headDim : r*stride+(h+1)*headDim]
+			copy(v, head)
+			for i := range head {
+				var rot float32
+				if i < half {
+					rot = -v[i+half]
+				} else {
+					rot = v[i-half]
+				}
+				c, s := cos[r*headDim+i], sin[r*headDim+i]
+				head[i] = float32(v[i]*c) + float32(rot*s)
+			}
 		}
-	})
+	}
 }
 
 func checkRotary(x []float32, rows, stride, heads, headDim int, cos, sin []float32) {

@@ -8,9 +8,8 @@ package kernels
 //go:noescape
 func rotaryRowVec(x *float32, heads, headDim int, c, s *float32)
 
-func rotaryRowFast(x []float32, heads, headDim int, c, s []float32) {
-	if !hasAVX2FMA || heads <= 0 || headDim <= 0 {
-		rotaryRowGo(x, heads, headDim, c, s)
+func rotaryRowAVX2(x []float32, heads, headDim int, c, s []float32) {
+	if heads <= 0 || headDim <= 0 {
 		return
 	}
 	_, _, _ = x[heads*headDim-1], c[headDim-1], s[headDim-1]

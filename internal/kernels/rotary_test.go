@@ -7,10 +7,12 @@ import (
 	"testing"
 )
 
-// TestRotary holds Rotary to RotaryRef bit for bit (both round each product, then the sum, in
-// float32), on head sizes whose halves are and are not multiples of 8, with a row stride larger
-// than the heads (whose gaps must survive), and checks RotaryRef against float64 arithmetic:
-// two rounded products and a rounded sum are within 2 ulp of |a·c| + |b·s|.
+// TestRotary holds Rotary, and each implementation of this machine (impls: the generic Go rows
+// and, where present, the assembly), to RotaryRef bit for bit (all round each product, then the
+// sum, in float32; RotaryRef is written from the formula and shares no code with them), on head
+// sizes whose halves are and are not multiples of 8, with a row stride larger than the heads
+// (whose gaps must survive), and checks RotaryRef against float64 arithmetic: two rounded
+// products and a rounded sum are within 2 ulp of |a·c| + |b·s|.
 func TestRotary(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	for _, hd := range []int{2, 6, 16, 18, 64, 72, 80} {
@@ -21,12 +23,24 @@ func TestRotary(t *testing.T) {
 			cos, sin := randSlice(r, rows*hd), randSlice(r, rows*hd)
 			want := append([]float32(nil), x...)
 			RotaryRef(want, rows, stride, heads, hd, cos, sin, 1)
-			for _, threads := range []int{1, 2} {
-				got := append([]float32(nil), x...)
-				Rotary(got, rows, stride, heads, hd, cos, sin, threads)
-				for i := range got {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("hd %d heads %d t%d: [%d] = %g, RotaryRef %g", hd, heads, threads, i, got[i], want[i])
+			type variant struct {
+				name string
+				f    func(x []float32, threads int)
+			}
+			variants := []variant{{"Rotary", func(x []float32, threads int) { Rotary(x, rows, stride, heads, hd, cos, sin, threads) }}}
+			for _, im := range impls {
+				variants = append(variants, variant{im.name, func(x []float32, threads int) {
+					rotary(im, x, rows, stride, heads, hd, cos, sin, threads)
+				}})
+			}
+			for _, v := range variants {
+				for _, threads := range []int{1, 2} {
+					got := append([]float32(nil), x...)
+					v.f(got, threads)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s hd %d heads %d t%d: [%d] = %g, RotaryRef %g", v.name, hd, heads, threads, i, got[i], want[i])
+						}
 					}
 				}
 			}
