@@ -68,9 +68,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			d = 2 * time.Second
 		}
 		peak = kernels.PeakGFLOPS(*threads, d)
-		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Implementation())
+		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Name())
 		if *peakOnly {
-			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "threads": *threads, "kernel": kernels.Implementation()})
+			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "threads": *threads, "kernel": kernels.Name()})
 		}
 	}
 	grid, err := parseGrid(*gridFlag)
@@ -83,7 +83,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m := p.Model
-	res := benchResult{Engine: "qwen3vl-go/" + kernels.Implementation(), Model: *model, Grid: [3]int{grid.T, grid.H, grid.W},
+	res := benchResult{Engine: "qwen3vl-go/" + kernels.Name(), Model: *model, Grid: [3]int{grid.T, grid.H, grid.W},
 		Patches: grid.Patches(), Threads: *threads, Weights: m.Weights().String(), Runs: *runs, LoadS: time.Since(start).Seconds()}
 	pixels := make([]float32, grid.Patches()*m.Config().PatchDim())
 	synth.Fill(pixels, 1, "pixel_values", 1, 0)

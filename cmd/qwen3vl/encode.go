@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -119,7 +118,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		f := res.Items(0, b.Len())
-		warnNonFinite(stderr, f)
+		warnNonFinite(stderr, res, f)
 		all.Append(f)
 		flops += vision.FLOPs(p.Config, b.Grids())
 		for range b.Len() {
@@ -185,21 +184,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // warnNonFinite says on stderr how many output values of a batch are NaN or ±Inf (they come
 // from extreme inputs or broken weights; the outputs are written all the same).
-func warnNonFinite(stderr io.Writer, f pipeline.Features) {
-	bad := 0
-	count := func(x vision.Matrix) {
-		for _, v := range x.Data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				bad++
-			}
-		}
-	}
-	count(f.Pooler)
-	count(f.LastHidden)
-	for _, d := range f.Deepstack {
-		count(d)
-	}
-	if bad > 0 {
+func warnNonFinite(stderr io.Writer, res *pipeline.Result, f pipeline.Features) {
+	if bad := res.Output().NonFinite; bad > 0 {
 		names := make([]string, len(f.Items))
 		for i, it := range f.Items {
 			names[i] = it.Name

@@ -58,8 +58,3 @@ var active = impls[len(impls)-1]
 // and the CPU: "avx2+fma" (the Go assembly, on amd64 CPUs with AVX2 and FMA, without the purego
 // build tag) or "generic" (portable Go), for `qwen3vl version` and `bench` to report.
 func Name() string { return active.name }
-
-// Implementation is Name.
-//
-// Deprecated: use Name.
-func Implementation() string { return Name() }

@@ -10,7 +10,4 @@ func TestName(t *testing.T) {
 	if Name() != active.name || active != impls[len(impls)-1] {
 		t.Errorf("Name() = %q, active %q, impls %d", Name(), active.name, len(impls))
 	}
-	if Implementation() != Name() {
-		t.Errorf("Implementation() = %q, Name() = %q", Implementation(), Name())
-	}
 }
