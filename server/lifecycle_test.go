@@ -148,11 +148,19 @@ func TestShutdownTimeout(t *testing.T) {
 	type reply struct {
 		resp *http.Response
 		body []byte
+		err  error
 	}
 	replies := make(chan reply, 1)
+	img := pngImage(t, 64, 64, 1)
 	go func() {
-		resp, body := do(t, &http.Client{}, "POST", "http://"+ln.Addr().String()+"/v1/encode", "image/png", pngImage(t, 64, 64, 1), nil)
-		replies <- reply{resp, body}
+		resp, err := http.Post("http://"+ln.Addr().String()+"/v1/encode", "image/png", bytes.NewReader(img))
+		if err != nil {
+			replies <- reply{err: err}
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		replies <- reply{resp, body, err}
 	}()
 	g.waitEntered(t)
 	cancel()
@@ -165,6 +173,9 @@ func TestShutdownTimeout(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 	r := <-replies
+	if r.err != nil {
+		t.Fatalf("the request left: %v (no response)", r.err)
+	}
 	wantError(t, r.resp, r.body, http.StatusServiceUnavailable, CodeDraining)
 	if n := s.m.requestCount("/v1/encode", StatusClientClosedRequest); n != 0 {
 		t.Errorf("%d requests counted as 499", n)
