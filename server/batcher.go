@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,7 +91,7 @@ func (b *batcher) withdraw(j *job) bool {
 	defer b.mu.Unlock()
 	for i, q := range b.pending {
 		if q == j {
-			b.pending = append(b.pending[:i], b.pending[i+1:]...)
+			b.pending = slices.Delete(b.pending, i, i+1) // zeroes the vacated slot
 			b.m.queueDepth.Add(-1)
 			b.m.dropped.Add(1)
 			return true
@@ -120,6 +121,7 @@ func (b *batcher) take(room int) (j *job, ok bool) {
 	for len(b.pending) > 0 {
 		j = b.pending[0]
 		if err := j.ctx.Err(); err != nil {
+			b.pending[0] = nil // the backing array must not keep the job's pixels
 			b.pending = b.pending[1:]
 			b.m.queueDepth.Add(-1)
 			b.m.dropped.Add(1)

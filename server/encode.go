@@ -92,6 +92,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	s.m.inFlight.Add(1)
 	defer func() {
 		s.m.inFlight.Add(-1)
+		s.reclaim.finished.Add(1)
 		<-s.slots
 	}()
 

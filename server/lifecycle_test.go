@@ -308,3 +308,17 @@ func TestJSONErrorsSpeakJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestReclaimWhenIdle checks that the memory of finished requests is returned once the
+// server is idle: one reclaim after a burst, none while nothing happens.
+func TestReclaimWhenIdle(t *testing.T) {
+	ts := newTestServer(t, nil, false)
+	if resp, body := do(t, ts.http.Client(), "POST", ts.http.URL+"/v1/encode", "image/png", pngImage(t, 64, 64, 1), nil); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	waitFor(t, "a reclaim", func() bool { return ts.reclaim.done.Load() == 1 })
+	time.Sleep(3 * reclaimTick)
+	if n := ts.reclaim.done.Load(); n != 1 {
+		t.Errorf("%d reclaims with nothing finished since the first", n)
+	}
+}

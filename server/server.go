@@ -39,6 +39,7 @@ type Server struct {
 	baseCtx      context.Context // of every batch; cancelled by abort
 	abort        context.CancelFunc
 	speed        *speedMeter // GFLOP/s of this instance, for admission by cost
+	reclaim      *reclaimer
 	closeOnce    sync.Once
 	wrapEncode   func(encodeFunc) encodeFunc // tests: wraps the model's Encode
 	onBatch      func(requests, patches int) // tests: sees every batch
@@ -73,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 		decodeSem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		speed:     &speedMeter{},
 	}
+	s.reclaim = &reclaimer{inFlight: &s.m.inFlight}
 	s.baseCtx, s.abort = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -184,6 +186,7 @@ func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
 	b := newBatcher(s.baseCtx, s.cfg.BatchWait, s.cfg.BatchPatches, merge*merge, encode, s.m, s.speed)
 	b.onBatch = s.onBatch
 	go b.run()
+	go s.reclaim.run(s.baseCtx)
 	s.model.Store(&loadedModel{model: m, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
 	return nil
 }
