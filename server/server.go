@@ -244,6 +244,7 @@ func (s *Server) closeBy(deadline time.Time) {
 			s.abort()
 			return
 		}
+		defer s.abort() // handlers still running answer 503; the reclaimer stops
 		lm.batcher.close()
 		t := time.NewTimer(time.Until(deadline))
 		defer t.Stop()
