@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ type job struct {
 	pixels  []float32       // every image's pixel rows, concatenated
 	grids   []vision.Grid
 	patches int
+	flops   int64 // vision.FLOPs of grids
 	queued  time.Time
 	done    chan result // buffered (1): the batcher never blocks on it
 }
@@ -35,37 +37,37 @@ type encodeFunc func(ctx context.Context, pixels []float32, grids []vision.Grid)
 
 // batcher gathers queued jobs into batches and runs one Encode per batch, one batch at a time.
 type batcher struct {
-	queue    chan *job // capacity = -queue; admission (Server.slots) keeps sends from blocking
 	wait     time.Duration
 	maxPatch int
 	merge2   int // SpatialMergeSize²: patches per output token
 	encode   encodeFunc
 	m        *metrics
+	speed    *speedMeter     // fed with every encoded batch
 	baseCtx  context.Context // cancelled to abort a running encode when the drain times out
-	stop     chan struct{}   // closed when no more jobs will come
-	stopped  chan struct{}   // closed when the loop has returned
-	mu       sync.Mutex      // guards closed against submit
-	closed   bool
-	carry    *job // a job that did not fit the previous batch; still counted as queued
+
+	mu      sync.Mutex // guards pending and closed
+	pending []*job     // queued, oldest first; a handler whose caller left withdraws its job
+	closed  bool
+	wake    chan struct{} // capacity 1: a job was queued
+	stop    chan struct{} // closed when no more jobs will come
+	stopped chan struct{} // closed when the loop has returned
 
 	// onBatch, when set (tests), is called with each batch's request and patch counts just
 	// before its Encode.
 	onBatch func(requests, patches int)
 }
 
-func newBatcher(baseCtx context.Context, queue int, wait time.Duration, maxPatch, merge2 int, encode encodeFunc, m *metrics) *batcher {
+func newBatcher(baseCtx context.Context, wait time.Duration, maxPatch, merge2 int, encode encodeFunc, m *metrics, speed *speedMeter) *batcher {
 	return &batcher{
-		queue: make(chan *job, queue), wait: wait, maxPatch: maxPatch, merge2: merge2,
-		encode: encode, m: m, baseCtx: baseCtx,
-		stop: make(chan struct{}), stopped: make(chan struct{}),
+		wait: wait, maxPatch: maxPatch, merge2: merge2, encode: encode, m: m, speed: speed, baseCtx: baseCtx,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
 
 // errClosed is returned by submit once the batcher is closed.
 var errClosed = errors.New("batcher closed")
 
-// submit queues j. It never blocks: the caller holds one of the -queue admission slots and the
-// channel has that many places.
+// submit queues j; it never blocks.
 func (b *batcher) submit(j *job) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -73,9 +75,29 @@ func (b *batcher) submit(j *job) error {
 		return errClosed
 	}
 	j.queued = time.Now()
+	b.pending = append(b.pending, j)
 	b.m.queueDepth.Add(1)
-	b.queue <- j
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 	return nil
+}
+
+// withdraw takes j out of the queue if it is still there (its caller has gone), so that it
+// never starts and its pixels are freed at once; it reports whether it was.
+func (b *batcher) withdraw(j *job) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, q := range b.pending {
+		if q == j {
+			b.pending = slices.Delete(b.pending, i, i+1) // zeroes the vacated slot
+			b.m.queueDepth.Add(-1)
+			b.m.dropped.Add(1)
+			return true
+		}
+	}
+	return false
 }
 
 // close tells the loop that no more jobs will be submitted; it finishes what is queued and
@@ -89,6 +111,34 @@ func (b *batcher) close() {
 	}
 }
 
+// take returns the oldest queued job whose caller is still there if it has at most room
+// patches (room < 0: any size), dropping the jobs of callers that have gone. A job too large
+// stays at the head of the queue for the next batch. ok is false when the queue is empty
+// and the batcher closed.
+func (b *batcher) take(room int) (j *job, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.pending) > 0 {
+		j = b.pending[0]
+		if err := j.ctx.Err(); err != nil {
+			b.pending[0] = nil // the backing array must not keep the job's pixels
+			b.pending = b.pending[1:]
+			b.m.queueDepth.Add(-1)
+			b.m.dropped.Add(1)
+			j.done <- result{err: err}
+			continue
+		}
+		if room >= 0 && j.patches > room {
+			return nil, true
+		}
+		b.pending[0] = nil
+		b.pending = b.pending[1:]
+		b.m.queueDepth.Add(-1)
+		return j, true
+	}
+	return nil, !b.closed
+}
+
 // run is the batcher goroutine.
 func (b *batcher) run() {
 	defer close(b.stopped)
@@ -97,7 +147,6 @@ func (b *batcher) run() {
 		if first == nil {
 			return
 		}
-		b.m.queueDepth.Add(-1)
 		batch := []*job{first}
 		patches := first.patches
 		var timer *time.Timer
@@ -107,18 +156,10 @@ func (b *batcher) run() {
 			tc = timer.C
 		}
 		for patches < b.maxPatch {
-			j := b.more(tc)
+			j := b.more(b.maxPatch-patches, tc)
 			if j == nil {
 				break
 			}
-			if b.drop(j) {
-				continue
-			}
-			if patches+j.patches > b.maxPatch {
-				b.carry = j
-				break
-			}
-			b.m.queueDepth.Add(-1)
 			batch = append(batch, j)
 			patches += j.patches
 		}
@@ -129,68 +170,48 @@ func (b *batcher) run() {
 	}
 }
 
-// first returns the job a batch starts with: the carried-over one, else the next queued one
-// whose caller is still there, waiting for one. It returns nil once the batcher is closed and
-// the queue is empty.
+// first waits for the job a batch starts with; nil once the batcher is closed and the queue
+// is empty.
 func (b *batcher) first() *job {
 	for {
-		var j *job
-		if b.carry != nil {
-			j, b.carry = b.carry, nil
-		} else {
-			select {
-			case j = <-b.queue:
-			case <-b.stop:
-				select {
-				case j = <-b.queue:
-				default:
-					return nil
-				}
-			}
-		}
-		if !b.drop(j) {
+		j, ok := b.take(-1)
+		if j != nil {
 			return j
 		}
-	}
-}
-
-// more returns another queued job, waiting for one until tc fires (not at all if tc is nil or
-// the batcher is closed); nil if there is none.
-func (b *batcher) more(tc <-chan time.Time) *job {
-	select {
-	case j := <-b.queue:
-		return j
-	default:
-	}
-	if tc == nil {
-		return nil
-	}
-	select {
-	case j := <-b.queue:
-		return j
-	case <-tc:
-		return nil
-	case <-b.stop:
-		select {
-		case j := <-b.queue:
-			return j
-		default:
+		if !ok {
 			return nil
 		}
+		select {
+		case <-b.wake:
+		case <-b.stop:
+		}
 	}
 }
 
-// drop reports whether j's caller has gone (client disconnected or timed out); if so j leaves
-// the queue without being encoded.
-func (b *batcher) drop(j *job) bool {
-	err := j.ctx.Err()
-	if err == nil {
-		return false
+// more returns another queued job of at most room patches, waiting for one until tc fires
+// (not at all if tc is nil or the batcher is closed); nil if there is none or the next one
+// does not fit.
+func (b *batcher) more(room int, tc <-chan time.Time) *job {
+	for {
+		j, ok := b.take(room)
+		if j != nil || !ok || tc == nil {
+			return j
+		}
+		b.mu.Lock()
+		blocked := len(b.pending) > 0 // the head does not fit
+		b.mu.Unlock()
+		if blocked {
+			return nil
+		}
+		select {
+		case <-b.wake:
+		case <-tc:
+			return nil
+		case <-b.stop:
+			j, _ := b.take(room)
+			return j
+		}
 	}
-	b.m.queueDepth.Add(-1)
-	b.m.dropped.Add(1)
-	j.done <- result{err: err}
-	return true
 }
 
 // runBatch encodes the jobs of one batch together and hands each its rows.
@@ -213,8 +234,9 @@ func (b *batcher) runBatch(batch []*job) {
 	var pixels []float32
 	var grids []vision.Grid
 	patches := 0
+	var flops int64
 	if len(batch) == 1 {
-		pixels, grids, patches = batch[0].pixels, batch[0].grids, batch[0].patches
+		pixels, grids, patches, flops = batch[0].pixels, batch[0].grids, batch[0].patches, batch[0].flops
 	} else {
 		n := 0
 		for _, j := range batch {
@@ -225,6 +247,7 @@ func (b *batcher) runBatch(batch []*job) {
 			pixels = append(pixels, j.pixels...)
 			grids = append(grids, j.grids...)
 			patches += j.patches
+			flops += j.flops
 		}
 	}
 	now := time.Now()
@@ -232,7 +255,8 @@ func (b *batcher) runBatch(batch []*job) {
 		b.m.queueSeconds.observe(now.Sub(j.queued).Seconds())
 	}
 
-	// The encode is aborted when every caller has gone, or when the drain times out.
+	// The encode is cancelled as soon as every caller has gone (client disconnected or timed
+	// out), and when the shutdown runs out of time.
 	ctx, cancel := context.WithCancel(b.baseCtx)
 	defer cancel()
 	var remaining atomic.Int64
@@ -282,6 +306,9 @@ func (b *batcher) runBatch(batch []*job) {
 		b.m.batchErrors.Add(1)
 		return
 	}
+	if b.speed != nil {
+		b.speed.observe(flops, elapsed)
+	}
 	b.m.batches.Add(1)
 	b.m.patches.Add(uint64(patches))
 	b.m.tokens.Add(uint64(out.Pooler.Rows))
@@ -293,6 +320,5 @@ func (b *batcher) runBatch(batch []*job) {
 	}
 }
 
-// errAborted is the error of requests whose encode was aborted by a shutdown that ran out of
-// time.
+// errAborted is the cause of requests cut short by a shutdown that ran out of time.
 var errAborted = errors.New("aborted by shutdown")

@@ -1,8 +1,7 @@
 package server
 
 import (
-	"flag"
-	"io"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,137 +9,57 @@ import (
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
-func TestConfigFlagsAndEnv(t *testing.T) {
-	env := map[string]string{
-		"QWEN3VL_ADDR":       "0.0.0.0:9000",
-		"QWEN3VL_MAX_BODY":   "8M",
-		"QWEN3VL_BATCH_WAIT": "7ms",
-		"QWEN3VL_QUEUE":      "5",
-		"QWEN3VL_MAX_IMAGES": "", // empty: ignored
-		"QWEN3VL_WEIGHTS":    "bf16",
-	}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-
-	// Flags win over the environment, whether ApplyEnv runs before or after Parse.
-	for _, envFirst := range []bool{true, false} {
-		cfg := DefaultConfig()
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		if envFirst {
-			if err := cfg.applyEnv(lookup); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cfg.RegisterFlags(fs)
-		if err := fs.Parse([]string{"-queue", "9", "-model", "random:tiny", "-timeout", "3s", "-max-pixels", "1048576"}); err != nil {
-			t.Fatal(err)
-		}
-		if !envFirst {
-			if err := cfg.applyEnv(lookup); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if cfg.Addr != "0.0.0.0:9000" || cfg.MaxBody != 8<<20 || cfg.BatchWait != 7*time.Millisecond || cfg.Queue != 9 ||
-			cfg.Model != "random:tiny" || cfg.Timeout != 3*time.Second || cfg.MaxPixels != 1048576 || cfg.MaxImages != DefaultMaxImages ||
-			cfg.Weights != vision.WeightsBF16 {
-			t.Errorf("envFirst=%v: %+v", envFirst, cfg)
-		}
-		if err := cfg.Validate(); err != nil {
-			t.Errorf("Validate: %v", err)
-		}
-	}
-
-	// Every flag names its variable in its usage.
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg.RegisterFlags(fs)
-	n := 0
-	fs.VisitAll(func(f *flag.Flag) {
-		n++
-		want := "QWEN3VL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if !strings.Contains(f.Usage, "(env "+want+")") {
-			t.Errorf("-%s usage %q does not name %s", f.Name, f.Usage, want)
-		}
-	})
-	if n < 12 {
-		t.Errorf("only %d flags", n)
-	}
-
-	// Bad values name the variable.
-	cfg = DefaultConfig()
-	err := cfg.applyEnv(func(k string) (string, bool) {
-		switch k {
-		case "QWEN3VL_QUEUE":
-			return "many", true
-		case "QWEN3VL_TIMEOUT":
-			return "10", true
-		}
-		return "", false
-	})
-	if err == nil || !strings.Contains(err.Error(), "QWEN3VL_QUEUE") || !strings.Contains(err.Error(), "QWEN3VL_TIMEOUT") {
-		t.Errorf("bad env: %v", err)
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
+		field  string
 		mutate func(*Config)
+		want   string
 	}{
-		{"queue", func(c *Config) { c.Queue = 0 }},
-		{"max-images", func(c *Config) { c.MaxImages = 0 }},
-		{"max-body", func(c *Config) { c.MaxBody = 0 }},
-		{"min-pixels", func(c *Config) { c.MinPixels, c.MaxPixels = 5000, 4000 }},
-		{"batch-patches", func(c *Config) { c.BatchPatches = -1 }},
-		{"batch-wait", func(c *Config) { c.BatchWait = -time.Second }},
-		{"timeout", func(c *Config) { c.Timeout = 0 }},
-		{"log-format", func(c *Config) { c.LogFormat = "xml" }},
-		{"log-level", func(c *Config) { c.LogLevel = "loud" }},
-		{"max-decode-pixels", func(c *Config) { c.MaxDecodePixels = 0 }},
-		{"threads", func(c *Config) { c.Threads = -2 }},
+		{"Queue", func(c *Config) { c.Queue = 0 }, "Queue 0 must be positive"},
+		{"MaxImages", func(c *Config) { c.MaxImages = 0 }, "MaxImages 0 must be positive"},
+		{"MaxBody", func(c *Config) { c.MaxBody = 0 }, "MaxBody 0 must be positive"},
+		{"MinPixels", func(c *Config) { c.MinPixels, c.MaxPixels = 5000, 4000 }, "MinPixels 5000 is above MaxPixels 4000"},
+		{"BatchPatches", func(c *Config) { c.BatchPatches = -1 }, "BatchPatches -1 must be positive"},
+		{"BatchWait", func(c *Config) { c.BatchWait = -time.Second }, "BatchWait -1s must be ≥ 0"},
+		{"Timeout", func(c *Config) { c.Timeout = 0 }, "Timeout 0s must be positive"},
+		{"LogFormat", func(c *Config) { c.LogFormat = "xml" }, `LogFormat "xml" is not text or json`},
+		{"LogLevel", func(c *Config) { c.LogLevel = "loud" }, `LogLevel "loud" is not debug, info, warn or error`},
+		{"MaxDecodePixels", func(c *Config) { c.MaxDecodePixels = 0 }, "MaxDecodePixels 0 must be positive"},
+		{"Threads", func(c *Config) { c.Threads = -2 }, "Threads -2 must be ≥ 0"},
+		{"MinUploadRate", func(c *Config) { c.MinUploadRate = -1 }, "MinUploadRate -1 must be ≥ 0"},
+		{"DrainDelay", func(c *Config) { c.DrainDelay = -1 }, "DrainDelay -1ns must be ≥ 0"},
+		{"Addr", func(c *Config) { c.Addr = "" }, "Addr is empty"},
 	} {
 		cfg := DefaultConfig()
 		tc.mutate(&cfg)
 		err := cfg.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.name) {
-			t.Errorf("%s: %v", tc.name, err)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.field, err, tc.want)
+			continue
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("%s: not a FieldError of %s: %#v", tc.field, tc.field, err)
 		}
 		if _, err := New(cfg); err == nil {
-			t.Errorf("%s: New accepted it", tc.name)
+			t.Errorf("%s: New accepted it", tc.field)
+		} else if strings.Count(err.Error(), "server:") != 1 {
+			t.Errorf("%s: New: %q", tc.field, err)
 		}
 	}
 	cfg := DefaultConfig()
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
-}
-
-func TestBytesValue(t *testing.T) {
-	for in, want := range map[string]int64{"1024": 1024, "512K": 512 << 10, "64M": 64 << 20, "64MiB": 64 << 20, "1g": 1 << 30, "2GB": 2 << 30} {
-		var v bytesValue
-		if err := v.Set(in); err != nil || int64(v) != want {
-			t.Errorf("%s: %d, %v", in, v, err)
-		}
-	}
-	for _, in := range []string{"", "x", "-1", "1T", "99999999999G"} {
-		var v bytesValue
-		if err := v.Set(in); err == nil {
-			t.Errorf("%q accepted as %d", in, v)
-		}
-	}
-}
-
-func TestWeightsValue(t *testing.T) {
-	if w := DefaultConfig().Weights; w != vision.WeightsAuto {
+	if w := cfg.Weights; w != vision.WeightsAuto {
 		t.Errorf("default weights %v, want auto", w)
 	}
-	var v weightsValue
-	for _, s := range []string{"auto", "f32", "bf16"} {
-		if err := v.Set(s); err != nil || v.String() != s {
-			t.Errorf("Set(%q): %v, String() = %q", s, err, v.String())
+}
+
+func TestSizeString(t *testing.T) {
+	for n, want := range map[int64]string{64 << 20: "64 MiB", 200 << 10: "200 KiB", 1000: "1000 bytes", 1 << 30: "1 GiB", 3<<20 + 1: "3.0 MiB"} {
+		if got := sizeString(n); got != want {
+			t.Errorf("sizeString(%d) = %q, want %q", n, got, want)
 		}
-	}
-	if err := v.Set("fp16"); err == nil {
-		t.Error("Set(fp16): no error")
 	}
 }

@@ -30,20 +30,38 @@
 // One batcher goroutine takes the first queued request, waits up to Config.BatchWait for
 // more (taking at most Config.BatchPatches patches), and encodes them all in one call. The
 // tower's attention never crosses images, so each request gets bit for bit the rows it would
-// get alone. A request whose client has gone (or whose time is up) before its batch starts
-// is dropped; an encode whose every caller has gone is cancelled.
+// get alone. A request whose client has gone (or whose time is up) leaves the queue at once
+// and never starts; an encode whose every caller has gone is cancelled.
+//
+// # Limits
+//
+// Besides the body, image and pixel limits: a body must arrive at Config.MinUploadRate
+// (408 below it, after Config.UploadGrace), and a request whose estimated work
+// (vision.FLOPs of its resized images) cannot finish within Config.Timeout at this instance's
+// measured speed is refused with 413 too_much_work before it is queued. The speed is measured
+// at load with one small calibration encode and follows the batches encoded since.
+//
+// Every request is answered with a status and a body, or, when its client has gone (also
+// half-way through a response), its connection is closed and it is logged and counted as
+// 499; never an empty 200.
+//
+// # Shutdown
+//
+// Serve (and Run) shut down within Config.ShutdownTimeout: /readyz and new encode requests
+// answer 503 with the listener still open for Config.DrainDelay, then the listener closes
+// and the requests in flight finish; when the time is up the requests left are answered 503
+// and the server returns, leaving behind (and logging) an encode that ignores cancellation.
 //
 // # Use
 //
-// A command line wires it as
+// Config is a plain struct: start from DefaultConfig and set fields (cmd/qwen3vl binds them
+// to flags and QWEN3VL_* environment variables). Then
 //
-//	cfg := server.DefaultConfig()
-//	cfg.RegisterFlags(fs)
-//	if err := fs.Parse(args); err != nil { … }
-//	if err := cfg.ApplyEnv(); err != nil { … }
 //	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 //	defer stop()
 //	return server.Run(ctx, cfg)
 //
-// Tests and embedders use New, SetModel (or Load) and the Server as an http.Handler.
+// Validate reports each field out of range as a *FieldError, whose Describe names fields as
+// the caller likes (a command line, by its flags). Tests and embedders use New, SetModel (or
+// Load) and the Server as an http.Handler.
 package server

@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		return
 	}
 	if r.ContentLength > s.cfg.MaxBody {
-		s.fail(w, info, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is %d bytes, over the limit of %d (-max-body)", r.ContentLength, s.cfg.MaxBody))
+		s.fail(w, info, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is %d bytes, over the body limit of %s", r.ContentLength, sizeString(s.cfg.MaxBody)))
 		return
 	}
 
@@ -83,7 +84,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		e := errorf(http.StatusTooManyRequests, CodeQueueFull, "the server is at capacity (%d requests admitted, -queue); retry later", s.cfg.Queue)
+		e := errorf(http.StatusTooManyRequests, CodeQueueFull, "the server is at capacity (%d requests admitted, its limit); retry later", s.cfg.Queue)
 		e.retryAfter = s.retryAfter()
 		s.fail(w, info, e)
 		return
@@ -91,33 +92,25 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	s.m.inFlight.Add(1)
 	defer func() {
 		s.m.inFlight.Add(-1)
+		s.reclaim.finished.Add(1)
 		<-s.slots
 	}()
 
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	// The request's context ends when its client goes, when its time is up (cause
+	// errTimedOut) and when a shutdown runs out of time (cause errAborted).
+	actx, abortRequest := context.WithCancelCause(r.Context())
+	defer abortRequest(nil)
+	defer context.AfterFunc(s.baseCtx, func() { abortRequest(errAborted) })()
+	ctx, cancel := context.WithTimeoutCause(actx, s.cfg.Timeout, errTimedOut)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(deadline)                        // a slow body counts against -timeout
-	rc.SetWriteDeadline(deadline.Add(30 * time.Second)) // and a slow reader gets 30 s more
+	rc.SetWriteDeadline(deadline.Add(30 * time.Second)) // a slow reader gets 30 s more
 	defer rc.SetWriteDeadline(time.Time{})              // net/http does not reset it for the next request
-	// failCtx answers e, unless the time is up (504) or the client has gone (the request's
-	// context is cancelled; nothing is sent).
-	failCtx := func(e *apiError) {
-		switch {
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			s.fail(w, info, s.timeoutError(start))
-		case r.Context().Err() != nil:
-			info.clientGone = true
-			info.code = "client_gone"
-		case e == nil:
-			s.fail(w, info, errorf(http.StatusInternalServerError, CodeInternal, "internal error: request ended without a cause"))
-		default:
-			s.fail(w, info, e)
-		}
-	}
+	up := &upload{r: r.Body, rc: rc, start: time.Now(), deadline: deadline, minRate: float64(s.cfg.MinUploadRate), grace: s.cfg.UploadGrace}
+	fail := func(e *apiError) { s.failRequest(w, ctx, up, info, e, start) }
 
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	body := http.MaxBytesReader(w, up, s.cfg.MaxBody)
 	var images []rawImage
 	switch {
 	case mediaType == "multipart/form-data":
@@ -134,34 +127,39 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 			images = []rawImage{{name: "image 0", data: data}}
 		}
 	}
+	if e == nil {
+		if _, err := io.Copy(io.Discard, body); err != nil { // anything after a multipart's closing boundary
+			e = bodyError(err, "the body")
+		}
+	}
 	if e != nil {
-		failCtx(e)
+		fail(e)
 		return
 	}
-	io.Copy(io.Discard, body) // anything after a multipart's closing boundary
-	// The body is read: lift the read deadline, or net/http's background read (which notices
-	// a client going away) would take its expiry for a closed connection.
-	rc.SetReadDeadline(time.Time{})
+	up.finish()
 	if len(images) == 0 {
-		failCtx(errorf(http.StatusBadRequest, CodeInvalidRequest, "no images in the request"))
+		fail(errorf(http.StatusBadRequest, CodeInvalidRequest, "no images in the request"))
 		return
 	}
 	info.images = len(images)
 	opts, e := budget(lm, &params)
 	if e != nil {
-		failCtx(e)
+		fail(e)
 		return
 	}
 
-	// Decode and preprocess, one image at a time, at most GOMAXPROCS requests at once.
+	// Decode and preprocess, one image at a time, at most GOMAXPROCS requests at once; refuse
+	// the request as soon as its images are estimated to need longer than the timeout.
 	select {
 	case s.decodeSem <- struct{}{}:
 	case <-ctx.Done():
-		failCtx(nil)
+		fail(nil)
 		return
 	}
 	prepared := make([]*imageproc.Image, len(images))
+	grids := make([]vision.Grid, 0, len(images))
 	patches := 0
+	var flops int64
 	for i := range images {
 		if ctx.Err() != nil {
 			break
@@ -171,34 +169,40 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		if e != nil {
 			break
 		}
-		patches += prepared[i].Grid.Patches()
+		g := vision.Grid(prepared[i].Grid)
+		grids = append(grids, g)
+		patches += g.Patches()
+		flops += vision.FLOPs(lm.vcfg, []vision.Grid{g})
+		if e = s.checkCost(flops, i+1, len(images)); e != nil {
+			break
+		}
 	}
 	<-s.decodeSem
 	if e != nil || ctx.Err() != nil {
-		failCtx(e)
+		fail(e)
 		return
 	}
 	info.patches = patches
 
 	pd := lm.vcfg.PatchDim()
-	j := &job{ctx: ctx, patches: patches, done: make(chan result, 1)}
+	j := &job{ctx: ctx, patches: patches, flops: flops, grids: grids, done: make(chan result, 1)}
 	j.pixels = make([]float32, 0, patches*pd)
 	for _, im := range prepared {
 		j.pixels = append(j.pixels, im.Pixels...)
-		j.grids = append(j.grids, vision.Grid(im.Grid))
 		im.Pixels = nil
 	}
 	if err := lm.batcher.submit(j); err != nil {
 		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
 		e.retryAfter = 1
-		failCtx(e)
+		fail(e)
 		return
 	}
 	var res result
 	select {
 	case res = <-j.done:
 	case <-ctx.Done():
-		failCtx(nil)
+		lm.batcher.withdraw(j) // if still queued, it never starts
+		fail(nil)
 		return
 	}
 	j.pixels = nil
@@ -207,12 +211,12 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		case errors.Is(res.err, errAborted):
 			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
 			e.retryAfter = 1
-			failCtx(e)
+			fail(e)
 		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			failCtx(s.timeoutError(start))
+			fail(nil) // the request's context is done: failRequest says why
 		default:
 			s.log.Error("encode failed", "err", res.err)
-			failCtx(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
+			fail(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
 		}
 		return
 	}
@@ -228,23 +232,78 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		h.Set("Content-Type", formatSafetensors)
 		h.Set("Content-Disposition", `attachment; filename="features.safetensors"`)
 		w.WriteHeader(http.StatusOK)
-		if err := safetensors.Write(w, outputTensors(view), map[string]string{"format": "pt", "producer": "qwen3vl", "model": lm.id}); err != nil {
-			s.log.Debug("writing the response", "err", err)
-		}
-		return
+		err = safetensors.Write(w, outputTensors(view), map[string]string{"format": "pt", "producer": "qwen3vl", "model": lm.id})
+	} else {
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		bw := bufio.NewWriterSize(w, 256<<10)
+		writeEncodeJSON(bw, lm.id, view, prepared, params.lastHidden)
+		err = bw.Flush()
 	}
-	h.Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 256<<10)
-	writeEncodeJSON(bw, lm.id, view, prepared, params.lastHidden)
-	if err := bw.Flush(); err != nil {
+	if err != nil {
+		// The client went away (or stopped reading) half-way: the response was not
+		// delivered. Close the connection rather than let net/http end it as if complete.
 		s.log.Debug("writing the response", "err", err)
+		info.clientGone = true
+		info.code = "client_gone"
+		panic(http.ErrAbortHandler)
 	}
+}
+
+// failRequest answers a request that cannot go on: e, unless the body missed its deadline
+// (408 below the minimum upload rate, 504 at the timeout), the time is up (504), the server
+// shut down (503) or the client has gone (nothing can be sent: the connection is closed and
+// the request logged as 499). A nil e with none of these is an internal error.
+func (s *Server) failRequest(w http.ResponseWriter, ctx context.Context, up *upload, info *reqInfo, e *apiError, start time.Time) {
+	cause := context.Cause(ctx)
+	switch {
+	case up.err == errSlowUpload:
+		s.fail(w, info, errorf(http.StatusRequestTimeout, CodeSlowUpload, "the body arrived at %s/s (%d bytes in %v), below the minimum upload rate of %s/s",
+			sizeString(int64(up.rate())), up.n, time.Since(up.start).Round(time.Millisecond), sizeString(s.cfg.MinUploadRate)))
+	case up.err == errTimedOut, ctx.Err() != nil && cause == errTimedOut:
+		s.fail(w, info, s.timeoutError(start))
+	case ctx.Err() != nil && cause == errAborted:
+		e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the request finished")
+		e.retryAfter = 1
+		s.fail(w, info, e)
+	case ctx.Err() != nil:
+		info.clientGone = true
+		info.code = "client_gone"
+		panic(http.ErrAbortHandler)
+	case e == nil:
+		s.fail(w, info, errorf(http.StatusInternalServerError, CodeInternal, "internal error: request ended without a cause"))
+	default:
+		s.fail(w, info, e)
+	}
+}
+
+// checkCost refuses (413 too_much_work) images whose estimated work, flops for the first
+// done of n images, cannot finish within the request timeout at this instance's measured
+// speed.
+func (s *Server) checkCost(flops int64, done, n int) *apiError {
+	speed := s.speed.gflops()
+	if speed <= 0 {
+		return nil
+	}
+	gflop := float64(flops) / 1e9
+	secs := gflop / speed
+	if secs <= s.cfg.Timeout.Seconds() {
+		return nil
+	}
+	what := "the image needs"
+	if n > 1 && done < n {
+		what = fmt.Sprintf("the first %d of the %d images need", done, n)
+	} else if n > 1 {
+		what = fmt.Sprintf("the %d images need", n)
+	}
+	return errorf(http.StatusRequestEntityTooLarge, CodeTooMuchWork,
+		"%s an estimated %.0f GFLOP; at this instance's measured %.1f GFLOP/s that is about %.0f s, over the request timeout of %v: send fewer or smaller images, or a lower max_pixels",
+		what, gflop, speed, math.Ceil(secs), s.cfg.Timeout)
 }
 
 // timeoutError is the 504 of a request over -timeout.
 func (s *Server) timeoutError(start time.Time) *apiError {
-	return errorf(http.StatusGatewayTimeout, CodeTimeout, "the request took longer than the server's limit of %v (-timeout); %v elapsed", s.cfg.Timeout, time.Since(start).Round(time.Millisecond))
+	return errorf(http.StatusGatewayTimeout, CodeTimeout, "the request took longer than the request timeout of %v (%v elapsed)", s.cfg.Timeout, time.Since(start).Round(time.Millisecond))
 }
 
 // retryAfter estimates, in whole seconds, when a slot may be free: the mean encode time of a
@@ -387,7 +446,7 @@ func budget(lm *loadedModel, p *encodeParams) (imageproc.Options, *apiError) {
 	return o, nil
 }
 
-// readAll reads r whole, turning a body over -max-body into 413.
+// readAll reads r whole, turning a body over the body limit into 413.
 func readAll(r io.Reader, what string) ([]byte, *apiError) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -400,7 +459,7 @@ func readAll(r io.Reader, what string) ([]byte, *apiError) {
 func bodyError(err error, what string) *apiError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is over the limit of %d bytes (-max-body)", mbe.Limit)
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is over the body limit of %s", sizeString(mbe.Limit))
 	}
 	return errorf(http.StatusBadRequest, CodeInvalidRequest, "reading %s: %v", what, err)
 }
@@ -429,7 +488,7 @@ func (s *Server) readMultipart(body io.Reader, boundary string, p *encodeParams)
 		name := part.FormName()
 		if part.FileName() != "" || strings.HasPrefix(ct, "image/") {
 			if len(images) == s.cfg.MaxImages {
-				return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "more than %d images in one request (-max-images)", s.cfg.MaxImages)
+				return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "more than %d images in one request, over the limit of %d images per request", s.cfg.MaxImages, s.cfg.MaxImages)
 			}
 			data, e := readAll(part, "a multipart file")
 			if e != nil {
@@ -486,7 +545,7 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 		if e := bodyError(err, "the JSON body"); e.status == http.StatusRequestEntityTooLarge {
 			return nil, e
 		}
-		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON body: %v", err)
+		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON body: %s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var mbe *http.MaxBytesError
@@ -496,7 +555,7 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON body: data after the object")
 	}
 	if len(req.Images) > s.cfg.MaxImages {
-		return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "%d images in one request, over the limit of %d (-max-images)", len(req.Images), s.cfg.MaxImages)
+		return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "%d images in one request, over the limit of %d images per request", len(req.Images), s.cfg.MaxImages)
 	}
 	for _, f := range []struct {
 		key string
@@ -535,6 +594,57 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 	return images, nil
 }
 
+// jsonProblem says what is wrong with a JSON body in the client's terms (JSON types and field
+// names, byte offsets), never the Go types encoding/json names.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(syn.Error(), "json: "), syn.Offset)
+	case errors.As(err, &typ):
+		field := strings.Trim(typ.Field, ".")
+		where := "the body"
+		if field != "" {
+			where = fmt.Sprintf("field %q", field)
+		}
+		return fmt.Sprintf("%s: want %s, got %s (at byte %d)", where, jsonKind(typ.Type), typ.Value, typ.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends before the JSON value does"
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if strings.HasPrefix(msg, "unknown field") {
+		msg += " (the fields are images, min_pixels, max_pixels, include; an image has data)"
+	}
+	return msg
+}
+
+// jsonKind names the JSON value that decodes into t.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
+}
+
 // decodeBase64 decodes standard or URL-safe base64, padded or not, optionally inside a
 // "data:image/…;base64," URL.
 func decodeBase64(s string) ([]byte, error) {
@@ -557,7 +667,7 @@ func preprocess(im rawImage, opts imageproc.Options) (*imageproc.Image, *apiErro
 	rgb, err := imageproc.Decode(context.Background(), bytes.NewReader(im.data), im.name, opts)
 	if err != nil {
 		if errors.Is(err, imageproc.ErrTooLarge) {
-			return nil, errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v (-max-decode-pixels)", trimPrefix(err))
+			return nil, errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v (the decode limit)", trimPrefix(err))
 		}
 		return nil, errorf(http.StatusBadRequest, CodeInvalidImage, "%v", trimPrefix(err))
 	}

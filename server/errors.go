@@ -17,21 +17,24 @@ const (
 	CodeNotFound             = "not_found"              // 404
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405
 	CodeNotAcceptable        = "not_acceptable"         // 406: Accept allows neither JSON nor safetensors
-	CodeBodyTooLarge         = "body_too_large"         // 413: over -max-body
-	CodeTooManyImages        = "too_many_images"        // 413: over -max-images
+	CodeSlowUpload           = "slow_upload"            // 408: the body arrives slower than Config.MinUploadRate
+	CodeBodyTooLarge         = "body_too_large"         // 413: over Config.MaxBody
+	CodeTooManyImages        = "too_many_images"        // 413: over Config.MaxImages
+	CodeTooMuchWork          = "too_much_work"          // 413: estimated to need longer than Config.Timeout
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415
-	CodeImageTooLarge        = "image_too_large"        // 422: over -max-decode-pixels
+	CodeImageTooLarge        = "image_too_large"        // 422: over Config.MaxDecodePixels
 	CodeAspectRatio          = "aspect_ratio"           // 422: longer side over 200 × the shorter
 	CodeImageUnprocessable   = "image_unprocessable"    // 422: any other size the budget cannot handle
 	CodeQueueFull            = "queue_full"             // 429 (with Retry-After)
 	CodeInternal             = "internal"               // 500
 	CodeNotReady             = "not_ready"              // 503: the model is still loading
 	CodeDraining             = "draining"               // 503: shutting down (with Retry-After)
-	CodeTimeout              = "timeout"                // 504: over -timeout
+	CodeTimeout              = "timeout"                // 504: over Config.Timeout
 )
 
 // StatusClientClosedRequest is the status logged (and counted in the metrics) for a request
-// whose client went away before its response; nothing is sent. The number is nginx's.
+// whose client went away before its response was delivered: nothing more is sent and the
+// connection is closed (also when a response was abandoned half-way). The number is nginx's.
 const StatusClientClosedRequest = 499
 
 // apiError is an error with the HTTP status and code it is answered with.
@@ -72,4 +75,20 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	w.WriteHeader(e.status)
 	w.Write(append(b, '\n'))
+}
+
+// sizeString writes a byte count the way limits are stated: "64 MiB", "200 KiB", "1000 bytes".
+func sizeString(n int64) string {
+	for _, u := range []struct {
+		shift int
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + " " + u.name
+		}
+	}
+	if n >= 1<<20 {
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }

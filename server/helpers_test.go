@@ -55,6 +55,7 @@ func testConfig() Config {
 	cfg.Model = "random:tiny"
 	cfg.MinPixels = 32 * 32 * 4
 	cfg.MaxPixels = 32 * 32 * 64
+	cfg.DrainDelay = 0
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return cfg
 }
@@ -273,6 +274,12 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, code 
 	if e.Error.Message == "" {
 		t.Errorf("empty message")
 	}
+	// Messages name limits and JSON terms, not command-line flags or Go types.
+	for _, bad := range []string{"(-", " -max", " -queue", " -timeout", "Go struct", "Go value", "json:", "*errors", "server.", "struct {", "interface {"} {
+		if strings.Contains(e.Error.Message, bad) {
+			t.Errorf("message %q contains %q", e.Error.Message, bad)
+		}
+	}
 }
 
 // decodeJSONResponse parses an encode JSON response.
@@ -378,3 +385,6 @@ func newRequestBody(method, target, contentType string, body []byte) *http.Reque
 	r.Header.Set("Content-Type", contentType)
 	return r
 }
+
+// newTextLogger logs text lines to w.
+func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

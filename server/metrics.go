@@ -151,8 +151,9 @@ func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
-// write writes every metric. ready and draining are the server's state; queueCap its -queue.
-func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, modelID string, started time.Time) error {
+// write writes every metric. ready and draining are the server's state; queueCap its
+// Config.Queue; gflops its measured speed.
+func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflops float64, modelID string, started time.Time) error {
 	bw := bufio.NewWriter(out)
 	p := promWriter{bw}
 	b2f := func(b bool) float64 {
@@ -199,9 +200,10 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, model
 	p.single("qwen3vl_encode_seconds_total", "counter", "Time spent inside Encode.", float64(m.encodeNanos.Load())/1e9)
 
 	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))
-	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (-queue).", float64(queueCap))
+	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (Config.Queue).", float64(queueCap))
 	p.single("qwen3vl_requests_in_flight", "gauge", "Encode requests admitted and not yet answered.", float64(m.inFlight.Load()))
 	p.single("qwen3vl_encoding", "gauge", "1 while a batch is being encoded.", float64(m.encoding.Load()))
+	p.single("qwen3vl_measured_gflops", "gauge", "This instance's encode speed, GFLOP/s (calibration at load, then the batches encoded), which admission by cost uses.", gflops)
 	p.header("qwen3vl_model_ready", "gauge", "1 once the model is loaded, labelled with its id.")
 	p.sample("qwen3vl_model_ready", `model="`+escapeLabel(modelID)+`"`, b2f(ready))
 	p.single("qwen3vl_draining", "gauge", "1 while shutting down.", b2f(draining))

@@ -30,16 +30,19 @@ type Server struct {
 	m       *metrics
 	started time.Time
 
-	slots      chan struct{} // -queue admission tokens
-	decodeSem  chan struct{} // bounds concurrent image decoding (memory of decoded images)
-	model      atomic.Pointer[loadedModel]
-	draining   atomic.Bool
-	setOnce    sync.Mutex
-	baseCtx    context.Context // of every batch; cancelled by abort
-	abort      context.CancelFunc
-	closeOnce  sync.Once
-	wrapEncode func(encodeFunc) encodeFunc // tests: wraps the model's Encode
-	onBatch    func(requests, patches int) // tests: sees every batch
+	slots        chan struct{} // Config.Queue admission tokens
+	decodeSem    chan struct{} // bounds concurrent image decoding (memory of decoded images)
+	model        atomic.Pointer[loadedModel]
+	draining     atomic.Bool
+	noDrainDelay atomic.Bool // the model did not load: stop at once
+	setOnce      sync.Mutex
+	baseCtx      context.Context // of every batch; cancelled by abort
+	abort        context.CancelFunc
+	speed        *speedMeter // GFLOP/s of this instance, for admission by cost
+	reclaim      *reclaimer
+	closeOnce    sync.Once
+	wrapEncode   func(encodeFunc) encodeFunc // tests: wraps the model's Encode
+	onBatch      func(requests, patches int) // tests: sees every batch
 }
 
 // loadedModel is the state SetModel installs.
@@ -69,7 +72,9 @@ func New(cfg Config) (*Server, error) {
 		started:   time.Now(),
 		slots:     make(chan struct{}, cfg.Queue),
 		decodeSem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		speed:     &speedMeter{},
 	}
+	s.reclaim = &reclaimer{inFlight: &s.m.inFlight}
 	s.baseCtx, s.abort = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -89,7 +94,7 @@ func (s *Server) Load(ctx context.Context) error {
 	var m *vision.Model
 	if vcfg, seed, ok, err := vision.ParseRandom(spec); ok {
 		if err != nil {
-			return fmt.Errorf("server: -model %s: %w", spec, err)
+			return fmt.Errorf("server: model %s: %w", spec, err)
 		}
 		s.log.Warn("the model has synthetic random weights: its features mean nothing", "model", spec, "seed", seed)
 		if m, err = vision.Random(vcfg, seed, opts); err != nil {
@@ -97,7 +102,7 @@ func (s *Server) Load(ctx context.Context) error {
 		}
 	} else {
 		if spec == "" {
-			return fmt.Errorf("server: no model: set -model to a checkpoint folder or random:PRESET (presets: %s)", strings.Join(vision.PresetNames(), ", "))
+			return fmt.Errorf("server: no model: Config.Model names none (a checkpoint folder or random:PRESET; presets: %s)", strings.Join(vision.PresetNames(), ", "))
 		}
 		dir := spec
 		if s.cfg.Resolve != nil {
@@ -130,9 +135,10 @@ func fileExists(p string) bool {
 }
 
 // SetModel installs m, with pre as its preprocessing options (imageproc.DefaultOptions for the
-// released checkpoints), starts the batcher and makes the server ready. The server's
-// -min-pixels / -max-pixels, when set, replace pre's budget, and -max-decode-pixels its decode
-// limit. It may be called once.
+// released checkpoints), measures its speed with one small calibration encode (for admission
+// by cost), starts the batcher and makes the server ready. Config.MinPixels and MaxPixels,
+// when set, replace pre's budget, and Config.MaxDecodePixels its decode limit. It may be
+// called once.
 func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
 	s.setOnce.Lock()
 	defer s.setOnce.Unlock()
@@ -152,6 +158,9 @@ func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
 	}
 	if s.cfg.MaxPixels > 0 {
 		pre.MaxPixels = s.cfg.MaxPixels
+		if s.cfg.MinPixels == 0 && pre.MinPixels > pre.MaxPixels {
+			pre.MinPixels = pre.MaxPixels
+		}
 	}
 	pre.MaxDecodePixels = s.cfg.MaxDecodePixels
 	if err := pre.Validate(); err != nil {
@@ -164,14 +173,20 @@ func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
 	if id == "" {
 		id = "qwen3vl"
 	}
+	start := time.Now()
+	if err := s.speed.calibrate(s.baseCtx, m); err != nil {
+		return fmt.Errorf("server: calibration encode: %w", err)
+	}
+	s.log.Info("measured the encode speed", "gflops", math.Round(s.speed.gflops()*10)/10, "seconds", time.Since(start).Seconds(), "grid", fmt.Sprint(calibrationGrid))
 	encode := encodeFunc(m.Encode)
 	if s.wrapEncode != nil {
 		encode = s.wrapEncode(encode)
 	}
 	merge := vcfg.SpatialMergeSize
-	b := newBatcher(s.baseCtx, s.cfg.Queue, s.cfg.BatchWait, s.cfg.BatchPatches, merge*merge, encode, s.m)
+	b := newBatcher(s.baseCtx, s.cfg.BatchWait, s.cfg.BatchPatches, merge*merge, encode, s.m, s.speed)
 	b.onBatch = s.onBatch
 	go b.run()
+	go s.reclaim.run(s.baseCtx)
 	s.model.Store(&loadedModel{model: m, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
 	return nil
 }
@@ -202,23 +217,58 @@ func (s *Server) modelID() string {
 // already admitted go on.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Close drains the server, lets the batcher finish every queued request and waits for it.
-// Handlers still running after Close answer 503.
-func (s *Server) Close() {
+// Grace periods after a deadline of the shutdown.
+const (
+	// abortGrace is how long the requests left when the shutdown times out have to write
+	// their 503 before the connections are closed.
+	abortGrace = time.Second
+	// leaveGrace is how long a cancelled encode may take to notice before the batcher is
+	// left behind.
+	leaveGrace = time.Second
+)
+
+// Close drains the server and lets the batcher finish what is queued, for at most
+// Config.ShutdownTimeout; then it cancels what is still running (its requests are answered
+// 503) and returns at most a second later, leaving behind an encode that ignores its
+// cancellation (logged). Handlers still running after Close answer 503.
+func (s *Server) Close() { s.closeBy(time.Now().Add(s.cfg.ShutdownTimeout)) }
+
+// closeBy is Close with the deadline given.
+func (s *Server) closeBy(deadline time.Time) {
 	s.Drain()
 	s.closeOnce.Do(func() {
 		s.setOnce.Lock()
-		defer s.setOnce.Unlock()
-		if lm := s.model.Load(); lm != nil {
-			lm.batcher.close()
-			<-lm.batcher.stopped
+		lm := s.model.Load()
+		s.setOnce.Unlock()
+		if lm == nil {
+			s.abort()
+			return
+		}
+		defer s.abort() // handlers still running answer 503; the reclaimer stops
+		lm.batcher.close()
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		select {
+		case <-lm.batcher.stopped:
+			return
+		case <-t.C:
+		}
+		s.log.Warn("shutdown deadline reached: cancelling the encodes left", "queued", s.m.queueDepth.Load(), "encoding", s.m.encoding.Load())
+		s.abort()
+		select {
+		case <-lm.batcher.stopped:
+		case <-time.After(leaveGrace):
+			s.log.Error("an encode ignored its cancellation: leaving it running and stopping anyway")
 		}
 	})
 }
 
-// Serve answers HTTP requests on ln until ctx is cancelled, then shuts down gracefully: it
-// drains (/readyz 503), stops accepting connections, waits up to -shutdown-timeout for the
-// requests in flight to be answered, aborts what is left, and returns. It returns nil after a
+// Serve answers HTTP requests on ln until ctx is cancelled, then shuts down within
+// Config.ShutdownTimeout (plus at most two seconds): it drains (/readyz and new encode
+// requests 503) with the listener still open for Config.DrainDelay, so that a load balancer
+// stops sending; then it closes the listener and waits for the requests in flight to be
+// answered; when the time is up it answers those left 503 (draining), closes the connections
+// and returns, leaving behind an encode that ignores its cancellation. It returns nil after a
 // graceful shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
@@ -236,18 +286,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.Drain()
-	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
+	delay := min(s.cfg.DrainDelay, s.cfg.ShutdownTimeout)
+	if s.noDrainDelay.Load() {
+		delay = 0
+	}
+	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "drain_delay", delay.String(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
+	if delay > 0 {
+		time.Sleep(delay) // the listener is open: /readyz says 503
+	}
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	if err != nil {
+	var err error
+	if hs.Shutdown(sctx) != nil && sctx.Err() != nil {
 		left := s.m.inFlight.Load()
-		s.log.Warn("shutdown timed out: aborting the requests left", "in_flight", left)
+		s.log.Warn("shutdown timed out: answering the requests left with 503", "in_flight", left)
 		s.abort()
+		// The handlers answer 503 at once; give them a moment to write it, then close.
+		actx, acancel := context.WithTimeout(context.Background(), abortGrace)
+		hs.Shutdown(actx)
+		acancel()
 		hs.Close()
 		err = fmt.Errorf("server: shutdown timed out after %v with %d requests in flight", s.cfg.ShutdownTimeout, left)
 	}
-	s.Close()
+	s.closeBy(deadline)
 	<-errc
 	s.abort()
 	if err == nil {
@@ -263,7 +325,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // down.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Model == "" {
-		return fmt.Errorf("server: no model: set -model to a checkpoint folder or random:PRESET (presets: %s)", strings.Join(vision.PresetNames(), ", "))
+		return fmt.Errorf("server: no model: Config.Model names none (a checkpoint folder or random:PRESET; presets: %s)", strings.Join(vision.PresetNames(), ", "))
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -277,7 +339,8 @@ func Run(ctx context.Context, cfg Config) error {
 	return s.run(ctx, ln)
 }
 
-// run loads the model and serves on ln.
+// run loads the model and serves on ln. A model that does not load stops the server at once
+// (no drain: nothing was served) and is the error returned.
 func (s *Server) run(ctx context.Context, ln net.Listener) error {
 	serveCtx, stopServe := context.WithCancel(ctx)
 	defer stopServe()
@@ -288,7 +351,7 @@ func (s *Server) run(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-loadErr:
 		if err != nil && ctx.Err() == nil {
-			s.log.Error("loading the model failed", "err", err)
+			s.noDrainDelay.Store(true)
 			stopServe()
 			<-serveErr
 			return err
@@ -353,10 +416,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = r.URL.Path
 	}
 	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
+		p := recover()
+		// A handler that cannot answer (the client has gone, or left a response half-way)
+		// panics with http.ErrAbortHandler: it is logged here, and re-raised so that net/http
+		// closes the connection instead of completing a response.
+		abort := p == http.ErrAbortHandler
+		if p != nil && !abort {
 			buf := make([]byte, 8<<10)
 			buf = buf[:runtime.Stack(buf, false)]
 			s.log.Error("panic in handler", "panic", fmt.Sprint(p), "stack", string(buf))
@@ -394,7 +459,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status >= 500 && status != StatusClientClosedRequest {
 			level = slog.LevelWarn
 		}
-		s.log.LogAttrs(r.Context(), level, "request", attrs...)
+		s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
+		if abort {
+			panic(p)
+		}
 	}()
 
 	want, ok := routes[r.URL.Path]
@@ -424,7 +492,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		sw.WriteHeader(http.StatusOK)
 		lm := s.model.Load()
-		s.m.write(sw, lm != nil, s.draining.Load(), s.cfg.Queue, s.modelID(), s.started)
+		s.m.write(sw, lm != nil, s.draining.Load(), s.cfg.Queue, s.speed.gflops(), s.modelID(), s.started)
 	case "/v1/models":
 		s.handleModels(sw, info)
 	case "/v1/encode":
@@ -498,6 +566,13 @@ type Limits struct {
 	BatchPatches    int     `json:"batch_patches"`
 	BatchWaitMS     float64 `json:"batch_wait_ms"`
 	TimeoutSeconds  float64 `json:"timeout_seconds"`
+	// MinUploadRate is the slowest accepted upload in bytes/s, once UploadGraceSeconds have
+	// passed (0: no minimum).
+	MinUploadRate      int64   `json:"min_upload_rate"`
+	UploadGraceSeconds float64 `json:"upload_grace_seconds"`
+	// MeasuredGFLOPS is this instance's encode speed: a request estimated to need more than
+	// TimeoutSeconds at it is refused (413 too_much_work).
+	MeasuredGFLOPS float64 `json:"measured_gflops"`
 }
 
 // ModelList is the body of GET /v1/models.
@@ -529,6 +604,8 @@ func (s *Server) handleModels(w http.ResponseWriter, info *reqInfo) {
 			MaxDecodePixels: s.cfg.MaxDecodePixels, Queue: s.cfg.Queue, BatchPatches: s.cfg.BatchPatches,
 			BatchWaitMS:    float64(s.cfg.BatchWait) / float64(time.Millisecond),
 			TimeoutSeconds: s.cfg.Timeout.Seconds(),
+			MinUploadRate:  s.cfg.MinUploadRate, UploadGraceSeconds: s.cfg.UploadGrace.Seconds(),
+			MeasuredGFLOPS: math.Round(s.speed.gflops()*10) / 10,
 		},
 	}}})
 }

@@ -12,6 +12,10 @@
 //	go run ./tools/loadtest -addr 127.0.0.1:8080 -clients 8 -duration 20s
 //	go run ./tools/loadtest -compare -model random:qwen3-vl-2b -duration 20s
 //
+// With -soak it runs the mix of issue 13 against a running server (-addr, -pid):
+//
+//	qwen3vl serve -model random:qwen3-vl-2b & go run ./tools/loadtest -soak -addr 127.0.0.1:8080 -pid $! -clients 16 -duration 60s
+//
 // With -compare it runs small images only, twice on one in-process model: batching off
 // (-batch-patches equal to one small image, so each Encode serves one request) and batching
 // on, and prints both throughputs.
@@ -61,6 +65,11 @@ type options struct {
 	compare     bool
 	threads     int
 
+	// The soak (-soak).
+	soak          bool
+	pid           int
+	soakMinPixels int
+
 	// In-process server settings.
 	queue        int
 	batchWait    time.Duration
@@ -85,11 +94,14 @@ func main() {
 	fs.IntVar(&o.largeEvery, "large-every", 4, "one request in N sends a large image (0: small only)")
 	fs.StringVar(&o.accept, "accept", "safetensors", "response format: safetensors or json")
 	fs.BoolVar(&o.compare, "compare", false, "compare batching off and on, small images only, in-process")
+	fs.BoolVar(&o.soak, "soak", false, "soak: small images mixed with one 4096×4096 PNG, one request of 16 of them, slow uploads, disconnects and abandoned responses; report statuses, empty responses, 5xx, unanswered requests and the server's RSS")
+	fs.IntVar(&o.pid, "pid", 0, "soak: the server's process id, whose VmRSS is sampled (0: the server's /metrics)")
+	fs.IntVar(&o.soakMinPixels, "soak-min-pixels", 16384, "soak: min_pixels of the small images' requests")
 	fs.IntVar(&o.queue, "queue", server.DefaultQueue, "in-process server: -queue")
 	fs.DurationVar(&o.batchWait, "batch-wait", server.DefaultBatchWait, "in-process server: -batch-wait")
 	fs.IntVar(&o.batchPatches, "batch-patches", server.DefaultBatchPatches, "in-process server: -batch-patches")
 	fs.IntVar(&o.minPixels, "min-pixels", 0, "in-process server: -min-pixels (0: the checkpoint's)")
-	fs.IntVar(&o.maxPixels, "max-pixels", 0, "in-process server: -max-pixels (0: the checkpoint's)")
+	fs.IntVar(&o.maxPixels, "max-pixels", server.DefaultMaxPixels, "in-process server: -max-pixels (0: the checkpoint's)")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "in-process server: -timeout")
 	fs.DurationVar(&o.clientTO, "client-timeout", 5*time.Minute, "client-side time limit of one request")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (in-process server included) to this file")
@@ -144,6 +156,15 @@ func run(ctx context.Context, o options) error {
 			return errors.New("-compare runs its own servers; drop -addr")
 		}
 		return compare(ctx, o, small)
+	}
+	if o.soak {
+		if o.addr == "" {
+			return errors.New("-soak needs -addr (and -pid) of a running qwen3vl serve")
+		}
+		if err := checkLoopback(o.addr); err != nil {
+			return err
+		}
+		return soak(ctx, o, "http://"+o.addr, o.pid)
 	}
 	if o.addr != "" {
 		if err := checkLoopback(o.addr); err != nil {
@@ -229,6 +250,7 @@ func startServer(ctx context.Context, o options, batchPatches int) (*server.Serv
 	cfg.BatchPatches = batchPatches
 	cfg.MinPixels, cfg.MaxPixels = o.minPixels, o.maxPixels
 	cfg.Timeout = o.timeout
+	cfg.DrainDelay = 0 // no load balancer in front
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s, err := server.New(cfg)
 	if err != nil {

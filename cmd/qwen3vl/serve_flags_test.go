@@ -1,0 +1,144 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/server"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+func TestServeFlagsAndEnv(t *testing.T) {
+	env := map[string]string{
+		"QWEN3VL_ADDR":            "0.0.0.0:9000",
+		"QWEN3VL_MAX_BODY":        "8M",
+		"QWEN3VL_BATCH_WAIT":      "7ms",
+		"QWEN3VL_QUEUE":           "5",
+		"QWEN3VL_MAX_IMAGES":      "", // empty: ignored
+		"QWEN3VL_WEIGHTS":         "bf16",
+		"QWEN3VL_MIN_UPLOAD_RATE": "1K",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+
+	// Flags win over the environment, whether the environment is read before or after Parse.
+	for _, envFirst := range []bool{true, false} {
+		cfg := server.DefaultConfig()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		f := bindServeFlags(fs, &cfg)
+		if envFirst {
+			if err := f.applyEnv(lookup); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fs.Parse([]string{"-queue", "9", "-model", "random:tiny", "-timeout", "3s", "-max-pixels", "1048576", "-drain-delay", "1s"}); err != nil {
+			t.Fatal(err)
+		}
+		if !envFirst {
+			if err := f.applyEnv(lookup); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if cfg.Addr != "0.0.0.0:9000" || cfg.MaxBody != 8<<20 || cfg.BatchWait != 7*time.Millisecond || cfg.Queue != 9 ||
+			cfg.Model != "random:tiny" || cfg.Timeout != 3*time.Second || cfg.MaxPixels != 1048576 || cfg.MaxImages != server.DefaultMaxImages ||
+			cfg.Weights != vision.WeightsBF16 || cfg.MinUploadRate != 1024 || cfg.DrainDelay != time.Second {
+			t.Errorf("envFirst=%v: %+v", envFirst, cfg)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Validate: %v", err)
+		}
+	}
+
+	// Every flag names its variable in its usage, and every Config field that is a plain
+	// value has a flag.
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f := bindServeFlags(fs, &cfg)
+	n := 0
+	fs.VisitAll(func(fl *flag.Flag) {
+		n++
+		want := "QWEN3VL_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if !strings.Contains(fl.Usage, "(env "+want+")") {
+			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
+		}
+	})
+	if n != 22 {
+		t.Errorf("%d flags, want 22", n)
+	}
+
+	// Validate's messages read with flag names.
+	cfg.MinPixels, cfg.MaxPixels, cfg.Queue = 5000, 4000, 0
+	if got, want := f.describe(cfg.Validate()), "-min-pixels 5000 is above -max-pixels 4000; -queue 0 must be positive"; got != want {
+		t.Errorf("describe: %q, want %q", got, want)
+	}
+
+	// Bad values name the variable.
+	cfg = server.DefaultConfig()
+	f = bindServeFlags(flag.NewFlagSet("serve", flag.ContinueOnError), &cfg)
+	err := f.applyEnv(func(k string) (string, bool) {
+		switch k {
+		case "QWEN3VL_QUEUE":
+			return "many", true
+		case "QWEN3VL_TIMEOUT":
+			return "10", true
+		}
+		return "", false
+	})
+	if err == nil || !strings.Contains(err.Error(), "QWEN3VL_QUEUE") || !strings.Contains(err.Error(), "QWEN3VL_TIMEOUT") {
+		t.Errorf("bad env: %v", err)
+	}
+}
+
+func TestBytesValue(t *testing.T) {
+	for in, want := range map[string]int64{"1024": 1024, "512K": 512 << 10, "64M": 64 << 20, "64MiB": 64 << 20, "1g": 1 << 30, "2GB": 2 << 30} {
+		var v bytesValue
+		if err := v.Set(in); err != nil || int64(v) != want {
+			t.Errorf("%s: %d, %v", in, v, err)
+		}
+	}
+	for _, in := range []string{"", "x", "-1", "1T", "99999999999G"} {
+		var v bytesValue
+		if err := v.Set(in); err == nil {
+			t.Errorf("%q accepted as %d", in, v)
+		}
+	}
+}
+
+func TestWeightsValue(t *testing.T) {
+	var v weightsValue
+	for _, s := range []string{"auto", "f32", "bf16"} {
+		if err := v.Set(s); err != nil || v.String() != s {
+			t.Errorf("Set(%q): %v, String() = %q", s, err, v.String())
+		}
+	}
+	if err := v.Set("fp16"); err == nil {
+		t.Error("Set(fp16): no error")
+	}
+}
+
+// TestServeErrors runs the command with a bad configuration and a bad model: one message
+// each, with flag names and no repeated prefixes.
+func TestServeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-model", "random:tiny", "-queue", "0", "-min-pixels", "5000", "-max-pixels", "4000"}, 2, "qwen3vl serve: -min-pixels 5000 is above -max-pixels 4000; -queue 0 must be positive\n"},
+		{[]string{"-model", "random:nope", "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, `qwen3vl serve: model random:nope: vision: unknown preset "nope"`},
+		{[]string{"-addr", "127.0.0.1:0"}, 2, "qwen3vl serve: -model is required"},
+	} {
+		code, stderr := runCmd(t, append([]string{"serve"}, tc.args...)...)
+		if code != tc.code || !strings.HasPrefix(stderr, tc.want) {
+			t.Errorf("serve %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+		for _, stutter := range []string{"serve: serve:", "serve: server:", "server: server:"} {
+			if strings.Contains(stderr, stutter) {
+				t.Errorf("serve %q: %q stutters", tc.args, stderr)
+			}
+		}
+	}
+}
