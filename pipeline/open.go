@@ -132,10 +132,10 @@ func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) 
 	if c.Image, c.Video, err = opts.Preprocess.apply(image, video); err != nil {
 		return nil, err
 	}
-	if err := fits(c.Image, c.Config); err != nil {
+	if err := Fits(c.Image, c.Config); err != nil {
 		return nil, err
 	}
-	if err := fits(c.Video.Options, c.Config); err != nil {
+	if err := Fits(c.Video.Options, c.Config); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -206,8 +206,8 @@ func (o Overrides) apply(image imageproc.Options, video imageproc.VideoOptions) 
 	return image, video, nil
 }
 
-// fits checks that preprocessing options produce the patches the tower takes.
-func fits(o imageproc.Options, c vision.Config) error {
+// Fits checks that preprocessing options produce the patches the tower takes.
+func Fits(o imageproc.Options, c vision.Config) error {
 	if o.PatchSize != c.PatchSize || o.MergeSize != c.SpatialMergeSize || o.TemporalPatchSize != c.TemporalPatchSize || o.PatchDim() != c.PatchDim() {
 		return fmt.Errorf("pipeline: the preprocessor (patch %d, merge %d, temporal patch %d) does not fit the model (patch %d, merge %d, temporal patch %d, %d channels)",
 			o.PatchSize, o.MergeSize, o.TemporalPatchSize, c.PatchSize, c.SpatialMergeSize, c.TemporalPatchSize, c.InChannels)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"io"
 	"net"
 	"net/http"
@@ -309,14 +310,14 @@ func TestClientGone(t *testing.T) {
 func TestSkipBatchAllGone(t *testing.T) {
 	m := newMetrics()
 	calls := 0
-	b := newBatcher(context.Background(), 0, 1000, 4, func(ctx context.Context, pixels []float32, grids []vision.Grid) (*vision.Output, error) {
+	b := newBatcher(context.Background(), 0, 1000, func(ctx context.Context, pixels []float32, grids []vision.Grid) (*vision.Output, error) {
 		calls++
 		return nil, errors.New("unreachable")
 	}, m, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	j1 := &job{ctx: ctx, patches: 4, grids: []vision.Grid{{T: 1, H: 2, W: 2}}, done: make(chan result, 1)}
-	j2 := &job{ctx: ctx, patches: 4, grids: []vision.Grid{{T: 1, H: 2, W: 2}}, done: make(chan result, 1)}
+	j1 := &job{ctx: ctx, patches: 4, items: []pipeline.Item{{Grid: vision.Grid{T: 1, H: 2, W: 2}}}, done: make(chan result, 1)}
+	j2 := &job{ctx: ctx, patches: 4, items: []pipeline.Item{{Grid: vision.Grid{T: 1, H: 2, W: 2}}}, done: make(chan result, 1)}
 	b.runBatch([]*job{j1, j2})
 	if calls != 0 || m.batchesSkipped.Load() != 1 || m.dropped.Load() != 2 {
 		t.Errorf("calls %d skipped %d dropped %d", calls, m.batchesSkipped.Load(), m.dropped.Load())

@@ -9,27 +9,25 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // job is one request's images on their way through the batcher.
 type job struct {
 	ctx     context.Context // the request's; once it is done the job is dropped
-	pixels  []float32       // every image's pixel rows, concatenated
-	grids   []vision.Grid
+	items   []pipeline.Item // the request's images, in order; their pixels are let go once batched
 	patches int
-	flops   int64 // vision.FLOPs of grids
+	flops   int64 // vision.FLOPs of the items' grids
 	queued  time.Time
 	done    chan result // buffered (1): the batcher never blocks on it
 }
 
-// result is a job's share of one batch's output: rows [tokens0, tokens0+tokens) of Pooler and
-// of every Deepstack matrix, rows [patches0, patches0+patches) of LastHidden.
+// result is a job's share of one batch's output: its items' rows (views into the batch's).
 type result struct {
-	out               *vision.Output
-	patches0, tokens0 int
-	batchRequests     int // how many requests the batch served (for logs)
-	err               error
+	features      pipeline.Features
+	batchRequests int // how many requests the batch served (for logs)
+	err           error
 }
 
 // encodeFunc is what the batcher calls: the model's Encode, or a test's wrapper.
@@ -39,7 +37,6 @@ type encodeFunc func(ctx context.Context, pixels []float32, grids []vision.Grid)
 type batcher struct {
 	wait     time.Duration
 	maxPatch int
-	merge2   int // SpatialMergeSize²: patches per output token
 	encode   encodeFunc
 	m        *metrics
 	speed    *speedMeter     // fed with every encoded batch
@@ -57,9 +54,9 @@ type batcher struct {
 	onBatch func(requests, patches int)
 }
 
-func newBatcher(baseCtx context.Context, wait time.Duration, maxPatch, merge2 int, encode encodeFunc, m *metrics, speed *speedMeter) *batcher {
+func newBatcher(baseCtx context.Context, wait time.Duration, maxPatch int, encode encodeFunc, m *metrics, speed *speedMeter) *batcher {
 	return &batcher{
-		wait: wait, maxPatch: maxPatch, merge2: merge2, encode: encode, m: m, speed: speed, baseCtx: baseCtx,
+		wait: wait, maxPatch: maxPatch, encode: encode, m: m, speed: speed, baseCtx: baseCtx,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -231,25 +228,18 @@ func (b *batcher) runBatch(batch []*job) {
 		b.m.batchesSkipped.Add(1)
 		return
 	}
-	var pixels []float32
-	var grids []vision.Grid
-	patches := 0
+	// The requests' items, concatenated in order (pipeline.Batch copies their pixels, which the
+	// jobs then let go).
+	var pb pipeline.Batch
 	var flops int64
-	if len(batch) == 1 {
-		pixels, grids, patches, flops = batch[0].pixels, batch[0].grids, batch[0].patches, batch[0].flops
-	} else {
-		n := 0
-		for _, j := range batch {
-			n += len(j.pixels)
+	for _, j := range batch {
+		for i := range j.items {
+			pb.Add(j.items[i])
+			j.items[i].Pixels = nil
 		}
-		pixels = make([]float32, 0, n)
-		for _, j := range batch {
-			pixels = append(pixels, j.pixels...)
-			grids = append(grids, j.grids...)
-			patches += j.patches
-			flops += j.flops
-		}
+		flops += j.flops
 	}
+	patches := pb.Patches()
 	now := time.Now()
 	for _, j := range batch {
 		b.m.queueSeconds.observe(now.Sub(j.queued).Seconds())
@@ -277,7 +267,7 @@ func (b *batcher) runBatch(batch []*job) {
 	b.m.batchPatches.observe(float64(patches))
 	b.m.encoding.Store(1)
 	start := time.Now()
-	out, err := b.encode(ctx, pixels, grids)
+	out, err := b.encode(ctx, pb.Pixels(), pb.Grids())
 	elapsed := time.Since(start)
 	b.m.encoding.Store(0)
 	b.m.encodeSeconds.observe(elapsed.Seconds())
@@ -298,8 +288,9 @@ func (b *batcher) runBatch(batch []*job) {
 		}
 		return
 	}
-	if out.Pooler.Rows*b.merge2 != patches || out.LastHidden.Rows != patches {
-		err := fmt.Errorf("internal error: encode returned %d tokens and %d rows for %d patches", out.Pooler.Rows, out.LastHidden.Rows, patches)
+	res, err := pb.Result(out)
+	if err != nil {
+		err = fmt.Errorf("internal error: %w", err)
 		for _, j := range batch {
 			j.done <- result{err: err}
 		}
@@ -312,11 +303,11 @@ func (b *batcher) runBatch(batch []*job) {
 	b.m.batches.Add(1)
 	b.m.patches.Add(uint64(patches))
 	b.m.tokens.Add(uint64(out.Pooler.Rows))
-	p0 := 0
+	i0 := 0
 	for _, j := range batch {
-		b.m.images.Add(uint64(len(j.grids)))
-		j.done <- result{out: out, patches0: p0, tokens0: p0 / b.merge2, batchRequests: len(batch)}
-		p0 += j.patches
+		b.m.images.Add(uint64(len(j.items)))
+		j.done <- result{features: res.Items(i0, i0+len(j.items)), batchRequests: len(batch)}
+		i0 += len(j.items)
 	}
 }
 

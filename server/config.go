@@ -1,9 +1,9 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"github.com/qwen3vl/qwen3vl/hub"
 	"io"
 	"log/slog"
 	"strings"
@@ -18,7 +18,8 @@ type Config struct {
 	// Addr is the TCP address Run listens on (host:port).
 	Addr string
 	// Model is the model to serve: "random:PRESET[@SEED]" (synthetic weights of a preset
-	// shape) or a checkpoint folder, or anything Resolve turns into one.
+	// shape), a checkpoint folder, or a hub id Org/Name[@revision] (see Hub): pipeline.ParseSpec's
+	// grammar.
 	Model string
 	// ModelID is the id /v1/models and the responses report; empty means Model.
 	ModelID string
@@ -82,9 +83,9 @@ type Config struct {
 	// Logger receives the request and lifecycle logs; nil builds one from LogFormat and
 	// LogLevel writing to os.Stderr.
 	Logger *slog.Logger
-	// Resolve maps a Model that is not "random:…" to a local checkpoint folder (for example a
-	// Hugging Face Hub id resolved through a cache); nil uses Model as the folder.
-	Resolve func(ctx context.Context, spec string) (dir string, err error)
+	// Hub resolves a Model that is a hub id (the caches, endpoint and token: the command fills it
+	// from the environment with hub.OptionsFromEnv); the zero value uses hub's defaults.
+	Hub hub.Options
 }
 
 // Defaults of Config.

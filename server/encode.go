@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"io"
 	"math"
 	"mime"
@@ -156,21 +157,21 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		fail(nil)
 		return
 	}
-	prepared := make([]*imageproc.Image, len(images))
-	grids := make([]vision.Grid, 0, len(images))
+	items := make([]pipeline.Item, 0, len(images))
 	patches := 0
 	var flops int64
 	for i := range images {
 		if ctx.Err() != nil {
 			break
 		}
-		prepared[i], e = preprocess(images[i], opts)
+		var img *imageproc.Image
+		img, e = preprocess(images[i], opts)
 		images[i].data = nil
 		if e != nil {
 			break
 		}
-		g := vision.Grid(prepared[i].Grid)
-		grids = append(grids, g)
+		items = append(items, pipeline.ImageItem(images[i].name, img))
+		g := items[i].Grid
 		patches += g.Patches()
 		flops += vision.FLOPs(lm.vcfg, []vision.Grid{g})
 		if e = s.checkCost(flops, i+1, len(images)); e != nil {
@@ -184,13 +185,8 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	}
 	info.patches = patches
 
-	pd := lm.vcfg.PatchDim()
-	j := &job{ctx: ctx, patches: patches, flops: flops, grids: grids, done: make(chan result, 1)}
-	j.pixels = make([]float32, 0, patches*pd)
-	for _, im := range prepared {
-		j.pixels = append(j.pixels, im.Pixels...)
-		im.Pixels = nil
-	}
+	j := &job{ctx: ctx, items: items, patches: patches, flops: flops, done: make(chan result, 1)}
+	items = nil
 	if err := lm.batcher.submit(j); err != nil {
 		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
 		e.retryAfter = 1
@@ -205,7 +201,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		fail(nil)
 		return
 	}
-	j.pixels = nil
+	j.items = nil
 	if res.err != nil {
 		switch {
 		case errors.Is(res.err, errAborted):
@@ -224,7 +220,7 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	info.batch = res.batchRequests
 	s.m.requestSeconds.observe(time.Since(start).Seconds())
 
-	view := sliceOutput(res, j.grids, patches)
+	view := res.features
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
@@ -232,12 +228,12 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		h.Set("Content-Type", formatSafetensors)
 		h.Set("Content-Disposition", `attachment; filename="features.safetensors"`)
 		w.WriteHeader(http.StatusOK)
-		err = safetensors.Write(w, outputTensors(view), map[string]string{"format": "pt", "producer": "qwen3vl", "model": lm.id})
+		err = safetensors.Write(w, view.Tensors(), lm.metadata(view.Items))
 	} else {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		bw := bufio.NewWriterSize(w, 256<<10)
-		writeEncodeJSON(bw, lm.id, view, prepared, params.lastHidden)
+		writeEncodeJSON(bw, lm.id, view, params.lastHidden)
 		err = bw.Flush()
 	}
 	if err != nil {
@@ -683,51 +679,6 @@ func preprocess(im rawImage, opts imageproc.Options) (*imageproc.Image, *apiErro
 
 func trimPrefix(err error) string { return strings.TrimPrefix(err.Error(), "imageproc: ") }
 
-// outputView is one request's rows of a batch's output.
-type outputView struct {
-	pooler     vision.Matrix
-	deepstack  []vision.Matrix
-	lastHidden vision.Matrix
-	grids      []vision.Grid
-}
-
-// sliceOutput returns the rows of res that belong to its request (no copy).
-func sliceOutput(res result, grids []vision.Grid, patches int) outputView {
-	out := res.out
-	rows := func(x vision.Matrix, r0, n int) vision.Matrix {
-		return vision.Matrix{Rows: n, Cols: x.Cols, Data: x.Data[r0*x.Cols : (r0+n)*x.Cols]}
-	}
-	tokens := 0
-	if patches > 0 {
-		tokens = patches * out.Pooler.Rows / out.LastHidden.Rows
-	}
-	v := outputView{
-		pooler:     rows(out.Pooler, res.tokens0, tokens),
-		lastHidden: rows(out.LastHidden, res.patches0, patches),
-		grids:      grids,
-	}
-	for _, d := range out.Deepstack {
-		v.deepstack = append(v.deepstack, rows(d, res.tokens0, tokens))
-	}
-	return v
-}
-
-// outputTensors lays out a request's output as the safetensors contract of `qwen3vl encode`:
-// pooler_output, deepstack_features.0…k−1, last_hidden_state (float32), grid_thw (int64),
-// images concatenated in request order.
-func outputTensors(v outputView) []safetensors.Tensor {
-	ts := []safetensors.Tensor{safetensors.F32Tensor("pooler_output", []int{v.pooler.Rows, v.pooler.Cols}, v.pooler.Data)}
-	for k, d := range v.deepstack {
-		ts = append(ts, safetensors.F32Tensor("deepstack_features."+strconv.Itoa(k), []int{d.Rows, d.Cols}, d.Data))
-	}
-	ts = append(ts, safetensors.F32Tensor("last_hidden_state", []int{v.lastHidden.Rows, v.lastHidden.Cols}, v.lastHidden.Data))
-	grid := make([]int64, 0, 3*len(v.grids))
-	for _, g := range v.grids {
-		grid = append(grid, int64(g.T), int64(g.H), int64(g.W))
-	}
-	return append(ts, safetensors.I64Tensor("grid_thw", []int{len(v.grids), 3}, grid))
-}
-
 // EncodeResponse is the JSON body of a successful POST /v1/encode (see the package
 // documentation for the layout). Features are float32 values printed with the fewest digits
 // that read back to the same float32; a non-finite value would be null.
@@ -764,12 +715,8 @@ type Usage struct {
 	Tokens  int `json:"tokens"`
 }
 
-// writeEncodeJSON writes the EncodeResponse of v by hand (the feature arrays are large).
-func writeEncodeJSON(w *bufio.Writer, model string, v outputView, prepared []*imageproc.Image, lastHidden bool) {
-	m2 := 1
-	if v.lastHidden.Rows > 0 {
-		m2 = v.lastHidden.Rows / max(1, v.pooler.Rows)
-	}
+// writeEncodeJSON writes the EncodeResponse of f by hand (the feature arrays are large).
+func writeEncodeJSON(w *bufio.Writer, model string, f pipeline.Features, lastHidden bool) {
 	var buf []byte
 	str := func(s string) {
 		b, _ := json.Marshal(s)
@@ -782,15 +729,15 @@ func writeEncodeJSON(w *bufio.Writer, model string, v outputView, prepared []*im
 				w.WriteByte(',')
 			}
 			w.WriteByte('[')
-			for c, f := range x.Row(r) {
+			for c, v := range x.Row(r) {
 				buf = buf[:0]
 				if c > 0 {
 					buf = append(buf, ',')
 				}
-				if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					buf = append(buf, "null"...)
 				} else {
-					buf = strconv.AppendFloat(buf, float64(f), 'g', -1, 32)
+					buf = strconv.AppendFloat(buf, float64(v), 'g', -1, 32)
 				}
 				w.Write(buf)
 			}
@@ -803,30 +750,30 @@ func writeEncodeJSON(w *bufio.Writer, model string, v outputView, prepared []*im
 	w.WriteString(`{"model":`)
 	str(model)
 	w.WriteString(`,"images":[`)
-	p0, t0 := 0, 0
-	for i, g := range v.grids {
+	p0, tokensTotal := 0, 0
+	for i, im := range f.Items {
+		g := im.Grid
 		patches := g.Patches()
-		tokens := patches / m2
-		im := prepared[i]
+		t0, tokens := f.Tokens(i)
 		if i > 0 {
 			w.WriteByte(',')
 		}
 		fmt.Fprintf(w, `{"index":%d,"width":%d,"height":%d,"resized_width":%d,"resized_height":%d,"grid_thw":[%d,%d,%d],"patches":%d,"tokens":%d,"shapes":{"pooler_output":`,
 			i, im.Width, im.Height, im.ResizedWidth, im.ResizedHeight, g.T, g.H, g.W, patches, tokens)
-		shape(tokens, v.pooler.Cols)
+		shape(tokens, f.Pooler.Cols)
 		w.WriteString(`,"deepstack_features":[`)
-		for k, d := range v.deepstack {
+		for k, d := range f.Deepstack {
 			if k > 0 {
 				w.WriteByte(',')
 			}
 			shape(tokens, d.Cols)
 		}
 		w.WriteString(`],"last_hidden_state":`)
-		shape(patches, v.lastHidden.Cols)
+		shape(patches, f.LastHidden.Cols)
 		w.WriteString(`},"pooler_output":`)
-		matrix(v.pooler, t0, tokens)
+		matrix(f.Pooler, t0, tokens)
 		w.WriteString(`,"deepstack_features":[`)
-		for k, d := range v.deepstack {
+		for k, d := range f.Deepstack {
 			if k > 0 {
 				w.WriteByte(',')
 			}
@@ -835,11 +782,11 @@ func writeEncodeJSON(w *bufio.Writer, model string, v outputView, prepared []*im
 		w.WriteByte(']')
 		if lastHidden {
 			w.WriteString(`,"last_hidden_state":`)
-			matrix(v.lastHidden, p0, patches)
+			matrix(f.LastHidden, p0, patches)
 		}
 		w.WriteByte('}')
 		p0 += patches
-		t0 += tokens
+		tokensTotal += tokens
 	}
-	fmt.Fprintf(w, `],"usage":{"images":%d,"patches":%d,"tokens":%d}}`+"\n", len(v.grids), p0, t0)
+	fmt.Fprintf(w, `],"usage":{"images":%d,"patches":%d,"tokens":%d}}`+"\n", len(f.Items), p0, tokensTotal)
 }

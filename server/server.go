@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -48,12 +48,34 @@ type Server struct {
 // loadedModel is the state SetModel installs.
 type loadedModel struct {
 	model   *vision.Model
+	pipe    *pipeline.Pipeline // the pipeline Load opened; nil after SetModel
 	id      string
 	vcfg    vision.Config
 	pre     imageproc.Options // with the server's default budget and decode limit
 	ceiling int               // the largest max_pixels a request may ask for
 	batcher *batcher
 }
+
+// metadata is the provenance of a safetensors response for items.
+func (lm *loadedModel) metadata(items []pipeline.Item) map[string]string {
+	md := map[string]string{"format": "pt", "producer": "qwen3vl", "weights": lm.model.Weights().String()}
+	if lm.pipe != nil {
+		md = lm.pipe.Metadata(items)
+	}
+	md["model"] = lm.id
+	return md
+}
+
+// serverError is an error of a package below, worded as the server's: "server: " replaces its
+// "pipeline: " prefix (errors.Is and errors.As still see it).
+type serverError struct{ err error }
+
+func (e serverError) Error() string {
+	return "server: " + strings.TrimPrefix(e.err.Error(), "pipeline: ")
+}
+func (e serverError) Unwrap() error { return e.err }
+
+func rephrase(err error) error { return serverError{err} }
 
 // New returns a server that is alive (/healthz) but not ready (/readyz 503) until Load or
 // SetModel installs a model.
@@ -82,56 +104,25 @@ func New(cfg Config) (*Server, error) {
 // Config returns the server's configuration.
 func (s *Server) Config() Config { return s.cfg }
 
-// Load loads the model named by the configuration (see Config.Model and Config.Resolve), with
-// the preprocessing options of its preprocessor_config.json when the checkpoint has one
-// (imageproc.DefaultOptions otherwise), and installs it with SetModel.
+// Load opens the model named by Config.Model through the pipeline (pipeline.Open: the spec
+// parsed, a hub id resolved with Config.Hub, config.json and the preprocessing configs read and
+// checked, the weights loaded), and installs it with its preprocessing options.
 func (s *Server) Load(ctx context.Context) error {
-	spec := s.cfg.Model
-	opts := vision.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights}
 	start := time.Now()
-	s.log.Info("loading model", "model", spec)
-	pre := imageproc.DefaultOptions()
-	var m *vision.Model
-	if vcfg, seed, ok, err := vision.ParseRandom(spec); ok {
-		if err != nil {
-			return fmt.Errorf("server: model %s: %w", spec, err)
-		}
-		s.log.Warn("the model has synthetic random weights: its features mean nothing", "model", spec, "seed", seed)
-		if m, err = vision.Random(vcfg, seed, opts); err != nil {
-			return fmt.Errorf("server: %w", err)
-		}
-	} else {
-		if spec == "" {
-			return fmt.Errorf("server: no model: Config.Model names none (a checkpoint folder or random:PRESET; presets: %s)", strings.Join(vision.PresetNames(), ", "))
-		}
-		dir := spec
-		if s.cfg.Resolve != nil {
-			d, err := s.cfg.Resolve(ctx, spec)
-			if err != nil {
-				return fmt.Errorf("server: %w", err)
-			}
-			dir = d
-		}
-		var err error
-		if m, err = vision.Load(ctx, dir, opts); err != nil {
-			return fmt.Errorf("server: %w", err)
-		}
-		if p := filepath.Join(dir, "preprocessor_config.json"); fileExists(p) {
-			if pre, err = imageproc.ReadPreprocessorConfig(p); err != nil {
-				return fmt.Errorf("server: %w", err)
-			}
-		}
+	s.log.Info("loading model", "model", s.cfg.Model)
+	p, err := pipeline.Open(ctx, s.cfg.Model, pipeline.Options{
+		Vision: vision.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights},
+		Hub:    s.cfg.Hub,
+		Logf:   func(format string, a ...any) { s.log.Info(fmt.Sprintf(format, a...)) },
+	})
+	if err != nil {
+		return rephrase(err)
 	}
-	if err := s.SetModel(m, pre); err != nil {
+	if err := s.install(p.Model, p.Image, p); err != nil {
 		return err
 	}
-	s.log.Info("model loaded", "model", s.modelID(), "weights", m.Weights().String(), "seconds", time.Since(start).Seconds())
+	s.log.Info("model loaded", "model", s.modelID(), "weights", p.Model.Weights().String(), "seconds", time.Since(start).Seconds())
 	return nil
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 // SetModel installs m, with pre as its preprocessing options (imageproc.DefaultOptions for the
@@ -140,6 +131,12 @@ func fileExists(p string) bool {
 // when set, replace pre's budget, and Config.MaxDecodePixels its decode limit. It may be
 // called once.
 func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
+	return s.install(m, pre, nil)
+}
+
+// install is SetModel, with the pipeline the model came from when Load opened it (nil for
+// SetModel), whose provenance responses carry.
+func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pipeline) error {
 	s.setOnce.Lock()
 	defer s.setOnce.Unlock()
 	if s.model.Load() != nil {
@@ -149,9 +146,8 @@ func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
 		return errors.New("server: closed")
 	}
 	vcfg := m.Config()
-	if pre.PatchSize != vcfg.PatchSize || pre.MergeSize != vcfg.SpatialMergeSize || pre.TemporalPatchSize != vcfg.TemporalPatchSize || pre.PatchDim() != vcfg.PatchDim() {
-		return fmt.Errorf("server: the preprocessor (patch %d, merge %d, temporal patch %d) does not fit the model (patch %d, merge %d, temporal patch %d, %d channels)",
-			pre.PatchSize, pre.MergeSize, pre.TemporalPatchSize, vcfg.PatchSize, vcfg.SpatialMergeSize, vcfg.TemporalPatchSize, vcfg.InChannels)
+	if err := pipeline.Fits(pre, vcfg); err != nil {
+		return rephrase(err)
 	}
 	if s.cfg.MinPixels > 0 {
 		pre.MinPixels = s.cfg.MinPixels
@@ -182,12 +178,11 @@ func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
 	if s.wrapEncode != nil {
 		encode = s.wrapEncode(encode)
 	}
-	merge := vcfg.SpatialMergeSize
-	b := newBatcher(s.baseCtx, s.cfg.BatchWait, s.cfg.BatchPatches, merge*merge, encode, s.m, s.speed)
+	b := newBatcher(s.baseCtx, s.cfg.BatchWait, s.cfg.BatchPatches, encode, s.m, s.speed)
 	b.onBatch = s.onBatch
 	go b.run()
 	go s.reclaim.run(s.baseCtx)
-	s.model.Store(&loadedModel{model: m, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
+	s.model.Store(&loadedModel{model: m, pipe: p, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
 	return nil
 }
 

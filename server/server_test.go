@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -471,7 +470,7 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
-// TestLoadCheckpoint loads a checkpoint folder (through Resolve) with its
+// TestLoadCheckpoint loads a checkpoint folder (through the pipeline) with its
 // preprocessor_config.json, whose budget becomes the server's default.
 func TestLoadCheckpoint(t *testing.T) {
 	dir := t.TempDir()
@@ -495,14 +494,8 @@ func TestLoadCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
-	cfg.Model = "Org/Tiny"
+	cfg.Model, cfg.ModelID = dir, "Org/Tiny"
 	cfg.MinPixels, cfg.MaxPixels = 0, 0
-	cfg.Resolve = func(ctx context.Context, spec string) (string, error) {
-		if spec != "Org/Tiny" {
-			return "", fmt.Errorf("unknown %s", spec)
-		}
-		return dir, nil
-	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -27,14 +27,11 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if (fs.NArg() == 1) == (*size != "") || fs.NArg() > 1 {
 		return usagef("give one image file or -size WxH")
 	}
-	cfg, name, err := explainConfig(*model)
+	ckpt, name, err := explainCheckpoint(ctx, *model, &imf, stderr)
 	if err != nil {
 		return err
 	}
-	opts, err := imf.options(strings.TrimPrefix(*model, "random:"))
-	if err != nil {
-		return err
-	}
+	cfg, opts := ckpt.Config, ckpt.Image
 	var w, h int
 	source := ""
 	if *size != "" {
@@ -53,17 +50,23 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return explain(stdout, cfg, name, opts, source, w, h)
 }
 
-// explainConfig reads the tower's config from a folder's config.json or a preset name.
-func explainConfig(model string) (vision.Config, string, error) {
-	name := strings.TrimPrefix(model, "random:")
-	if c, err := vision.Preset(name); err == nil {
-		return c, "preset " + name, nil
+// explainCheckpoint resolves explain's -model: a preset name (or random:PRESET), a checkpoint
+// folder or a hub id, of which only the configuration is read.
+func explainCheckpoint(ctx context.Context, model string, imf *imageFlags, stderr io.Writer) (*pipeline.Checkpoint, string, error) {
+	ov, err := imf.overrides()
+	if err != nil {
+		return nil, "", err
 	}
-	if fi, err := os.Stat(model); err == nil && fi.IsDir() {
-		c, err := vision.ReadConfig(filepath.Join(model, "config.json"))
-		return c, model, err
+	spec, name := model, model
+	if preset := strings.TrimPrefix(model, "random:"); slices.Contains(vision.PresetNames(), preset) {
+		spec, name = "random:"+preset, "preset "+preset
 	}
-	return vision.Config{}, "", usagef("-model %q is neither a checkpoint folder nor a preset (%s)", model, strings.Join(vision.PresetNames(), ", "))
+	s, err := parseSpec(spec)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := pipeline.Resolve(ctx, s, pipelineOptions(vision.Options{}, ov, io.Discard))
+	return c, name, err
 }
 
 func explain(out io.Writer, cfg vision.Config, name string, opts imageproc.Options, source string, w, h int) error {

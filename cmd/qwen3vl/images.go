@@ -52,41 +52,6 @@ func (f *imageFlags) overrides() (pipeline.Overrides, error) {
 // flagNames names the pipeline's settings as the command's flags in its messages.
 var flagNames = strings.NewReplacer("min pixels", "-min-pixels", "max pixels", "-max-pixels", "video fps", "-video-fps", "frames fps", "-frames-fps", "max decode pixels", "-max-decode-pixels")
 
-// options returns the image preprocessing options for explain's -model (a checkpoint folder
-// or a preset name): the folder's preprocessor_config.json when it has one, else Qwen3-VL's
-// defaults, then the flags.
-func (f *imageFlags) options(model string) (imageproc.Options, error) {
-	opts := imageproc.DefaultOptions()
-	if model != "" && !strings.HasPrefix(model, "random:") {
-		p := filepath.Join(model, "preprocessor_config.json")
-		if _, err := os.Stat(p); err == nil {
-			o, err := imageproc.ReadPreprocessorConfig(p)
-			if err != nil {
-				return opts, err
-			}
-			opts = o
-		}
-	}
-	ov, err := f.overrides()
-	if err != nil {
-		return opts, err
-	}
-	if ov.MinPixels > 0 {
-		opts.MinPixels = ov.MinPixels
-	}
-	if ov.MaxPixels > 0 {
-		opts.MaxPixels = ov.MaxPixels
-	}
-	if opts.MinPixels > opts.MaxPixels {
-		return opts, usagef("min pixels %d is larger than max pixels %d", opts.MinPixels, opts.MaxPixels)
-	}
-	opts.MaxDecodePixels = f.maxDecode
-	if f.pil {
-		opts.Resampler = imageproc.ResamplePillow
-	}
-	return opts, opts.Validate()
-}
-
 // videoExts are the file extensions taken as videos among positional inputs (an animated GIF
 // is an image, its first frame, unless given with -video).
 var videoExts = []string{".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".wmv", ".3gp"}

@@ -57,12 +57,3 @@ func parseWeights(s string) (vision.Weights, error) {
 	}
 	return w, nil
 }
-
-// resolveModel turns a local folder or a hub id (Org/Name[@revision]) into a local checkpoint
-// folder: the Hugging Face cache in place when it holds the model, else a vision-only download
-// into our own cache (see package hub).
-func resolveModel(ctx context.Context, spec string, stderr io.Writer) (string, error) {
-	o := hub.OptionsFromEnv()
-	o.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, "qwen3vl: "+format+"\n", a...) }
-	return hub.Resolve(ctx, spec, o)
-}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/qwen3vl/qwen3vl/hub"
 	"github.com/qwen3vl/qwen3vl/server"
 )
 
@@ -32,9 +33,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return usagef("%s", flags.describe(err))
 	}
-	cfg.Resolve = func(ctx context.Context, spec string) (string, error) {
-		return resolveModel(ctx, spec, stderr)
+	if _, err := parseSpec(cfg.Model); err != nil {
+		return err
 	}
+	cfg.Hub = hub.OptionsFromEnv()
 	done := make(chan struct{})
 	defer close(done)
 	go exitOnSecondSignal(ctx, done, stderr)

@@ -128,14 +128,15 @@ func TestServeErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-model", "random:tiny", "-queue", "0", "-min-pixels", "5000", "-max-pixels", "4000"}, 2, "qwen3vl serve: -min-pixels 5000 is above -max-pixels 4000; -queue 0 must be positive\n"},
-		{[]string{"-model", "random:nope", "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, `qwen3vl serve: model random:nope: vision: unknown preset "nope"`},
+		{[]string{"-model", "random:nope", "-addr", "127.0.0.1:0", "-log-level", "error"}, 2, `qwen3vl serve: model random:nope: unknown preset "nope"`},
+		{[]string{"-model", t.TempDir(), "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, `qwen3vl serve: `},
 		{[]string{"-addr", "127.0.0.1:0"}, 2, "qwen3vl serve: -model is required"},
 	} {
 		code, stderr := runCmd(t, append([]string{"serve"}, tc.args...)...)
 		if code != tc.code || !strings.HasPrefix(stderr, tc.want) {
 			t.Errorf("serve %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.want)
 		}
-		for _, stutter := range []string{"serve: serve:", "serve: server:", "server: server:"} {
+		for _, stutter := range []string{"serve: serve:", "serve: server:", "server: server:", "pipeline:", "vision:", "hub:"} {
 			if strings.Contains(stderr, stutter) {
 				t.Errorf("serve %q: %q stutters", tc.args, stderr)
 			}
