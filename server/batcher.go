@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ type batcher struct {
 	wake    chan struct{} // capacity 1: a job was queued
 	stop    chan struct{} // closed when no more jobs will come
 	stopped chan struct{} // closed when the loop has returned
+
+	// log, when set, receives warnings about batches (non-finite outputs).
+	log *slog.Logger
 
 	// onBatch, when set (tests), is called with each batch's request and patch counts just
 	// before its Encode.
@@ -303,11 +307,21 @@ func (b *batcher) runBatch(batch []*job) {
 	b.m.batches.Add(1)
 	b.m.patches.Add(uint64(patches))
 	b.m.tokens.Add(uint64(out.Pooler.Rows))
+	if out.NonFinite > 0 {
+		b.m.nonFinite.Add(uint64(out.NonFinite))
+		b.warn("an encode produced non-finite outputs", "values", out.NonFinite, "requests", len(batch), "patches", patches)
+	}
 	i0 := 0
 	for _, j := range batch {
 		b.m.images.Add(uint64(len(j.items)))
 		j.done <- result{features: res.Items(i0, i0+len(j.items)), batchRequests: len(batch)}
 		i0 += len(j.items)
+	}
+}
+
+func (b *batcher) warn(msg string, args ...any) {
+	if b.log != nil {
+		b.log.Warn(msg, args...)
 	}
 }
 

@@ -30,6 +30,7 @@ type metrics struct {
 	batches, batchesSkipped, batchErrors atomic.Uint64
 	dropped                              atomic.Uint64 // requests dropped before their batch ran
 	images, patches, tokens              atomic.Uint64
+	nonFinite                            atomic.Uint64 // output values that were NaN or ±Inf
 	encodeNanos                          atomic.Uint64 // total time inside Encode
 
 	queueDepth atomic.Int64 // requests waiting for a batch
@@ -197,6 +198,7 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 	p.single("qwen3vl_images_total", "counter", "Images encoded.", float64(m.images.Load()))
 	p.single("qwen3vl_patches_total", "counter", "Patches encoded (rate() of it is patches per second).", float64(m.patches.Load()))
 	p.single("qwen3vl_tokens_total", "counter", "Output tokens (pooler rows) produced.", float64(m.tokens.Load()))
+	p.single("qwen3vl_nonfinite_values_total", "counter", "Output values (pooler, DeepStack, last hidden state) that were NaN or infinite: extreme inputs or broken weights.", float64(m.nonFinite.Load()))
 	p.single("qwen3vl_encode_seconds_total", "counter", "Time spent inside Encode.", float64(m.encodeNanos.Load())/1e9)
 
 	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))

@@ -180,6 +180,7 @@ func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pip
 	}
 	b := newBatcher(s.baseCtx, s.cfg.BatchWait, s.cfg.BatchPatches, encode, s.m, s.speed)
 	b.onBatch = s.onBatch
+	b.log = s.log
 	go b.run()
 	go s.reclaim.run(s.baseCtx)
 	s.model.Store(&loadedModel{model: m, pipe: p, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
