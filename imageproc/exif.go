@@ -17,6 +17,17 @@ const orientationTag = 0x0112
 
 var exifPrefix = []byte("Exif\x00\x00")
 
+// tiffByteOrder is the byte order a TIFF header starts with ("II" or "MM"), nil for neither.
+func tiffByteOrder(b []byte) binary.ByteOrder {
+	switch string(b[:2]) {
+	case "II":
+		return binary.LittleEndian
+	case "MM":
+		return binary.BigEndian
+	}
+	return nil
+}
+
 // exifOrientation parses a TIFF structure (the payload of an EXIF block
 // after any "Exif\0\0" prefix) and returns the IFD0 Orientation value, or 1.
 func exifOrientation(tiff []byte) int {
@@ -24,13 +35,8 @@ func exifOrientation(tiff []byte) int {
 	if len(tiff) < 8 {
 		return 1
 	}
-	var bo binary.ByteOrder
-	switch string(tiff[:2]) {
-	case "II":
-		bo = binary.LittleEndian
-	case "MM":
-		bo = binary.BigEndian
-	default:
+	bo := tiffByteOrder(tiff)
+	if bo == nil {
 		return 1
 	}
 	if bo.Uint16(tiff[2:]) != 42 {
@@ -222,13 +228,8 @@ func tiffOrientationAt(ra *boundedReaderAt) int {
 	if _, err := ra.ReadAt(hdr[:8], 0); err != nil {
 		return 1
 	}
-	var bo binary.ByteOrder
-	switch string(hdr[:2]) {
-	case "II":
-		bo = binary.LittleEndian
-	case "MM":
-		bo = binary.BigEndian
-	default:
+	bo := tiffByteOrder(hdr[:])
+	if bo == nil {
 		return 1
 	}
 	off := int64(bo.Uint32(hdr[4:]))
