@@ -10,8 +10,10 @@ json.dumps(ensure_ascii=False) (so non-ASCII is raw UTF-8; control characters, q
 backslash are JSON escapes such as \\u0000, \\n, \\t). Names are unique and say what the case
 tests. No text contains a surrogate code point (they cannot be UTF-8).
 
-Only the standard library is used; the random cases come from random.Random with fixed seeds,
-so the output is deterministic: running it twice gives an identical file.
+The random cases come from random.Random with fixed seeds. The last cases (bpe-unreachable-*)
+list the vocabulary tokens of the committed tokenizer.json files that their merges cannot build,
+found with the venv's tokenizers (the only non-standard import). The output is deterministic:
+running it twice gives an identical file.
 """
 
 from __future__ import annotations
@@ -410,6 +412,35 @@ def random_cases() -> None:
         add(f"random-{i:03d}-len{n}", "".join(random_char(rng) for _ in range(n)))
 
 
+def unreachable_tokens(fam: str) -> list[str]:
+    """Vocabulary tokens of testdata/tokenizer/<fam>/tokenizer.json that its BPE merges cannot
+    build (the model splits the token's own text into several tokens; a tiktoken-style encoder
+    that looks the whole piece up first gives the single token). Needs the venv's tokenizers."""
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(REPO / "testdata" / "tokenizer" / fam / "tokenizer.json"))
+    bs = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + len(cs) - 188)
+    byte_of = {chr(c): b for b, c in zip(bs, cs)}
+    out = []
+    for piece, _ in sorted(tok.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1]):
+        if len(tok.model.tokenize(piece)) != 1:
+            out.append(bytes(byte_of[ch] for ch in piece).decode("utf-8"))
+    return out
+
+
+def bpe_unreachable() -> None:
+    """Appended last so the earlier cases keep their lines."""
+    for fam in ["qwen3vl", "qwen3.5"]:
+        toks = unreachable_tokens(fam)
+        for i in range(0, len(toks), 40):
+            add(f"bpe-unreachable-{fam}-{i // 40:02d}", "\n".join(toks[i:i + 40]))
+    add("bpe-unreachable-sentence", "我去过加拿大和新加坡，众所周知，毛泽东思想。 документа بسبب terdapat")
+
+
 def main() -> int:
     prose()
     contractions()
@@ -423,6 +454,7 @@ def main() -> int:
     unusual()
     long_cases()
     random_cases()
+    bpe_unreachable()
     names = [n for n, _ in CASES]
     assert len(set(names)) == len(names), "duplicate case names"
     lines = []
