@@ -304,6 +304,13 @@ def build_cases() -> list[dict]:
         "tools": TOOLS,
     }))
 
+    add(case("vlt_tool_response_image", VLT, {
+        "messages": [U("Screenshot?"), A(None, reasoning_content="call it", tool_calls=[call("shot", {"w": 1})]),
+                     T([img("s.png"), text("captured")]), A("It shows a window.")],
+        "tools": [TOOL_BARE],
+    }, NO_GEN, images=[(100, 150)]))
+    add(case("vlt_assistant_parts", VLT, [U("q"), A([text("<think>r</think>"), text("a")]), U("q2"), A([text("<think>\nr2\n</think>\n\na2")])], NO_GEN))
+
     # ---------------- qwen3.5 ----------------
     add(case("q35_text", Q35, [U("Hello!")]))
     add(case("q35_enable_thinking_false", Q35, [S("Be brief."), U("Hi")], {"enable_thinking": False}))
@@ -369,6 +376,29 @@ def build_cases() -> list[dict]:
         U("<tool_response>\n6\n</tool_response>"),
     ]))
 
+    add(case("q35_multi_step_tools", Q35, {
+        "messages": [
+            U("old question"),
+            A("old answer", reasoning_content="old thoughts"),
+            U("Plan a trip to Kyoto."),
+            A("", reasoning_content="Need the weather first.", tool_calls=[call("get_weather", {"city": "Kyoto"})]),
+            T("cloudy"),
+            A("Now search.", reasoning_content="Then hotels.", tool_calls=[call("search", {"query": "Kyoto hotels"})]),
+            T("Hotel A"),
+            T("Hotel B"),
+        ],
+        "tools": TOOLS,
+    }))
+    add(case("q35_tools_blank_system_parts", Q35, {
+        "messages": [S([text("  "), text("\n")]), U("hi")],
+        "tools": [TOOL_BARE],
+    }, NO_GEN))
+    add(case("q35_tools_system_parts", Q35, {
+        "messages": [S([text(" Be exact. "), text("Use tools.\n")]), U([text("compute "), img()])],
+        "tools": [TOOL_BARE],
+    }, images=[(64, 80)]))
+    add(case("q35_ends_with_user_no_gen", Q35, [U("a"), A("b"), U("c")], NO_GEN))
+
     # ---------------- qwen3.6 ----------------
     add(case("q36_text", Q36, [S("sys"), U("Hello!")]))
     add(case("q36_enable_thinking_false", Q36, [U("Hi")], {"enable_thinking": False}))
@@ -383,6 +413,8 @@ def build_cases() -> list[dict]:
         "messages": [U("Weather?"), A("", tool_calls=[call("get_weather", ARGS_MIXED)]), T("sunny")],
         "tools": TOOLS,
     }))
+    add(case("q36_video_vision_id", Q36, [U([vid(), img(), vid("b.mp4"), text("?")])], {"add_vision_id": True, "enable_thinking": False},
+             images=[(64, 64)], videos=[V(4, 64, 64, 1.0), V(3, 32, 48, 0.5)]))
     add(case("q36_images", Q36, [U([img(), text("what?")])], {"add_vision_id": True}, images=[(128, 64)]))
 
     # ---------------- errors ----------------
@@ -467,8 +499,8 @@ def run_case(c, cache) -> dict:
     expanded = out["input_ids"][0]
     igrid = out.get("image_grid_thw")
     vgrid = out.get("video_grid_thw")
-    # The expanded ids must be the unexpanded ones with each pad token replaced by its run.
     assert len(expanded) >= len(ids), c["name"]
+    check_tokenize_path(proc, c, images, videos, expanded)
     return {
         "name": c["name"],
         "text": rendered,
@@ -477,6 +509,54 @@ def run_case(c, cache) -> dict:
         "image_grid_thw": [[int(x) for x in row] for row in igrid] if igrid is not None else [],
         "video_grid_thw": [[int(x) for x in row] for row in vgrid] if vgrid is not None else [],
     }
+
+
+def check_tokenize_path(proc, c, images, videos, expanded):
+    """Cross-check: the one-call user path, apply_chat_template(tokenize=True, return_dict=True)
+    with the decoded images (PIL) and videos (uint8 arrays) placed in the content parts, gives
+    the same expanded ids as rendering + processor(text=...). Skipped when the template drops a
+    media part that the processor would still collect (e.g. an image in a Qwen3-VL-Instruct
+    system message) or a part has no "type" (the tokenize path reads block["type"])."""
+    messages, tools = split_conversation(json.loads(json.dumps(c["conversation"])))
+    ims, vds = iter(images), iter(videos)
+    n_img = n_vid = 0
+    for m in messages:
+        content = m.get("content")
+        if not isinstance(content, list):
+            continue
+        for b in content:
+            if not isinstance(b, dict):
+                return
+            if b.get("type") == "image_url":
+                b.clear()
+                b.update({"type": "image", "image": None})
+            if "type" not in b:
+                return
+            if b["type"] == "image":
+                n_img += 1
+                b.pop("url", None)
+                b["image"] = next(ims, None)
+            elif b["type"] == "video":
+                n_vid += 1
+                b["video"] = next(vds, None)
+    if n_img != len(images) or n_vid != len(videos):
+        return
+    opts = dict(c["options"])
+    agp = opts.pop("add_generation_prompt")
+    pk = {}
+    if videos:
+        pk = {"do_sample_frames": False,
+              "video_metadata": [{"total_num_frames": v["frames"], "fps": v["fps"], "frames_indices": list(range(v["frames"]))}
+                                 for v in c["videos"]]}
+    out = proc.apply_chat_template(messages, tools=tools, tokenize=True, return_dict=True, add_generation_prompt=agp,
+                                   processor_kwargs=pk, return_tensors=None, **opts)
+    got = out["input_ids"]
+    got = got[0] if got and isinstance(got[0], list) else got
+    assert [int(x) for x in got] == [int(x) for x in expanded], f"{c['name']}: tokenize=True path differs"
+    CHECKED.append(c["name"])
+
+
+CHECKED: list[str] = []
 
 
 def main():
@@ -496,6 +576,8 @@ def main():
     with open(OUT / "golden.jsonl", "w", encoding="utf-8") as f:
         for g in goldens:
             f.write(json.dumps(g, ensure_ascii=False, allow_nan=False) + "\n")
+    print("tokenize=True cross-check agreed on", len(CHECKED), "cases; skipped:",
+          [g["name"] for g in goldens if "error" not in g and g["name"] not in CHECKED])
     print("wrote", len(cases), "cases;", versions())
 
 
