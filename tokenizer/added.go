@@ -108,7 +108,8 @@ func (t *Tokenizer) normalize(s string) string {
 		var f norm.Form
 		switch n {
 		case normNFC:
-			f = norm.NFC
+			s = nfc(s)
+			continue
 		case normNFD:
 			f = norm.NFD
 		case normNFKC:

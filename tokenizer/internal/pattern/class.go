@@ -98,7 +98,7 @@ func (c *Class) foldRanges() {
 var (
 	spaceTable = unicode.White_Space
 	digitTable = unicode.Nd
-	wordTables = []*unicode.RangeTable{unicode.L, unicode.M, unicode.Nd, unicode.Pc}
+	wordTables = []*unicode.RangeTable{refL, refM, unicode.Nd, unicode.Pc}
 	hexTable   = &unicode.RangeTable{R16: []unicode.Range16{{Lo: '0', Hi: '9', Stride: 1}, {Lo: 'A', Hi: 'F', Stride: 1}, {Lo: 'a', Hi: 'f', Stride: 1}}}
 )
 
@@ -131,6 +131,14 @@ func lookupProperty(name string) *unicode.RangeTable {
 		norm = append(norm, b)
 	}
 	key := string(norm)
+	switch key {
+	case "l", "letter":
+		return refL
+	case "n", "number":
+		return refN
+	case "m", "mark", "combiningmark":
+		return refM
+	}
 	if a, ok := propertyAliases[key]; ok {
 		return unicode.Categories[a]
 	}

@@ -20,7 +20,10 @@
 // categories Zs, Zl, Zp (equal to Unicode White_Space); \d is Nd; \w is L, M, Nd and Pc;
 // "." is any character but "\n". Case-insensitive matching uses simple case folding
 // (unicode.SimpleFold orbits, so (?i:s) also matches U+017F); multi-character folds are not
-// applied. The Unicode data is that of Go's unicode package.
+// applied. \p{L}, \p{N} and \p{M} (and so \w) are the reference's Unicode 16.0 sets, generated
+// into tables.go by gen_tables.go from the code-point sweep of the pinned tokenizers
+// (testdata/tokenizer/qwen3.5.codepoints.json); the other categories and scripts use Go's
+// unicode package (Unicode 15.0).
 //
 // How `\s+(?!\S)` is matched: \s+ first takes the whole run of white space, then the
 // negative lookahead tests the position after it; if a non-space character follows, the run

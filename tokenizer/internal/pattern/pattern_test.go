@@ -1,10 +1,13 @@
 package pattern
 
 import (
+	"encoding/json"
 	"math/rand"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // The split patterns of the two tokenizer.json files in testdata/tokenizer.
@@ -210,6 +213,60 @@ func BenchmarkSplit(b *testing.B) {
 		for {
 			if _, _, ok := it.Next(); !ok {
 				break
+			}
+		}
+	}
+}
+
+// TestClassesAgainstSweep checks \p{L}, \p{N}, \p{M} and \s, code point by code point,
+// against the reference sweep (testdata/tokenizer/*.codepoints.json).
+func TestClassesAgainstSweep(t *testing.T) {
+	for _, fam := range []string{"qwen3vl", "qwen3.5"} {
+		data, err := os.ReadFile("../../../testdata/tokenizer/" + fam + ".codepoints.json")
+		if os.IsNotExist(err) {
+			t.Skipf("%s.codepoints.json absent", fam)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sweep map[string]json.RawMessage
+		if err := json.Unmarshal(data, &sweep); err != nil {
+			t.Fatal(err)
+		}
+		for key, pat := range map[string]string{"L": `\p{L}`, "N": `\p{N}`, "M": `\p{M}`, "S": `\s`} {
+			raw, ok := sweep[key]
+			if !ok {
+				continue
+			}
+			var ranges [][2]rune
+			if err := json.Unmarshal(raw, &ranges); err != nil {
+				t.Fatal(err)
+			}
+			in := map[rune]bool{}
+			for _, r := range ranges {
+				for c := r[0]; c <= r[1]; c++ {
+					in[c] = true
+				}
+			}
+			re, err := Compile(pat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cls := re.prog[0].cls
+			bad := 0
+			for c := rune(0); c <= unicode.MaxRune; c++ {
+				if c >= 0xD800 && c < 0xE000 {
+					continue
+				}
+				if cls.Has(c) != in[c] {
+					bad++
+					if bad < 5 {
+						t.Errorf("%s %s: U+%04X: got %v, reference %v", fam, pat, c, cls.Has(c), in[c])
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%s %s: %d code points differ", fam, pat, bad)
 			}
 		}
 	}
