@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/tokenizer/internal/pattern"
@@ -159,6 +160,7 @@ func Parse(name string, tokenizerJSON []byte) (t *Tokenizer, err error) {
 	t.specials = defaultSpecials()
 	t.lookupNamedSpecials()
 	t.pool.New = func() any { return t.newEncoder() }
+	t.pool.free = make(chan *encoder, 2*runtime.GOMAXPROCS(0))
 	return t, nil
 }
 

@@ -43,10 +43,30 @@ func init() {
 	}
 }
 
+var (
+	starterOnce sync.Once
+	bmpStarter  []uint64 // bit r set: r < 0x10000 has class 0 for the reference
+)
+
+func buildStarters() {
+	bmpStarter = make([]uint64, 1024)
+	for r := rune(0); r < 0x10000; r++ {
+		if r < 0x300 || (r >= 0xD800 && r < 0xE000) || refStarters[r] || norm.NFC.PropertiesString(string(r)).CCC() == 0 {
+			bmpStarter[r>>6] |= 1 << (uint(r) & 63)
+		}
+	}
+}
+
 // ccc is the reference canonical combining class of r.
 func ccc(r rune) uint8 {
 	if r < 0x300 {
 		return 0
+	}
+	if r < 0x10000 {
+		starterOnce.Do(buildStarters)
+		if bmpStarter[r>>6]&(1<<(uint(r)&63)) != 0 {
+			return 0
+		}
 	}
 	if refStarters[r] {
 		return 0
@@ -126,11 +146,33 @@ func quickNFC(s string) bool {
 	return true
 }
 
-// nfc is the reference NFC of s.
+// nfc is the reference NFC of s. The text is cut before every ASCII character (a starter
+// that never composes with what precedes it, so normalization never crosses it) and only
+// the pieces that fail the quick check go through the full algorithm.
 func nfc(s string) string {
 	if quickNFC(s) {
 		return s
 	}
+	var out []byte
+	done := 0
+	for start := 0; start < len(s); {
+		end := start + 1
+		for end < len(s) && s[end] >= utf8.RuneSelf {
+			end++
+		}
+		if end-start > 1 && !quickNFC(s[start:end]) {
+			out = append(out, s[done:start]...)
+			out = append(out, nfcFull(s[start:end])...)
+			done = end
+		}
+		start = end
+	}
+	out = append(out, s[done:]...)
+	return string(out)
+}
+
+// nfcFull is the full NFC algorithm.
+func nfcFull(s string) string {
 	composeOnce.Do(buildCompose)
 	// 1. Full canonical decomposition.
 	rs := make([]rune, 0, len(s))

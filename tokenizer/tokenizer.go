@@ -1,8 +1,6 @@
 package tokenizer
 
 import (
-	"sync"
-
 	"github.com/qwen3vl/qwen3vl/tokenizer/internal/pattern"
 )
 
@@ -35,7 +33,7 @@ type Tokenizer struct {
 	splitSpecial   bool     // tokenizer_config split_special_tokens: do not extract special tokens
 
 	specials Specials
-	pool     sync.Pool // *encoder
+	pool     encoderPool
 }
 
 // splitStep is one Split pre-tokenizer.
@@ -81,4 +79,27 @@ func (t *Tokenizer) Specials() Specials {
 	s := t.specials
 	s.EOS = append([]int32(nil), s.EOS...)
 	return s
+}
+
+// encoderPool is a free list of encoders. Unlike sync.Pool it is not emptied by garbage
+// collection, so the encoders' merge caches survive between calls.
+type encoderPool struct {
+	free chan *encoder
+	New  func() any
+}
+
+func (p *encoderPool) Get() any {
+	select {
+	case e := <-p.free:
+		return e
+	default:
+		return p.New()
+	}
+}
+
+func (p *encoderPool) Put(e any) {
+	select {
+	case p.free <- e.(*encoder):
+	default:
+	}
 }
