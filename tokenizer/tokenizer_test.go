@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -406,4 +407,35 @@ func FuzzEncodeDecode(f *testing.F) {
 			t.Fatalf("stream %q vs decoded %q", b.String(), d)
 		}
 	})
+}
+
+func TestConcurrentEncode(t *testing.T) {
+	tk := family(t, "qwen3vl")
+	texts := []string{"Hello world", "你好，世界", "e\u0301 \u0316x", "<|im_start|>hi<|im_end|>", strings.Repeat("ab ", 100)}
+	want := make([][]int32, len(texts))
+	for i, s := range texts {
+		want[i], _ = tk.Encode(s)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for k := 0; k < 200; k++ {
+				i := k % len(texts)
+				got, err := tk.Encode(texts[i])
+				if err == nil && !reflect.DeepEqual(got, want[i]) {
+					err = errors.New("concurrent encode differs")
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
