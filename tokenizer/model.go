@@ -101,7 +101,7 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 	if len(pairs) > math.MaxInt32 {
 		return errors.New("merges: too many")
 	}
-	t.merges = make(map[uint64]uint64, len(pairs))
+	t.merges = newPairTable(len(pairs))
 	for i, p := range pairs {
 		if len(p) != 2 {
 			return fmt.Errorf("merges: entry %d has %d pieces, want 2", i, len(p))
@@ -118,7 +118,7 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 		if !ok {
 			return fmt.Errorf("merges: entry %d: merged %q not in the vocab", i, p[0]+p[1])
 		}
-		t.merges[pairKey(a, b)] = uint64(i)<<32 | uint64(uint32(n))
+		t.merges.put(pairKey(a, b), uint64(i)<<32|uint64(uint32(n)))
 	}
 	return nil
 }
@@ -193,7 +193,7 @@ func (t *Tokenizer) setRank(syms []symbol, i int32) {
 	if s.next < 0 {
 		return
 	}
-	if v, ok := t.merges[pairKey(s.id, syms[s.next].id)]; ok {
+	if v, ok := t.merges.get(pairKey(s.id, syms[s.next].id)); ok {
 		s.rank, s.merged = int32(v>>32), int32(uint32(v))
 	}
 }
@@ -234,7 +234,7 @@ func (t *Tokenizer) mergeScan(syms []symbol) {
 func (t *Tokenizer) mergeHeap(e *encoder, syms []symbol) {
 	h := e.heap[:0]
 	for i := 0; i+1 < len(syms); i++ {
-		if v, ok := t.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
+		if v, ok := t.merges.get(pairKey(syms[i].id, syms[i+1].id)); ok {
 			h = append(h, mergeItem{rank: int32(v >> 32), pos: int32(i), id: int32(uint32(v))})
 		}
 	}
@@ -254,7 +254,7 @@ func (t *Tokenizer) mergeHeap(e *encoder, syms []symbol) {
 			continue
 		}
 		nx := s.next
-		if v, ok := t.merges[pairKey(s.id, syms[nx].id)]; !ok || int32(uint32(v)) != top.id {
+		if v, ok := t.merges.get(pairKey(s.id, syms[nx].id)); !ok || int32(uint32(v)) != top.id {
 			continue
 		}
 		s.id = top.id
@@ -264,12 +264,12 @@ func (t *Tokenizer) mergeHeap(e *encoder, syms []symbol) {
 			syms[s.next].prev = top.pos
 		}
 		if s.prev >= 0 {
-			if v, ok := t.merges[pairKey(syms[s.prev].id, s.id)]; ok {
+			if v, ok := t.merges.get(pairKey(syms[s.prev].id, s.id)); ok {
 				h = push(h, mergeItem{rank: int32(v >> 32), pos: s.prev, id: int32(uint32(v))})
 			}
 		}
 		if s.next >= 0 {
-			if v, ok := t.merges[pairKey(s.id, syms[s.next].id)]; ok {
+			if v, ok := t.merges.get(pairKey(s.id, syms[s.next].id)); ok {
 				h = push(h, mergeItem{rank: int32(v >> 32), pos: top.pos, id: int32(uint32(v))})
 			}
 		}
@@ -311,4 +311,71 @@ func push(h []mergeItem, x mergeItem) []mergeItem {
 		i = p
 	}
 	return h
+}
+
+// pairTable is an open-addressing hash table from a merge pair (left<<32|right) to
+// rank<<32|merged id, with linear probing; faster than a Go map for this hot lookup.
+type pairTable struct {
+	slots []pairSlot
+	shift uint
+	n     int
+}
+
+type pairSlot struct{ key, val uint64 }
+
+// emptyKey marks a free slot; no pair of int32 ids has it.
+const emptyKey = ^uint64(0)
+
+func newPairTable(n int) *pairTable {
+	bits := uint(4)
+	for 1<<bits < 2*n {
+		bits++
+	}
+	p := &pairTable{slots: make([]pairSlot, 1<<bits), shift: 64 - bits}
+	for i := range p.slots {
+		p.slots[i].key = emptyKey
+	}
+	return p
+}
+
+func (p *pairTable) slot(key uint64) int { return int((key * 0x9E3779B97F4A7C15) >> p.shift) }
+
+// put sets key to val (replacing an earlier value).
+func (p *pairTable) put(key, val uint64) {
+	mask := len(p.slots) - 1
+	for i := p.slot(key); ; i = (i + 1) & mask {
+		s := &p.slots[i]
+		if s.key == key {
+			s.val = val
+			return
+		}
+		if s.key == emptyKey {
+			s.key, s.val = key, val
+			p.n++
+			return
+		}
+	}
+}
+
+// get returns the value of key.
+func (p *pairTable) get(key uint64) (uint64, bool) {
+	mask := len(p.slots) - 1
+	for i := p.slot(key); ; i = (i + 1) & mask {
+		s := &p.slots[i]
+		if s.key == key {
+			return s.val, true
+		}
+		if s.key == emptyKey {
+			return 0, false
+		}
+	}
+}
+
+// each calls f for every entry.
+func (p *pairTable) each(f func(key, val uint64)) {
+	for _, s := range p.slots {
+		if s.key != emptyKey {
+			f(s.key, s.val)
+		}
+	}
 }

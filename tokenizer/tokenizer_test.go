@@ -300,11 +300,11 @@ func refBPE(tk *Tokenizer, ranks map[[2]string]int, word string) []int32 {
 }
 
 func rankTable(tk *Tokenizer) map[[2]string]int {
-	ranks := make(map[[2]string]int, len(tk.merges))
-	for k, v := range tk.merges {
+	ranks := make(map[[2]string]int, tk.merges.n)
+	tk.merges.each(func(k, v uint64) {
 		a, b := tk.pieces[int32(k>>32)], tk.pieces[int32(uint32(k))]
 		ranks[[2]string{a, b}] = int(v >> 32)
-	}
+	})
 	return ranks
 }
 
