@@ -155,7 +155,7 @@ func (t *Tokenizer) bpe(e *encoder, word string, dst []int32) []int32 {
 	start := len(dst)
 	dst = t.merge(e, word, dst)
 	if len(word) < cacheMaxWord && len(e.cache) < cacheWords {
-		e.cache[word] = append([]int32(nil), dst[start:]...)
+		e.cache[strings.Clone(word)] = append([]int32(nil), dst[start:]...) // no hold on the caller's text
 	}
 	return dst
 }
