@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math/rand"
@@ -437,5 +438,81 @@ func TestConcurrentEncode(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestLoadLimitsAndForms(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokenizer.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxFileSize + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "over the 536870912-byte limit") {
+		t.Errorf("oversized file: %v", err)
+	}
+
+	// The released files are indented JSON; the committed ones are compact.
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, miniJSON(t, nil), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Parse("compact.json", miniJSON(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("indented.json", indented.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := a.Encode("hello world<|end|>")
+	y, _ := b.Encode("hello world<|end|>")
+	if !reflect.DeepEqual(x, y) {
+		t.Errorf("indented %v, compact %v", y, x)
+	}
+
+	// tokenizer_config.json added_tokens_decoder: must agree; missing tokens are added.
+	dir2 := t.TempDir()
+	os.WriteFile(filepath.Join(dir2, "tokenizer.json"), miniJSON(t, nil), 0o644)
+	os.WriteFile(filepath.Join(dir2, "tokenizer_config.json"), []byte(`{"added_tokens_decoder": {"262": {"content": "<|other|>"}}}`), 0o644)
+	if _, err := Load(dir2); err == nil || !strings.Contains(err.Error(), `added_tokens_decoder[262] is "<|other|>", tokenizer.json has "<|end|>"`) {
+		t.Errorf("disagreeing added_tokens_decoder: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir2, "tokenizer_config.json"), []byte(`{"added_tokens_decoder": {"264": {"content": "<|new|>", "special": true}}}`), 0o644)
+	tk, err := Load(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := tk.Encode("he<|new|>")
+	if !reflect.DeepEqual(ids, []int32{256, 264}) || !tk.Special(264) || tk.Len() != 265 {
+		t.Errorf("added from config: ids %v special %v len %d", ids, tk.Special(264), tk.Len())
+	}
+}
+
+func TestAddedTokenFlags(t *testing.T) {
+	tk, err := Parse("flags.json", miniJSON(t, func(m map[string]any) {
+		at := m["added_tokens"].([]any)
+		at[0].(map[string]any)["lstrip"] = true
+		at[0].(map[string]any)["rstrip"] = true
+		at[1].(map[string]any)["single_word"] = true
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var segs []string
+	tk.rawMatch.splitAdded("a  <|end|>  b c<x>d <x> e", false, func(s string) { segs = append(segs, s) },
+		func(id int32) { segs = append(segs, "#"+string(rune('0'+id-262))) })
+	want := []string{"a", "#0", "b c<x>d ", "#1", " e"}
+	if !reflect.DeepEqual(segs, want) {
+		t.Errorf("segments %q, want %q", segs, want)
+	}
+	var segs2 []string
+	tk.rawMatch.splitAdded("x<|end|>y", true, func(s string) { segs2 = append(segs2, s) }, func(int32) { segs2 = append(segs2, "#") })
+	if !reflect.DeepEqual(segs2, []string{"x<|end|>y"}) {
+		t.Errorf("split_special_tokens: %q", segs2)
 	}
 }
