@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,6 +84,9 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 	if isNull(raw) {
 		return errors.New("merges: missing")
 	}
+	if done, err := t.parseMergePairs(raw); done {
+		return err
+	}
 	var pairs [][]string
 	if err := json.Unmarshal(raw, &pairs); err != nil {
 		var lines []string
@@ -121,6 +125,111 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 		t.merges.put(pairKey(a, b), uint64(i)<<32|uint64(uint32(n)))
 	}
 	return nil
+}
+
+// parseMergePairs reads merges in the [["a","b"], …] form straight from the JSON bytes,
+// without building a string per piece (the slow general decoder is used otherwise). done is
+// false when raw is not in that form.
+func (t *Tokenizer) parseMergePairs(raw []byte) (done bool, err error) {
+	i := 0
+	ws := func() {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\t' || raw[i] == '\r') {
+			i++
+		}
+	}
+	expect := func(c byte) bool {
+		ws()
+		if i < len(raw) && raw[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	var scratch [2][]byte
+	str := func(k int) ([]byte, bool) {
+		ws()
+		if i >= len(raw) || raw[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		escaped := false
+		for j < len(raw) && raw[j] != '"' {
+			if raw[j] == '\\' {
+				escaped = true
+				j++
+			} else if raw[j] < 0x20 {
+				return nil, false
+			}
+			j++
+		}
+		if j >= len(raw) {
+			return nil, false
+		}
+		tok := raw[i : j+1]
+		i = j + 1
+		if !escaped {
+			return tok[1 : len(tok)-1], true
+		}
+		var s string
+		if json.Unmarshal(tok, &s) != nil {
+			return nil, false
+		}
+		scratch[k] = append(scratch[k][:0], s...)
+		return scratch[k], true
+	}
+	if !expect('[') {
+		return false, nil
+	}
+	ws()
+	if i < len(raw) && raw[i] != '[' && raw[i] != ']' {
+		return false, nil // the "a b" string form
+	}
+	// Count the entries for the table size: one '[' per pair (a '[' inside a piece does not
+	// matter for sizing).
+	n := bytes.Count(raw, []byte("],")) + 1
+	t.merges = newPairTable(n)
+	var cat []byte
+	if expect(']') {
+		return true, nil
+	}
+	for rank := 0; ; rank++ {
+		if rank > math.MaxInt32 {
+			return true, errors.New("merges: too many")
+		}
+		if !expect('[') {
+			return true, fmt.Errorf("merges: entry %d is not a pair of strings", rank)
+		}
+		a, ok1 := str(0)
+		okComma := expect(',')
+		b, ok2 := str(1)
+		if !ok1 || !okComma || !ok2 || !expect(']') {
+			return true, fmt.Errorf("merges: entry %d is not a pair of strings", rank)
+		}
+		ia, ok := t.vocab[string(a)]
+		if !ok {
+			return true, fmt.Errorf("merges: entry %d: %q not in the vocab", rank, a)
+		}
+		ib, ok := t.vocab[string(b)]
+		if !ok {
+			return true, fmt.Errorf("merges: entry %d: %q not in the vocab", rank, b)
+		}
+		cat = append(append(cat[:0], a...), b...)
+		in, ok := t.vocab[string(cat)]
+		if !ok {
+			return true, fmt.Errorf("merges: entry %d: merged %q not in the vocab", rank, cat)
+		}
+		t.merges.put(pairKey(ia, ib), uint64(rank)<<32|uint64(uint32(in)))
+		if expect(']') {
+			ws()
+			if i != len(raw) {
+				return true, errors.New("merges: trailing data")
+			}
+			return true, nil
+		}
+		if !expect(',') {
+			return true, fmt.Errorf("merges: entry %d: expected ',' or ']'", rank)
+		}
+	}
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
