@@ -37,6 +37,29 @@ func BenchmarkEncode(b *testing.B) {
 	benchEncode(b, string(data))
 }
 
+// BenchmarkEncodeLines encodes bench.txt line by line (each line with its "\n").
+func BenchmarkEncodeLines(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(testdata, "bench.txt"))
+	if os.IsNotExist(err) {
+		b.Skip("testdata/tokenizer/bench.txt absent")
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	tk := family(b, "qwen3vl")
+	lines := strings.SplitAfter(string(data), "\n")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	dst := make([]int32, 0, 4096)
+	for b.Loop() {
+		for _, l := range lines {
+			if dst, err = tk.AppendEncode(dst[:0], l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // BenchmarkEncodeSynthetic encodes a generated English/code/CJK mix.
 func BenchmarkEncodeSynthetic(b *testing.B) {
 	var sb strings.Builder
