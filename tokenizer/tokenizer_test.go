@@ -516,3 +516,26 @@ func TestAddedTokenFlags(t *testing.T) {
 		t.Errorf("split_special_tokens: %q", segs2)
 	}
 }
+
+// A split pattern that backtracks exponentially on some text (nested alternatives under a
+// repeat) must stop with an error, not wedge the encoder.
+func TestPathologicalPattern(t *testing.T) {
+	data := miniJSON(t, func(m map[string]any) {
+		m["pre_tokenizer"].(map[string]any)["pretokenizers"].([]any)[0].(map[string]any)["pattern"] = map[string]any{"Regex": `(?:a|a)+b`}
+	})
+	tk, err := Parse("pathological.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Encode("aab"); err != nil {
+		t.Fatalf("a short text: %v", err)
+	}
+	_, err = tk.Encode(strings.Repeat("a", 60))
+	if err == nil || !strings.Contains(err.Error(), "backtracked") || !strings.Contains(err.Error(), "pathological.json") {
+		t.Fatalf("got %v, want a backtracking error naming the file", err)
+	}
+	// The encoder is reusable afterwards.
+	if _, err := tk.Encode("aab"); err != nil {
+		t.Fatalf("after the error: %v", err)
+	}
+}

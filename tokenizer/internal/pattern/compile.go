@@ -37,7 +37,17 @@ type Regexp struct {
 // without allocating. The zero value is ready.
 type Machine struct {
 	stack []frame
+	// steps counts the backtracks of the current search; Exceeded is set (and the search
+	// reports no match) when they pass MaxBacktracks.
+	steps    int
+	Exceeded bool
 }
+
+// MaxBacktracks bounds the backtracking of one search ([Regexp.Find]), as Oniguruma's
+// retry-limit-in-match (10,000,000 by default) does: a pattern that would backtrack
+// exponentially on some text stops instead of wedging its caller. The Split patterns of the
+// released tokenizers backtrack a few times per match.
+const MaxBacktracks = 10_000_000
 
 // Compile parses and compiles src, or returns an *Error naming the construct refused and
 // its byte offset.
@@ -258,6 +268,10 @@ func (re *Regexp) run(m *Machine, s string, pc, pos int) int {
 			continue
 		case opLook:
 			ok := re.run(m, s, pc+1, pos) >= 0
+			if m.Exceeded {
+				m.stack = m.stack[:base]
+				return -1
+			}
 			if ok != in.neg {
 				pc = int(in.x)
 				continue
@@ -268,6 +282,11 @@ func (re *Regexp) run(m *Machine, s string, pc, pos int) int {
 		}
 		// backtrack
 		if len(m.stack) == base {
+			return -1
+		}
+		if m.steps++; m.steps > MaxBacktracks {
+			m.Exceeded = true
+			m.stack = m.stack[:base]
 			return -1
 		}
 		f := &m.stack[len(m.stack)-1]
@@ -292,10 +311,16 @@ func (re *Regexp) MatchAt(m *Machine, s string, pos int) int {
 
 // Find returns the leftmost match starting at or after byte offset from (Oniguruma's
 // search): the first start position, in order, where the program matches.
+//
+// A search that passes [MaxBacktracks] sets m.Exceeded and reports no match.
 func (re *Regexp) Find(m *Machine, s string, from int) (start, end int, ok bool) {
+	m.steps, m.Exceeded = 0, false
 	for p := from; p <= len(s); {
 		if e := re.run(m, s, 0, p); e >= 0 {
 			return p, e, true
+		}
+		if m.Exceeded {
+			return 0, 0, false
 		}
 		if p == len(s) {
 			break
