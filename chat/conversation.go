@@ -1,12 +1,8 @@
 package chat
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/jinja"
 )
@@ -38,7 +34,7 @@ func ParseConversation(data []byte) (*Conversation, error) {
 	if len(data) > MaxConversationBytes {
 		return nil, fmt.Errorf("chat: conversation larger than %d bytes", MaxConversationBytes)
 	}
-	v, err := decodeJSON(data)
+	v, err := jinja.DecodeJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("chat: conversation: %w", err)
 	}
@@ -141,88 +137,4 @@ func (c *Conversation) Counts() (images, videos int) {
 		}
 	}
 	return images, videos
-}
-
-// decodeJSON decodes one JSON value into template values: objects as
-// ordered dicts, integers as int64, other numbers as float64.
-func decodeJSON(data []byte) (jinja.Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("trailing data after the JSON value")
-	}
-	return v, nil
-}
-
-const maxJSONDepth = 1000
-
-func decodeValue(dec *json.Decoder, depth int) (jinja.Value, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("nesting deeper than %d", maxJSONDepth)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '[':
-			l := &jinja.List{}
-			for dec.More() {
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				l.Items = append(l.Items, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return l, nil
-		case '{':
-			d := jinja.NewDict()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, errors.New("object key is not a string")
-				}
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				d.Set(k, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return d, nil
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	case json.Number:
-		s := string(t)
-		if !strings.ContainsAny(s, ".eE") {
-			i, err := t.Int64()
-			if err != nil {
-				return nil, fmt.Errorf("integer %s out of the int64 range", s)
-			}
-			return i, nil
-		}
-		f, err := t.Float64()
-		if err != nil {
-			return nil, fmt.Errorf("number %s: %v", s, err)
-		}
-		return f, nil
-	case string, bool, nil:
-		return t, nil
-	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
 }

@@ -41,7 +41,7 @@ type (
 	}
 	sliceExpr struct {
 		pos
-		X                node
+		X                 node
 		Start, Stop, Step node // nil when omitted
 	}
 	callExpr struct {

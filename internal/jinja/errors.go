@@ -70,3 +70,5 @@ func place(err error, name string, line int) error {
 	}
 	return &Error{Name: name, Line: line, Kind: Type, Msg: err.Error()}
 }
+
+func asError(err error, target **Error) bool { return errors.As(err, target) }
