@@ -47,6 +47,23 @@ func pyAttr(obj Value, name string) (Value, bool) {
 		return v, ok
 	case *Loop:
 		return x.attr(name)
+	case bool, int64:
+		i, _, _, _ := asNumber(x)
+		switch name {
+		case "real", "numerator":
+			return i, true
+		case "imag":
+			return int64(0), true
+		case "denominator":
+			return int64(1), true
+		}
+	case float64:
+		switch name {
+		case "real":
+			return x, true
+		case "imag":
+			return 0.0, true
+		}
 	}
 	return nil, false
 }

@@ -28,8 +28,8 @@ func init() {
 		"last":       fLast,
 		"join":       fJoin,
 		"safe":       fSafe,
-		"upper":      fStrFunc("upper", strings.ToUpper),
-		"lower":      fStrFunc("lower", strings.ToLower),
+		"upper":      fStrFunc("upper", pyUpper),
+		"lower":      fStrFunc("lower", pyLower),
 		"capitalize": fStrFunc("capitalize", pyCapitalize),
 		"title":      fStrFunc("title", jinjaTitle),
 		"replace":    fReplace,
@@ -97,20 +97,23 @@ func fStrFunc(name string, fn func(string) string) filterFn {
 // and the rest lowered.
 func jinjaTitle(s string) string {
 	var b strings.Builder
-	start := true
-	for _, r := range s {
-		sep := pyIsSpace(r) || strings.ContainsRune("-({[<", r)
-		switch {
-		case sep:
-			b.WriteRune(r)
-			start = true
-		case start:
-			b.WriteString(strings.ToUpper(string(r)))
-			start = false
-		default:
-			b.WriteString(strings.ToLower(string(r)))
+	var word []rune
+	flush := func() {
+		if len(word) > 0 {
+			b.WriteString(pyUpper(string(word[0])))
+			lowerRunes(&b, word, 1)
+			word = word[:0]
 		}
 	}
+	for _, r := range s {
+		if pyIsSpace(r) || strings.ContainsRune("-({[<", r) {
+			flush()
+			b.WriteRune(r)
+			continue
+		}
+		word = append(word, r)
+	}
+	flush()
 	return b.String()
 }
 

@@ -8,7 +8,7 @@ import (
 
 // The str methods templates call, with Python's semantics: indices count
 // code points, whitespace is Python's str.isspace set. upper/lower/title
-// map one code point to one (no special casing such as ß → SS).
+// use Python's full case mappings (casing.go).
 
 func strArg(fname string, v Value) (string, error) {
 	if s, ok := strOf(v); ok {
@@ -188,9 +188,9 @@ func strMethod(s string, name string) (Value, bool) {
 func strNoArg(s, name string) Value {
 	switch name {
 	case "upper":
-		return strings.ToUpper(s)
+		return pyUpper(s)
 	case "lower":
-		return strings.ToLower(s)
+		return pyLower(s)
 	case "title":
 		return pyTitle(s)
 	case "capitalize":
@@ -229,34 +229,6 @@ func strNoArg(s, name string) Value {
 		}
 	}
 	return cased
-}
-
-func isCased(r rune) bool { return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) }
-
-// pyTitle is str.title: a cased character after a cased one is lowered,
-// any other is title-cased.
-func pyTitle(s string) string {
-	var b strings.Builder
-	prev := false
-	for _, r := range s {
-		if prev {
-			b.WriteRune(unicode.ToLower(r))
-		} else {
-			b.WriteRune(unicode.ToTitle(r))
-		}
-		prev = isCased(r)
-	}
-	return b.String()
-}
-
-// pyCapitalize is str.capitalize: the first character title-cased, the
-// rest lowered.
-func pyCapitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToTitle(r)) + strings.ToLower(s[n:])
 }
 
 func pyReplace(s, old, nw string, n int64) (Value, error) {
