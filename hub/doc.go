@@ -28,8 +28,9 @@
 //     commit, so a branch moving meanwhile cannot mix two versions.
 //  2. GET {endpoint}/{repo}/resolve/{commit}/config.json, checked (model_type qwen3_vl or
 //     qwen3_vl_moe, and a vision config the vision package accepts) before any weight is
-//     fetched; then preprocessor_config.json, video_preprocessor_config.json and
-//     tokenizer_config.json when the repository has them.
+//     fetched; then, when the repository has them, preprocessor_config.json,
+//     video_preprocessor_config.json, and the text side: tokenizer_config.json, tokenizer.json,
+//     chat_template.json or chat_template.jinja, generation_config.json.
 //  3. model.safetensors.index.json if present (else the single model.safetensors): the
 //     shards holding vision tensors.
 //  4. For each such shard, by range requests on its /resolve/ URL (which redirects to the

@@ -23,21 +23,35 @@ import (
 
 // Size limits for the whole files fetched.
 const (
-	maxSmallFile   = 16 << 20                 // config.json and the other small JSON files
-	maxIndexFile   = safetensors.MaxIndexSize // model.safetensors.index.json
-	checkpointAt   = 64 << 20                 // bytes between two durable progress records
-	sourceFileName = "source.json"
-	stateFileName  = "state.json"
-	partFileName   = safetensors.SingleFileName + ".part"
+	maxSmallFile     = 16 << 20                 // config.json and the other small JSON files
+	maxTokenizerFile = 128 << 20                // tokenizer.json
+	maxIndexFile     = safetensors.MaxIndexSize // model.safetensors.index.json
+	checkpointAt     = 64 << 20                 // bytes between two durable progress records
+	sourceFileName   = "source.json"
+	stateFileName    = "state.json"
+	partFileName     = safetensors.SingleFileName + ".part"
 )
 
 // diskFree reports the free space of a folder's disk (-1 if unknown); a variable so that
 // tests can pretend the disk is full.
 var diskFree = freeSpace
 
-// optionalFiles are copied along with config.json when the repository has them; they are
-// small and the image and video processors read them.
-var optionalFiles = []string{"preprocessor_config.json", "video_preprocessor_config.json", "tokenizer_config.json"}
+// optionalFiles are copied along with config.json when the repository has them, each up to its
+// size limit: the image and video processors' configs, and the text side (tokenizer, chat
+// template, generation config). tokenizer.json is the one large file (about 11 MB for
+// Qwen3-VL, more for the 248k vocabulary of Qwen3.5).
+var optionalFiles = []struct {
+	name string
+	max  int64
+}{
+	{"preprocessor_config.json", maxSmallFile},
+	{"video_preprocessor_config.json", maxSmallFile},
+	{"tokenizer_config.json", maxSmallFile},
+	{"tokenizer.json", maxTokenizerFile},
+	{"chat_template.json", maxSmallFile},
+	{"chat_template.jinja", maxSmallFile},
+	{"generation_config.json", maxSmallFile},
+}
 
 // shard is a remote safetensors file holding vision tensors.
 type shard struct {
@@ -109,12 +123,13 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 		return "", err
 	}
 	files := []smallFile{{"config.json", cfg, meta, verified}}
-	for _, name := range optionalFiles {
+	for _, f := range optionalFiles {
+		name := f.name
 		has, known := d.info.has(name)
 		if known && !has {
 			continue
 		}
-		b, meta, verified, err := d.c.fetchSmall(ctx, d.info, commit, name, maxSmallFile)
+		b, meta, verified, err := d.c.fetchSmall(ctx, d.info, commit, name, f.max)
 		if err != nil {
 			if !known && errors.Is(err, ErrNotFound) {
 				continue
