@@ -43,6 +43,7 @@ type evaluator struct {
 	written    int
 	depth      int
 	iterations int
+	work       int
 }
 
 func (e *evaluator) errAt(n node, err error) error { return place(err, e.name, n.line()) }
@@ -233,10 +234,15 @@ func (e *evaluator) execFor(s *forStmt, f *frame, b *strings.Builder) error {
 	return nil
 }
 
+// tick counts one loop iteration or macro call against the budget.
 func (e *evaluator) tick(n node) error {
 	e.iterations++
 	if e.iterations > e.opts.Limits.MaxIterations {
-		return e.errAt(n, kindErrorf(Limit, "more than %d loop iterations", e.opts.Limits.MaxIterations))
+		err := kindErrorf(Limit, "more than %d loop iterations and macro calls", e.opts.Limits.MaxIterations)
+		if n == nil {
+			return err
+		}
+		return e.errAt(n, err)
 	}
 	return nil
 }

@@ -4,7 +4,28 @@ import (
 	"strings"
 )
 
+// eval evaluates n, charging the strings, lists and dicts it builds to the
+// work budget.
 func (e *evaluator) eval(n node, f *frame) (Value, error) {
+	v, err := e.eval1(n, f)
+	if err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case string:
+		e.work += len(x)
+	case *List:
+		e.work += 8 * len(x.Items)
+	case *Dict:
+		e.work += 16 * x.Len()
+	}
+	if e.work > e.opts.Limits.MaxWork {
+		return nil, e.errAt(n, kindErrorf(Limit, "more than %d bytes of values built", e.opts.Limits.MaxWork))
+	}
+	return v, nil
+}
+
+func (e *evaluator) eval1(n node, f *frame) (Value, error) {
 	switch x := n.(type) {
 	case *constExpr:
 		return x.V, nil
@@ -154,6 +175,9 @@ func (e *evaluator) eval(n node, f *frame) (Value, error) {
 				return nil, e.errAt(x, kindErrorf(Security, "%s", u.Hint))
 			}
 			sb.WriteString(Str(v))
+			if sb.Len() > maxString {
+				return nil, e.errAt(x, kindErrorf(Limit, "string longer than %d bytes", maxString))
+			}
 		}
 		return sb.String(), nil
 	case *compareExpr:
@@ -362,6 +386,9 @@ func (e *evaluator) callMacro(m *Macro, args []Value, kw *Dict) (Value, error) {
 	s := m.node
 	if len(args) > len(s.Params) {
 		return nil, errorf("macro '%s' takes not more than %d argument(s)", s.Name, len(s.Params))
+	}
+	if err := e.tick(nil); err != nil {
+		return nil, err
 	}
 	if e.depth >= e.opts.Limits.MaxDepth {
 		return nil, kindErrorf(Limit, "macro calls nested deeper than %d", e.opts.Limits.MaxDepth)

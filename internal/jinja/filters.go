@@ -272,6 +272,7 @@ func fJoin(e *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 		return nil, err
 	}
 	parts := make([]string, len(items))
+	total := 0
 	for i, it := range items {
 		if vals[1] != nil {
 			if it, err = attrPath(it, vals[1]); err != nil {
@@ -283,6 +284,10 @@ func fJoin(e *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 			return nil, err
 		}
 		parts[i] = Str(s)
+		total += len(parts[i]) + len(sep)
+		if total > maxString {
+			return nil, kindErrorf(Limit, "string longer than %d bytes", maxString)
+		}
 	}
 	return strings.Join(parts, sep), nil
 }

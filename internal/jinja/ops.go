@@ -76,6 +76,9 @@ func binary(op string, l, r Value) (Value, error) {
 	case "+":
 		if ls, ok := strOf(l); ok {
 			if rs, ok := strOf(r); ok {
+				if len(ls)+len(rs) > maxString {
+					return nil, kindErrorf(Limit, "string longer than %d bytes", maxString)
+				}
 				if _, m := l.(Markup); m {
 					return Markup(ls + escapeHTML(r)), nil
 				}
@@ -85,6 +88,9 @@ func binary(op string, l, r Value) (Value, error) {
 		switch a := l.(type) {
 		case *List:
 			if b, ok := r.(*List); ok {
+				if len(a.Items)+len(b.Items) > maxString/32 {
+					return nil, kindErrorf(Limit, "list longer than %d items", maxString/32)
+				}
 				out := make([]Value, 0, len(a.Items)+len(b.Items))
 				return &List{Items: append(append(out, a.Items...), b.Items...)}, nil
 			}
@@ -123,10 +129,22 @@ func strOf(v Value) (string, bool) {
 	return "", false
 }
 
-const maxRepeat = 16 << 20
+// maxString bounds every string a template builds (repetition,
+// concatenation, replace, join, repr); maxRepeat is the same bound for
+// repetitions.
+const (
+	maxString = 32 << 20
+	maxRepeat = maxString
+)
 
 func repeat(seq Value, n int64, num Value) (Value, error) {
 	if n < 0 {
+		n = 0
+	}
+	if n > maxRepeat {
+		if l, _ := length(seq); l > 0 {
+			return nil, kindErrorf(Limit, "repetition longer than %d", maxRepeat)
+		}
 		n = 0
 	}
 	switch s := seq.(type) {

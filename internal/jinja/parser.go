@@ -15,7 +15,22 @@ type parser struct {
 	lines     []int
 	i         int
 	loopDepth int
+	depth     int // nesting of expressions and blocks, bounded by maxNesting
 }
+
+// maxNesting bounds how deeply expressions and blocks may nest, so that a
+// hostile template cannot exhaust the stack.
+const maxNesting = 200
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxNesting {
+		return &Error{Name: p.name, Line: p.lineOf(p.cur()), Kind: Limit, Msg: sprintf("nested deeper than %d levels", maxNesting)}
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 // unsupportedTags are jinja2 tags this engine refuses by name.
 var unsupportedTags = map[string]bool{
@@ -177,6 +192,10 @@ func (p *parser) blockEnd() error { return p.expectKind(tBlockEnd, "end of state
 
 // statement parses one block tag whose name is the current token.
 func (p *parser) statement() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	t := p.next()
 	at := pos{p.lineOf(t)}
 	switch t.val {
@@ -488,6 +507,10 @@ func (p *parser) tupleEnd(extraEnds []string) bool {
 }
 
 func (p *parser) expression(condexpr bool) (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	if condexpr {
 		return p.condexpr()
 	}
@@ -495,6 +518,10 @@ func (p *parser) expression(condexpr bool) (node, error) {
 }
 
 func (p *parser) condexpr() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	at := p.at()
 	x, err := p.or()
 	if err != nil {
@@ -553,6 +580,10 @@ func (p *parser) and() (node, error) {
 }
 
 func (p *parser) not() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	if p.isName("not") {
 		at := p.at()
 		p.next()
@@ -676,6 +707,10 @@ func (p *parser) pow() (node, error) {
 }
 
 func (p *parser) unary(withFilter bool) (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	at := p.at()
 	var x node
 	var err error
@@ -702,6 +737,10 @@ func (p *parser) unary(withFilter bool) (node, error) {
 }
 
 func (p *parser) primary() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	t := p.cur()
 	at := pos{p.lineOf(t)}
 	switch t.kind {

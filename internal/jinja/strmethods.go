@@ -172,12 +172,16 @@ func strMethod(s string, name string) (Value, bool) {
 				return nil, errorf("can only join an iterable")
 			}
 			parts := make([]string, len(items))
+			total := 0
 			for i, it := range items {
 				p, ok := strOf(it)
 				if !ok {
 					return nil, errorf("sequence item %d: expected str instance, %s found", i, typeName(it))
 				}
 				parts[i] = p
+				if total += len(p) + len(s); total > maxString {
+					return nil, kindErrorf(Limit, "string longer than %d bytes", maxString)
+				}
 			}
 			return strings.Join(parts, s), nil
 		})

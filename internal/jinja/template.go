@@ -16,7 +16,8 @@ type Template struct {
 type Limits struct {
 	MaxOutput     int // bytes of output (default 16 MiB)
 	MaxDepth      int // nested macro calls (default 100)
-	MaxIterations int // loop iterations in total (default 1,000,000)
+	MaxIterations int // loop iterations and macro calls in total (default 1,000,000)
+	MaxWork       int // bytes of strings (and 8 per list item) built in total (default 1 GiB)
 }
 
 // Options configure one render.
@@ -60,6 +61,9 @@ func (t *Template) Render(vars *Dict, o Options) (out string, err error) {
 	}
 	if e.opts.Limits.MaxDepth <= 0 {
 		e.opts.Limits.MaxDepth = 100
+	}
+	if e.opts.Limits.MaxWork <= 0 {
+		e.opts.Limits.MaxWork = 1 << 30
 	}
 	if e.opts.Limits.MaxIterations <= 0 {
 		e.opts.Limits.MaxIterations = 1_000_000

@@ -71,6 +71,9 @@ func (j *jsonWriter) newline(depth int) {
 const maxJSONDepth = 500
 
 func (j *jsonWriter) value(v Value, depth int) error {
+	if j.b.Len() > maxString {
+		return kindErrorf(Limit, "tojson: output longer than %d bytes", maxString)
+	}
 	if depth > maxJSONDepth {
 		return kindErrorf(Limit, "tojson: nesting deeper than %d", maxJSONDepth)
 	}

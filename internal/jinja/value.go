@@ -160,7 +160,12 @@ func Repr(v Value) string {
 	return b.String()
 }
 
+// writeRepr writes repr(v); it stops early once b holds more than
+// maxString bytes (the caller's size check then fails).
 func writeRepr(b *strings.Builder, v Value) {
+	if b.Len() > maxString {
+		return
+	}
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("None")
