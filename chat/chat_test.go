@@ -252,3 +252,24 @@ func TestRenderStrftime(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestSpecialTokens(t *testing.T) {
+	tmpl, err := LoadTemplate("../testdata/tokenizer/qwen3vl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tmpl.SpecialTokens) != 2 || tmpl.SpecialTokens["eos_token"] != "<|im_end|>" || tmpl.SpecialTokens["pad_token"] != "<|endoftext|>" {
+		t.Fatalf("SpecialTokens = %v; want eos and pad (the processor's special_tokens_map)", tmpl.SpecialTokens)
+	}
+	tmpl2 := mustTemplate(t, "{{ eos_token }}|{{ pad_token }}|{{ bos_token is defined }}")
+	tmpl2.SpecialTokens = tmpl.SpecialTokens
+	got, err := tmpl2.Render(mustConversation(t, `[{"role": "user", "content": "x"}]`), Options{Vars: map[string]any{"pad_token": "P"}})
+	if err != nil || got != "<|im_end|>|P|False" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	dir := writeFiles(t, map[string]string{"chat_template.jinja": "x", "tokenizer_config.json": `{"bos_token": {"content": "<s>", "lstrip": false}, "unk_token": null, "eos_token": "</s>"}`})
+	tmpl3, err := LoadTemplate(dir)
+	if err != nil || len(tmpl3.SpecialTokens) != 2 || tmpl3.SpecialTokens["bos_token"] != "<s>" || tmpl3.SpecialTokens["eos_token"] != "</s>" {
+		t.Fatalf("got %v, %v", tmpl3.SpecialTokens, err)
+	}
+}

@@ -38,8 +38,6 @@
 // # Not reproduced
 //
 // continue_final_message, return_assistant_tokens_mask (the generation
-// tag renders its body but no mask is tracked), documents passed as a
-// separate argument (pass them as the conversation's "documents" key),
-// tools given as Python callables, and the tokenizer's special-token
-// variables (bos_token, eos_token, …) unless passed in Options.Vars.
+// tag renders its body but no mask is tracked), and tools given as Python
+// callables. Documents are the conversation's "documents" key.
 package chat

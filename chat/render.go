@@ -39,7 +39,8 @@ var reserved = map[string]bool{"messages": true, "tools": true, "documents": tru
 
 // Render renders the conversation: processor.apply_chat_template(messages,
 // tools=c.Tools, tokenize=False, add_generation_prompt=o.AddGenerationPrompt,
-// **vars) with vars the conversation's variables updated by o.Vars. An
+// **vars) with vars the template's SpecialTokens, updated by the
+// conversation's variables, updated by o.Vars. An
 // error the template raises with raise_exception is a *RenderError.
 func (t *Template) Render(c *Conversation, o Options) (string, error) {
 	if c == nil || len(c.Messages) == 0 {
@@ -55,6 +56,11 @@ func (t *Template) Render(c *Conversation, o Options) (string, error) {
 	vars.Set("tools", listOrNone(c.Tools))
 	vars.Set("documents", listOrNone(c.Documents))
 	vars.Set("add_generation_prompt", o.AddGenerationPrompt)
+	for _, attr := range specialAttributes {
+		if tok, ok := t.SpecialTokens[attr]; ok {
+			vars.Set(attr, tok)
+		}
+	}
 	if c.Vars != nil {
 		for i, k := range c.Vars.Keys() {
 			vars.Set(k, c.Vars.Values()[i])

@@ -26,7 +26,12 @@ type Template struct {
 	// Source is the template text; File the file it came from ("" for
 	// ParseTemplate).
 	Source, File string
-	t            *jinja.Template
+	// SpecialTokens are the tokenizer's named special tokens (bos_token,
+	// eos_token, unk_token, sep_token, pad_token, cls_token, mask_token:
+	// those set), which the processor passes to the template as variables.
+	// LoadTemplate reads them from the folder's tokenizer_config.json.
+	SpecialTokens map[string]string
+	t             *jinja.Template
 }
 
 // Name is the template's name in error messages.
@@ -56,6 +61,17 @@ func ParseTemplate(name, src string) (*Template, error) {
 //
 // No template is an error naming dir.
 func LoadTemplate(dir string) (*Template, error) {
+	t, err := loadTemplate(dir)
+	if err != nil {
+		return nil, err
+	}
+	if t.SpecialTokens, err = specialTokens(dir); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func loadTemplate(dir string) (*Template, error) {
 	if src, file, ok, err := jsonTemplate(dir, "processor_config.json", false); err != nil || ok {
 		return parseFile(src, file, err)
 	}
@@ -174,4 +190,43 @@ func tokenizerTemplate(dir string) (src, file string, ok bool, err error) {
 		names = append(names, n.Name)
 	}
 	return "", file, false, fmt.Errorf("chat: %s: no chat template named \"default\" (have %s)", file, strings.Join(names, ", "))
+}
+
+// specialAttributes are transformers' SPECIAL_TOKENS_ATTRIBUTES.
+var specialAttributes = []string{"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"}
+
+// specialTokens reads the named special tokens of dir/tokenizer_config.json
+// (a string, or an added token {"content": …}); no file is no tokens.
+func specialTokens(dir string) (map[string]string, error) {
+	file := filepath.Join(dir, "tokenizer_config.json")
+	data, err := readBounded(file, MaxConfigBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, fmt.Errorf("chat: %s: %v", file, err)
+	}
+	out := map[string]string{}
+	for _, attr := range specialAttributes {
+		raw, ok := obj[attr]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			out[attr] = s
+			continue
+		}
+		var added struct {
+			Content *string `json:"content"`
+		}
+		if json.Unmarshal(raw, &added) == nil && added.Content != nil {
+			out[attr] = *added.Content
+		}
+	}
+	return out, nil
 }
