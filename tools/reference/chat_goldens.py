@@ -135,6 +135,7 @@ TOOLS = [
                     "city": {"type": "string", "description": 'City name, e.g. "Zürich" or 東京'},
                     "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius"},
                     "days": {"type": "integer", "minimum": 1, "maximum": 14, "default": 3},
+                    "station": {"type": "integer", "description": "2^53 + 1, exact as an int", "default": 9007199254740993},
                 },
                 "required": ["city"],
             },
@@ -275,6 +276,11 @@ def build_cases() -> list[dict]:
              [S([text("Sys "), img("sys.png"), text("text")]), U("Hi"), S("late system is dropped"), U([img(), text("ok")])],
              images=[(64, 64)]))
 
+    add(case("vl_assistant_image_dropped", VL,
+             [U([img(), text("draw it back")]), A([text("Here: "), img("gen.png"), text(" done")]), U("thanks")],
+             images=[(64, 64)]))
+    add(case("vl_err_call_without_arguments", VL, [U("x"), A("", tool_calls=[{"name": "noop"}])], NO_GEN))
+
     # ---------------- qwen3-vl-thinking ----------------
     add(case("vlt_basic", VLT, [U("Why is the sky blue?")]))
     add(case("vlt_history_stripped", VLT, [
@@ -398,6 +404,9 @@ def build_cases() -> list[dict]:
         "tools": [TOOL_BARE],
     }, images=[(64, 80)]))
     add(case("q35_ends_with_user_no_gen", Q35, [U("a"), A("b"), U("c")], NO_GEN))
+
+    add(case("q35_call_without_arguments", Q35, [U("x"), A("", tool_calls=[{"name": "noop"}, {"function": {"name": "noop2"}}])], NO_GEN))
+    add(case("q35_string_part", Q35, [U(["some text", {"type": "text", "text": "after"}])]))
 
     # ---------------- qwen3.6 ----------------
     add(case("q36_text", Q36, [S("sys"), U("Hello!")]))
