@@ -15,7 +15,9 @@
 // OpenAI image parts {"type": "image_url", "image_url": {"url": u}} become
 // {"type": "image", "url": u}, and a message carrying reasoning under
 // "reasoning_content", "thinking" or "reasoning" gets it under
-// "thinking" (first) and "reasoning_content" (last) as well.
+// "thinking" (first) and "reasoning_content" (last) as well. The tokenizer's
+// named special tokens are variables too, and continue_final_message is
+// reproduced (Options.ContinueFinalMessage).
 //
 // # Why our own engine
 //
@@ -37,7 +39,7 @@
 //
 // # Not reproduced
 //
-// continue_final_message, return_assistant_tokens_mask (the generation
+// return_assistant_tokens_mask (the generation
 // tag renders its body but no mask is tracked), and tools given as Python
 // callables. Documents are the conversation's "documents" key.
 package chat

@@ -19,6 +19,13 @@ type Options struct {
 	// []any, map[string]any (keys sorted) or internal jinja values. They
 	// override the conversation's own variables of the same name.
 	Vars map[string]any
+	// ContinueFinalMessage is continue_final_message: the final message is
+	// left open (no end-of-turn after it) so a model continues it.
+	// ContinueField is the field continued ("" means "content"; a reasoning
+	// field continues every alias holding the same text). Incompatible with
+	// AddGenerationPrompt.
+	ContinueFinalMessage bool
+	ContinueField        string
 	// Now is the time strftime_now formats; zero means time.Now().
 	Now time.Time
 }
@@ -52,6 +59,20 @@ func (t *Template) Render(c *Conversation, o Options) (string, error) {
 	for i, m := range c.Messages {
 		msgs[i] = normaliseMessage(m)
 	}
+	var final string
+	if o.ContinueFinalMessage {
+		if o.AddGenerationPrompt {
+			return "", errors.New("chat: continue_final_message and add_generation_prompt are not compatible")
+		}
+		field := o.ContinueField
+		if field == "" {
+			field = "content"
+		}
+		var err error
+		if final, err = t.tagFinalMessage(msgs, field); err != nil {
+			return "", err
+		}
+	}
 	vars.Set("messages", &jinja.List{Items: msgs})
 	vars.Set("tools", listOrNone(c.Tools))
 	vars.Set("documents", listOrNone(c.Documents))
@@ -83,6 +104,9 @@ func (t *Template) Render(c *Conversation, o Options) (string, error) {
 			return "", &RenderError{Template: je.Name, Line: je.Line, Message: je.Msg}
 		}
 		return "", fmt.Errorf("chat: %w", err)
+	}
+	if o.ContinueFinalMessage {
+		return untagRendered(out, final)
 	}
 	return out, nil
 }
