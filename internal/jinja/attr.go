@@ -41,6 +41,9 @@ func pyAttr(obj Value, name string) (Value, bool) {
 		}
 		return seqMethod(x.Items, name)
 	case *Tuple:
+		if name == "copy" {
+			return nil, false
+		}
 		return seqMethod(x.Items, name)
 	case *Namespace:
 		v, ok := x.Attrs.Get(name)
@@ -182,21 +185,21 @@ func dictMethod(d *Dict, name string) (Value, bool) {
 			for i, k := range d.keys {
 				out[i] = &Tuple{Items: []Value{k, d.vals[i]}}
 			}
-			return &List{Items: out}, nil
+			return &View{Kind: "dict_items", Items: out}, nil
 		}), true
 	case "keys":
 		return method(name, func(args []Value, kw *Dict) (Value, error) {
 			if _, _, err := bindArgs(name, nil, 0, args, kw); err != nil {
 				return nil, err
 			}
-			return &List{Items: append([]Value(nil), d.keys...)}, nil
+			return &View{Kind: "dict_keys", Items: append([]Value(nil), d.keys...)}, nil
 		}), true
 	case "values":
 		return method(name, func(args []Value, kw *Dict) (Value, error) {
 			if _, _, err := bindArgs(name, nil, 0, args, kw); err != nil {
 				return nil, err
 			}
-			return &List{Items: append([]Value(nil), d.vals...)}, nil
+			return &View{Kind: "dict_values", Items: append([]Value(nil), d.vals...)}, nil
 		}), true
 	case "get":
 		return method(name, func(args []Value, kw *Dict) (Value, error) {

@@ -299,6 +299,20 @@ func iterate(v Value) ([]Value, error) {
 		return x.Items, nil
 	case *Dict:
 		return x.keys, nil
+	case *View:
+		return x.Items, nil
+	case *Iter:
+		var out []Value
+		for {
+			v, ok, err := x.Next()
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return out, nil
+			}
+			out = append(out, v)
+		}
 	case string:
 		return chars(x), nil
 	case Markup:

@@ -294,8 +294,11 @@ func (e *evaluator) evalSlice(x *sliceExpr, f *frame) (Value, error) {
 		return string(out), nil
 	case Undefined:
 		return nil, e.errAt(x, undefinedError(o))
+	case *Dict:
+		return nil, e.errAt(x, errorf("unhashable type: 'slice'"))
 	default:
-		return Undefined{Hint: sprintf("'%s object' has no element slice", typeName(obj))}, nil
+		// Slices bypass the sandbox's getitem: a TypeError, not Undefined.
+		return nil, e.errAt(x, errorf("'%s' object is not subscriptable", typeName(obj)))
 	}
 	sel, err := sliceIndices(len(items), bounds)
 	if err != nil {

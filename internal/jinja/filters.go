@@ -131,6 +131,8 @@ func length(v Value) (int64, error) {
 		return int64(x.Len()), nil
 	case *Namespace:
 		return 0, errorf("object of type 'Namespace' has no len()")
+	case *View:
+		return int64(len(x.Items)), nil
 	case Undefined:
 		if x.Unsafe {
 			return 0, undefinedError(x)
@@ -197,20 +199,31 @@ func fItems(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 	if err := noArgs("do_items", args, kw); err != nil {
 		return nil, err
 	}
-	switch x := v.(type) {
-	case Undefined:
-		if x.Unsafe {
-			return nil, undefinedError(x)
+	// do_items is a generator: its checks run at the first pull.
+	started := false
+	var items []Value
+	i := 0
+	return &Iter{Kind: "generator", next: func() (Value, bool, error) {
+		if !started {
+			started = true
+			switch x := v.(type) {
+			case Undefined:
+				return nil, false, nil
+			case *Dict:
+				items = make([]Value, x.Len())
+				for k, key := range x.keys {
+					items[k] = &Tuple{Items: []Value{key, x.vals[k]}}
+				}
+			default:
+				return nil, false, errorf("Can only get item pairs from a mapping.")
+			}
 		}
-		return &List{}, nil
-	case *Dict:
-		out := make([]Value, x.Len())
-		for i, k := range x.keys {
-			out[i] = &Tuple{Items: []Value{k, x.vals[i]}}
+		if i >= len(items) {
+			return nil, false, nil
 		}
-		return &List{Items: out}, nil
-	}
-	return nil, errorf("Can only get item pairs from a mapping.")
+		i++
+		return items[i-1], true, nil
+	}}, nil
 }
 
 func fList(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
@@ -228,34 +241,44 @@ func fFirst(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 	if err := noArgs("sync_do_first", args, kw); err != nil {
 		return nil, err
 	}
-	items, err := iterate(v)
-	if err != nil {
-		return nil, err
+	var first Value
+	var ok bool
+	if it, isIter := v.(*Iter); isIter {
+		var err error
+		if first, ok, err = it.Next(); err != nil {
+			return nil, err
+		}
+	} else {
+		items, err := iterate(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) > 0 {
+			first, ok = items[0], true
+		}
 	}
-	if len(items) == 0 {
+	if !ok {
 		return Undefined{Hint: "No first item, sequence was empty."}, nil
 	}
-	return items[0], nil
+	return first, nil
 }
 
 func fLast(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 	if err := noArgs("do_last", args, kw); err != nil {
 		return nil, err
 	}
-	switch v.(type) {
-	case *Dict:
-		return nil, errorf("'dict' object is not reversible")
-	case Undefined:
-		return nil, errorf("'Undefined' object is not reversible")
-	}
-	items, err := iterate(v)
+	it, err := reversed(v)
 	if err != nil {
-		return nil, errorf("'%s' object is not reversible", typeName(v))
+		return nil, err
 	}
-	if len(items) == 0 {
+	last, ok, err := it.Next()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return Undefined{Hint: "No last item, sequence was empty."}, nil
 	}
-	return items[len(items)-1], nil
+	return last, nil
 }
 
 func fJoin(e *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
@@ -325,25 +348,26 @@ func fReverse(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 		return nil, err
 	}
 	if s, ok := strOf(v); ok {
-		rs := []rune(s)
-		for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
-			rs[i], rs[j] = rs[j], rs[i]
-		}
-		return string(rs), nil
+		return string(reversedRunes(s)), nil
+	}
+	if it, err := reversed(v); err == nil {
+		return it, nil
 	}
 	items, err := iterate(v)
 	if err != nil {
 		return nil, errorf("argument must be iterable")
 	}
-	out := make([]Value, len(items))
-	for i, it := range items {
-		out[len(items)-1-i] = it
-	}
-	return &List{Items: out}, nil
+	return &List{Items: reversedItems(items)}, nil
 }
 
-// attrPath is jinja2's make_attrgetter: "a.b.0" looked up step by step
-// (getitem for each part; integers for digit parts).
+func reversedRunes(s string) []rune {
+	rs := []rune(s)
+	for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+		rs[i], rs[j] = rs[j], rs[i]
+	}
+	return rs
+}
+
 func attrPath(v Value, path Value) (Value, error) {
 	var parts []Value
 	if s, ok := path.(string); ok {
@@ -367,102 +391,89 @@ func attrPath(v Value, path Value) (Value, error) {
 }
 
 func fMap(e *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
-	items, err := iterate(v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Value, len(items))
-	if len(args) == 0 && kw != nil {
-		attr, ok := kw.Get("attribute")
-		if !ok {
+	return generator(v, func() (func(Value) (Value, bool, error), error) {
+		if len(args) == 0 && kw != nil {
+			attr, ok := kw.Get("attribute")
+			if !ok {
+				return nil, errorf("map requires a filter argument")
+			}
+			def, hasDef := kw.Get("default")
+			for _, k := range kw.keys {
+				if ks := Str(k); ks != "attribute" && ks != "default" {
+					return nil, errorf("Unexpected keyword argument %s", Repr(k))
+				}
+			}
+			return func(it Value) (Value, bool, error) {
+				r, err := attrPath(it, attr)
+				if err != nil {
+					return nil, false, err
+				}
+				if _, und := r.(Undefined); und && hasDef {
+					r = def
+				}
+				return r, true, nil
+			}, nil
+		}
+		if len(args) == 0 {
 			return nil, errorf("map requires a filter argument")
 		}
-		def, hasDef := kw.Get("default")
-		for _, k := range kw.keys {
-			if ks := Str(k); ks != "attribute" && ks != "default" {
-				return nil, errorf("Unexpected keyword argument %s", Repr(k))
-			}
+		name, ok := args[0].(string)
+		fn, known := filterTable[name]
+		if !ok || !known {
+			return nil, kindErrorf(Syntax, "unsupported filter %s in map", Repr(args[0]))
 		}
-		for i, it := range items {
-			r, err := attrPath(it, attr)
-			if err != nil {
-				return nil, err
-			}
-			if _, und := r.(Undefined); und && hasDef {
-				r = def
-			}
-			out[i] = r
-		}
-		return &List{Items: out}, nil
-	}
-	if len(args) == 0 {
-		return nil, errorf("map requires a filter argument")
-	}
-	name, ok := args[0].(string)
-	fn, known := filterTable[name]
-	if !ok || !known {
-		return nil, kindErrorf(Syntax, "unsupported filter %s in map", Repr(args[0]))
-	}
-	for i, it := range items {
-		if out[i], err = fn(e, it, args[1:], kw); err != nil {
-			return nil, err
-		}
-	}
-	return &List{Items: out}, nil
+		return func(it Value) (Value, bool, error) {
+			r, err := fn(e, it, args[1:], kw)
+			return r, err == nil, err
+		}, nil
+	}), nil
 }
 
-// fSelect is select / reject / selectattr / rejectattr.
 func fSelect(reject, byAttr bool) filterFn {
 	return func(e *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
-		items, err := iterate(v)
-		if err != nil {
-			return nil, err
-		}
-		var attr Value
-		if byAttr {
-			if len(args) == 0 {
-				return nil, errorf("Missing parameter for attribute name")
-			}
-			attr, args = args[0], args[1:]
-		}
-		pred := func(x Value) (bool, error) { return Truth(x), nil }
-		if len(args) > 0 {
-			name, ok := args[0].(string)
-			t, known := testTable[name]
-			if !ok || !known {
-				return nil, kindErrorf(Syntax, "unsupported test %s", Repr(args[0]))
-			}
-			rest := args[1:]
-			pred = func(x Value) (bool, error) {
-				r, err := t(x, rest, kw)
-				if err != nil {
-					return false, err
-				}
-				return Truth(r), nil
-			}
-		}
-		var out []Value
-		for _, it := range items {
-			x := it
+		return generator(v, func() (func(Value) (Value, bool, error), error) {
+			var attr Value
+			rest := args
 			if byAttr {
-				if x, err = attrPath(it, attr); err != nil {
-					return nil, err
+				if len(rest) == 0 {
+					return nil, errorf("Missing parameter for attribute name")
+				}
+				attr, rest = rest[0], rest[1:]
+			}
+			pred := func(x Value) (bool, error) { return Truth(x), nil }
+			if len(rest) > 0 {
+				name, ok := rest[0].(string)
+				t, known := testTable[name]
+				if !ok || !known {
+					return nil, kindErrorf(Syntax, "unsupported test %s", Repr(rest[0]))
+				}
+				targs := rest[1:]
+				pred = func(x Value) (bool, error) {
+					r, err := t(x, targs, kw)
+					if err != nil {
+						return false, err
+					}
+					return Truth(r), nil
 				}
 			}
-			ok, err := pred(x)
-			if err != nil {
-				return nil, err
-			}
-			if ok != reject {
-				out = append(out, it)
-			}
-		}
-		return &List{Items: out}, nil
+			return func(it Value) (Value, bool, error) {
+				x := it
+				if byAttr {
+					var err error
+					if x, err = attrPath(it, attr); err != nil {
+						return nil, false, err
+					}
+				}
+				ok, err := pred(x)
+				if err != nil {
+					return nil, false, err
+				}
+				return it, ok != reject, nil
+			}, nil
+		}), nil
 	}
 }
 
-// pyIntFromString is Python's int(s) for base 10: surrounding whitespace,
-// a sign, digits with single underscores between them.
 func pyIntFromString(s string) (int64, bool) {
 	s = strings.TrimFunc(s, pyIsSpace)
 	t := strings.TrimLeft(s, "+-")
@@ -508,6 +519,8 @@ func fInt(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 		}
 	}
 	switch x := v.(type) {
+	case Undefined:
+		return nil, undefinedError(x)
 	case bool:
 		if x {
 			return int64(1), nil
@@ -544,6 +557,9 @@ func fFloat(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 	def := Value(0.0)
 	if given[0] {
 		def = vals[0]
+	}
+	if u, ok := v.(Undefined); ok {
+		return nil, undefinedError(u)
 	}
 	if _, f, _, ok := asNumber(v); ok {
 		return f, nil

@@ -420,14 +420,29 @@ func contains(container, item Value) (bool, error) {
 			return false, errorf("'in <string>' requires string as left operand, not %s", typeName(item))
 		}
 		return strings.Contains(Str(c), s), nil
-	case *List, *Tuple:
-		items, _ := seqItems(c)
+	case *List, *Tuple, *View:
+		var items []Value
+		if vw, ok := c.(*View); ok {
+			items = vw.Items
+		} else {
+			items, _ = seqItems(c)
+		}
 		for _, it := range items {
 			if Equal(it, item) {
 				return true, nil
 			}
 		}
 		return false, nil
+	case *Iter:
+		for {
+			v, ok, err := c.Next()
+			if err != nil || !ok {
+				return false, err
+			}
+			if Equal(v, item) {
+				return true, nil
+			}
+		}
 	case *Dict:
 		if _, isU := item.(Undefined); isU {
 			return false, nil

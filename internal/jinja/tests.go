@@ -56,7 +56,7 @@ func init() {
 		"mapping": pred("mapping", func(v Value) bool { _, ok := v.(*Dict); return ok }),
 		"iterable": pred("iterable", func(v Value) bool {
 			switch x := v.(type) {
-			case *List, *Tuple, *Dict, string, Markup:
+			case *List, *Tuple, *Dict, string, Markup, *Iter, *View:
 				return true
 			case Undefined:
 				return !x.Unsafe
@@ -77,8 +77,9 @@ func init() {
 			}
 			return false
 		}),
-		"lower": pred("lower", func(v Value) bool { s, ok := strOf(v); return ok && strNoArg(s, "islower") == true }),
-		"upper": pred("upper", func(v Value) bool { s, ok := strOf(v); return ok && strNoArg(s, "isupper") == true }),
+		// lower and upper test str(value), as jinja2 does.
+		"lower": pred("lower", func(v Value) bool { return strNoArg(Str(v), "islower") == true }),
+		"upper": pred("upper", func(v Value) bool { return strNoArg(Str(v), "isupper") == true }),
 		"even":  parity(0),
 		"odd":   parity(1),
 		"divisibleby": func(v Value, args []Value, kw *Dict) (Value, error) {

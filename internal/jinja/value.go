@@ -24,6 +24,8 @@ import (
 //	*Macro       a {% macro %}
 //	*Func        a global function or a bound method
 //	*Loop        the loop variable of a for loop
+//	*Iter        an iterator (generator), single-pass
+//	*View        a dict view (items(), keys(), values())
 type Value = any
 
 // Markup is a string marked safe (markupsafe.Markup). Without autoescaping
@@ -73,7 +75,7 @@ func undefinedItem(obj Value, key Value) Undefined {
 	if _, ok := key.(string); ok {
 		return Undefined{Hint: "'" + typeName(obj) + " object' has no attribute " + Repr(key)}
 	}
-	return Undefined{Hint: "'" + typeName(obj) + " object' has no element " + Repr(key)}
+	return Undefined{Hint: typeName(obj) + " object has no element " + Repr(key)}
 }
 
 // typeName is Python's type(v).__name__.
@@ -107,6 +109,10 @@ func typeName(v Value) string {
 		return "builtin_function_or_method"
 	case *Loop:
 		return "LoopContext"
+	case *Iter:
+		return v.(*Iter).Kind
+	case *View:
+		return v.(*View).Kind
 	}
 	return "object"
 }
@@ -132,6 +138,8 @@ func Truth(v Value) bool {
 		return len(x.Items) > 0
 	case *Dict:
 		return x.Len() > 0
+	case *View:
+		return len(x.Items) > 0
 	case Undefined:
 		return false
 	}
@@ -229,6 +237,13 @@ func writeRepr(b *strings.Builder, v Value) {
 		b.WriteString("<built-in function " + x.Name + ">")
 	case *Loop:
 		b.WriteString("<LoopContext " + strconv.Itoa(x.index0+1) + "/" + strconv.Itoa(len(x.items)) + ">")
+	case *Iter:
+		// Python prints the object's address here; no template relies on it.
+		b.WriteString("<" + x.Kind + " object>")
+	case *View:
+		b.WriteString(x.Kind + "(")
+		writeRepr(b, &List{Items: x.Items})
+		b.WriteString(")")
 	default:
 		b.WriteString("<object>")
 	}
