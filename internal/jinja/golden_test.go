@@ -31,8 +31,19 @@ type jinjaCase struct {
 func TestJinjaGolden(t *testing.T) {
 	path := filepath.Join("..", "..", "testdata", "chat", "jinja.jsonl")
 	if p := os.Getenv("JINJA_GOLDEN"); p != "" {
-		path = p // another file of the same format, e.g. differential cases
+		path = p // another file of the same format
 	}
+	runGoldenFile(t, path, 100)
+}
+
+// TestJinjaRandomGolden runs testdata/chat/jinja_random.jsonl
+// (tools/reference/jinja_random_goldens.py): random expressions rendered
+// by jinja2, the same checks.
+func TestJinjaRandomGolden(t *testing.T) {
+	runGoldenFile(t, filepath.Join("..", "..", "testdata", "chat", "jinja_random.jsonl"), 2000)
+}
+
+func runGoldenFile(t *testing.T, path string, atLeast int) {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +97,7 @@ func TestJinjaGolden(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n < 100 {
+	if n < atLeast {
 		t.Fatalf("only %d cases", n)
 	}
 	t.Logf("%d cases, %d as the reference", n, same)

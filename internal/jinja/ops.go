@@ -61,6 +61,11 @@ func seqItems(v Value) ([]Value, bool) {
 }
 
 func binary(op string, l, r Value) (Value, error) {
+	if ls, ok := strOf(l); ok && op == "%" {
+		// str.__mod__ runs before any __rmod__: an Undefined operand is a
+		// mapping to it.
+		return printfNoDirectives(ls, r)
+	}
 	if u, ok := l.(Undefined); ok {
 		return nil, undefinedError(u)
 	}
@@ -110,10 +115,6 @@ func binary(op string, l, r Value) (Value, error) {
 		}
 		if rNum && rInt {
 			return repeat(l, ri, r)
-		}
-	case "%":
-		if _, ok := strOf(l); ok {
-			return nil, errorf("unsupported printf-style formatting (str %% ...)")
 		}
 	}
 	return nil, opError(op, l, r)
@@ -464,4 +465,24 @@ func escapeHTML(v Value) string {
 	}
 	r := strings.NewReplacer("&", "&amp;", ">", "&gt;", "<", "&lt;", "'", "&#39;", "\"", "&#34;")
 	return r.Replace(Str(v))
+}
+
+// printfNoDirectives is Python's fmt % arg for a format without directives:
+// the format itself when arg is a mapping-like value (a dict, a list,
+// Undefined: anything with __getitem__ but a tuple or a str) or an empty
+// tuple, else "not all arguments converted". Formats with % directives
+// are not supported.
+func printfNoDirectives(format string, arg Value) (Value, error) {
+	if strings.Contains(format, "%") {
+		return nil, errorf("unsupported printf-style formatting (str %% ...)")
+	}
+	switch a := arg.(type) {
+	case *Dict, *List, Undefined:
+		return format, nil
+	case *Tuple:
+		if len(a.Items) == 0 {
+			return format, nil
+		}
+	}
+	return nil, errorf("not all arguments converted during string formatting")
 }

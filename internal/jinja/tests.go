@@ -111,15 +111,18 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			switch x := v.(type) {
+			// Python's "is": exact for the singletons None, True and False
+			// and for containers; for str and numbers it depends on
+			// CPython's object caching, which is not reproduced.
+			switch o.(type) {
 			case nil, bool:
 				return v == o, nil
-			case *List:
-				y, ok := o.(*List)
-				return ok && x == y, nil
-			case *Dict:
-				y, ok := o.(*Dict)
-				return ok && x == y, nil
+			}
+			switch x := v.(type) {
+			case nil, bool:
+				return false, nil
+			case *List, *Dict, *Tuple, *Namespace, *Iter, *View:
+				return x == o, nil
 			}
 			return false, errorf("unsupported sameas on %s", typeName(v))
 		},
