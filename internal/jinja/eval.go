@@ -208,7 +208,8 @@ func (e *evaluator) execFor(s *forStmt, f *frame, b *strings.Builder) error {
 		items = kept
 	}
 	if len(items) == 0 {
-		_, err := e.execBody(s.Else, f, b)
+		// The else branch runs in the loop's scope: its sets do not leak.
+		_, err := e.execBody(s.Else, &frame{vars: map[string]Value{}, parent: f}, b)
 		return err
 	}
 	loop := &Loop{items: items}

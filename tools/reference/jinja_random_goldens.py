@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Differential Jinja goldens: testdata/chat/jinja_random.jsonl.
 
-Random expressions (a fixed seed) over literals, the variables below, operators, filters, tests,
+Two families, from fixed seeds. "r" cases: random expressions over literals, the variables below, operators, filters, tests,
 methods and subscripts, each printed as `{{ expr }}` and rendered by the real jinja2 3.1.6 in
 transformers 5.24.0's chat-template environment (`_compile_jinja_template`). Same line format as
 jinja.jsonl: {"name", "template", "vars", "output"} or {..., "error", "error_type"}.
 
-Left out, because Python's output is not a property of the language:
+"w" cases: 600 random templates mixing text of spaces, tabs and newlines (\n and \r\n) with
+{{ }}, {# #}, if/else, for/else, set (names and namespace attributes), raw and macro definitions
+and calls, each tag with random whitespace control (-, + or none), rendered the same way.
+
+Left out of the "r" cases, because Python's output is not a property of the language:
 - outputs that print an object's address (`<generator object ... at 0x...>`, bound methods,
   classes);
 - three quarters of the cases that raise (most random expressions do), so that most lines test
@@ -86,6 +90,50 @@ def expr(d: int) -> str:
     return f"[{expr(d - 1)}, {expr(d - 1)}]"
 
 
+# --- templates: whitespace control, blocks, scopes, macros -------------------------------------
+
+rnd2 = random.Random(SEED + 1)
+TEMPLATES = 600
+
+TEXT = ["a", " ", "  ", "\n", "\t", "b\n", "\n\n", " c ", "\n  ", "  \n", "x\n  ", "\r\n", " \t "]
+def ctl(plus=True):
+    return rnd2.choice(["", "", "-", "+"] if plus else ["", "", "-"])
+def text():
+    return "".join(rnd2.choice(TEXT) for _ in range(rnd2.randint(0, 3)))
+def blk(inner):
+    return "{%" + ctl() + " " + inner + " " + ctl() + "%}"
+def body(d):
+    out = []
+    for _ in range(rnd2.randint(1, 4)):
+        r = rnd2.random()
+        out.append(text())
+        if r < 0.2 or d <= 0:
+            out.append("{{" + ctl(False) + " " + rnd2.choice(["i", "'v'", "loop.index if loop is defined else 0", "ns.n", "x", "m(7) if m is defined else 'nm'", "k('q') if k is defined else 'nk'", "loop.previtem if loop is defined else 'p'", "a if a is defined else 'na'"]) + " " + ctl(False) + "}}")
+        elif r < 0.35:
+            out.append("{#" + ctl() + " c " + ctl() + "#}")
+        elif r < 0.55:
+            out.append(blk("if " + rnd2.choice(["true", "false", "i", "x > 1"])) + body(d - 1))
+            if rnd2.random() < 0.4:
+                out.append(blk("else") + body(d - 1))
+            out.append(blk("endif"))
+        elif r < 0.75:
+            out.append(blk("for i in " + rnd2.choice(["[1, 2]", "range(3)", "[]", "'ab'"])) + body(d - 1))
+            if rnd2.random() < 0.2:
+                out.append(blk("else") + body(d - 1))
+            out.append(blk("endfor"))
+        elif r < 0.8:
+            out.append(blk("set ns.n = ns.n + 1"))
+        elif r < 0.85:
+            name = rnd2.choice(["m", "k"])
+            out.append(blk(f"macro {name}(a, b=x)") + body(d - 1) + "{{ a }}{{ b }}" + blk("endmacro"))
+            out.append("{{" + ctl(False) + f" {name}(" + rnd2.choice(["1", "i", "x, 2", "b=3, a=4", "ns.n"]) + ") " + ctl(False) + "}}")
+        elif r < 0.92:
+            out.append(blk("raw") + text() + "{{ x }}" + text() + blk("endraw"))
+        else:
+            out.append(blk("set x = x + 1"))
+    out.append(text())
+    return "".join(out)
+
 ADDRESSES = (" at 0x", "<built-in", "<function", "<class", "<bound method")  # compared in lower case
 
 
@@ -110,6 +158,15 @@ def main():
         except Exception as e:  # noqa: BLE001
             if any(a in str(e) for a in ADDRESSES) or rnd.random() < 0.75:
                 continue  # keep a quarter of the errors: most random expressions fail
+            row["error"] = str(e)
+            row["error_type"] = type(e).__name__
+        lines.append(json.dumps(row, ensure_ascii=False))
+    for i in range(TEMPLATES):
+        src = "{% set ns = namespace(n=0) %}" + body(3) + text()
+        row = {"name": f"w{i:04d}", "template": src, "vars": {"x": 1}}
+        try:
+            row["output"] = _compile_jinja_template(src).render(x=1)
+        except Exception as e:  # noqa: BLE001
             row["error"] = str(e)
             row["error_type"] = type(e).__name__
         lines.append(json.dumps(row, ensure_ascii=False))
