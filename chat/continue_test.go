@@ -2,6 +2,7 @@ package chat
 
 import (
 	"bufio"
+	"errors"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,7 +14,22 @@ import (
 // (tools/reference/chat_continue_goldens.py): continue_final_message as the
 // pinned processor does it, texts identical, errors where it raises.
 func TestContinueGolden(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "chat", "continue.jsonl"))
+	runConversationFile(t, filepath.Join("..", "testdata", "chat", "continue.jsonl"), 10)
+}
+
+// TestConversationFile runs CHAT_CONVERSATIONS=file (same format as
+// continue.jsonl: "name", "template", "conversation", "options", "text" or
+// "error"/"error_type") when set.
+func TestConversationFile(t *testing.T) {
+	path := os.Getenv("CHAT_CONVERSATIONS")
+	if path == "" {
+		t.Skip("CHAT_CONVERSATIONS not set")
+	}
+	runConversationFile(t, path, 1)
+}
+
+func runConversationFile(t *testing.T, path string, atLeast int) {
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +45,7 @@ func TestContinueGolden(t *testing.T) {
 			Options      map[string]any  `json:"options"`
 			Text         *string         `json:"text"`
 			Error        *string         `json:"error"`
+			ErrorType    string          `json:"error_type"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatal(err)
@@ -61,12 +78,25 @@ func TestContinueGolden(t *testing.T) {
 			if err == nil {
 				t.Fatalf("rendered %q; the reference raised %s", got, *c.Error)
 			}
+			if c.ErrorType == "TemplateError" {
+				var re *RenderError
+				if !errors.As(err, &re) || re.Message != *c.Error {
+					t.Fatalf("error %v; want raise_exception(%q)", err, *c.Error)
+				}
+			}
 			if !strings.Contains(*c.Error, strings.TrimPrefix(err.Error(), "chat: ")) && !strings.Contains(err.Error(), strings.TrimSuffix(*c.Error, "!")) {
 				t.Logf("error %q; reference %q", err, *c.Error)
 			}
 		})
 	}
-	if n < 10 {
+	if n < atLeast {
 		t.Fatalf("%d cases", n)
 	}
+}
+
+// TestRandomConversations runs testdata/chat/random_conversations.jsonl
+// (tools/reference/chat_random_goldens.py): 400 random conversations over
+// the four templates, rendered by the pinned processor.
+func TestRandomConversations(t *testing.T) {
+	runConversationFile(t, filepath.Join("..", "testdata", "chat", "random_conversations.jsonl"), 400)
 }
