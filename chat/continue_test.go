@@ -2,8 +2,8 @@ package chat
 
 import (
 	"bufio"
-	"errors"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
