@@ -11,6 +11,10 @@ func (e *evaluator) eval(n node, f *frame) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch n.(type) {
+	case *constExpr, *nameExpr, *getattrExpr, *getitemExpr:
+		return v, nil // looked up, not built
+	}
 	switch x := v.(type) {
 	case string:
 		e.work += len(x)

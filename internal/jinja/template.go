@@ -17,7 +17,7 @@ type Limits struct {
 	MaxOutput     int // bytes of output (default 16 MiB)
 	MaxDepth      int // nested macro calls (default 100)
 	MaxIterations int // loop iterations and macro calls in total (default 1,000,000)
-	MaxWork       int // bytes of strings (and 8 per list item) built in total (default 1 GiB)
+	MaxWork       int // bytes of strings (and 8 per list item) built by operations, filters and calls in total (default 1 GiB)
 }
 
 // Options configure one render.
