@@ -65,15 +65,25 @@
 // unknown or unsupported tags (extends, include, import, from, block, call,
 // filter, with, autoescape, do, trans), filters and tests not listed
 // above, recursive loops, *args / **kwargs in calls, \N{…} escapes;
-// at render time: str.format and % formatting, unknown methods (Undefined,
+// at render time: str.format and % directives, unknown methods (Undefined,
 // an error when called), integers beyond int64 (an error where Python
 // would grow a big integer). Errors name the template, the line and the
 // construct: `t.jinja:2: unsupported filter "wordwrap"`.
 //
-// Known differences that do not reach these templates' output: dict views,
-// range objects and the iterators of reverse, map and select are plain
-// lists (Python prints them differently, e.g. "dict_items([…])"); upper
-// and lower use Go's Unicode tables (version 15) where Python 3.11 has 14.
+// Known differences (none reaches the four Qwen templates): range() is a
+// list (Python prints "range(0, 3)" and compares it only to ranges); an
+// iterator prints without its address ("<generator object>"); dict views
+// compare by identity; str % works only for formats without directives
+// (the format itself, or "not all arguments converted"); "is sameas" only
+// for None, True, False and containers; jinja2 folds a constant
+// {{ expr }} at compile time, where a slice of a non-sequence literal
+// becomes Undefined instead of the run-time TypeError this engine gives;
+// case mappings use Go's Unicode 15 tables where Python 3.11 has 14.
+//
+// Generators are reproduced: map, select, reject, selectattr, rejectattr
+// and items return a lazy single-pass Iter (always true, no length; a
+// second loop over it is empty; its errors surface when iterated), reverse
+// a reversed() iterator, dict.items()/keys()/values() a View.
 //
 // # Limits
 //
