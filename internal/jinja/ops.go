@@ -274,10 +274,7 @@ func arith(op string, li int64, lf float64, lInt bool, ri int64, rf float64, rIn
 			}
 			return r, nil
 		}
-		if lf == 0 && rf < 0 {
-			return nil, kindErrorf(Type, "0.0 cannot be raised to a negative power")
-		}
-		return math.Pow(lf, rf), nil
+		return floatPow(lf, rf)
 	}
 	return nil, errorf("unsupported operator %s", op)
 }
