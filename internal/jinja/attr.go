@@ -29,7 +29,11 @@ func pyAttr(obj Value, name string) (Value, bool) {
 	case string:
 		return strMethod(x, name)
 	case Markup:
-		return strMethod(string(x), name)
+		m, ok := strMethod(string(x), name)
+		if !ok {
+			return nil, false
+		}
+		return markupMethod(x, name, m.(*Func)), true
 	case *Dict:
 		if mutating["dict"][name] {
 			return unsafeAttr(obj, name), true
@@ -113,6 +117,9 @@ func getItem(obj, key Value) (Value, error) {
 				n, get = len(s.Items), func(k int) Value { return s.Items[k] }
 			case *Tuple:
 				n, get = len(s.Items), func(k int) Value { return s.Items[k] }
+			case Markup:
+				rs := []rune(string(s))
+				n, get = len(rs), func(k int) Value { return Markup(string(rs[k])) }
 			default:
 				rs := []rune(Str(s))
 				n, get = len(rs), func(k int) Value { return string(rs[k]) }
@@ -261,4 +268,66 @@ func seqMethod(items []Value, name string) (Value, bool) {
 		}), true
 	}
 	return nil, false
+}
+
+// markupMethod wraps a str method of a Markup as markupsafe does: the
+// case and strip methods return Markup, replace escapes its replacement,
+// split and rsplit return lists of Markup, join escapes the items; the
+// others (startswith, find, …) are str's.
+func markupMethod(m Markup, name string, f *Func) *Func {
+	wrap := func(v Value) Value {
+		switch x := v.(type) {
+		case string:
+			return Markup(x)
+		case *List:
+			out := make([]Value, len(x.Items))
+			for i, it := range x.Items {
+				out[i] = Markup(Str(it))
+			}
+			return &List{Items: out}
+		}
+		return v
+	}
+	switch name {
+	case "capitalize", "title", "lower", "upper", "lstrip", "rstrip", "strip", "split", "rsplit":
+		return &Func{Name: name, Fn: func(e *evaluator, args []Value, kw *Dict) (Value, error) {
+			v, err := f.Fn(e, args, kw)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(v), nil
+		}}
+	case "replace":
+		return &Func{Name: name, Fn: func(e *evaluator, args []Value, kw *Dict) (Value, error) {
+			if len(args) >= 2 {
+				args = append([]Value(nil), args...)
+				args[1] = escapeHTML(args[1])
+			}
+			v, err := f.Fn(e, args, kw)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(v), nil
+		}}
+	case "join":
+		return &Func{Name: name, Fn: func(e *evaluator, args []Value, kw *Dict) (Value, error) {
+			if len(args) != 1 || kw != nil {
+				return nil, errorf("join() takes exactly one argument (%d given)", len(args))
+			}
+			items, err := iterate(args[0])
+			if err != nil {
+				return nil, errorf("can only join an iterable")
+			}
+			esc := make([]Value, len(items))
+			for i, it := range items {
+				esc[i] = escapeHTML(it)
+			}
+			v, err := f.Fn(e, []Value{&List{Items: esc}}, nil)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(v), nil
+		}}
+	}
+	return f
 }

@@ -295,6 +295,9 @@ func (e *evaluator) evalSlice(x *sliceExpr, f *frame) (Value, error) {
 		for _, i := range sel {
 			out = append(out, rs[i])
 		}
+		if _, m := o.(Markup); m {
+			return Markup(string(out)), nil
+		}
 		return string(out), nil
 	case Undefined:
 		return nil, e.errAt(x, undefinedError(o))

@@ -31,7 +31,7 @@ func init() {
 		"upper":      fStrFunc("upper", pyUpper),
 		"lower":      fStrFunc("lower", pyLower),
 		"capitalize": fStrFunc("capitalize", pyCapitalize),
-		"title":      fStrFunc("title", jinjaTitle),
+		"title":      fTitle,
 		"replace":    fReplace,
 		"reverse":    fReverse,
 		"map":        fMap,
@@ -90,6 +90,18 @@ func fStrFunc(name string, fn func(string) string) filterFn {
 		}
 		return fn(s.(string)), nil
 	}
+}
+
+// fTitle is jinja2's title filter: it joins the words into a plain str.
+func fTitle(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
+	if err := noArgs("do_title", args, kw); err != nil {
+		return nil, err
+	}
+	s, err := softStr(v)
+	if err != nil {
+		return nil, err
+	}
+	return jinjaTitle(Str(s)), nil
 }
 
 // jinjaTitle is jinja2's title filter: each word (split after runs of
@@ -346,6 +358,9 @@ func fReplace(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 func fReverse(_ *evaluator, v Value, args []Value, kw *Dict) (Value, error) {
 	if err := noArgs("do_reverse", args, kw); err != nil {
 		return nil, err
+	}
+	if m, ok := v.(Markup); ok {
+		return Markup(string(reversedRunes(string(m)))), nil
 	}
 	if s, ok := strOf(v); ok {
 		return string(reversedRunes(s)), nil

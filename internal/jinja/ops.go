@@ -87,6 +87,10 @@ func binary(op string, l, r Value) (Value, error) {
 				if _, m := l.(Markup); m {
 					return Markup(ls + escapeHTML(r)), nil
 				}
+				if _, m := r.(Markup); m {
+					// Markup.__radd__ runs first: it is a subclass of str.
+					return Markup(escapeHTML(l) + rs), nil
+				}
 				return ls + rs, nil
 			}
 		}
@@ -229,7 +233,7 @@ func arith(op string, li int64, lf float64, lInt bool, ri int64, rf float64, rIn
 		if rf == 0 {
 			return nil, kindErrorf(Type, "float floor division by zero")
 		}
-		return math.Floor(lf / rf), nil
+		return pyFloorDiv(lf, rf), nil
 	case "%":
 		if both {
 			if ri == 0 {
@@ -482,4 +486,22 @@ func printfNoDirectives(format string, arg Value) (Value, error) {
 		}
 	}
 	return nil, errorf("not all arguments converted during string formatting")
+}
+
+// pyFloorDiv is CPython's float floor division (_float_div_mod): the
+// quotient of x - fmod(x, y), adjusted to the sign rule and rounded.
+func pyFloorDiv(x, y float64) float64 {
+	mod := math.Mod(x, y)
+	div := (x - mod) / y
+	if mod != 0 && (y < 0) != (mod < 0) {
+		div -= 1.0
+	}
+	if div == 0 {
+		return math.Copysign(0, x/y)
+	}
+	fl := math.Floor(div)
+	if div-fl > 0.5 {
+		fl += 1.0
+	}
+	return fl
 }
