@@ -37,6 +37,18 @@
 // (fuzzed). It knows nothing of chat; this package knows conversations
 // and checkpoints.
 //
+// # Checked against the pinned processor
+//
+// testdata/chat: golden.jsonl (the cases of cases.json: each template with
+// images, videos, tools, reasoning, vision ids, thinking switches and the
+// templates' errors), random_conversations.jsonl (400 random
+// conversations), continue.jsonl (continue_final_message): the rendered
+// text byte for byte, and raise_exception's message exactly (RenderError).
+// One deliberate difference: ParseConversation refuses a message whose
+// "content" is neither a string, a list nor null (the Qwen3.5 template
+// would raise "Unexpected content type." on it), and Render refuses an
+// empty conversation (the processor fails with an IndexError).
+//
 // # Not reproduced
 //
 // return_assistant_tokens_mask (the generation
