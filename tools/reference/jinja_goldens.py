@@ -244,6 +244,13 @@ case("f_abs_round", "{{ -3|abs }} {{ -2.5|abs }} {{ 2.567|round(2) }} {{ 2.5|rou
 case("f_default_d", "{{ x|d('dd') }} {{ ''|d('e') }} {{ false|default(true) }}")
 case("f_chain", "{{ '  Hello  '|trim|upper|replace('L', 'l')|length }}")
 case("f_unknown", "{{ x|wordwrap }}")
+case("f_sort", "{{ [3, 1, 2]|sort }} {{ ['b', 'A', 'a', 'C']|sort }} {{ ['b', 'A', 'a', 'C']|sort(case_sensitive=true) }} {{ [3, 1, 2]|sort(reverse=true) }} {{ l|sort(attribute='n')|map(attribute='k')|list }} {{ l|sort(attribute='n,k', reverse=true)|map(attribute='k')|list }}", l=[{"n": 2, "k": "x"}, {"n": 1, "k": "y"}, {"n": 2, "k": "a"}, {"n": 1, "k": "B"}])
+case("f_sort_mixed_error", "{{ [1, 'a']|sort }}")
+case("f_dictsort", "{{ d|dictsort }} {{ d|dictsort(true) }} {{ d|dictsort(false, 'value') }} {{ d|dictsort(reverse=true) }}", d={"b": 2, "A": 3, "a": 1, "C": 0})
+case("f_unique", "{{ ['foo', 'bar', 'foobar', 'FooBar', 'bar']|unique|list }} {{ ['a', 'A']|unique(true)|list }} {{ l|unique(attribute='n')|map(attribute='k')|list }}", l=[{"n": 2, "k": "x"}, {"n": 1, "k": "y"}, {"n": 2, "k": "a"}])
+case("f_min_max", "{{ [3, 1, 2]|min }} {{ [3, 1, 2]|max }} {{ ['b', 'A', 'a']|min }} {{ ['b', 'B']|max }} {{ ['b', 'B']|max(case_sensitive=true) }} {{ l|max(attribute='n') }} [{{ []|min }}]", l=[{"n": 2, "k": "x"}, {"n": 1, "k": "y"}, {"n": 2, "k": "a"}])
+case("f_sum", "{{ [1, 2, 3]|sum }} {{ [0.1, 0.2, 0.3]|sum }} {{ l|sum(attribute='n') }} {{ [[1], [2]]|sum(start=[]) }} {{ []|sum }} {{ [1, 2]|sum(start=10) }}", l=[{"n": 2}, {"n": 1.5}])
+case("f_sum_strings", "{{ ['a', 'b']|sum(start='') }}")
 case("f_tojson_safe_string", "{% for k, v in args|items %}{{ k }}={{ v|tojson|safe if v is mapping or (v is sequence and v is not string) else v|string }};{% endfor %}", args={"a": "s", "b": 1, "c": [1, "x"], "d": {"e": None}, "f": True, "g": 1.5})
 
 # --- tests ------------------------------------------------------------------------------------
