@@ -39,7 +39,7 @@
 // count, trim, string, default/d, items, list, first, last, join, safe,
 // upper, lower, capitalize, title, replace, reverse, map (attribute= or a
 // filter name), select, reject, selectattr, rejectattr, int, float, abs,
-// round, sort, dictsort, unique, min, max, sum.
+// round, sort, dictsort, unique, min, max, sum, indent, center.
 //
 // Tests: defined, undefined, none, string, number, integer, float, boolean,
 // true, false, mapping, iterable, sequence, callable, lower, upper, even,

@@ -250,6 +250,8 @@ case("f_dictsort", "{{ d|dictsort }} {{ d|dictsort(true) }} {{ d|dictsort(false,
 case("f_unique", "{{ ['foo', 'bar', 'foobar', 'FooBar', 'bar']|unique|list }} {{ ['a', 'A']|unique(true)|list }} {{ l|unique(attribute='n')|map(attribute='k')|list }}", l=[{"n": 2, "k": "x"}, {"n": 1, "k": "y"}, {"n": 2, "k": "a"}])
 case("f_min_max", "{{ [3, 1, 2]|min }} {{ [3, 1, 2]|max }} {{ ['b', 'A', 'a']|min }} {{ ['b', 'B']|max }} {{ ['b', 'B']|max(case_sensitive=true) }} {{ l|max(attribute='n') }} [{{ []|min }}]", l=[{"n": 2, "k": "x"}, {"n": 1, "k": "y"}, {"n": 2, "k": "a"}])
 case("f_sum", "{{ [1, 2, 3]|sum }} {{ [0.1, 0.2, 0.3]|sum }} {{ l|sum(attribute='n') }} {{ [[1], [2]]|sum(start=[]) }} {{ []|sum }} {{ [1, 2]|sum(start=10) }}", l=[{"n": 2}, {"n": 1.5}])
+case("f_indent", "[{{ 'a\nb\n\nc'|indent }}] [{{ 'a\nb\n\nc'|indent(2, true) }}] [{{ 'a\nb\n\nc'|indent(2, blank=true) }}] [{{ 'a\r\nb\x0bc\u2028d'|indent('> ') }}] [{{ ''|indent(first=true) }}] [{{ 'x\n'|indent }}]")
+case("f_center", "[{{ 'ab'|center(7) }}] [{{ 'abc'|center(6) }}] [{{ 'a'|center(2) }}] [{{ 'abc'|center(2) }}] [{{ 'é'|center(4) }}]")
 case("f_sum_strings", "{{ ['a', 'b']|sum(start='') }}")
 case("f_tojson_safe_string", "{% for k, v in args|items %}{{ k }}={{ v|tojson|safe if v is mapping or (v is sequence and v is not string) else v|string }};{% endfor %}", args={"a": "s", "b": 1, "c": [1, "x"], "d": {"e": None}, "f": True, "g": 1.5})
 
