@@ -77,7 +77,7 @@ func loadGoldens(t *testing.T) ([]goldenCase, map[string]goldenOut) {
 func TestGolden(t *testing.T) {
 	cases, outs := loadGoldens(t)
 	templates := map[string]*Template{}
-	identical := 0
+	var texts, raised, errs, refused int
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			want := outs[c.Name]
@@ -109,7 +109,7 @@ func TestGolden(t *testing.T) {
 				// Refused before rendering (content that is neither a
 				// string, a list nor null); the reference raised too.
 				t.Logf("refused by ParseConversation (%v); reference: %s: %s", err, want.ErrorType, *want.Error)
-				identical++
+				refused++
 				return
 			}
 			got, err := tmpl.Render(conv, o)
@@ -121,6 +121,7 @@ func TestGolden(t *testing.T) {
 				if got != *want.Text {
 					t.Fatalf("text differs\n got: %q\nwant: %q", got, *want.Text)
 				}
+				texts++
 			case want.ErrorType == "TemplateError":
 				var re *RenderError
 				if !errors.As(err, &re) {
@@ -129,6 +130,7 @@ func TestGolden(t *testing.T) {
 				if re.Message != *want.Error {
 					t.Fatalf("message %q; want %q", re.Message, *want.Error)
 				}
+				raised++
 			default:
 				if err == nil {
 					t.Fatalf("rendered %q; the reference raised %s: %s", got, want.ErrorType, *want.Error)
@@ -136,9 +138,9 @@ func TestGolden(t *testing.T) {
 				if !strings.Contains(err.Error(), *want.Error) {
 					t.Logf("error %v; reference %s: %s", err, want.ErrorType, *want.Error)
 				}
+				errs++
 			}
-			identical++
 		})
 	}
-	t.Logf("%d cases, %d identical", len(cases), identical)
+	t.Logf("%d cases: %d texts identical, %d raise_exception messages identical, %d other errors as errors, %d refused by ParseConversation", len(cases), texts, raised, errs, refused)
 }
