@@ -43,6 +43,14 @@ func init() {
 		"float":      fFloat,
 		"abs":        fAbs,
 		"round":      fRound,
+		"sort":       fSort,
+		"dictsort":   fDictsort,
+		"unique":     fUnique,
+		"min":        fMinMax(false),
+		"max":        fMinMax(true),
+		"sum":        fSum,
+		"indent":     fIndent,
+		"center":     fCenter,
 	}
 }
 

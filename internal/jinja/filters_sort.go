@@ -8,15 +8,6 @@ import (
 // The ordering filters: sort, dictsort, unique, min, max, sum — jinja2's,
 // with Python's comparisons (mixed types are a TypeError) and stable sorts.
 
-func init() {
-	filterTable["sort"] = fSort
-	filterTable["dictsort"] = fDictsort
-	filterTable["unique"] = fUnique
-	filterTable["min"] = fMinMax(false)
-	filterTable["max"] = fMinMax(true)
-	filterTable["sum"] = fSum
-}
-
 // ignoreCase is jinja2's ignore_case: strings lowered, others as they are.
 func ignoreCase(v Value) Value {
 	if s, ok := v.(string); ok {

@@ -2,11 +2,6 @@ package jinja
 
 import "strings"
 
-func init() {
-	filterTable["indent"] = fIndent
-	filterTable["center"] = fCenter
-}
-
 // pySplitlines is str.splitlines(): lines split at \n, \r\n, \r, \v, \f,
 // \x1c, \x1d, \x1e, \x85, U+2028 and U+2029, the breaks dropped.
 func pySplitlines(s string) []string {
