@@ -119,7 +119,13 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				}
 			}
 		} else {
-			tg, videos, err := prepareItems(ctx, text.Dir, images, imf.videos, ov, stderr)
+			// The preprocessing options: the folder's checkpoint's, or the Qwen3-VL defaults
+			// for a bare tokenizer folder.
+			ckpt, err := checkpointOrDefaults(ctx, checkpointFolder(text.Dir), ov, stderr)
+			if err != nil {
+				return err
+			}
+			tg, videos, err := prepareItems(ctx, ckpt, images, imf.videos, ov, stderr)
 			if err != nil {
 				return err
 			}
@@ -238,10 +244,9 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// prepareItems preprocesses the -image and -video files with the preprocessing options of
-// the folder's checkpoint (or the Qwen3-VL defaults when the folder has no preprocessor
-// configs) and returns their grids as textjoin takes them.
-func prepareItems(ctx context.Context, dir string, images, videoFiles []string, ov pipeline.Overrides, stderr io.Writer) ([]textjoin.Grid, []textjoin.Video, error) {
+// prepareItems preprocesses the -image and -video files with the checkpoint's preprocessing
+// options and returns their grids as textjoin takes them.
+func prepareItems(ctx context.Context, ckpt *pipeline.Checkpoint, images, videoFiles []string, ov pipeline.Overrides, stderr io.Writer) ([]textjoin.Grid, []textjoin.Video, error) {
 	var inputs []pipeline.Input
 	for _, f := range images {
 		inputs = append(inputs, pipeline.Input{Path: f})
@@ -250,10 +255,6 @@ func prepareItems(ctx context.Context, dir string, images, videoFiles []string, 
 		inputs = append(inputs, pipeline.Input{Path: v, Video: true})
 	}
 	if _, err := checkInputs(ctx, inputs, ov, false, stderr); err != nil {
-		return nil, nil, err
-	}
-	ckpt, err := checkpointOrDefaults(ctx, checkpointFolder(dir), ov, stderr)
-	if err != nil {
 		return nil, nil, err
 	}
 	var tg []textjoin.Grid
