@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
