@@ -36,8 +36,22 @@ func OpenText(dir string) (*Text, error) {
 	if t.Template, err = chat.LoadTemplate(dir); err != nil && !errors.Is(err, chat.ErrNoTemplate) {
 		return nil, err
 	}
-	if t.Tokens, err = textjoin.LoadTokens(dir); err != nil {
-		return nil, err
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+		if t.Tokens, err = textjoin.LoadTokens(dir); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
+	// A bare tokenizer folder: the vision tokens are the tokenizer's own entries for the
+	// token texts (the ids differ between families: 151655 is Qwen3-VL's image pad, 248056
+	// Qwen3.5's), with the default spatial merge size.
+	t.Tokens = textjoin.DefaultTokens()
+	for _, tok := range []*textjoin.Token{&t.Tokens.VisionStart, &t.Tokens.VisionEnd, &t.Tokens.ImagePad, &t.Tokens.VideoPad} {
+		id, ok := tk.ID(tok.Text)
+		if !ok {
+			return nil, fmt.Errorf("pipeline: %s: the tokenizer has no %s token and there is no config.json to name the vision tokens", dir, tok.Text)
+		}
+		tok.ID = id
 	}
 	return t, nil
 }

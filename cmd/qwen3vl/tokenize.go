@@ -65,6 +65,12 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	var ids []int32
+	if *decode {
+		if ids, err = parseIDs(string(input)); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	var conv *chat.Conversation
 	if *chatFile != "" {
 		if conv, err = chat.ParseConversation(input); err != nil {
@@ -90,10 +96,6 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	out := tokenizeOutput{}
 	if *decode {
-		ids, err := parseIDs(string(input))
-		if err != nil {
-			return usageError{err.Error()}
-		}
 		s, err := tk.Decode(ids, *skipSpecial)
 		if err != nil {
 			return err

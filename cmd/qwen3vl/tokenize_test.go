@@ -85,7 +85,7 @@ func TestTokenizeMatchesReference(t *testing.T) {
 	checked := 0
 	for i, c := range corpus {
 		name, text := field[string](t, c, "name"), field[string](t, c, "text")
-		if i%25 != 0 || text == "" || strings.HasPrefix(text, "-") || len(text) > 4096 {
+		if i%40 != 0 || text == "" || strings.HasPrefix(text, "-") || len(text) > 4096 {
 			continue
 		}
 		g := want[name]
@@ -127,9 +127,9 @@ func TestTokenizeChatMatchesReference(t *testing.T) {
 		golden[field[string](t, g, "name")] = g
 	}
 	checked := 0
-	for _, c := range cases {
-		// The tokenizer folders carry the Qwen3-VL Instruct and the Qwen3.5 templates.
-		if !(c.Template == "qwen3-vl-instruct" && c.Tokenizer == "qwen3vl") && !(c.Template == "qwen3.5" && c.Tokenizer == "qwen3.5") {
+	for i, c := range cases {
+		// Every other case (the chat package checks all of them); the tokenizer folders carry the Qwen3-VL Instruct and the Qwen3.5 templates.
+		if i%2 != 0 || !(c.Template == "qwen3-vl-instruct" && c.Tokenizer == "qwen3vl") && !(c.Template == "qwen3.5" && c.Tokenizer == "qwen3.5") {
 			continue
 		}
 		g := golden[c.Name]
@@ -159,7 +159,7 @@ func TestTokenizeChatMatchesReference(t *testing.T) {
 		}
 		checked++
 	}
-	if checked < 10 {
+	if checked < 8 {
 		t.Fatalf("only %d chat cases checked", checked)
 	}
 }
