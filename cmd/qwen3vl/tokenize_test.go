@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -114,6 +116,8 @@ func TestTokenizeChatMatchesReference(t *testing.T) {
 		Tokenizer    string          `json:"tokenizer"`
 		Conversation json.RawMessage `json:"conversation"`
 		Options      map[string]any  `json:"options"`
+		Images       [][2]int        `json:"images"`
+		Videos       []any           `json:"videos"`
 	}
 	b, err := os.ReadFile("../../testdata/chat/cases.json")
 	if err != nil {
@@ -126,7 +130,7 @@ func TestTokenizeChatMatchesReference(t *testing.T) {
 	for _, g := range readJSONL(t, "../../testdata/chat/golden.jsonl") {
 		golden[field[string](t, g, "name")] = g
 	}
-	checked := 0
+	checked, expanded := 0, 0
 	for i, c := range cases {
 		// Every other case (the chat package checks all of them); the tokenizer folders carry the Qwen3-VL Instruct and the Qwen3.5 templates.
 		if i%2 != 0 || !(c.Template == "qwen3-vl-instruct" && c.Tokenizer == "qwen3vl") && !(c.Template == "qwen3.5" && c.Tokenizer == "qwen3.5") {
@@ -158,10 +162,44 @@ func TestTokenizeChatMatchesReference(t *testing.T) {
 			t.Errorf("%s: ids %v, reference %v", c.Name, out.IDs, ids)
 		}
 		checked++
+		// With image files of the reference's sizes, the pads are expanded: the ids must be
+		// the processor's input_ids.
+		if len(c.Images) == 0 || len(c.Videos) > 0 {
+			continue
+		}
+		withImages := args
+		for k, hw := range c.Images {
+			withImages = append(withImages, "-image", writePNG(t, hw[0], hw[1], k))
+		}
+		out = runTokenizeJSON(t, withImages...)
+		if ids := field[[]int32](t, g, "expanded_ids"); !slices.Equal(out.IDs, ids) {
+			t.Errorf("%s with %d images: ids %v\nreference (processor input_ids) %v", c.Name, len(c.Images), out.IDs, ids)
+		}
+		expanded++
 	}
-	if checked < 8 {
-		t.Fatalf("only %d chat cases checked", checked)
+	if checked < 8 || expanded < 3 {
+		t.Fatalf("only %d chat cases checked, %d with images", checked, expanded)
 	}
+}
+
+// writePNG writes a height×width image (its content does not matter for the ids) and returns
+// its path.
+func writePNG(t *testing.T, height, width, k int) string {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, width, height))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * (k + 7))
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("img%d.png", k))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func deref(s *string) string {
