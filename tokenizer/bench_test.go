@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
 func benchEncode(b *testing.B, text string) {
@@ -37,6 +36,29 @@ func BenchmarkEncode(b *testing.B) {
 	benchEncode(b, string(data))
 }
 
+// BenchmarkEncodeLines encodes bench.txt line by line (each line with its "\n").
+func BenchmarkEncodeLines(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(testdata, "bench.txt"))
+	if os.IsNotExist(err) {
+		b.Skip("testdata/tokenizer/bench.txt absent")
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	tk := family(b, "qwen3vl")
+	lines := strings.SplitAfter(string(data), "\n")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	dst := make([]int32, 0, 4096)
+	for b.Loop() {
+		for _, l := range lines {
+			if dst, err = tk.AppendEncode(dst[:0], l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // BenchmarkEncodeSynthetic encodes a generated English/code/CJK mix.
 func BenchmarkEncodeSynthetic(b *testing.B) {
 	var sb strings.Builder
@@ -62,30 +84,29 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// TestLoadCost reports the time and heap of loading each family (no assertion beyond a
-// generous bound on time).
-func TestLoadCost(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
+// BenchmarkLoad measures loading each family's tokenizer.json and reports the heap it keeps
+// ("retained-MiB") and the bytes allocated while loading ("alloc-MiB"). A benchmark, not a
+// test: timings have no thresholds.
+func BenchmarkLoad(b *testing.B) {
 	for _, fam := range []string{"qwen3vl", "qwen3.5"} {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		start := time.Now()
-		tk, err := Load(filepath.Join(testdata, fam))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := time.Since(start)
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		t.Logf("%s: load %v, retained heap %.1f MiB, allocated during load %.1f MiB", fam, d,
-			float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20),
-			float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
-		runtime.KeepAlive(tk)
-		if d > 10*time.Second {
-			t.Errorf("%s: load took %v", fam, d)
-		}
+		b.Run(fam, func(b *testing.B) {
+			var retained, allocated float64
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				tk, err := Load(filepath.Join(testdata, fam))
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				runtime.KeepAlive(tk)
+				retained = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
+				allocated = float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
+			}
+			b.ReportMetric(retained, "retained-MiB")
+			b.ReportMetric(allocated, "alloc-MiB")
+		})
 	}
 }

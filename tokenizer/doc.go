@@ -9,14 +9,25 @@
 //  1. Added tokens with "normalized": false are cut out of the raw text, leftmost first and
 //     then longest (as aho-corasick's LeftmostLongest), honouring single_word, lstrip and
 //     rstrip; tokenizer_config.json's split_special_tokens true leaves special ones in.
-//  2. Every other segment is normalized (NFC, NFD, NFKC, NFKD or a Sequence of them, by
-//     golang.org/x/text/unicode/norm; text already normalized is passed through), then
-//     added tokens with "normalized": true are cut out of the normalized segment.
+//  2. Every other segment is normalized (NFC, NFD, NFKC, NFKD or a Sequence of them), then
+//     added tokens with "normalized": true are cut out of the normalized segment. NFC is
+//     the reference's: decompositions and combining classes from
+//     golang.org/x/text/unicode/norm, corrected where the reference's older Unicode data
+//     differs (108 marks that it treats as starters, no U+11935 U+11930 composition) and
+//     with runs of combining marks reordered in full (x/text sorts at most 30); text that
+//     passes the quick check is returned unchanged, and only the pieces between ASCII
+//     characters that fail it are normalized. NFD, NFKC and NFKD are x/text's as they are.
 //  3. The pre-tokenizer's Split steps cut each segment with their patterns (Oniguruma
-//     semantics, see package tokenizer/internal/pattern for the supported syntax and how
-//     `\s+(?!\S)` is matched) and behavior (Isolated, Removed, MergedWithPrevious,
+//     semantics, see package tokenizer/internal/pattern for the supported syntax) and
+//     behavior (Isolated, Removed, MergedWithPrevious,
 //     MergedWithNext, Contiguous; invert). A final ByteLevel step is required
-//     (add_prefix_space false; use_regex true adds the GPT-2 split pattern).
+//     (add_prefix_space false; use_regex true adds the GPT-2 split pattern). The pattern is
+//     the one written in tokenizer.json, compiled by a backtracking engine: `\s+(?!\S)`
+//     takes the whole run of white space and gives back one character at a time until no
+//     non-space follows (so a letter, three spaces and a letter split into the
+//     letter, two spaces, and a space with the letter); at the end of the text it keeps
+//     the whole run. \p{L}, \p{N}, \p{M} are the reference's Unicode 16.0 sets and \s is
+//     White_Space, checked code point by code point against the reference sweep.
 //  4. Each pre-token's bytes become byte-level symbols (GPT-2's bytes_to_unicode: 'Ġ' for a
 //     space) and BPE merges them: the adjacent pair of lowest merge rank first, the leftmost
 //     on ties, until no pair merges. Words of up to 48 symbols are merged by scanning,

@@ -46,12 +46,18 @@ func (t *Tokenizer) AppendEncode(dst []int32, text string) ([]int32, error) {
 	e := t.pool.Get().(*encoder)
 	defer t.pool.Put(e)
 	addTok := func(id int32) { dst = append(dst, id) }
+	e.m.Exceeded = false
 	t.rawMatch.splitAdded(text, t.splitSpecial, func(seg string) {
 		seg = t.normalize(seg)
 		t.normMatch.splitAdded(seg, t.splitSpecial, func(s string) {
-			dst = t.encodeSegment(e, s, dst)
+			if !e.m.Exceeded {
+				dst = t.encodeSegment(e, s, dst)
+			}
 		}, addTok)
 	}, addTok)
+	if e.m.Exceeded {
+		return dst, fmt.Errorf("tokenizer: %s: encode: the split pattern backtracked more than %d times in one search; the pattern is pathological for this text", t.name, pattern.MaxBacktracks)
+	}
 	return dst, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,5 +220,39 @@ func TestDecodeGolden(t *testing.T) {
 			}
 			t.Logf("%s: %d decode cases, %d mismatches", fam, len(cases), bad)
 		})
+	}
+}
+
+// TestBenchCounts checks the id counts of bench.txt against those testdata/tokenizer/README.md
+// records for the pinned tokenizers (whole text, and summed over lines with their "\n").
+func TestBenchCounts(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testdata, "bench.txt"))
+	if os.IsNotExist(err) {
+		t.Skip("testdata/tokenizer/bench.txt absent")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int{"qwen3vl": {260612, 263278}, "qwen3.5": {246544, 249195}}
+	for fam, w := range want {
+		tk := family(t, fam)
+		ids, err := tk.Encode(string(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := 0
+		for _, line := range strings.SplitAfter(string(data), "\n") {
+			if line == "" {
+				continue
+			}
+			l, err := tk.Encode(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += len(l)
+		}
+		if len(ids) != w[0] || lines != w[1] {
+			t.Errorf("%s: %d ids whole, %d by line; reference %d, %d", fam, len(ids), lines, w[0], w[1])
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,6 +84,9 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 	if isNull(raw) {
 		return errors.New("merges: missing")
 	}
+	if done, err := t.parseMergePairs(raw); done {
+		return err
+	}
 	var pairs [][]string
 	if err := json.Unmarshal(raw, &pairs); err != nil {
 		var lines []string
@@ -101,7 +105,7 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 	if len(pairs) > math.MaxInt32 {
 		return errors.New("merges: too many")
 	}
-	t.merges = make(map[uint64]uint64, len(pairs))
+	t.merges = newPairTable(len(pairs))
 	for i, p := range pairs {
 		if len(p) != 2 {
 			return fmt.Errorf("merges: entry %d has %d pieces, want 2", i, len(p))
@@ -118,9 +122,114 @@ func (t *Tokenizer) parseMerges(raw json.RawMessage) error {
 		if !ok {
 			return fmt.Errorf("merges: entry %d: merged %q not in the vocab", i, p[0]+p[1])
 		}
-		t.merges[pairKey(a, b)] = uint64(i)<<32 | uint64(uint32(n))
+		t.merges.put(pairKey(a, b), uint64(i)<<32|uint64(uint32(n)))
 	}
 	return nil
+}
+
+// parseMergePairs reads merges in the [["a","b"], …] form straight from the JSON bytes,
+// without building a string per piece (the slow general decoder is used otherwise). done is
+// false when raw is not in that form.
+func (t *Tokenizer) parseMergePairs(raw []byte) (done bool, err error) {
+	i := 0
+	ws := func() {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\t' || raw[i] == '\r') {
+			i++
+		}
+	}
+	expect := func(c byte) bool {
+		ws()
+		if i < len(raw) && raw[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	var scratch [2][]byte
+	str := func(k int) ([]byte, bool) {
+		ws()
+		if i >= len(raw) || raw[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		escaped := false
+		for j < len(raw) && raw[j] != '"' {
+			if raw[j] == '\\' {
+				escaped = true
+				j++
+			} else if raw[j] < 0x20 {
+				return nil, false
+			}
+			j++
+		}
+		if j >= len(raw) {
+			return nil, false
+		}
+		tok := raw[i : j+1]
+		i = j + 1
+		if !escaped {
+			return tok[1 : len(tok)-1], true
+		}
+		var s string
+		if json.Unmarshal(tok, &s) != nil {
+			return nil, false
+		}
+		scratch[k] = append(scratch[k][:0], s...)
+		return scratch[k], true
+	}
+	if !expect('[') {
+		return false, nil
+	}
+	ws()
+	if i < len(raw) && raw[i] != '[' && raw[i] != ']' {
+		return false, nil // the "a b" string form
+	}
+	// Count the entries for the table size: one '[' per pair (a '[' inside a piece does not
+	// matter for sizing).
+	n := bytes.Count(raw, []byte("],")) + 1
+	t.merges = newPairTable(n)
+	var cat []byte
+	if expect(']') {
+		return true, nil
+	}
+	for rank := 0; ; rank++ {
+		if rank > math.MaxInt32 {
+			return true, errors.New("merges: too many")
+		}
+		if !expect('[') {
+			return true, fmt.Errorf("merges: entry %d is not a pair of strings", rank)
+		}
+		a, ok1 := str(0)
+		okComma := expect(',')
+		b, ok2 := str(1)
+		if !ok1 || !okComma || !ok2 || !expect(']') {
+			return true, fmt.Errorf("merges: entry %d is not a pair of strings", rank)
+		}
+		ia, ok := t.vocab[string(a)]
+		if !ok {
+			return true, fmt.Errorf("merges: entry %d: %q not in the vocab", rank, a)
+		}
+		ib, ok := t.vocab[string(b)]
+		if !ok {
+			return true, fmt.Errorf("merges: entry %d: %q not in the vocab", rank, b)
+		}
+		cat = append(append(cat[:0], a...), b...)
+		in, ok := t.vocab[string(cat)]
+		if !ok {
+			return true, fmt.Errorf("merges: entry %d: merged %q not in the vocab", rank, cat)
+		}
+		t.merges.put(pairKey(ia, ib), uint64(rank)<<32|uint64(uint32(in)))
+		if expect(']') {
+			ws()
+			if i != len(raw) {
+				return true, errors.New("merges: trailing data")
+			}
+			return true, nil
+		}
+		if !expect(',') {
+			return true, fmt.Errorf("merges: entry %d: expected ',' or ']'", rank)
+		}
+	}
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
@@ -155,7 +264,7 @@ func (t *Tokenizer) bpe(e *encoder, word string, dst []int32) []int32 {
 	start := len(dst)
 	dst = t.merge(e, word, dst)
 	if len(word) < cacheMaxWord && len(e.cache) < cacheWords {
-		e.cache[word] = append([]int32(nil), dst[start:]...)
+		e.cache[strings.Clone(word)] = append([]int32(nil), dst[start:]...) // no hold on the caller's text
 	}
 	return dst
 }
@@ -193,7 +302,7 @@ func (t *Tokenizer) setRank(syms []symbol, i int32) {
 	if s.next < 0 {
 		return
 	}
-	if v, ok := t.merges[pairKey(s.id, syms[s.next].id)]; ok {
+	if v, ok := t.merges.get(pairKey(s.id, syms[s.next].id)); ok {
 		s.rank, s.merged = int32(v>>32), int32(uint32(v))
 	}
 }
@@ -234,7 +343,7 @@ func (t *Tokenizer) mergeScan(syms []symbol) {
 func (t *Tokenizer) mergeHeap(e *encoder, syms []symbol) {
 	h := e.heap[:0]
 	for i := 0; i+1 < len(syms); i++ {
-		if v, ok := t.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
+		if v, ok := t.merges.get(pairKey(syms[i].id, syms[i+1].id)); ok {
 			h = append(h, mergeItem{rank: int32(v >> 32), pos: int32(i), id: int32(uint32(v))})
 		}
 	}
@@ -254,7 +363,7 @@ func (t *Tokenizer) mergeHeap(e *encoder, syms []symbol) {
 			continue
 		}
 		nx := s.next
-		if v, ok := t.merges[pairKey(s.id, syms[nx].id)]; !ok || int32(uint32(v)) != top.id {
+		if v, ok := t.merges.get(pairKey(s.id, syms[nx].id)); !ok || int32(uint32(v)) != top.id {
 			continue
 		}
 		s.id = top.id
@@ -264,12 +373,12 @@ func (t *Tokenizer) mergeHeap(e *encoder, syms []symbol) {
 			syms[s.next].prev = top.pos
 		}
 		if s.prev >= 0 {
-			if v, ok := t.merges[pairKey(syms[s.prev].id, s.id)]; ok {
+			if v, ok := t.merges.get(pairKey(syms[s.prev].id, s.id)); ok {
 				h = push(h, mergeItem{rank: int32(v >> 32), pos: s.prev, id: int32(uint32(v))})
 			}
 		}
 		if s.next >= 0 {
-			if v, ok := t.merges[pairKey(s.id, syms[s.next].id)]; ok {
+			if v, ok := t.merges.get(pairKey(s.id, syms[s.next].id)); ok {
 				h = push(h, mergeItem{rank: int32(v >> 32), pos: top.pos, id: int32(uint32(v))})
 			}
 		}
@@ -311,4 +420,71 @@ func push(h []mergeItem, x mergeItem) []mergeItem {
 		i = p
 	}
 	return h
+}
+
+// pairTable is an open-addressing hash table from a merge pair (left<<32|right) to
+// rank<<32|merged id, with linear probing; faster than a Go map for this hot lookup.
+type pairTable struct {
+	slots []pairSlot
+	shift uint
+	n     int
+}
+
+type pairSlot struct{ key, val uint64 }
+
+// emptyKey marks a free slot; no pair of int32 ids has it.
+const emptyKey = ^uint64(0)
+
+func newPairTable(n int) *pairTable {
+	bits := uint(4)
+	for 1<<bits < 2*n {
+		bits++
+	}
+	p := &pairTable{slots: make([]pairSlot, 1<<bits), shift: 64 - bits}
+	for i := range p.slots {
+		p.slots[i].key = emptyKey
+	}
+	return p
+}
+
+func (p *pairTable) slot(key uint64) int { return int((key * 0x9E3779B97F4A7C15) >> p.shift) }
+
+// put sets key to val (replacing an earlier value).
+func (p *pairTable) put(key, val uint64) {
+	mask := len(p.slots) - 1
+	for i := p.slot(key); ; i = (i + 1) & mask {
+		s := &p.slots[i]
+		if s.key == key {
+			s.val = val
+			return
+		}
+		if s.key == emptyKey {
+			s.key, s.val = key, val
+			p.n++
+			return
+		}
+	}
+}
+
+// get returns the value of key.
+func (p *pairTable) get(key uint64) (uint64, bool) {
+	mask := len(p.slots) - 1
+	for i := p.slot(key); ; i = (i + 1) & mask {
+		s := &p.slots[i]
+		if s.key == key {
+			return s.val, true
+		}
+		if s.key == emptyKey {
+			return 0, false
+		}
+	}
+}
+
+// each calls f for every entry.
+func (p *pairTable) each(f func(key, val uint64)) {
+	for _, s := range p.slots {
+		if s.key != emptyKey {
+			f(s.key, s.val)
+		}
+	}
 }

@@ -12,9 +12,9 @@ type Tokenizer struct {
 	splits []splitStep // the Split steps of the pre-tokenizer, in order
 
 	// BPE model.
-	vocab        map[string]int32  // model piece (byte-level form) → id
-	merges       map[uint64]uint64 // left<<32|right → rank<<32|merged id
-	byteID       [256]int32        // id of each byte's byte-level character, -1 if absent
+	vocab        map[string]int32 // model piece (byte-level form) → id
+	merges       *pairTable       // left<<32|right → rank<<32|merged id
+	byteID       [256]int32       // id of each byte's byte-level character, -1 if absent
 	ignoreMerges bool
 
 	// All ids (model and added).

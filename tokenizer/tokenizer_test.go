@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -299,11 +301,11 @@ func refBPE(tk *Tokenizer, ranks map[[2]string]int, word string) []int32 {
 }
 
 func rankTable(tk *Tokenizer) map[[2]string]int {
-	ranks := make(map[[2]string]int, len(tk.merges))
-	for k, v := range tk.merges {
+	ranks := make(map[[2]string]int, tk.merges.n)
+	tk.merges.each(func(k, v uint64) {
 		a, b := tk.pieces[int32(k>>32)], tk.pieces[int32(uint32(k))]
 		ranks[[2]string{a, b}] = int(v >> 32)
-	}
+	})
 	return ranks
 }
 
@@ -406,4 +408,134 @@ func FuzzEncodeDecode(f *testing.F) {
 			t.Fatalf("stream %q vs decoded %q", b.String(), d)
 		}
 	})
+}
+
+func TestConcurrentEncode(t *testing.T) {
+	tk := family(t, "qwen3vl")
+	texts := []string{"Hello world", "你好，世界", "e\u0301 \u0316x", "<|im_start|>hi<|im_end|>", strings.Repeat("ab ", 100)}
+	want := make([][]int32, len(texts))
+	for i, s := range texts {
+		want[i], _ = tk.Encode(s)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for k := 0; k < 200; k++ {
+				i := k % len(texts)
+				got, err := tk.Encode(texts[i])
+				if err == nil && !reflect.DeepEqual(got, want[i]) {
+					err = errors.New("concurrent encode differs")
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoadLimitsAndForms(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokenizer.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxFileSize + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "over the 536870912-byte limit") {
+		t.Errorf("oversized file: %v", err)
+	}
+
+	// The released files are indented JSON; the committed ones are compact.
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, miniJSON(t, nil), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Parse("compact.json", miniJSON(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("indented.json", indented.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := a.Encode("hello world<|end|>")
+	y, _ := b.Encode("hello world<|end|>")
+	if !reflect.DeepEqual(x, y) {
+		t.Errorf("indented %v, compact %v", y, x)
+	}
+
+	// tokenizer_config.json added_tokens_decoder: must agree; missing tokens are added.
+	dir2 := t.TempDir()
+	os.WriteFile(filepath.Join(dir2, "tokenizer.json"), miniJSON(t, nil), 0o644)
+	os.WriteFile(filepath.Join(dir2, "tokenizer_config.json"), []byte(`{"added_tokens_decoder": {"262": {"content": "<|other|>"}}}`), 0o644)
+	if _, err := Load(dir2); err == nil || !strings.Contains(err.Error(), `added_tokens_decoder[262] is "<|other|>", tokenizer.json has "<|end|>"`) {
+		t.Errorf("disagreeing added_tokens_decoder: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir2, "tokenizer_config.json"), []byte(`{"added_tokens_decoder": {"264": {"content": "<|new|>", "special": true}}}`), 0o644)
+	tk, err := Load(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := tk.Encode("he<|new|>")
+	if !reflect.DeepEqual(ids, []int32{256, 264}) || !tk.Special(264) || tk.Len() != 265 {
+		t.Errorf("added from config: ids %v special %v len %d", ids, tk.Special(264), tk.Len())
+	}
+}
+
+func TestAddedTokenFlags(t *testing.T) {
+	tk, err := Parse("flags.json", miniJSON(t, func(m map[string]any) {
+		at := m["added_tokens"].([]any)
+		at[0].(map[string]any)["lstrip"] = true
+		at[0].(map[string]any)["rstrip"] = true
+		at[1].(map[string]any)["single_word"] = true
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var segs []string
+	tk.rawMatch.splitAdded("a  <|end|>  b c<x>d <x> e", false, func(s string) { segs = append(segs, s) },
+		func(id int32) { segs = append(segs, "#"+string(rune('0'+id-262))) })
+	want := []string{"a", "#0", "b c<x>d ", "#1", " e"}
+	if !reflect.DeepEqual(segs, want) {
+		t.Errorf("segments %q, want %q", segs, want)
+	}
+	var segs2 []string
+	tk.rawMatch.splitAdded("x<|end|>y", true, func(s string) { segs2 = append(segs2, s) }, func(int32) { segs2 = append(segs2, "#") })
+	if !reflect.DeepEqual(segs2, []string{"x<|end|>y"}) {
+		t.Errorf("split_special_tokens: %q", segs2)
+	}
+}
+
+// A split pattern that backtracks exponentially on some text (nested alternatives under a
+// repeat) must stop with an error, not wedge the encoder.
+func TestPathologicalPattern(t *testing.T) {
+	data := miniJSON(t, func(m map[string]any) {
+		m["pre_tokenizer"].(map[string]any)["pretokenizers"].([]any)[0].(map[string]any)["pattern"] = map[string]any{"Regex": `(?:a|a)+b`}
+	})
+	tk, err := Parse("pathological.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Encode("aab"); err != nil {
+		t.Fatalf("a short text: %v", err)
+	}
+	_, err = tk.Encode(strings.Repeat("a", 60))
+	if err == nil || !strings.Contains(err.Error(), "backtracked") || !strings.Contains(err.Error(), "pathological.json") {
+		t.Fatalf("got %v, want a backtracking error naming the file", err)
+	}
+	// The encoder is reusable afterwards.
+	if _, err := tk.Encode("aab"); err != nil {
+		t.Fatalf("after the error: %v", err)
+	}
 }

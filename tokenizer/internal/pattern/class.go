@@ -43,15 +43,62 @@ func (c *Class) eval(r rune) bool {
 	return in != c.negate
 }
 
-// freeze fills the bitmaps.
+// freeze fills the bitmaps. A class of ranges alone (a literal, say) gets only the ASCII
+// bitmap and evaluates other code points from its ranges; a class with tables or negation
+// gets the BMP bitmap, built range by range.
 func (c *Class) freeze() {
-	c.bmp = make([]uint64, 1024)
-	for r := rune(0); r < 0x10000; r++ {
-		if c.eval(r) {
-			c.bmp[r>>6] |= 1 << (uint(r) & 63)
+	if len(c.tables) == 0 && !c.negate {
+		for r := rune(0); r < 0x80; r++ {
+			if c.eval(r) {
+				c.ascii[r>>6] |= 1 << (uint(r) & 63)
+			}
+		}
+		return
+	}
+	bits := make([]uint64, 1024)
+	for i := 0; i+1 < len(c.ranges); i += 2 {
+		setRange(bits, c.ranges[i], c.ranges[i+1])
+	}
+	for _, t := range c.tables {
+		tb := bits
+		if t.neg {
+			tb = make([]uint64, 1024)
+		}
+		for _, r := range t.table.R16 {
+			if r.Stride == 1 {
+				setRange(tb, rune(r.Lo), rune(r.Hi))
+				continue
+			}
+			for x := rune(r.Lo); x <= rune(r.Hi); x += rune(r.Stride) {
+				tb[x>>6] |= 1 << (uint(x) & 63)
+			}
+		}
+		if t.neg {
+			for i := range bits {
+				bits[i] |= ^tb[i]
+			}
 		}
 	}
-	c.ascii[0], c.ascii[1] = c.bmp[0], c.bmp[1]
+	if c.negate {
+		for i := range bits {
+			bits[i] = ^bits[i]
+		}
+	}
+	c.bmp = bits
+	c.ascii[0], c.ascii[1] = bits[0], bits[1]
+}
+
+// setRange sets the bits of lo..hi (clipped to the BMP).
+func setRange(bits []uint64, lo, hi rune) {
+	hi = min(hi, 0xFFFF)
+	for x := lo; x <= hi; x++ {
+		if x&63 == 0 && x+63 <= hi {
+			bits[x>>6] = ^uint64(0)
+			x += 63
+			continue
+		}
+		bits[x>>6] |= 1 << (uint(x) & 63)
+	}
 }
 
 // Has reports whether r is in the class.
@@ -59,7 +106,7 @@ func (c *Class) Has(r rune) bool {
 	if r < 0x80 {
 		return c.ascii[r>>6]&(1<<(uint(r)&63)) != 0
 	}
-	if r < 0x10000 {
+	if r < 0x10000 && c.bmp != nil {
 		return c.bmp[r>>6]&(1<<(uint(r)&63)) != 0
 	}
 	return c.eval(r)

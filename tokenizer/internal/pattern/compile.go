@@ -20,6 +20,10 @@ type inst struct {
 	x        int32
 	min, max int32 // opRun; max < 0: unbounded
 	cls      *Class
+	// first (opSplit): the ASCII bytes that can begin a match of the preferred branch
+	// pc+1; when the next byte is ASCII and not in it, the branch is skipped at once.
+	// All ones when the branch may match without consuming input.
+	first [2]uint64
 }
 
 // Regexp is a compiled pattern. It is safe for concurrent use; each goroutine matches with
@@ -33,7 +37,17 @@ type Regexp struct {
 // without allocating. The zero value is ready.
 type Machine struct {
 	stack []frame
+	// steps counts the backtracks of the current search; Exceeded is set (and the search
+	// reports no match) when they pass MaxBacktracks.
+	steps    int
+	Exceeded bool
 }
+
+// MaxBacktracks bounds the backtracking of one search ([Regexp.Find]), as Oniguruma's
+// retry-limit-in-match (10,000,000 by default) does: a pattern that would backtrack
+// exponentially on some text stops instead of wedging its caller. The Split patterns of the
+// released tokenizers backtrack a few times per match.
+const MaxBacktracks = 10_000_000
 
 // Compile parses and compiles src, or returns an *Error naming the construct refused and
 // its byte offset.
@@ -55,7 +69,57 @@ func Compile(src string) (*Regexp, error) {
 			cls.freeze()
 		}
 	}
+	for i := range c.prog {
+		if c.prog[i].op == opSplit {
+			c.prog[i].first = firstSet(c.prog, i+1)
+		}
+	}
 	return &Regexp{src: src, prog: c.prog}, nil
+}
+
+var allASCII = [2]uint64{^uint64(0), ^uint64(0)}
+
+// firstSet returns the ASCII bytes that can begin a match from pc (all of them if the
+// program can get from pc to a lookahead or a match without consuming input).
+func firstSet(prog []inst, pc int) [2]uint64 {
+	var out [2]uint64
+	seen := make(map[int]bool)
+	var walk func(pc int) bool // false: may match empty here
+	walk = func(pc int) bool {
+		for {
+			if seen[pc] {
+				return true
+			}
+			seen[pc] = true
+			in := &prog[pc]
+			switch in.op {
+			case opClass:
+				out[0] |= in.cls.ascii[0]
+				out[1] |= in.cls.ascii[1]
+				return true
+			case opRun:
+				out[0] |= in.cls.ascii[0]
+				out[1] |= in.cls.ascii[1]
+				if in.min > 0 {
+					return true
+				}
+				pc++
+			case opSplit:
+				if !walk(pc + 1) {
+					return false
+				}
+				pc = int(in.x)
+			case opJmp:
+				pc = int(in.x)
+			default: // opLook, opMatch
+				return false
+			}
+		}
+	}
+	if !walk(pc) {
+		return allASCII
+	}
+	return out
 }
 
 // String returns the source pattern.
@@ -190,6 +254,12 @@ func (re *Regexp) run(m *Machine, s string, pc, pos int) int {
 			pc++
 			continue
 		case opSplit:
+			if pos < len(s) {
+				if b := s[pos]; b < utf8.RuneSelf && in.first[b>>6]&(1<<(b&63)) == 0 {
+					pc = int(in.x)
+					continue
+				}
+			}
 			m.stack = append(m.stack, frame{pc: in.x, pos: int32(pos), lo: -1})
 			pc++
 			continue
@@ -198,6 +268,10 @@ func (re *Regexp) run(m *Machine, s string, pc, pos int) int {
 			continue
 		case opLook:
 			ok := re.run(m, s, pc+1, pos) >= 0
+			if m.Exceeded {
+				m.stack = m.stack[:base]
+				return -1
+			}
 			if ok != in.neg {
 				pc = int(in.x)
 				continue
@@ -208,6 +282,11 @@ func (re *Regexp) run(m *Machine, s string, pc, pos int) int {
 		}
 		// backtrack
 		if len(m.stack) == base {
+			return -1
+		}
+		if m.steps++; m.steps > MaxBacktracks {
+			m.Exceeded = true
+			m.stack = m.stack[:base]
 			return -1
 		}
 		f := &m.stack[len(m.stack)-1]
@@ -232,10 +311,16 @@ func (re *Regexp) MatchAt(m *Machine, s string, pos int) int {
 
 // Find returns the leftmost match starting at or after byte offset from (Oniguruma's
 // search): the first start position, in order, where the program matches.
+//
+// A search that passes [MaxBacktracks] sets m.Exceeded and reports no match.
 func (re *Regexp) Find(m *Machine, s string, from int) (start, end int, ok bool) {
+	m.steps, m.Exceeded = 0, false
 	for p := from; p <= len(s); {
 		if e := re.run(m, s, 0, p); e >= 0 {
 			return p, e, true
+		}
+		if m.Exceeded {
+			return 0, 0, false
 		}
 		if p == len(s) {
 			break

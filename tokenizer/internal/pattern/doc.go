@@ -39,4 +39,8 @@
 // character. Each class has an ASCII bitmap and a bitmap for the Basic Multilingual Plane
 // computed at compile time; only astral code points evaluate the Unicode tables. Matching
 // allocates nothing once a Machine's stack has grown.
+//
+// Bound: one search backtracks at most [MaxBacktracks] times (Oniguruma's default retry
+// limit); past it the search stops and Machine.Exceeded is set, so a pathological pattern in
+// a tokenizer.json gives an error instead of running for ever.
 package pattern
