@@ -59,7 +59,7 @@ func ParseTemplate(name, src string) (*Template, error) {
 //     {"name", "template"} of which the one named "default" (the tokenizer's
 //     template, for a folder without a processor's).
 //
-// No template is an error naming dir.
+// No template is an error naming dir that wraps [ErrNoTemplate].
 func LoadTemplate(dir string) (*Template, error) {
 	t, err := loadTemplate(dir)
 	if err != nil {
@@ -89,8 +89,11 @@ func loadTemplate(dir string) (*Template, error) {
 	if src, file, ok, err := tokenizerTemplate(dir); err != nil || ok {
 		return parseFile(src, file, err)
 	}
-	return nil, fmt.Errorf("chat: %s: no chat template (looked for processor_config.json, chat_template.json, chat_template.jinja and tokenizer_config.json)", dir)
+	return nil, fmt.Errorf("chat: %s: %w (looked for processor_config.json, chat_template.json, chat_template.jinja and tokenizer_config.json)", dir, ErrNoTemplate)
 }
+
+// ErrNoTemplate is returned (wrapped) by [LoadTemplate] for a folder that has no chat template.
+var ErrNoTemplate = errors.New("no chat template")
 
 func parseFile(src, file string, err error) (*Template, error) {
 	if err != nil {

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
-	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
@@ -19,6 +21,14 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 var _ flag.Value = (*stringList)(nil)
+
+// known prints an index, or "-" when it is unknown (-1).
+func known(i int) string {
+	if i < 0 {
+		return "-"
+	}
+	return strconv.Itoa(i)
+}
 
 func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("prompt", "prompt [-model DIR] [-image F]... [-video V]... [-json] \"text with <image> and <video> marks\"", stderr)
@@ -48,34 +58,23 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	var tg []textjoin.Grid
-	var videos []textjoin.Video
-	var inputs []pipeline.Input
-	for _, f := range images {
-		inputs = append(inputs, pipeline.Input{Path: f})
-	}
-	for _, v := range imf.videos {
-		inputs = append(inputs, pipeline.Input{Path: v, Video: true})
-	}
-	if _, err := checkInputs(ctx, inputs, ov, false, stderr); err != nil {
+	tg, videos, err := prepareItems(ctx, ckpt, images, imf.videos, ov, stderr)
+	if err != nil {
 		return err
 	}
-	for _, in := range inputs {
-		it, err := ckpt.Prepare(ctx, in)
-		if err != nil {
-			return err
-		}
-		for _, w := range it.Warnings {
-			fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.Name, w)
-		}
-		g := textjoin.Grid(it.Grid)
-		if in.Video {
-			videos = append(videos, textjoin.Video{Grid: g, Timestamps: it.Timestamps})
-		} else {
-			tg = append(tg, g)
+	// With the checkpoint's tokenizer, the prompt is tokenized too: token indices and MRoPE
+	// positions of every span.
+	var enc textjoin.Encoder
+	if ckpt.Dir != "" {
+		if _, err := os.Stat(filepath.Join(ckpt.Dir, "tokenizer.json")); err == nil {
+			text, err := ckpt.Text()
+			if err != nil {
+				return err
+			}
+			enc = text.Tokenizer.Encode
 		}
 	}
-	d, err := textjoin.Describe(fs.Arg(0), tg, videos, tok, nil)
+	d, err := textjoin.Describe(fs.Arg(0), tg, videos, tok, enc)
 	if err != nil {
 		return err
 	}
@@ -86,10 +85,14 @@ func runPrompt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return enc.Encode(d)
 	}
 	fmt.Fprintln(stdout, d.Text)
-	fmt.Fprintf(stderr, "%-6s %-5s %-6s %-14s %-12s %6s %8s %10s %s\n", "kind", "item", "group", "grid", "merged", "pads", "feature", "byte", "time")
+	fmt.Fprintf(stderr, "%-6s %-5s %-6s %-14s %-12s %6s %8s %10s %8s %8s %s\n", "kind", "item", "group", "grid", "merged", "pads", "feature", "byte", "token", "position", "time")
 	for _, s := range d.Spans {
-		fmt.Fprintf(stderr, "%-6s %-5d %-6d %-14v %-12v %6d %8d %10d %s\n", s.Kind, s.Item, s.Group, s.Grid, s.Merged, s.Pads, s.Feature, s.Byte, s.TimestampText)
+		fmt.Fprintf(stderr, "%-6s %-5d %-6d %-14v %-12v %6d %8d %10d %8s %8s %s\n", s.Kind, s.Item, s.Group, s.Grid, s.Merged, s.Pads, s.Feature, s.Byte, known(s.Token), known(s.Position), s.TimestampText)
 	}
-	fmt.Fprintf(stderr, "%d image tokens, %d video tokens; token indices and MRoPE positions need the model's tokenizer (see textjoin.Describe with an Encoder)\n", d.ImageTokens, d.VideoTokens)
+	if enc == nil {
+		fmt.Fprintf(stderr, "%d image tokens, %d video tokens; token indices and MRoPE positions need the model's tokenizer (a -model folder with tokenizer.json)\n", d.ImageTokens, d.VideoTokens)
+	} else {
+		fmt.Fprintf(stderr, "%d tokens: %d image, %d video; rope delta %d\n", len(d.IDs), d.ImageTokens, d.VideoTokens, d.RopeDelta)
+	}
 	return nil
 }
