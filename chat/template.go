@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/internal/jinja"
 )
 
@@ -107,28 +106,8 @@ func parseFile(src, file string, err error) (*Template, error) {
 	return t, nil
 }
 
-func readBounded(file string, limit int64) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", file)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", file, limit)
-	}
-	return data, nil
-}
+// readBounded reads a template or config file of at most limit bytes.
+func readBounded(file string, limit int64) ([]byte, error) { return fsutil.ReadFile(file, limit) }
 
 // jsonTemplate reads key "chat_template" of dir/name. ok is false when the
 // file or (unless required) the key is absent.

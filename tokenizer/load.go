@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/tokenizer/internal/pattern"
 )
 
@@ -50,27 +50,9 @@ func Load(dir string) (*Tokenizer, error) {
 
 // readFile reads a regular file of at most MaxFileSize bytes.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := fsutil.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("tokenizer: %s: not a regular file", path)
-	}
-	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("tokenizer: %s: %d bytes, over the %d-byte limit", path, st.Size(), MaxFileSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("tokenizer: %s: over the %d-byte limit", path, MaxFileSize)
 	}
 	return data, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
@@ -452,7 +453,7 @@ func TestLoadLimitsAndForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "over the 536870912-byte limit") {
+	if _, err := Load(dir); err == nil || !errors.Is(err, fsutil.ErrTooLarge) || !strings.Contains(err.Error(), "tokenizer.json") {
 		t.Errorf("oversized file: %v", err)
 	}
 

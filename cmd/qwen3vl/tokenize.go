@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/chat"
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 	"github.com/qwen3vl/qwen3vl/vision"
@@ -221,27 +222,19 @@ func parseVars(vars []string) (map[string]any, error) {
 // readInput returns a file's bytes, or stdin's when path is "-", bounded by
 // maxTokenizeInput.
 func readInput(path string, stdin io.Reader) ([]byte, error) {
-	var r io.Reader
-	name := path
-	if path == "-" {
-		r, name = stdin, "stdin"
-	} else {
-		f, err := os.Open(path)
+	if path != "-" {
+		b, err := fsutil.ReadFile(path, maxTokenizeInput)
 		if err != nil {
 			return nil, inputError(path, err)
 		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s: not a regular file", path)
-		}
-		r = f
+		return b, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxTokenizeInput+1))
+	b, err := io.ReadAll(io.LimitReader(stdin, maxTokenizeInput+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("stdin: %w", err)
 	}
 	if len(b) > maxTokenizeInput {
-		return nil, fmt.Errorf("%s: more than %d MiB", name, maxTokenizeInput>>20)
+		return nil, fmt.Errorf("stdin: more than %d MiB", maxTokenizeInput>>20)
 	}
 	return b, nil
 }
