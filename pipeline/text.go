@@ -28,6 +28,12 @@ type Text struct {
 // tokenizer.json and tokenizer_config.json (and optionally a chat template and
 // generation_config.json).
 func OpenText(dir string) (*Text, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("pipeline: %s: no such folder", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("pipeline: %s has no tokenizer.json; give a checkpoint folder, or a folder holding tokenizer.json and tokenizer_config.json", dir)
+	}
 	tk, err := tokenizer.Load(dir)
 	if err != nil {
 		return nil, err

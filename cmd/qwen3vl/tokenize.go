@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,14 +36,15 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	asJSON := fs.Bool("json", false, "print one JSON object {\"ids\": [...], \"pieces\": [...]} (and \"text\" with -chat or -decode)")
 	var imf imageFlags
 	imf.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	switch {
-	case *chatFile != "" && fs.NArg() != 0:
-		return usagef("-chat takes the conversation from its file; give no text argument (got %d)", fs.NArg())
-	case *chatFile == "" && fs.NArg() != 1:
-		return usagef("want exactly one text argument (quote it; - reads stdin), got %d", fs.NArg())
+	case *chatFile != "" && len(positional) != 0:
+		return usagef("-chat takes the conversation from its file; give no text argument (got %d)", len(positional))
+	case *chatFile == "" && len(positional) != 1:
+		return usagef("want exactly one text argument (quote it; - reads stdin), got %d", len(positional))
 	case *decode && *chatFile != "":
 		return usagef("-decode and -chat do not go together")
 	case *decode && (len(images) > 0 || len(imf.videos) > 0):
@@ -58,10 +60,10 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch {
 	case *chatFile != "":
 		input, err = readInput(*chatFile, os.Stdin)
-	case fs.Arg(0) == "-":
+	case positional[0] == "-":
 		input, err = readInput("-", os.Stdin)
 	default:
-		input = []byte(fs.Arg(0))
+		input = []byte(positional[0])
 	}
 	if err != nil {
 		return err
@@ -153,6 +155,26 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return enc.Encode(out)
 	}
 	return out.print(stdout, tk.Decode)
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments
+// ("tokenize -decode IDS -skip-special"); "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 // tokenizeOutput is what tokenize prints; its JSON form is a contract relied on from outside:

@@ -209,6 +209,18 @@ func deref(s *string) string {
 	return *s
 }
 
+// Flags may follow the argument, and "--" lets a text start with "-".
+func TestTokenizeFlagsAfterArgument(t *testing.T) {
+	out := runTokenizeJSON(t, "-model", tokDir, "-decode", "151644 9707 151645", "-skip-special")
+	if out.Text == nil || *out.Text != "Hello" {
+		t.Errorf("-decode IDS -skip-special: text %v, want \"Hello\"", deref(out.Text))
+	}
+	dash := runTokenizeJSON(t, "-model", tokDir, "--", "-x")
+	if strings.Join(dash.Pieces, "") != "-x" {
+		t.Errorf("-- -x: pieces %q", dash.Pieces)
+	}
+}
+
 func TestTokenizeErrors(t *testing.T) {
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "tokenizer.json"), []byte(`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [`), 0o644); err != nil {
@@ -231,6 +243,8 @@ func TestTokenizeErrors(t *testing.T) {
 		{"unknown id", []string{"-model", tokDir, "-decode", "99999999"}, 1, "99999999"},
 		{"var without chat", []string{"-model", tokDir, "-var", "a=1", "hi"}, 2, "need -chat"},
 		{"bad conversation", []string{"-model", tokDir, "-chat", conv}, 1, "c.json"},
+		{"no such folder", []string{"-model", filepath.Join(bad, "none"), "hi"}, 1, "no such folder"},
+		{"folder without tokenizer.json", []string{"-model", t.TempDir(), "hi"}, 1, "has no tokenizer.json"},
 		{"missing conversation", []string{"-model", tokDir, "-chat", "nope.json"}, 1, "nope.json: no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
