@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-func benchEncode(b *testing.B, text string) {
-	tk := family(b, "qwen3vl")
+func benchEncode(b *testing.B, fam, text string) {
+	tk := family(b, fam)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	dst, err := tk.AppendEncode(make([]int32, 0, len(text)), text) // warm the cache and tables
@@ -24,20 +24,39 @@ func benchEncode(b *testing.B, text string) {
 	}
 }
 
-// BenchmarkEncode encodes testdata/tokenizer/bench.txt (about 1 MB of multilingual text).
+// BenchmarkEncode encodes testdata/tokenizer/bench.txt (about 1 MB of multilingual text) as
+// one string, with each family's tokenizer; tools/reference/bench_tokenizers.py times the
+// reference on the same text.
 func BenchmarkEncode(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(testdata, "bench.txt"))
-	if os.IsNotExist(err) {
-		b.Skip("testdata/tokenizer/bench.txt absent")
+	data := benchText(b)
+	for _, fam := range []string{"qwen3vl", "qwen3.5"} {
+		b.Run(fam, func(b *testing.B) { benchEncode(b, fam, data) })
 	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchEncode(b, string(data))
 }
 
 // BenchmarkEncodeLines encodes bench.txt line by line (each line with its "\n").
 func BenchmarkEncodeLines(b *testing.B) {
+	data := benchText(b)
+	lines := strings.SplitAfter(data, "\n")
+	for _, fam := range []string{"qwen3vl", "qwen3.5"} {
+		b.Run(fam, func(b *testing.B) {
+			tk := family(b, fam)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			dst := make([]int32, 0, 4096)
+			var err error
+			for b.Loop() {
+				for _, l := range lines {
+					if dst, err = tk.AppendEncode(dst[:0], l); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func benchText(b *testing.B) string {
 	data, err := os.ReadFile(filepath.Join(testdata, "bench.txt"))
 	if os.IsNotExist(err) {
 		b.Skip("testdata/tokenizer/bench.txt absent")
@@ -45,18 +64,7 @@ func BenchmarkEncodeLines(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tk := family(b, "qwen3vl")
-	lines := strings.SplitAfter(string(data), "\n")
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	dst := make([]int32, 0, 4096)
-	for b.Loop() {
-		for _, l := range lines {
-			if dst, err = tk.AppendEncode(dst[:0], l); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	return string(data)
 }
 
 // BenchmarkEncodeSynthetic encodes a generated English/code/CJK mix.
@@ -67,7 +75,7 @@ func BenchmarkEncodeSynthetic(b *testing.B) {
 		sb.WriteString("func main() { fmt.Println(\"hi\") }\n")
 		sb.WriteString("我们今天去公园散步。Grüße aus Köln! ")
 	}
-	benchEncode(b, sb.String())
+	benchEncode(b, "qwen3vl", sb.String())
 }
 
 func BenchmarkDecode(b *testing.B) {
