@@ -46,7 +46,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fs.Int("warmup", 1, "untimed encodes before the timed ones")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
 	weights := fs.String("weights", "auto", weightsUsage)
-	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and exit")
+	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and memory read bandwidth, and exit")
 	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -70,7 +70,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		peak = kernels.PeakGFLOPS(*threads, d)
 		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Name())
 		if *peakOnly {
-			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "threads": *threads, "kernel": kernels.Name()})
+			gbps := kernels.PeakBandwidth(*threads, d)
+			fmt.Fprintf(stderr, "memory read bandwidth: %.1f GB/s on %d threads (512 MiB streamed)\n", gbps, *threads)
+			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "read_gbps": gbps, "threads": *threads, "kernel": kernels.Name()})
 		}
 	}
 	grid, err := parseGrid(*gridFlag)
