@@ -354,6 +354,17 @@ def top2_margin(x: torch.Tensor) -> list:
     return [float(a - b) for a, b in v.tolist()]
 
 
+def runs(rows: list) -> list:
+    """Consecutive row indices as half-open [start, end) pairs."""
+    out = []
+    for r in rows:
+        if out and out[-1][1] == r:
+            out[-1][1] = r + 1
+        else:
+            out.append([r, r + 1])
+    return out
+
+
 def sha256_f32(t: torch.Tensor) -> str:
     return hashlib.sha256(t.detach().contiguous().float().numpy().tobytes()).hexdigest()
 
@@ -401,8 +412,9 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
     inputs_embeds = call["inputs_embeds"][0]
     if call["position_ids"] is not None:
         fp = call["position_ids"]
-        assert torch.equal(fp[1:], pos), f"{name}: forward's MRoPE ids differ from get_rope_index"
-        prefill_pos_source = "get_rope_index"
+        assert fp.shape == (3, 1, L), fp.shape  # Qwen3VLModel.forward feeds the 3 MRoPE rows only
+        assert torch.equal(fp, pos), f"{name}: forward's MRoPE ids differ from get_rope_index"
+        prefill_pos_source = "get_rope_index (3 rows)"
     else:
         assert torch.equal(pos, torch.arange(L).view(1, 1, -1).expand(3, 1, L))
         prefill_pos_source = "none (text only: the text model uses arange)"
@@ -525,6 +537,7 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
         }
     entry.update(
         {
+            "expanded_text": proc.tokenizer.decode(ids[0].tolist()),
             "prompt_length": L,
             "input_ids": ids[0].tolist(),
             "attention_mask": mask[0].tolist(),
@@ -539,7 +552,7 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
             "rope_deltas": int(deltas.reshape(-1)[0]),
             "prefill_position_ids_fed": prefill_pos_source,
             "decode_position_ids": decode_pos,
-            "visual_rows": [vis_rows[0], vis_rows[-1] + 1] if vis_rows else None,
+            "visual_runs": runs(vis_rows),
             "num_visual_tokens": len(vis_rows),
             "deepstack_layers": ds_layers,
             "decode_steps": steps,
@@ -550,6 +563,8 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
             "min_margin": min(margins),
             "generated_eos_ids_seen": sorted({t for t in new if t in (151645, 151643)}),
             "prefill_vs_generate_step0_max_abs": d_prefill,
+            "prefill_vs_generate_step0_rel": d_prefill / prefill_logits[-1].abs().max().item(),
+            "logits_abs_max": rows.abs().max().item(),
             "subset_ids": subset,
             "subset_head": len(first),
             "file": fname,
