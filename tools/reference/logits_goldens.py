@@ -18,6 +18,11 @@ _prepare_generation_config does). Lines:
      "scores": [float],    # processed scores at kept (float32, shortest repr)
      "probs": [float]}     # softmax(processed scores) at kept (all other probabilities are 0)
 
+sort.jsonl: torch.sort(row, descending=False) of tie-heavy float32 rows (small integers, some
+-inf), whose order among equal values (torch's CPU sort is not stable) decides top-p at a tie:
+
+    {"n": int, "values": [float|null], "indices": [int]}
+
 stop_strings.jsonl: StopStringCriteria(tokenizer, stop_strings) of the tokenizer folder
 testdata/tokenizer/qwen3vl, called on every prefix of an id sequence:
 
@@ -215,8 +220,21 @@ def write_stop_strings():
     print(f"stop_strings.jsonl: {len(lines)} cases")
 
 
+def write_sort():
+    rng = np.random.default_rng(7)
+    lines = []
+    for n, k in ((5, 2), (16, 3), (17, 3), (33, 2), (100, 5), (1000, 7), (1000, 1000), (20000, 50), (151936, 4)):
+        v = rng.integers(0, k, size=n).astype(np.float32)
+        v[rng.integers(n, size=max(1, n // 50))] = -np.inf
+        _, idx = torch.sort(torch.from_numpy(v), descending=False)
+        lines.append(f'{{"n": {n}, "values": {f32s(v)}, "indices": {json.dumps(idx.tolist())}}}')
+    (OUT / "sort.jsonl").write_text("\n".join(lines) + "\n")
+    print(f"sort.jsonl: {len(lines)} rows")
+
+
 if __name__ == "__main__":
     check_versions()
     torch.set_num_threads(1)
     write_processors()
+    write_sort()
     write_stop_strings()
