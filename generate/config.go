@@ -131,6 +131,9 @@ type genJSON struct {
 // ignored (HF keeps them as custom entries). The result is validated.
 func ParseGenerationConfig(data []byte) (Config, error) {
 	c := DefaultConfig()
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return Config{}, errors.New("generate: generation_config.json: not a JSON object")
+	}
 	var g genJSON
 	d := json.NewDecoder(bytes.NewReader(data))
 	if err := d.Decode(&g); err != nil {
