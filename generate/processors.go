@@ -1,8 +1,10 @@
 package generate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Processors applies the logits processors of a Config to logits rows over a vocabulary
@@ -175,7 +177,54 @@ func siftDown(h []float32, i int) {
 // included, see torchSort), softmax, cumulative sum (torch accumulates a float32 cumsum in
 // float64 on the CPU); remove the tokens whose cumulative probability is ≤ 1 - top_p
 // (rounded to float32), except the last (largest).
+//
+// The fast path sorts only the finite logits, in any order among equals: -Inf logits have
+// probability 0, sit at the front of torch's sort and are removed anyway, and equal logits
+// add equal terms to the sum, so the cumulative sums at each sorted position, and so the
+// number of removed positions, do not depend on the order within ties. Only which ids
+// are removed does, when a run of equal logits straddles the cut; then topPExact
+// reproduces torch's order over the whole row.
 func (p *Processors) topP(logits []float32, topP float64) {
+	idx := p.idx[:0]
+	for i, x := range logits {
+		if !math.IsInf(float64(x), -1) {
+			idx = append(idx, int32(i))
+		}
+	}
+	if len(idx) < 2 {
+		return
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(logits[a], logits[b]) })
+	e := p.exps[:len(idx)]
+	for j, i := range idx {
+		e[j] = logits[i]
+	}
+	softmax(e, e)
+	c := cutTopP(e, float32(1-topP))
+	if c > 0 && logits[idx[c-1]] == logits[idx[c]] {
+		p.topPExact(logits, topP)
+		return
+	}
+	for _, i := range idx[:c] {
+		logits[i] = float32(math.Inf(-1))
+	}
+}
+
+// cutTopP returns how many of the ascending probabilities e top-p removes: the leading
+// positions whose float32 cumulative sum is ≤ thr, never the last one.
+func cutTopP(e []float32, thr float32) int {
+	var cum float64
+	for j := 0; j < len(e)-1; j++ {
+		cum += float64(e[j])
+		if float32(cum) > thr {
+			return j
+		}
+	}
+	return len(e) - 1
+}
+
+// topPExact is topP over the whole row in torch.sort's order.
+func (p *Processors) topPExact(logits []float32, topP float64) {
 	n := len(logits)
 	idx := p.idx[:n]
 	for i := range idx {
@@ -187,14 +236,8 @@ func (p *Processors) topP(logits []float32, topP float64) {
 		e[j] = logits[i]
 	}
 	softmax(e, e)
-	thr := float32(1 - topP)
-	var cum float64
-	for j := 0; j < n-1; j++ {
-		cum += float64(e[j])
-		if float32(cum) > thr {
-			break
-		}
-		logits[idx[j]] = float32(math.Inf(-1))
+	for _, i := range idx[:cutTopP(e, float32(1-topP))] {
+		logits[i] = float32(math.Inf(-1))
 	}
 }
 

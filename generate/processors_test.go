@@ -1,7 +1,9 @@
 package generate
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -104,4 +106,57 @@ func TestTopKTopPTies(t *testing.T) {
 	if want := []float32{ninf, ninf, ninf, 5}; !slices.Equal(row, want) {
 		t.Errorf("top-p 0: %v, want %v", row, want)
 	}
+}
+
+// TestTopPFastExact: the fast top-p (finite logits only, exact sort at a straddling tie)
+// removes the same ids as topPExact (torch's order over the whole row) on tie-heavy rows.
+func TestTopPFastExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	exact := 0
+	for trial := range 3000 {
+		n := 2 + r.IntN(300)
+		row := make([]float32, n)
+		levels := 1 + r.IntN(12)
+		for i := range row {
+			row[i] = float32(r.IntN(levels)) * 0.5
+			if r.IntN(10) == 0 {
+				row[i] = ninf
+			}
+		}
+		cfg := DefaultConfig()
+		cfg.DoSample, cfg.TopK, cfg.TopP = true, 0, []float64{0, 0.1, 0.3, 0.5, 0.8, 0.95}[trial%6]
+		p, _ := NewProcessors(cfg, n)
+		fast, slow := slices.Clone(row), slices.Clone(row)
+		p.topP(fast, cfg.TopP)
+		p.topPExact(slow, cfg.TopP)
+		if !slices.Equal(fast, slow) {
+			t.Fatalf("trial %d (top_p %v): fast %v, exact %v, row %v", trial, cfg.TopP, fast, slow, row)
+		}
+		// count the rows where the order within a tie decided
+		stable := slices.Clone(row)
+		idx := make([]int32, 0, n)
+		for i, x := range row {
+			if x != ninf {
+				idx = append(idx, int32(i))
+			}
+		}
+		if len(idx) >= 2 {
+			slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(row[a], row[b]) })
+			e := make([]float32, len(idx))
+			for j, i := range idx {
+				e[j] = row[i]
+			}
+			softmax(e, e)
+			for _, i := range idx[:cutTopP(e, float32(1-cfg.TopP))] {
+				stable[i] = ninf
+			}
+			if !slices.Equal(stable, slow) {
+				exact++
+			}
+		}
+	}
+	if exact == 0 {
+		t.Error("no row where the tie order mattered: the test does not reach the exact path")
+	}
+	t.Logf("%d rows where a stable sort would differ", exact)
 }
