@@ -15,7 +15,15 @@
 //	min-p              (do_sample, min_p set; min_p 0 removes nothing)
 //
 // Greedy decoding (do_sample false, or temperature 0) applies the penalties only, then takes
-// the argmax, as HF does.
+// the argmax, as HF does. HF refuses temperature 0 with do_sample; here it means greedy.
+// The other processors HF can build (no_repeat_ngram_size, bad_words_ids, min_length,
+// min_new_tokens, suppress_tokens, typical_p, epsilon / eta cutoffs, top_h, …) are not
+// read from generation_config.json and not applied.
+//
+// Against transformers' own processors (testdata/generate, see its README) the processed
+// scores are bit-identical, -Inf at exactly the same ids — ties at the top-k and top-p
+// boundaries included: top-p reproduces torch.sort's (unstable, libstdc++ std::sort) order
+// among equal logits — and the probabilities within 2e-7.
 //
 // Sampling draws from the softmax of the processed logits with a PCG generator seeded from
 // Config.Seed (math/rand/v2). PyTorch's random stream cannot be reproduced, so a seed gives
