@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -114,6 +115,21 @@ func TestProcessorsGolden(t *testing.T) {
 		p, err := NewProcessors(cfg, len(r.logits))
 		if err != nil {
 			t.Fatalf("%s: %v", l.Case, err)
+		}
+		// The same processors in the same order; HF builds a MinPLogitsWarper for min_p 0,
+		// which removes nothing and which Apply skips.
+		var hf []string
+		for _, name := range l.Processors {
+			if name != "MinPLogitsWarper" || cfg.MinP != 0 {
+				hf = append(hf, name)
+			}
+		}
+		ours := p.active()
+		if len(r.ids) == 0 { // the script leaves the penalty out when there is nothing to penalise
+			ours = slices.DeleteFunc(ours, func(s string) bool { return s == "RepetitionPenaltyLogitsProcessor" })
+		}
+		if !slices.Equal(ours, hf) {
+			t.Errorf("%s: processors %v, HF %v", l.Case, ours, l.Processors)
 		}
 		got := append([]float32(nil), r.logits...)
 		if err := p.Apply(got, r.ids, len(r.ids)); err != nil {

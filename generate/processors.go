@@ -80,6 +80,35 @@ func (p *Processors) Apply(logits []float32, ids []int32, promptLen int) error {
 	return nil
 }
 
+// active lists the processors Apply runs, in order, by the names of HF's classes
+// (presence / frequency, which HF does not have, as "PresenceFrequencyPenalty").
+func (p *Processors) active() []string {
+	c := &p.cfg
+	var out []string
+	if c.RepetitionPenalty != 1 {
+		out = append(out, "RepetitionPenaltyLogitsProcessor")
+	}
+	if p.counts != nil {
+		out = append(out, "PresenceFrequencyPenalty")
+	}
+	if c.Greedy() {
+		return out
+	}
+	if c.Temperature != 1 {
+		out = append(out, "TemperatureLogitsWarper")
+	}
+	if c.TopK > 0 {
+		out = append(out, "TopKLogitsWarper")
+	}
+	if c.TopP < 1 {
+		out = append(out, "TopPLogitsWarper")
+	}
+	if c.MinP > 0 {
+		out = append(out, "MinPLogitsWarper")
+	}
+	return out
+}
+
 // repetition: each distinct id's logit x becomes x·penalty if x < 0, else x / penalty, in
 // float32 as torch computes it with the penalty rounded to float32.
 func (p *Processors) repetition(logits []float32, ids []int32) {
