@@ -169,6 +169,59 @@ def tower_weights(shapes: dict, seed: int) -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Qwen3-VL full model (Qwen3VLForConditionalGeneration) weights
+# ---------------------------------------------------------------------------------------------
+
+VISUAL_PREFIX = "model.visual."
+TEXT_PREFIX = "model.language_model."
+
+
+def text_weight_rule(name: str, shape) -> tuple[str, str, float, float]:
+    """(rule id, stream name, scale, offset) for a tensor of Qwen3VLForConditionalGeneration's
+    state_dict, by its full name.
+
+    ``model.visual.*``: the vision rules of ``weight_rule``, on the name without the prefix (which
+    is also the stream name). ``model.language_model.*`` (stream name = full name): 1-D
+    ``*norm.weight`` scale 0.1 offset 1; ``embed_tokens.weight`` scale 1 offset 0; other 2-D
+    ``*.weight`` float32(1/sqrt(fan_in)) offset 0. ``lm_head.weight`` is tied to
+    ``model.language_model.embed_tokens.weight`` and has no rule of its own.
+    """
+    shape = tuple(int(s) for s in shape)
+    if name.startswith(VISUAL_PREFIX):
+        short = name[len(VISUAL_PREFIX) :]
+        rule, scale, offset = weight_rule(short, shape)
+        return "visual." + rule, short, scale, offset
+    if name.startswith(TEXT_PREFIX):
+        if name == TEXT_PREFIX + "embed_tokens.weight" and len(shape) == 2:
+            return "text.embed_tokens", name, 1.0, 0.0
+        if name.endswith("norm.weight") and len(shape) == 1:
+            return "text.norm_weight", name, 0.1, 1.0
+        if name.endswith(".weight") and len(shape) == 2:
+            return "text.matrix_weight", name, float(np.float32(1.0 / math.sqrt(shape[1]))), 0.0
+    raise KeyError(f"no synthetic-weight rule covers tensor {name!r} with shape {shape}")
+
+
+ALL_MODEL_RULES = tuple("visual." + r for r in ALL_RULES) + ("text.embed_tokens", "text.norm_weight", "text.matrix_weight")
+
+
+def model_weights(shapes: dict, seed: int) -> dict:
+    """Fill every tensor of a Qwen3VLForConditionalGeneration (full state_dict names, without the
+    tied ``lm_head.weight``). Raises on an uncovered tensor or an unused rule."""
+    out = {}
+    used = set()
+    for name, shape in shapes.items():
+        if name == "lm_head.weight":
+            raise KeyError("lm_head.weight is tied to the embedding: leave it out")
+        rule, stream, scale, offset = text_weight_rule(name, shape)
+        used.add(rule)
+        out[name] = tensor(shape, seed, stream, scale, offset)
+    unused = set(ALL_MODEL_RULES) - used
+    if unused:
+        raise RuntimeError(f"synthetic-weight rules never used: {sorted(unused)}")
+    return out
+
+
 def pixels(n: int, seed: int, patch_dim: int = 1536) -> np.ndarray:
     return tensor((n, patch_dim), seed, "pixel_values", 1.0, 0.0)
 
