@@ -490,3 +490,23 @@ func TestTrace(t *testing.T) {
 		t.Errorf("%d traced tensors, want %d", len(names), 1+3*9+2)
 	}
 }
+
+func TestCosts(t *testing.T) {
+	c := small(true)
+	// One layer by hand: q, k, v, o, gate, up, down; attention over 3 queries after 2 cached.
+	d, qd, kvd, i := int64(32), int64(64), int64(32), int64(48)
+	lin := qd*d + 2*kvd*d + d*qd + 3*i*d
+	keys := int64(3 + 4 + 5)
+	layer := 2*3*lin + 4*keys*qd
+	want := int64(c.NumLayers)*layer + 2*1*300*32
+	if got := FLOPs(c, 3, 2, 1); got != want {
+		t.Errorf("FLOPs = %d, want %d", got, want)
+	}
+	var params int64
+	for _, cost := range Costs(c, 3, 2, 1) {
+		params += cost.Params
+	}
+	if params != c.ParamCount() {
+		t.Errorf("Costs' params sum to %d, ParamCount %d", params, c.ParamCount())
+	}
+}
