@@ -57,7 +57,7 @@ func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("text: %w", err)
 	}
-	if avail, ok := memAvailable(); ok {
+	if avail, ok := memAvailableFunc(); ok {
 		if need := cfg.ResidentBytes(w); need > avail {
 			return nil, fmt.Errorf("text: %s: the decoder needs %s of memory with %v weights but %s is available (MemAvailable in /proc/meminfo)",
 				dir, gib(need), w, gib(avail))
@@ -72,6 +72,9 @@ func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
 }
 
 func gib(n int64) string { return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30)) }
+
+// memAvailableFunc is memAvailable, replaced in tests.
+var memAvailableFunc = memAvailable
 
 // memAvailable reads MemAvailable from /proc/meminfo, in bytes; ok is false where there is none.
 func memAvailable() (int64, bool) {

@@ -399,8 +399,9 @@ func TestLoad(t *testing.T) {
 		"vocab_size": 300, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3,
 		"num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 4096,
 		"rope_parameters": {"rope_type": "default", "rope_theta": 5000000.0, "mrope_section": [4, 2, 2], "mrope_interleaved": true}}}`
+	var dir string
 	for _, bf16 := range []bool{false, true} {
-		dir := t.TempDir()
+		dir = t.TempDir()
 		var ts []safetensors.Tensor
 		for _, s := range cfg.Tensors() {
 			v, _ := src.float32s(s.Name)
@@ -441,8 +442,19 @@ func TestLoad(t *testing.T) {
 			t.Errorf("loaded bf16 logits differ from Random's f32 by %g", d)
 		}
 	}
+	// Too little memory: refused before reading, both sizes said.
+	memAvailableFunc = func() (int64, bool) { return 1000, true }
+	_, err := Load(ctx, dir, Options{Weights: WeightsF32})
+	memAvailableFunc = memAvailable
+	need := gib(cfg.ResidentBytes(WeightsF32))
+	if err == nil || !strings.Contains(err.Error(), need) || !strings.Contains(err.Error(), gib(1000)) {
+		t.Errorf("too little memory: %v (want %s and %s)", err, need, gib(1000))
+	}
+	if avail, ok := memAvailable(); !ok || avail <= 0 {
+		t.Logf("no MemAvailable on this system (%d, %v)", avail, ok)
+	}
 	// A checkpoint without the language model, and one with a misshaped tensor.
-	dir := t.TempDir()
+	dir = t.TempDir()
 	os.WriteFile(filepath.Join(dir, "config.json"), []byte(configJSON), 0o644)
 	safetensors.WriteFile(filepath.Join(dir, "model.safetensors"),
 		[]safetensors.Tensor{safetensors.F32Tensor("model.visual.patch_embed.proj.weight", []int{1}, []float32{1})}, nil)
@@ -451,7 +463,7 @@ func TestLoad(t *testing.T) {
 	}
 	safetensors.WriteFile(filepath.Join(dir, "model.safetensors"),
 		[]safetensors.Tensor{safetensors.F32Tensor(Prefix+"embed_tokens.weight", []int{300, 31}, make([]float32, 300*31))}, nil)
-	_, err := Load(ctx, dir, Options{})
+	_, err = Load(ctx, dir, Options{})
 	if err == nil || !strings.Contains(err.Error(), "has shape [300 31], want [300 32]") || !strings.Contains(err.Error(), "is missing") {
 		t.Errorf("misshaped checkpoint: %v", err)
 	}
