@@ -522,3 +522,68 @@ func TestCosts(t *testing.T) {
 		t.Errorf("Costs' params sum to %d, ParamCount %d", params, c.ParamCount())
 	}
 }
+
+// TestCancelMidway: a context cancelled inside the layers stops Prefill with its error and
+// leaves the cache as it was; the same prefill then runs normally.
+func TestCancelMidway(t *testing.T) {
+	m, _ := Random(small(true), 4, Options{Threads: 2})
+	c, _ := m.NewCache(8)
+	ids := []int32{3, 1, 4, 1, 5}
+	if _, err := m.Prefill(context.Background(), c, Input{IDs: ids[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tctx := WithTrace(ctx, func(tr Trace) {
+		if tr.Layer == 1 && tr.Name == "attn_out" {
+			cancel()
+		}
+	})
+	_, err := m.Prefill(tctx, c, Input{IDs: ids[2:]})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "layer 1") {
+		t.Fatalf("err = %v, want a cancellation in layer 1", err)
+	}
+	if c.Len() != 2 {
+		t.Fatalf("the cache holds %d positions after a cancelled prefill, want 2", c.Len())
+	}
+	got, err := m.Prefill(context.Background(), c, Input{IDs: ids[2:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := m.NewCache(8)
+	want, _ := m.Prefill(context.Background(), full, Input{IDs: ids})
+	if d := maxAbsDiff(got.Data, want.Data); d > 1e-5 {
+		t.Errorf("after a cancelled prefill the logits differ by %g", d)
+	}
+}
+
+// TestConcurrent: one Model, several sequences on their own caches at once, each as alone.
+func TestConcurrent(t *testing.T) {
+	m, _ := Random(small(false), 6, Options{Threads: 2})
+	seqs := [][]int32{{1, 2, 3}, {9, 8, 7, 6, 5}, {100}, {42, 42}}
+	want := make([][]float32, len(seqs))
+	for i, s := range seqs {
+		c, _ := m.NewCache(8)
+		out, err := m.Prefill(context.Background(), c, Input{IDs: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out.Data
+	}
+	errs := make(chan error, len(seqs))
+	for i, s := range seqs {
+		go func() {
+			c, _ := m.NewCache(8)
+			out, err := m.Prefill(context.Background(), c, Input{IDs: s})
+			if err == nil && maxAbsDiff(out.Data, want[i]) != 0 {
+				err = fmt.Errorf("sequence %d differs when run concurrently", i)
+			}
+			errs <- err
+		}()
+	}
+	for range seqs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
