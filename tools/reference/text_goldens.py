@@ -286,7 +286,9 @@ def run_processor(proc, spec: dict):
     text = proc.apply_chat_template(spec["messages"], tokenize=False, add_generation_prompt=True)
     kw = dict(text=[text], return_tensors="pt")
     if spec["images"]:
-        kw["images"] = [load_rgb(IMAGES / f) for f in spec["images"]]
+        # file paths, as apply_chat_template passes them (the image processor loads them itself,
+        # like testdata/imageproc's goldens)
+        kw["images"] = [str(IMAGES / f) for f in spec["images"]]
     if spec["video"]:
         v = spec["video"]
         frames = load_frames(FRAMES / v["folder"])
@@ -504,6 +506,7 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
         if vis_rows:
             v0 = vis_rows[0]
             tensors["inputs_embeds.visual0"] = inputs_embeds[v0].contiguous()
+            tensors["inputs_embeds.visual"] = inputs_embeds[vis_rows].contiguous()
             for i, h in enumerate(hidden):
                 tensors[f"hidden.{i}.visual0"] = h[v0].contiguous()
     if call["deepstack_visual_embeds"] is not None:
