@@ -26,7 +26,7 @@ type Input struct {
 	Positions textjoin.Positions
 	// Visual marks the visual rows among the n (textjoin.Placement.Visual), nil when there are
 	// none; Deepstack are the DeepStack rows for them (Placement.Deepstack), set j added after
-	// decoder layer j.
+	// decoder layer j (sets beyond the last layer are ignored, as in the reference).
 	Visual    []bool
 	Deepstack []Matrix
 	// AllLogits asks for the logits of every row, [n, V]; otherwise only the last row's, [1, V].
@@ -86,9 +86,6 @@ func (m *Model) Prefill(ctx context.Context, c *Cache, in Input) (Matrix, error)
 	}
 	if in.Visual != nil && len(in.Visual) != n {
 		return Matrix{}, fmt.Errorf("text: a visual mask of %d rows for %d tokens", len(in.Visual), n)
-	}
-	if len(in.Deepstack) > cfg.NumLayers {
-		return Matrix{}, fmt.Errorf("text: %d DeepStack sets for %d layers", len(in.Deepstack), cfg.NumLayers)
 	}
 	if len(in.Deepstack) > 0 && in.Visual == nil {
 		return Matrix{}, fmt.Errorf("text: DeepStack rows without a visual mask")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
@@ -18,7 +19,12 @@ import (
 // every prompt position and 32 greedy decode steps on a vocabulary subset (plus the full-vocab
 // argmax), and 64 greedy tokens.
 
-const goldenDir = "../testdata/text/tiny"
+// goldenFamilies are the folders of testdata/text: tiny (4 layers of width 64, the tiny
+// tower) and 2b-short (the 2B text shapes with 2 layers, the released 2B tower), skipped in
+// -short mode.
+var goldenFamilies = []string{"tiny", "2b-short"}
+
+func goldenDir(family string) string { return filepath.Join("../testdata/text", family) }
 
 // goldenTolerance bounds the error of every compared logit relative to the largest logit
 // magnitude of its case: |got − want| ≤ goldenTolerance · max|want|.
@@ -47,13 +53,16 @@ type goldenFile struct {
 	Cases       []goldenCase `json:"cases"`
 }
 
-func readGoldens(t *testing.T) (Config, *goldenFile) {
+func readGoldens(t *testing.T, family string) (Config, *goldenFile) {
 	t.Helper()
-	cfg, err := ReadConfig(filepath.Join(goldenDir, "config.json"))
+	if family != "tiny" && testing.Short() {
+		t.Skip("the 2B shapes take seconds")
+	}
+	cfg, err := ReadConfig(filepath.Join(goldenDir(family), "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(goldenDir, "cases.json"))
+	data, err := os.ReadFile(filepath.Join(goldenDir(family), "cases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +123,46 @@ func argmax(v []float32) int {
 // logits on the subset at every row, the full-vocabulary argmax and max at every row, the
 // hidden states after every layer, and then 64 greedy tokens.
 func TestGoldenDecoder(t *testing.T) {
-	cfg, g := readGoldens(t)
+	for _, family := range goldenFamilies {
+		t.Run(family, func(t *testing.T) { goldenDecoder(t, family) })
+	}
+}
+
+// goldenEmbeds returns the reference's inputs_embeds: stored whole (tiny), or rebuilt from
+// embed_tokens rows and the stored visual rows (2b-short stores inputs_embeds.visual), after
+// checking our text rows against what is stored.
+func goldenEmbeds(t *testing.T, m *Model, gt goldenTensors, ids []int32, visual []bool) Matrix {
+	n, d := len(ids), m.cfg.HiddenSize
+	ours, err := m.Embed(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gt.has("inputs_embeds") {
+		ref := gt.f32("inputs_embeds")
+		for i := 0; i < n; i++ {
+			if (visual == nil || !visual[i]) && maxAbsDiff(ours.Row(i), ref[i*d:(i+1)*d]) != 0 {
+				t.Fatalf("embedding of token %d (row %d) differs from the reference's", ids[i], i)
+			}
+		}
+		return Matrix{Rows: n, Cols: d, Data: ref}
+	}
+	if maxAbsDiff(ours.Row(n-1), gt.f32("inputs_embeds.last")) != 0 {
+		t.Fatalf("embedding of the last token differs from the reference's")
+	}
+	if visual != nil {
+		rows, j := gt.f32("inputs_embeds.visual"), 0
+		for i, v := range visual {
+			if v {
+				copy(ours.Row(i), rows[j*d:(j+1)*d])
+				j++
+			}
+		}
+	}
+	return ours
+}
+
+func goldenDecoder(t *testing.T, family string) {
+	cfg, g := readGoldens(t, family)
 	m, err := Random(cfg, g.WeightsSeed, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +170,7 @@ func TestGoldenDecoder(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			f, err := safetensors.Open(filepath.Join(goldenDir, c.File))
+			f, err := safetensors.Open(filepath.Join(goldenDir(family), c.File))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,12 +181,6 @@ func TestGoldenDecoder(t *testing.T) {
 			if len(ids) != n {
 				t.Fatalf("%d ids, prompt length %d", len(ids), n)
 			}
-			// Our embeddings of the text rows are the reference's, exactly.
-			ref := gt.f32("inputs_embeds")
-			ours, err := m.Embed(ids)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var visual []bool
 			if gt.has("visual_pos_mask") {
 				visual = make([]bool, n)
@@ -146,21 +188,12 @@ func TestGoldenDecoder(t *testing.T) {
 					visual[i] = v != 0
 				}
 			}
-			for i := 0; i < n; i++ {
-				if visual != nil && visual[i] {
-					continue
-				}
-				for k := 0; k < d; k++ {
-					if ours.Data[i*d+k] != ref[i*d+k] {
-						t.Fatalf("embedding of token %d (row %d) differs from the reference's", ids[i], i)
-					}
-				}
-			}
+			embeds := goldenEmbeds(t, m, gt, ids, visual)
 			p := gt.ints("position_ids")
 			pos := textjoin.Positions{p[:n], p[n : 2*n], p[2*n:]}
 			var ds []Matrix
-			for k := range c.DeepstackSets {
-				v := gt.f32("deepstack." + string(rune('0'+k)))
+			for k := 0; gt.has("deepstack." + strconv.Itoa(k)); k++ {
+				v := gt.f32("deepstack." + strconv.Itoa(k))
 				ds = append(ds, Matrix{Rows: len(v) / d, Cols: d, Data: v})
 			}
 			hidden := map[int][]float32{}
@@ -169,22 +202,27 @@ func TestGoldenDecoder(t *testing.T) {
 					hidden[tr.Layer] = append([]float32(nil), tr.Matrix.Data...)
 				}
 			})
-			cache, err := m.NewCache(n + 64)
+			cache, err := m.NewCache(n + len(c.GeneratedIDs))
 			if err != nil {
 				t.Fatal(err)
 			}
-			embeds := Matrix{Rows: n, Cols: d, Data: ref}
 			logits, err := m.Prefill(tctx, cache, Input{IDs: ids, Embeds: &embeds, Positions: pos, Visual: visual, Deepstack: ds, AllLogits: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for l := 0; l < cfg.NumLayers; l++ {
-				want := gt.f32("hidden." + string(rune('0'+l)))
+				name := "hidden." + strconv.Itoa(l)
+				got, want := hidden[l], []float32(nil)
+				if gt.has(name) {
+					want = gt.f32(name)
+				} else {
+					got, want = got[(n-1)*d:], gt.f32(name+".last")
+				}
 				scale := 0.0
 				for _, w := range want {
 					scale = max(scale, math.Abs(float64(w)))
 				}
-				t.Logf("hidden after layer %d: max abs error %.3g (max |h| %.3g)", l, maxAbsDiff(hidden[l], want), scale)
+				t.Logf("hidden after layer %d (%d rows): max abs error %.3g (max |h| %.3g)", l, len(want)/d, maxAbsDiff(got, want), scale)
 			}
 			rows := make([][]float32, 0, n+c.DecodeSteps)
 			for i := 0; i < n; i++ {
@@ -201,54 +239,71 @@ func TestGoldenDecoder(t *testing.T) {
 				}
 				rows = append(rows, row)
 			}
-			sub := gt.ints("subset_ids")
-			want := gt.f32("logits_subset")
-			wantMax := gt.f32("logits_max")
-			wantArg := gt.ints("logits_argmax")
-			var scale, worst float64
-			for _, w := range want {
-				scale = max(scale, math.Abs(float64(w)))
-			}
-			argDiff := 0
-			for r, row := range rows {
-				for j, id := range sub {
-					worst = max(worst, math.Abs(float64(row[id])-float64(want[r*len(sub)+j])))
-				}
-				worst = max(worst, math.Abs(float64(row[argmax(row)])-float64(wantMax[r])))
-				if argmax(row) != wantArg[r] {
-					argDiff++
-				}
-			}
-			rel := worst / scale
-			t.Logf("%d rows (%d prompt, %d decode): max abs error %.3g, relative to max |logit| %.3g: %.3g; argmax differs at %d rows",
-				len(rows), n, c.DecodeSteps, worst, scale, rel, argDiff)
-			if rel > goldenTolerance {
-				t.Errorf("logits: relative error %.3g > %g", rel, goldenTolerance)
-			}
-			if argDiff != 0 {
-				t.Errorf("argmax differs at %d of %d rows", argDiff, len(rows))
-			}
+			compareLogits(t, gt, rows, n, c.DecodeSteps)
 
-			// Greedy: 64 tokens from a fresh cache.
+			// Greedy from a fresh cache.
 			cache.Reset()
 			last, err := m.Prefill(ctx, cache, Input{IDs: ids, Embeds: &embeds, Positions: pos, Visual: visual, Deepstack: ds})
 			if err != nil {
 				t.Fatal(err)
 			}
-			next := int32(argmax(last.Data))
-			for k := 0; k < len(c.GeneratedIDs); k++ {
-				if next != c.GeneratedIDs[k] {
-					t.Fatalf("greedy token %d: %d, want %d", k, next, c.GeneratedIDs[k])
-				}
-				if k == len(c.GeneratedIDs)-1 {
-					break
-				}
-				row, err := m.Decode(ctx, cache, next, textjoin.DecodePosition(n+k, c.RopeDeltas))
-				if err != nil {
-					t.Fatal(err)
-				}
-				next = int32(argmax(row))
-			}
+			greedy(t, m, cache, last.Data, n, c.RopeDeltas, c.GeneratedIDs)
 		})
 	}
+}
+
+// compareLogits checks the rows (prompt rows, then decode steps) against the case's logits:
+// the subset at every row and the full-vocabulary max within goldenTolerance of the largest
+// |logit|, the argmax equal at every row.
+func compareLogits(t *testing.T, gt goldenTensors, rows [][]float32, n, steps int) {
+	t.Helper()
+	sub, want := gt.ints("subset_ids"), gt.f32("logits_subset")
+	wantMax, wantArg := gt.f32("logits_max"), gt.ints("logits_argmax")
+	if len(rows) != len(wantArg) {
+		t.Fatalf("%d rows, the golden has %d", len(rows), len(wantArg))
+	}
+	var scale, worst float64
+	for _, w := range want {
+		scale = max(scale, math.Abs(float64(w)))
+	}
+	argDiff := 0
+	for r, row := range rows {
+		for j, id := range sub {
+			worst = max(worst, math.Abs(float64(row[id])-float64(want[r*len(sub)+j])))
+		}
+		a := argmax(row)
+		worst = max(worst, math.Abs(float64(row[a])-float64(wantMax[r])))
+		if a != wantArg[r] {
+			argDiff++
+		}
+	}
+	rel := worst / scale
+	t.Logf("%d rows (%d prompt, %d decode): logits max abs error %.3g, relative to max |logit| %.3g: %.3g; argmax differs at %d rows",
+		len(rows), n, steps, worst, scale, rel, argDiff)
+	if rel > goldenTolerance {
+		t.Errorf("logits: relative error %.3g > %g", rel, goldenTolerance)
+	}
+	if argDiff != 0 {
+		t.Errorf("argmax differs at %d of %d rows", argDiff, len(rows))
+	}
+}
+
+// greedy continues from the prompt's last logits with argmax decoding and checks the tokens.
+func greedy(t *testing.T, m *Model, cache *Cache, logits []float32, n, delta int, want []int32) {
+	t.Helper()
+	next := int32(argmax(logits))
+	for k := range want {
+		if next != want[k] {
+			t.Fatalf("greedy token %d: %d, want %d", k, next, want[k])
+		}
+		if k+1 == len(want) {
+			break
+		}
+		row, err := m.Decode(context.Background(), cache, next, textjoin.DecodePosition(n+k, delta))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next = int32(argmax(row))
+	}
+	t.Logf("%d greedy tokens identical", len(want))
 }

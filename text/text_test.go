@@ -587,3 +587,21 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestPreset2BMatchesGoldens: the qwen3-vl-2b preset is the text_config of
+// testdata/text/2b-short (the reference's 2B text shapes) but for its 2 layers.
+func TestPreset2BMatchesGoldens(t *testing.T) {
+	cfg, err := ReadConfig("../testdata/text/2b-short/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := Preset("qwen3-vl-2b")
+	p.NumLayers = cfg.NumLayers
+	if p != cfg {
+		t.Errorf("preset %+v\n2b-short %+v", p, cfg)
+	}
+	tiny, _ := ReadConfig("../testdata/text/tiny/config.json")
+	if tp, _ := Preset("tiny"); tp != tiny {
+		t.Errorf("preset tiny %+v\ntestdata %+v", tp, tiny)
+	}
+}
