@@ -241,13 +241,7 @@ func goldenDecoder(t *testing.T, family string) {
 			}
 			compareLogits(t, gt, rows, n, c.DecodeSteps)
 
-			// Greedy from a fresh cache.
-			cache.Reset()
-			last, err := m.Prefill(ctx, cache, Input{IDs: ids, Embeds: &embeds, Positions: pos, Visual: visual, Deepstack: ds})
-			if err != nil {
-				t.Fatal(err)
-			}
-			greedy(t, m, cache, last.Data, n, c.RopeDeltas, c.GeneratedIDs)
+			greedy(t, m, cache, rows, n, c.RopeDeltas, c.GeneratedIDs)
 		})
 	}
 }
@@ -288,22 +282,27 @@ func compareLogits(t *testing.T, gt goldenTensors, rows [][]float32, n, steps in
 	}
 }
 
-// greedy continues from the prompt's last logits with argmax decoding and checks the tokens.
-func greedy(t *testing.T, m *Model, cache *Cache, logits []float32, n, delta int, want []int32) {
+// greedy checks greedy decoding: rows are the logits of the n prompt rows and of the decode
+// steps that fed want[0 … steps−1] (cache holds all of them), so row n−1+k must have argmax
+// want[k] for k ≤ steps; then it decodes on from the cache, feeding its own argmax, to the end
+// of want.
+func greedy(t *testing.T, m *Model, cache *Cache, rows [][]float32, n, delta int, want []int32) {
 	t.Helper()
-	next := int32(argmax(logits))
-	for k := range want {
-		if next != want[k] {
-			t.Fatalf("greedy token %d: %d, want %d", k, next, want[k])
+	steps := len(rows) - n
+	for k := 0; k <= steps && k < len(want); k++ {
+		if got := int32(argmax(rows[n-1+k])); got != want[k] {
+			t.Fatalf("greedy token %d: %d, want %d", k, got, want[k])
 		}
-		if k+1 == len(want) {
-			break
-		}
-		row, err := m.Decode(context.Background(), cache, next, textjoin.DecodePosition(n+k, delta))
+	}
+	next := int32(argmax(rows[len(rows)-1]))
+	for k := steps + 1; k < len(want); k++ {
+		row, err := m.Decode(context.Background(), cache, next, textjoin.DecodePosition(n+k-1, delta))
 		if err != nil {
 			t.Fatal(err)
 		}
-		next = int32(argmax(row))
+		if next = int32(argmax(row)); next != want[k] {
+			t.Fatalf("greedy token %d: %d, want %d", k, next, want[k])
+		}
 	}
 	t.Logf("%d greedy tokens identical", len(want))
 }
