@@ -19,8 +19,12 @@ import (
 // query row i, out = softmax(q·kᵀ/√headDim)·v over keys 0 … p0+i: scores are float32 dot
 // products (four chains) times the float32 scale, the softmax in float32 after subtracting the
 // row maximum (exponentials from math.Exp), its normalised weights times v summed in float32,
-// as PyTorch's eager attention computes softmax(…, dtype=float32) @ v. The work runs as tasks of
-// one head and a block of query rows; CausalAttentionRef is the float64 reference.
+// as PyTorch's eager attention computes softmax(…, dtype=float32) @ v. Fewer than
+// causalGEMMRows query rows (a decode step) run as tasks of one head and a block of rows, dot
+// products in four float32 chains; more (a prefill) compute the scores and the weighted values
+// as matrix products on the Linear kernels (causalAttentionGEMM), whose float32 sums run in
+// another order (within the bound TestCausalAttention states). CausalAttentionRef is the float64
+// reference.
 func CausalAttention(out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) {
 	_ = causalAttention(nil, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads)
 }
@@ -52,6 +56,9 @@ func checkCausal(name string, out, q, k, v []float32, n, p0, heads, kvHeads, hea
 
 func causalAttention(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
 	checkCausal("CausalAttention", out, q, k, v, n, p0, heads, kvHeads, headDim, stride)
+	if n >= causalGEMMRows {
+		return causalAttentionGEMM(done, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads)
+	}
 	blocks := (n + causalBQ - 1) / causalBQ
 	group := heads / kvHeads
 	d := heads * headDim
@@ -137,4 +144,88 @@ func CausalAttentionRef(out, q, k, v []float32, n, p0, heads, kvHeads, headDim, 
 			}
 		}
 	}
+}
+
+// causalGEMMRows is the number of query rows from which CausalAttention computes the scores and
+// the weighted values as matrix products (causalAttentionGEMM); fewer rows (a decode step) take
+// the row-by-row loop, which reads each key once.
+const causalGEMMRows = 32
+
+// causalGEMMBlock is the number of query rows of one block of causalAttentionGEMM: its scores
+// are a causalGEMMBlock × keys matrix.
+const causalGEMMBlock = 256
+
+// causalAttentionGEMM is CausalAttention for many query rows, with the products on the GEMM of
+// the active implementation: for each kv head g, Linears are packed from K_g [keys, hd] and
+// V_gᵀ [hd, keys]; for each of its query heads and block of query rows, S = Q·K_gᵀ (one
+// Forward), then per row the scaled, masked float32 softmax as in the loop, then O = P·V_g (one
+// Forward; the masked weights are zeros). Memory is O(causalGEMMBlock · keys) per call.
+func causalAttentionGEMM(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
+	keys := p0 + n
+	group := heads / kvHeads
+	d := heads * headDim
+	scale := float32(1 / math.Sqrt(float64(headDim)))
+	bq := min(causalGEMMBlock, n)
+	qh := make([]float32, bq*headDim)
+	s := make([]float32, bq*keys)
+	o := make([]float32, bq*headDim)
+	vt := make([]float32, headDim*keys)
+	for g := 0; g < kvHeads; g++ {
+		if closed(done) {
+			return false
+		}
+		kl, err := newLinear(active, k[g*stride*headDim:(g*stride+keys)*headDim], nil, keys, headDim)
+		if err != nil {
+			panic(err) // the shapes were checked
+		}
+		vg := v[g*stride*headDim:]
+		for j := 0; j < keys; j++ {
+			for c := 0; c < headDim; c++ {
+				vt[c*keys+j] = vg[j*headDim+c]
+			}
+		}
+		vl, err := newLinear(active, vt, nil, headDim, keys)
+		if err != nil {
+			panic(err)
+		}
+		for h := g * group; h < (g+1)*group; h++ {
+			for r0 := 0; r0 < n; r0 += bq {
+				rows := min(bq, n-r0)
+				for i := 0; i < rows; i++ {
+					copy(qh[i*headDim:(i+1)*headDim], q[(r0+i)*d+h*headDim:])
+				}
+				if !kl.g.forward(s, qh, rows, threads, false, done) {
+					return false
+				}
+				parallelFor(rows, threads, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						row := s[i*keys : (i+1)*keys]
+						last := p0 + r0 + i // the last key this query sees
+						m := float32(math.Inf(-1))
+						for j := 0; j <= last; j++ {
+							row[j] *= scale
+							m = max(m, row[j])
+						}
+						var sum float32
+						for j := 0; j <= last; j++ {
+							e := float32(math.Exp(float64(row[j] - m)))
+							row[j] = e
+							sum += e
+						}
+						for j := 0; j <= last; j++ {
+							row[j] /= sum
+						}
+						clear(row[last+1:])
+					}
+				})
+				if !vl.g.forward(o, s, rows, threads, false, done) {
+					return false
+				}
+				for i := 0; i < rows; i++ {
+					copy(out[(r0+i)*d+h*headDim:(r0+i)*d+(h+1)*headDim], o[i*headDim:(i+1)*headDim])
+				}
+			}
+		}
+	}
+	return true
 }

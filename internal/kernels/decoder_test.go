@@ -86,6 +86,9 @@ func TestCausalAttention(t *testing.T) {
 		{1, 9, 4, 2, 128, 16}, // a decode step
 		{37, 3, 8, 1, 16, 50}, // several query blocks, one kv head
 		{20, 0, 16, 8, 64, 20},
+		{32, 0, 4, 2, 128, 32},   // the matrix-product path from here on
+		{100, 20, 4, 2, 64, 130}, // after cached positions
+		{300, 0, 2, 1, 16, 300},  // two query blocks
 	} {
 		name := fmt.Sprintf("%+v", c)
 		d := c.heads * c.headDim
@@ -97,12 +100,38 @@ func TestCausalAttention(t *testing.T) {
 		}
 		want := make([]float32, c.n*d)
 		CausalAttentionRef(want, q, k, v, c.n, c.p0, c.heads, c.kvHeads, c.headDim, c.stride, 1)
+		// The error bound: a float32 dot product of headDim terms is within
+		// headDim·2⁻²⁴·Σ|q_c·k_c| of the exact one (any summation order), so each scaled score
+		// is within e = that·scale plus its own rounding; the softmax weights then move by at
+		// most a factor e^(2e) − 1 ≈ 2e, and the output, a convex combination of values, by
+		// 2e·max|v| — plus the float32 roundings of the weights and the weighted sum.
+		var vmax float64
+		for _, x := range v {
+			vmax = max(vmax, math.Abs(float64(x)))
+		}
+		scale := 1 / math.Sqrt(float64(c.headDim))
+		bound := make([]float64, c.n*c.heads) // per query row and head
+		for i := 0; i < c.n; i++ {
+			for h := 0; h < c.heads; h++ {
+				g := h / (c.heads / c.kvHeads)
+				var worst float64
+				for j := 0; j <= c.p0+i; j++ {
+					var abs float64
+					for e := 0; e < c.headDim; e++ {
+						abs += math.Abs(float64(q[i*d+h*c.headDim+e]) * float64(k[(g*c.stride+j)*c.headDim+e]))
+					}
+					worst = max(worst, abs)
+				}
+				es := float64(c.headDim)*0x1p-24*worst*scale + 0x1p-24*worst*scale
+				bound[i*c.heads+h] = 2*es*vmax + float64(c.p0+i+2)*0x1p-23*vmax
+			}
+		}
 		for _, threads := range []int{1, 3} {
 			got := make([]float32, c.n*d)
 			CausalAttention(got, q, k, v, c.n, c.p0, c.heads, c.kvHeads, c.headDim, c.stride, threads)
 			for i := range want {
-				if e := math.Abs(float64(got[i]) - float64(want[i])); e > 2e-6 {
-					t.Fatalf("%s t%d: [%d] = %g, want %g", name, threads, i, got[i], want[i])
+				if e := math.Abs(float64(got[i]) - float64(want[i])); e > bound[i/c.headDim] {
+					t.Fatalf("%s t%d: [%d] = %g, want %g (bound %.3g)", name, threads, i, got[i], want[i], bound[i/c.headDim])
 				}
 			}
 		}
