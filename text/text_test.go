@@ -605,3 +605,26 @@ func TestPreset2BMatchesGoldens(t *testing.T) {
 		t.Errorf("preset tiny %+v\ntestdata %+v", tp, tiny)
 	}
 }
+
+// TestSyntheticPinned: the first values of a few streams under seed 7, as
+// testdata/text/README.md pins them (from tools/reference/synth.py), through SyntheticScale.
+func TestSyntheticPinned(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		shape []int
+		bits  [4]uint32
+	}{
+		{"model.language_model.embed_tokens.weight", []int{151936, 64}, [4]uint32{0xbf06f874, 0x3e529940, 0xbf66d7ee, 0x3c1e5580}},
+		{"model.language_model.layers.0.self_attn.q_norm.weight", []int{128}, [4]uint32{0x3f8b6c24, 0x3f6ba297, 0x3f8bf8b4, 0x3f71059b}},
+		{"model.language_model.layers.0.mlp.down_proj.weight", []int{64, 128}, [4]uint32{0xbcc78f7e, 0x3da9ac71, 0xbd928061, 0xbd81c905}},
+	} {
+		scale, offset := SyntheticScale(c.name, c.shape)
+		v := make([]float32, 4)
+		synth.Fill(v, 7, c.name, scale, offset)
+		for i, b := range c.bits {
+			if math.Float32bits(v[i]) != b {
+				t.Errorf("%s[%d] = %#x, want %#x", c.name, i, math.Float32bits(v[i]), b)
+			}
+		}
+	}
+}
