@@ -7,7 +7,8 @@
 // 5.24.0): pre-norm layers with RMSNorm, grouped-query attention with per-head q/k RMSNorm and
 // interleaved MRoPE (rope.go), a SwiGLU MLP, DeepStack features added after the first layers,
 // the final norm and the output projection (tied to embed_tokens in the small sizes). The
-// goldens of testdata/text/tiny check it, from the image files to 64 greedy tokens.
+// goldens of testdata/text (tiny, and 2b-short: the 2B shapes) check it, from the image files
+// to the greedy tokens.
 //
 // The parameters are declared once, in tensors.go's table, which drives the load-time check,
 // the binding, ParamCount, ResidentBytes and Costs. Every projection is a kernels.Linear; a
