@@ -1,0 +1,236 @@
+package text
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+)
+
+// Config is the shape of a Qwen3-VL text decoder: the "text_config" of a Qwen3-VL checkpoint's
+// config.json, with Hugging Face's field names (transformers 5.24's Qwen3VLTextConfig).
+type Config struct {
+	VocabSize             int     `json:"vocab_size"`              // V
+	HiddenSize            int     `json:"hidden_size"`             // D
+	IntermediateSize      int     `json:"intermediate_size"`       // I, the MLP's width
+	NumLayers             int     `json:"num_hidden_layers"`       // L decoder layers
+	NumHeads              int     `json:"num_attention_heads"`     // H query heads
+	NumKVHeads            int     `json:"num_key_value_heads"`     // G key/value heads (H a multiple of G)
+	HeadDim               int     `json:"head_dim"`                // hd, not necessarily D/H
+	RMSNormEps            float32 `json:"rms_norm_eps"`            // every RMSNorm's epsilon
+	MaxPositionEmbeddings int     `json:"max_position_embeddings"` // the longest sequence trained for
+	HiddenAct             string  `json:"hidden_act"`              // "silu"
+	AttentionBias         bool    `json:"attention_bias"`          // false in every release; true is refused
+	// RopeTheta is the rotary base (rope_parameters.rope_theta, or rope_theta beside rope_scaling
+	// in older files).
+	RopeTheta float64 `json:"-"`
+	// MRopeSection splits the hd/2 rotary frequencies between the T, H and W position rows
+	// (rope_parameters.mrope_section; [24, 20, 20] by default); its sum is hd/2.
+	MRopeSection [3]int `json:"-"`
+	// MRopeInterleaved is rope_parameters.mrope_interleaved. Transformers 5.24 always applies
+	// the interleaved layout whatever it says; so does this package (the field is kept for
+	// messages and round trips).
+	MRopeInterleaved bool `json:"-"`
+	// TieWordEmbeddings: the output projection is embed_tokens (no lm_head.weight). Read from
+	// the top level of a full config (where 5.24 writes it), else from text_config.
+	TieWordEmbeddings bool `json:"tie_word_embeddings"`
+}
+
+// defaultConfig holds Qwen3VLTextConfig's defaults, for fields a config.json leaves out.
+func defaultConfig() Config {
+	return Config{
+		VocabSize: 151936, HiddenSize: 4096, IntermediateSize: 22016, NumLayers: 32,
+		NumHeads: 32, NumKVHeads: 32, HeadDim: 128, RMSNormEps: 1e-6,
+		MaxPositionEmbeddings: 128000, HiddenAct: "silu", RopeTheta: 500000,
+		MRopeSection: [3]int{24, 20, 20},
+	}
+}
+
+// ropeFields are the rotary settings as config.json spells them: rope_parameters (5.x) or
+// rope_scaling (4.x), with rope_theta inside or beside.
+type ropeFields struct {
+	RopeType         *string  `json:"rope_type"`
+	Type             *string  `json:"type"` // 4.x's older spelling of rope_type
+	RopeTheta        *float64 `json:"rope_theta"`
+	MRopeSection     []int    `json:"mrope_section"`
+	MRopeInterleaved *bool    `json:"mrope_interleaved"`
+}
+
+// ParseConfig reads a config.json: a full Qwen3-VL config with a nested "text_config", or a
+// bare text config. Fields left out take the reference's defaults. The result is validated.
+func ParseConfig(data []byte) (Config, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return Config{}, fmt.Errorf("not a JSON object: %w", err)
+	}
+	body := data
+	var topTie *bool
+	if tc, ok := top["text_config"]; ok {
+		if mt, ok := top["model_type"]; ok {
+			var s string
+			if err := json.Unmarshal(mt, &s); err != nil {
+				return Config{}, fmt.Errorf("field model_type: %w", err)
+			}
+			if s != "qwen3_vl" {
+				return Config{}, fmt.Errorf("model_type %q is not a dense Qwen3-VL model (want qwen3_vl)", s)
+			}
+		}
+		if t, ok := top["tie_word_embeddings"]; ok {
+			topTie = new(bool)
+			if err := json.Unmarshal(t, topTie); err != nil {
+				return Config{}, fmt.Errorf("field tie_word_embeddings: %w", describeJSONError(err))
+			}
+		}
+		body = tc
+	} else if _, ok := top["num_hidden_layers"]; !ok {
+		return Config{}, errors.New("neither a \"text_config\" nor a bare text config (no \"num_hidden_layers\")")
+	}
+	cfg := defaultConfig()
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
+	}
+	var extra struct {
+		NumKVHeads     *int            `json:"num_key_value_heads"`
+		RopeTheta      *float64        `json:"rope_theta"`
+		RopeParameters json.RawMessage `json:"rope_parameters"`
+		RopeScaling    json.RawMessage `json:"rope_scaling"`
+	}
+	if err := json.Unmarshal(body, &extra); err != nil {
+		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
+	}
+	if extra.NumKVHeads == nil { // the reference: num_key_value_heads defaults to the heads
+		cfg.NumKVHeads = cfg.NumHeads
+	}
+	if extra.RopeTheta != nil {
+		cfg.RopeTheta = *extra.RopeTheta
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"rope_scaling", extra.RopeScaling}, {"rope_parameters", extra.RopeParameters}} {
+		if len(f.raw) == 0 || string(f.raw) == "null" {
+			continue
+		}
+		var r ropeFields
+		if err := json.Unmarshal(f.raw, &r); err != nil {
+			return Config{}, fmt.Errorf("field %s: %w", f.name, describeJSONError(err))
+		}
+		typ := r.RopeType
+		if typ == nil {
+			typ = r.Type
+		}
+		if typ != nil && *typ != "default" && *typ != "mrope" {
+			return Config{}, fmt.Errorf("field %s.rope_type = %q is not supported (want default)", f.name, *typ)
+		}
+		if r.RopeTheta != nil {
+			cfg.RopeTheta = *r.RopeTheta
+		}
+		if r.MRopeSection != nil {
+			if len(r.MRopeSection) != 3 {
+				return Config{}, fmt.Errorf("field %s.mrope_section = %v: want 3 values (T, H, W)", f.name, r.MRopeSection)
+			}
+			cfg.MRopeSection = [3]int(r.MRopeSection)
+		}
+		if r.MRopeInterleaved != nil {
+			cfg.MRopeInterleaved = *r.MRopeInterleaved
+		}
+	}
+	if topTie != nil {
+		cfg.TieWordEmbeddings = *topTie
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// ReadConfig reads and validates the config.json at path.
+func ReadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("text: %w", err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("text: %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("field %s: want %s, got JSON %s", te.Field, te.Type, te.Value)
+	}
+	return err
+}
+
+// maxDim bounds every size of a config, and maxWidth the projection widths H·hd and G·hd, so
+// that nothing computed from a config overflows and a lying config cannot ask for absurd
+// allocations (the largest release, 32B, has D = 5120, I = 25600, H·hd = 8192).
+const (
+	maxDim   = 1 << 18
+	maxWidth = 1 << 17
+)
+
+// supportedActs are the MLP activations this package runs.
+var supportedActs = []string{"silu"}
+
+// Validate reports the first field that makes the config unusable.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
+		{"num_hidden_layers", c.NumLayers}, {"num_attention_heads", c.NumHeads},
+		{"num_key_value_heads", c.NumKVHeads}, {"head_dim", c.HeadDim},
+		{"max_position_embeddings", c.MaxPositionEmbeddings},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("field %s = %d: must be positive", f.name, f.v)
+		}
+		if f.v > maxDim {
+			return fmt.Errorf("field %s = %d: larger than the supported %d", f.name, f.v, maxDim)
+		}
+	}
+	if c.NumHeads%c.NumKVHeads != 0 {
+		return fmt.Errorf("field num_attention_heads = %d is not a multiple of num_key_value_heads = %d", c.NumHeads, c.NumKVHeads)
+	}
+	if c.HeadDim%2 != 0 {
+		return fmt.Errorf("field head_dim = %d: the rotary embedding needs an even head_dim", c.HeadDim)
+	}
+	if c.NumHeads > maxWidth/c.HeadDim {
+		return fmt.Errorf("fields num_attention_heads×head_dim = %d×%d is larger than the supported %d", c.NumHeads, c.HeadDim, maxWidth)
+	}
+	if !(c.RMSNormEps > 0) || c.RMSNormEps > 1 {
+		return fmt.Errorf("field rms_norm_eps = %g: want a small positive number", c.RMSNormEps)
+	}
+	if !(c.RopeTheta > 1) || c.RopeTheta > 1e12 {
+		return fmt.Errorf("field rope_theta = %g: want a base above 1", c.RopeTheta)
+	}
+	sum := 0
+	for i, s := range c.MRopeSection {
+		if s < 0 || s > c.HeadDim {
+			return fmt.Errorf("field mrope_section[%d] = %d: out of range for head_dim %d", i, s, c.HeadDim)
+		}
+		sum += s
+	}
+	if sum != c.HeadDim/2 {
+		return fmt.Errorf("field mrope_section = %v sums to %d, want head_dim/2 = %d", c.MRopeSection, sum, c.HeadDim/2)
+	}
+	if !slices.Contains(supportedActs, c.HiddenAct) {
+		return fmt.Errorf("field hidden_act = %q is not supported (want one of %v)", c.HiddenAct, supportedActs)
+	}
+	if c.AttentionBias {
+		return errors.New("field attention_bias = true is not supported (no released Qwen3-VL has attention biases)")
+	}
+	return nil
+}
+
+// QDim is the width of the query projection, H·hd.
+func (c Config) QDim() int { return c.NumHeads * c.HeadDim }
+
+// KVDim is the width of the key and value projections, G·hd.
+func (c Config) KVDim() int { return c.NumKVHeads * c.HeadDim }

@@ -1,0 +1,302 @@
+package text
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// Model is a loaded text decoder. It is read-only after Load or Random returns; Prefill and
+// Decode may run from many goroutines at once on different Caches.
+type Model struct {
+	cfg     Config
+	threads int
+	weights Weights // WeightsF32 or WeightsBF16
+
+	embed   embedding       // embed_tokens [V, D]
+	layers  []layer         // L decoder layers
+	norm    []float32       // the final RMSNorm weight [D]
+	lmHead  *kernels.Linear // [V, D]: lm_head, or embed_tokens when tied
+	invFreq []float32       // [hd/2] the rotary inverse frequencies (rope.go)
+}
+
+// layer is one pre-norm decoder layer: x += o(attn(rope(qnorm(q(n1 x))), rope(knorm(k(n1 x))),
+// v(n1 x))); x += down(SiLU(gate(n2 x)) · up(n2 x)).
+type layer struct {
+	inputNorm    []float32       // [D]
+	q, k, v, o   *kernels.Linear // [H·hd, D], [G·hd, D], [G·hd, D], [D, H·hd]
+	qNorm, kNorm []float32       // [hd], per head
+	postNorm     []float32       // [D]
+	gate, up     *kernels.Linear // [I, D]
+	down         *kernels.Linear // [D, I]
+}
+
+// embedding is the token embedding table [V, D], as float32 or as bfloat16 bits (one is set).
+type embedding struct {
+	rows, cols int
+	f32        []float32
+	bf16       []uint16
+}
+
+// row writes row id of the table into dst [D].
+func (e *embedding) row(dst []float32, id int) {
+	if e.f32 != nil {
+		copy(dst, e.f32[id*e.cols:(id+1)*e.cols])
+		return
+	}
+	for c, b := range e.bf16[id*e.cols : (id+1)*e.cols] {
+		dst[c] = half.BF16ToF32(b)
+	}
+}
+
+// Weights says how a Model holds its Linears' weights and the embedding table: the vision
+// tower's setting (vision.Weights), with the same meaning. RMSNorm weights are always float32.
+type Weights = vision.Weights
+
+// The Weights values.
+const (
+	WeightsAuto = vision.WeightsAuto
+	WeightsF32  = vision.WeightsF32
+	WeightsBF16 = vision.WeightsBF16
+)
+
+// Options configure a model at load time.
+type Options struct {
+	// Threads is the number of goroutines the kernels split work over; 0 means GOMAXPROCS.
+	Threads int
+	// Weights says how weights are held in memory; the zero value is WeightsAuto (bf16 when
+	// every tensor is stored as bf16, else f32).
+	Weights Weights
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Weights returns how the model holds its weights: WeightsF32 or WeightsBF16.
+func (m *Model) Weights() Weights { return m.weights }
+
+// Threads returns the number of goroutines the forward pass splits work over.
+func (m *Model) Threads() int { return m.threads }
+
+// source yields tensors by their full state_dict name: shapes, whether stored as bfloat16, and
+// values as float32 or as the stored bfloat16 bits.
+type source interface {
+	shape(name string) ([]int, bool)
+	bf16(name string) bool
+	bf16Bits(name string) ([]uint16, error)
+	float32s(name string) ([]float32, error)
+}
+
+// maxShapeErrors bounds how many missing or misshaped tensors one error lists.
+const maxShapeErrors = 10
+
+// checkTensors verifies that every tensor the config needs is present with the right shape,
+// before any data is read.
+func checkTensors(cfg Config, src source) error {
+	var problems []string
+	for _, s := range cfg.Tensors() {
+		got, ok := src.shape(s.Name)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", s.Name, s.Shape))
+		case !slices.Equal(got, s.Shape):
+			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", s.Name, got, s.Shape))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	more, total := "", len(problems)
+	if len(problems) > maxShapeErrors {
+		more = fmt.Sprintf("\n  … and %d more", len(problems)-maxShapeErrors)
+		problems = problems[:maxShapeErrors]
+	}
+	return fmt.Errorf("the weights do not fit the config (%d problems):\n  %s%s", total, strings.Join(problems, "\n  "), more)
+}
+
+// resolveWeights turns WeightsAuto into WeightsBF16 when every tensor of src is bf16.
+func resolveWeights(cfg Config, src source, w Weights) (Weights, error) {
+	switch w {
+	case WeightsAuto:
+		for _, t := range cfg.Tensors() {
+			if !src.bf16(t.Name) {
+				return WeightsF32, nil
+			}
+		}
+		return WeightsBF16, nil
+	case WeightsF32, WeightsBF16:
+		return w, nil
+	}
+	return 0, fmt.Errorf("options: unknown %v", w)
+}
+
+// ResidentBytes is the memory the weights of a decoder of this config take once loaded with w
+// (WeightsF32 or WeightsBF16): every Linear and the embedding table at 4 or 2 bytes a value
+// (a tied output projection is a second, packed copy of the table), the RMSNorm weights at 4.
+func (c Config) ResidentBytes(w Weights) int64 {
+	per := int64(4)
+	if w == WeightsBF16 {
+		per = 2
+	}
+	var n int64
+	for _, mod := range c.modules(new(Model)) {
+		for _, p := range mod.params {
+			size := numel(p.Shape)
+			switch {
+			case p.vec != nil:
+				n += 4 * size
+			case p.embed != nil && c.TieWordEmbeddings:
+				n += 2 * per * size
+			default:
+				n += per * size
+			}
+		}
+	}
+	return n
+}
+
+// build checks and then reads every tensor of src into a Model.
+func build(cfg Config, src source, opts Options) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkTensors(cfg, src); err != nil {
+		return nil, err
+	}
+	w, err := resolveWeights(cfg, src, opts.Weights)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, threads: opts.Threads, weights: w}
+	if m.threads <= 0 {
+		m.threads = runtime.GOMAXPROCS(0)
+	}
+	l := &loader{src: src, bf16: w == WeightsBF16}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, m.threads)
+	for _, mod := range cfg.modules(m) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			l.bind(mod.params)
+			runtime.GC() // as in vision: free this module's unpacked copies before the next
+		}()
+	}
+	wg.Wait()
+	if l.err != nil {
+		return nil, l.err
+	}
+	if cfg.TieWordEmbeddings {
+		e := &m.embed
+		if e.f32 != nil {
+			m.lmHead, err = newLinear(l.bf16, e.f32, e.rows, e.cols)
+		} else {
+			m.lmHead, err = kernels.NewLinearBF16Bits(e.bf16, nil, e.rows, e.cols)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tied lm_head: %w", err)
+		}
+	}
+	m.invFreq = ropeInvFreq(cfg.RopeTheta, cfg.HeadDim)
+	return m, nil
+}
+
+func newLinear(bf16 bool, w []float32, out, in int) (*kernels.Linear, error) {
+	if bf16 {
+		return kernels.NewLinearBF16(w, nil, out, in)
+	}
+	return kernels.NewLinear(w, nil, out, in)
+}
+
+// loader reads tensors from a source for build, from several goroutines, keeping the first
+// error.
+type loader struct {
+	src  source
+	bf16 bool
+	mu   sync.Mutex
+	err  error
+}
+
+func (l *loader) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = err
+	}
+}
+
+func (l *loader) failed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err != nil
+}
+
+// bind reads the tensors of one module into their destinations.
+func (l *loader) bind(params []param) {
+	for _, p := range params {
+		if l.failed() {
+			return
+		}
+		if err := l.bindOne(p); err != nil {
+			l.fail(fmt.Errorf("tensor %s: %w", p.Name, err))
+		}
+	}
+}
+
+func (l *loader) bindOne(p param) error {
+	out, in := p.Shape[0], 0
+	if len(p.Shape) == 2 {
+		in = p.Shape[1]
+	}
+	keepBits := l.bf16 && l.src.bf16(p.Name)
+	switch {
+	case p.vec != nil:
+		v, err := l.src.float32s(p.Name)
+		*p.vec = v
+		return err
+	case p.embed != nil:
+		*p.embed = embedding{rows: out, cols: in}
+		if keepBits {
+			b, err := l.src.bf16Bits(p.Name)
+			p.embed.bf16 = b
+			return err
+		}
+		v, err := l.src.float32s(p.Name)
+		if err != nil {
+			return err
+		}
+		if l.bf16 {
+			b := make([]uint16, len(v))
+			for i, x := range v {
+				b[i] = half.F32ToBF16(x)
+			}
+			p.embed.bf16 = b
+			return nil
+		}
+		p.embed.f32 = v
+		return nil
+	case p.lin != nil:
+		var err error
+		if keepBits {
+			var b []uint16
+			if b, err = l.src.bf16Bits(p.Name); err == nil {
+				*p.lin, err = kernels.NewLinearBF16Bits(b, nil, out, in)
+			}
+			return err
+		}
+		v, err := l.src.float32s(p.Name)
+		if err != nil {
+			return err
+		}
+		*p.lin, err = newLinear(l.bf16, v, out, in)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package text
+
+import "context"
+
+// Trace is one named intermediate tensor of a forward pass, handed to the function given to
+// WithTrace, for layer-by-layer diffs against the reference. Prefill and Decode trace, in this
+// order (n the new tokens, D hidden, H·hd query width, G·hd key/value width, I the MLP width):
+//
+//	layer  name         shape      what
+//	-1     embed        [n, D]     the input embeddings (embed_tokens rows, visual rows scattered)
+//	 l     input_norm   [n, D]     input_layernorm(x)
+//	 l     q            [n, H·hd]  q_proj, then q_norm per head, then the rotary embedding
+//	 l     k            [n, G·hd]  k_proj, then k_norm per head, then the rotary embedding
+//	 l     v            [n, G·hd]  v_proj
+//	 l     attn         [n, H·hd]  the attention output, heads concatenated (o_proj's input)
+//	 l     attn_out     [n, D]     x + o_proj(attn)
+//	 l     post_norm    [n, D]     post_attention_layernorm(attn_out)
+//	 l     mlp          [n, I]     SiLU(gate_proj) · up_proj (down_proj's input)
+//	 l     layer_out    [n, D]     attn_out + down_proj(mlp): the layer's output
+//	 l     deepstack    [n, D]     layer_out with DeepStack set l added at the visual rows (l < sets)
+//	-1     norm         [r, D]     the final norm of the rows whose logits are computed
+//	-1     logits       [r, V]     lm_head(norm)
+//
+// r is n with Input.AllLogits, else 1 (the last row).
+type Trace struct {
+	Layer  int    // the decoder layer, or -1 outside the layers
+	Name   string // the tensor's stable name within its layer
+	Matrix Matrix // a read-only view, valid only during the call
+}
+
+type traceKey struct{}
+
+// WithTrace returns a context that makes Prefill and Decode call trace with every named
+// intermediate tensor (see Trace), on their goroutine, in forward order. trace must not modify
+// the data. Without it, tracing costs one nil check per tensor.
+func WithTrace(ctx context.Context, trace func(Trace)) context.Context {
+	return context.WithValue(ctx, traceKey{}, trace)
+}
+
+type tracer func(Trace)
+
+func traceFrom(ctx context.Context) tracer {
+	f, _ := ctx.Value(traceKey{}).(func(Trace))
+	return f
+}
+
+func (f tracer) emit(layer int, name string, data []float32, rows, cols int) {
+	if f == nil {
+		return
+	}
+	n := rows * cols
+	f(Trace{Layer: layer, Name: name, Matrix: Matrix{Rows: rows, Cols: cols, Data: data[:n:n]}})
+}
