@@ -238,4 +238,3 @@ func (a *Assistant) encodeKind(ctx context.Context, items []Item) (*textjoin.Fea
 	}
 	return tf, nil
 }
-
