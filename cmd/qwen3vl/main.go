@@ -1,4 +1,4 @@
-// Command qwen3vl runs the Qwen3-VL vision encoder.
+// Command qwen3vl runs Qwen3-VL: the vision encoder, and the whole model for answers.
 //
 // Usage:
 //
@@ -6,6 +6,7 @@
 //	qwen3vl encode -model DIR|random:PRESET -o OUT.safetensors -pixels P.safetensors
 //	qwen3vl preprocess -o P.safetensors IMAGE...
 //	qwen3vl bench -model random:qwen3-vl-4b -grid 1,18,24
+//	qwen3vl ask -model DIR|random:PRESET [-image F]... "question"
 //	qwen3vl tokenize -model DIR [-json] "text" | -chat CONV.json [-image F]... | -decode "IDS"
 //
 // Run "qwen3vl help" for the list of subcommands and "qwen3vl CMD -h" for a subcommand's flags.
@@ -34,6 +35,7 @@ func commands() []command {
 		{"encode", "run the vision tower on pixel values and write its outputs", runEncode},
 		{"preprocess", "turn images into pixel_values and grid_thw as the Hugging Face processor does", runPreprocess},
 		{"prompt", "expand <image> marks in a prompt into the placeholder tokens the text model sees", runPrompt},
+		{"ask", "answer a question about images or videos with the whole model (vision tower, text decoder), streaming the answer", runAsk},
 		{"tokenize", "turn text or a chat conversation into token ids and pieces with the checkpoint's tokenizer, or ids back into text", runTokenize},
 		{"explain", "show the dataflow of one image through a model: sizes, shapes, parameters, FLOPs, memory", runExplain},
 		{"serve", "run the encoder as an HTTP service (POST /v1/encode) with batching and limits", runServe},
@@ -99,7 +101,7 @@ func describe(err error) string {
 	msg := err.Error()
 	for again := true; again; {
 		again = false
-		for _, p := range []string{"pipeline: ", "vision: ", "imageproc: ", "hub: ", "safetensors: ", "textjoin: ", "server: ", "jpeg: ", "tokenizer: ", "chat: "} {
+		for _, p := range []string{"pipeline: ", "vision: ", "imageproc: ", "hub: ", "safetensors: ", "textjoin: ", "server: ", "jpeg: ", "tokenizer: ", "chat: ", "text: ", "generate: "} {
 			if rest, ok := strings.CutPrefix(msg, p); ok {
 				msg, again = rest, true
 			}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/qwen3vl/qwen3vl/chat"
+	"github.com/qwen3vl/qwen3vl/pipeline"
+	"github.com/qwen3vl/qwen3vl/text"
+	"github.com/qwen3vl/qwen3vl/vision"
+)
+
+// repoTokenizer is the tokenizer folder committed in this repository, used for random specs
+// (which have none) when the command runs from the repository's root.
+const repoTokenizer = "testdata/tokenizer/qwen3vl"
+
+func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("ask", "ask -model M [-image F]... [-video V]... [-system S] [-max-tokens N] [-temperature T] [-top-p P] [-top-k K] [-seed N] [-json] \"question\"", stderr)
+	model := fs.String("model", "", "checkpoint folder with the language weights, or random:PRESET[@SEED] for a dry run of the real shapes (gibberish answers)")
+	tokDir := fs.String("tokenizer", "", "folder holding tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (default for random:PRESET: "+repoTokenizer+" when it exists)")
+	var images stringList
+	fs.Var(&images, "image", "an image shown before the question (repeatable)")
+	system := fs.String("system", "", "a system message")
+	maxTokens := fs.Int("max-tokens", 256, "most new tokens")
+	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy (default: the checkpoint's generation_config.json, else greedy)")
+	topP := fs.Float64("top-p", 0, "nucleus sampling mass in (0, 1] (default: generation_config.json's)")
+	topK := fs.Int("top-k", 0, "keep the K most likely tokens (default: generation_config.json's)")
+	seed := fs.Uint64("seed", 0, "seed of the sampler")
+	asJSON := fs.Bool("json", false, "print, instead of the streamed answer, one JSON line {\"prompt_ids\", \"ids\", \"text\"} at the end")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
+	weights := fs.String("weights", "auto", weightsUsage)
+	var imf imageFlags
+	imf.register(fs)
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("want exactly one question (quote it), got %d", len(positional))
+	}
+	if *model == "" {
+		return usagef("-model is required: a checkpoint folder, or random:PRESET for a dry run")
+	}
+	if *maxTokens < 1 {
+		return usagef("-max-tokens %d: must be at least 1", *maxTokens)
+	}
+	wmode, err := parseWeights(*weights)
+	if err != nil {
+		return err
+	}
+	ov, err := imf.overrides()
+	if err != nil {
+		return err
+	}
+	spec, err := parseSpec(*model)
+	if err != nil {
+		return err
+	}
+	var inputs []pipeline.Input
+	for _, f := range images {
+		inputs = append(inputs, pipeline.Input{Path: f})
+	}
+	for _, v := range imf.videos {
+		inputs = append(inputs, pipeline.Input{Path: v, Video: true})
+	}
+	if _, err := checkInputs(ctx, inputs, ov, false, stderr); err != nil {
+		return err
+	}
+	conv, err := askConversation(*system, len(images), len(imf.videos), positional[0])
+	if err != nil {
+		return err
+	}
+
+	opts := pipeline.AssistantOptions{
+		Options:   pipelineOptions(vision.Options{Threads: *threads, Weights: wmode}, ov, stderr),
+		Decoder:   text.Options{Threads: *threads, Weights: wmode},
+		Tokenizer: *tokDir,
+	}
+	if opts.Tokenizer == "" && spec.Kind == pipeline.Random {
+		if _, err := os.Stat(repoTokenizer); err != nil {
+			return usagef("model %s has no tokenizer: give -tokenizer DIR (a folder holding tokenizer.json), or run from the repository's root, where %s is", spec.Text, repoTokenizer)
+		}
+		opts.Tokenizer = repoTokenizer
+		fmt.Fprintf(stderr, "qwen3vl: %s has synthetic weights: its answer is gibberish; tokenizer from %s\n", spec.Text, repoTokenizer)
+	}
+	a, err := pipeline.OpenAssistant(ctx, spec, opts)
+	if err != nil {
+		return err
+	}
+	gen := a.Generation
+	gen.MaxNewTokens, gen.Seed = *maxTokens, *seed
+	if flagGiven(fs, "temperature") {
+		gen.Temperature = *temperature
+		gen.DoSample = *temperature > 0
+	}
+	if flagGiven(fs, "top-p") {
+		gen.TopP = *topP
+	}
+	if flagGiven(fs, "top-k") {
+		gen.TopK = *topK
+	}
+	if err := gen.Validate(); err != nil {
+		return usageError{describe(err)}
+	}
+	var items []pipeline.Item
+	for _, in := range inputs {
+		it, err := a.Prepare(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, w := range it.Warnings {
+			fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.Name, w)
+		}
+		items = append(items, it)
+	}
+
+	out := bufio.NewWriter(stdout)
+	emit := func(s string) error {
+		if *asJSON {
+			return nil
+		}
+		if _, err := out.WriteString(s); err != nil {
+			return err
+		}
+		return out.Flush()
+	}
+	ans, err := a.Ask(ctx, conv, items, gen, emit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(askJSON{PromptIDs: ans.PromptIDs, IDs: ans.IDs, Text: ans.Text}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(out)
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	rate := 0.0
+	if s := ans.Decode.Seconds(); s > 0 {
+		rate = float64(len(ans.IDs)) / s
+	}
+	fmt.Fprintf(stderr, "qwen3vl: %d prompt tokens (%d image, %d video), %d generated (%s); encode %.2fs, prefill %.2fs, first token after %.2fs, %.1f tokens/s\n",
+		len(ans.PromptIDs), ans.ImageTokens, ans.VideoTokens, len(ans.IDs), ans.Reason, ans.Encode.Seconds(), ans.Prefill.Seconds(), ans.TimeToFirst.Seconds(), rate)
+	return nil
+}
+
+// askJSON is ask -json's line; it is relied on from outside: keep its fields.
+type askJSON struct {
+	PromptIDs []int32 `json:"prompt_ids"`
+	IDs       []int32 `json:"ids"`
+	Text      string  `json:"text"`
+}
+
+// askConversation is the one-turn conversation of ask: an optional system message, then the
+// user's images, videos and question.
+func askConversation(system string, images, videos int, question string) (*chat.Conversation, error) {
+	var msgs []map[string]any
+	if system != "" {
+		msgs = append(msgs, map[string]any{"role": "system", "content": system})
+	}
+	var parts []map[string]any
+	for range images {
+		parts = append(parts, map[string]any{"type": "image"})
+	}
+	for range videos {
+		parts = append(parts, map[string]any{"type": "video"})
+	}
+	parts = append(parts, map[string]any{"type": "text", "text": question})
+	msgs = append(msgs, map[string]any{"role": "user", "content": parts})
+	b, err := json.Marshal(msgs)
+	if err != nil {
+		return nil, err
+	}
+	return chat.ParseConversation(b)
+}

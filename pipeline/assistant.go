@@ -1,0 +1,240 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/chat"
+	"github.com/qwen3vl/qwen3vl/generate"
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
+	"github.com/qwen3vl/qwen3vl/text"
+	"github.com/qwen3vl/qwen3vl/textjoin"
+)
+
+// Assistant is a whole Qwen3-VL: the vision tower with its preprocessing, the text decoder,
+// and the text side (tokenizer and chat template). [Assistant.Ask] answers a conversation.
+// It is read-only after opening; each Ask has its own KV cache.
+type Assistant struct {
+	*Pipeline
+	Decoder *text.Model
+	Text    *Text
+	// Generation is the checkpoint's generation_config.json (HF's defaults where it is
+	// absent or lacks a key), with the tokenizer's eos ids when it names none.
+	Generation generate.Config
+}
+
+// AssistantOptions configure [OpenAssistant].
+type AssistantOptions struct {
+	// Options are the vision side's (as for [Open]).
+	Options
+	// Decoder configures the text decoder (threads, how weights are held).
+	Decoder text.Options
+	// Tokenizer is a folder holding tokenizer.json and tokenizer_config.json (and a chat
+	// template) to use instead of the checkpoint's; a random spec needs one, having none
+	// (testdata/tokenizer/qwen3vl in this repository).
+	Tokenizer string
+}
+
+// OpenAssistant opens every part of a model spec: the text side first (cheap, and the most
+// likely to be missing), then the decoder and the vision tower. A random spec makes both
+// from their presets (the same name: qwen3-vl-2b, qwen3-vl-4b, tiny) and the seed.
+func OpenAssistant(ctx context.Context, spec Spec, opts AssistantOptions) (*Assistant, error) {
+	c, err := Resolve(ctx, spec, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	tdir := opts.Tokenizer
+	if tdir == "" {
+		if c.Dir == "" {
+			return nil, fmt.Errorf("pipeline: model %s has synthetic weights and no tokenizer; give a tokenizer folder (such as testdata/tokenizer/qwen3vl)", spec.Text)
+		}
+		tdir = c.Dir
+	}
+	txt, err := OpenText(tdir)
+	if err != nil {
+		return nil, err
+	}
+	if txt.Template == nil {
+		return nil, fmt.Errorf("pipeline: %s has no chat template, which a conversation needs", tdir)
+	}
+	gen, err := generationConfig(tdir)
+	if err != nil {
+		return nil, err
+	}
+	if len(gen.EOS) == 0 {
+		gen.EOS = txt.Tokenizer.Specials().EOS
+	}
+	var dec *text.Model
+	if spec.Kind == Random {
+		tcfg, err := text.Preset(spec.Preset)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: model %s: no text decoder preset of that name: %w", spec.Text, err)
+		}
+		if spec.Preset == "tiny" {
+			// random:tiny is the tiny full model of testdata/text/tiny: the tiny tower
+			// narrowed to the decoder's width, with three DeepStack sets.
+			c.Config.OutHiddenSize = tcfg.HiddenSize
+			c.Config.DeepstackVisualIndexes = []int{1, 2, 3}
+		}
+		dec, err = text.Random(tcfg, spec.Seed, opts.Decoder)
+		if err != nil {
+			return nil, err
+		}
+	} else if dec, err = text.Load(ctx, c.Dir, opts.Decoder); err != nil {
+		return nil, err
+	}
+	if out, d := c.Config.OutHiddenSize, dec.Config().HiddenSize; out != d {
+		return nil, fmt.Errorf("pipeline: model %s: the vision tower's output width %d is not the decoder's width %d", spec.Text, out, d)
+	}
+	if n, v := txt.Tokenizer.Len(), dec.Config().VocabSize; n > v {
+		return nil, fmt.Errorf("pipeline: the tokenizer of %s has %d ids, more than the decoder's vocabulary of %d", tdir, n, v)
+	}
+	p, err := c.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Assistant{Pipeline: p, Decoder: dec, Text: txt, Generation: gen}, nil
+}
+
+// generationConfig reads dir's generation_config.json, or HF's defaults when it has none.
+func generationConfig(dir string) (generate.Config, error) {
+	path := filepath.Join(dir, "generation_config.json")
+	b, err := fsutil.ReadFile(path, 1<<20)
+	if errors.Is(err, os.ErrNotExist) {
+		return generate.DefaultConfig(), nil
+	}
+	if err != nil {
+		return generate.Config{}, fmt.Errorf("pipeline: %w", err)
+	}
+	g, err := generate.ParseGenerationConfig(b)
+	if err != nil {
+		return generate.Config{}, fmt.Errorf("pipeline: %s: %w", path, err)
+	}
+	return g, nil
+}
+
+// Answer is the outcome of [Assistant.Ask].
+type Answer struct {
+	// Prompt is the rendered conversation; PromptIDs its ids with the vision pads expanded.
+	Prompt    string
+	PromptIDs []int32
+	// ImageTokens and VideoTokens count the pads (the encoder's rows) in PromptIDs.
+	ImageTokens, VideoTokens int
+	// Result is the generation: ids, text (special tokens skipped), why it stopped.
+	generate.Result
+	// Encode, Prefill and Decode are the times of the vision encode, the prompt's prefill
+	// and the generation steps; TimeToFirst runs from the call to the first streamed text.
+	Encode, Prefill, Decode, TimeToFirst time.Duration
+}
+
+// Ask renders conv with the chat template (generation prompt added), encodes the items
+// (images and videos, in the order the conversation's parts name them), places their
+// features and DeepStack rows at the pads, prefills the decoder and generates with gen,
+// streaming the answer's text to emit (whole characters only; special tokens skipped). The
+// context stops the work between kernel tasks and between tokens.
+func (a *Assistant) Ask(ctx context.Context, conv *chat.Conversation, items []Item, gen generate.Config, emit func(string) error) (*Answer, error) {
+	start := time.Now()
+	if err := gen.Validate(); err != nil {
+		return nil, err
+	}
+	prompt, err := a.Text.Render(conv, chat.Options{AddGenerationPrompt: true})
+	if err != nil {
+		return nil, err
+	}
+	var images, videos []Item
+	var imageGrids []textjoin.Grid
+	var videoItems []textjoin.Video
+	for _, it := range items {
+		g := textjoin.Grid(it.Grid)
+		if it.Video {
+			videos = append(videos, it)
+			videoItems = append(videoItems, textjoin.Video{Grid: g, Timestamps: it.Timestamps})
+		} else {
+			images = append(images, it)
+			imageGrids = append(imageGrids, g)
+		}
+	}
+	d, err := a.Text.Describe(prompt, imageGrids, videoItems)
+	if err != nil {
+		return nil, err
+	}
+	ans := &Answer{Prompt: prompt, PromptIDs: d.IDs, ImageTokens: d.ImageTokens, VideoTokens: d.VideoTokens}
+	budget := gen.Budget(len(d.IDs))
+	if limit := a.Decoder.Config().MaxPositionEmbeddings; len(d.IDs)+budget > limit {
+		return nil, fmt.Errorf("pipeline: the prompt's %d tokens and up to %d new ones exceed the model's context of %d", len(d.IDs), budget, limit)
+	}
+
+	// The reference encodes images and videos in two calls: so do we.
+	t0 := time.Now()
+	imageF, err := a.encodeKind(ctx, images)
+	if err != nil {
+		return nil, err
+	}
+	videoF, err := a.encodeKind(ctx, videos)
+	if err != nil {
+		return nil, err
+	}
+	embeds, err := a.Decoder.Embed(d.IDs)
+	if err != nil {
+		return nil, err
+	}
+	place, err := textjoin.Scatter(embeds, d.IDs, imageF, videoF, a.Text.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	ans.Encode = time.Since(t0)
+
+	t0 = time.Now()
+	cache, err := a.Decoder.NewCache(len(d.IDs) + budget)
+	if err != nil {
+		return nil, err
+	}
+	logits, err := a.Decoder.Prefill(ctx, cache, text.Input{IDs: d.IDs, Embeds: &embeds, Positions: *d.Positions, Visual: place.Visual, Deepstack: place.Deepstack})
+	if err != nil {
+		return nil, err
+	}
+	ans.Prefill = time.Since(t0)
+
+	t0 = time.Now()
+	step := func(ctx context.Context, id int32) ([]float32, error) {
+		return a.Decoder.Decode(ctx, cache, id, textjoin.DecodePosition(cache.Len(), d.RopeDelta))
+	}
+	first := true
+	res, err := generate.Run(ctx, gen, a.Text.Tokenizer, d.IDs, logits.Data, step, func(s string) error {
+		if first {
+			ans.TimeToFirst, first = time.Since(start), false
+		}
+		return emit(s)
+	})
+	ans.Result, ans.Decode = res, time.Since(t0)
+	if err != nil {
+		return ans, err
+	}
+	return ans, nil
+}
+
+// encodeKind runs the tower on items of one kind and returns their features as textjoin
+// places them; nil for no items.
+func (a *Assistant) encodeKind(ctx context.Context, items []Item) (*textjoin.Features, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	var b Batch
+	for _, it := range items {
+		b.Add(it)
+	}
+	res, err := a.Encode(ctx, &b)
+	if err != nil {
+		return nil, err
+	}
+	f := res.Items(0, len(items))
+	tf := &textjoin.Features{Pooler: textjoin.Matrix(f.Pooler)}
+	for _, m := range f.Deepstack {
+		tf.Deepstack = append(tf.Deepstack, textjoin.Matrix(m))
+	}
+	return tf, nil
+}
