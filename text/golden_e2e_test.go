@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
-	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/textjoin"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
@@ -39,7 +39,7 @@ func sha256F32(v []float32) string {
 }
 
 // TestGoldenEndToEnd runs every stage in Go from the case's image and video files: the
-// checkpoint's preprocessing (pipeline.Checkpoint.Prepare; the pixel hash must be the
+// checkpoint's preprocessing (imageproc, as pipeline.Checkpoint.Prepare runs it; the pixel hash must be the
 // reference's), the vision tower with the same synthetic weights (vision.Random, seed and
 // vision_config of config.json), textjoin.Scatter of its features into Embed(input_ids), the
 // reference's MRoPE ids recomputed by textjoin.RopeIndex, then the decoder: the logits at every
@@ -69,11 +69,13 @@ func goldenEndToEnd(t *testing.T, family string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := pipeline.ParseSpec(dir)
+	// The checkpoint's preprocessing, as pipeline.Checkpoint.Prepare runs it (this package
+	// cannot import pipeline, which imports it).
+	imageOpts, err := imageproc.ReadPreprocessorConfig(filepath.Join(dir, "preprocessor_config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, err := pipeline.Resolve(ctx, spec, pipeline.Options{})
+	videoOpts, _, err := imageproc.ReadVideoPreprocessorConfigDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,11 @@ func goldenEndToEnd(t *testing.T, family string) {
 			n, ids := c.PromptLength, c.InputIDs
 
 			// Pixels and features, per kind.
-			encode := func(inputs []pipeline.Input, wantSHA *string, wantGrids [][3]int) (*textjoin.Features, []textjoin.Grid) {
+			type input struct {
+				path  string
+				video bool
+			}
+			encode := func(inputs []input, wantSHA *string, wantGrids [][3]int) (*textjoin.Features, []textjoin.Grid) {
 				if len(inputs) == 0 {
 					return nil, nil
 				}
@@ -108,13 +114,24 @@ func goldenEndToEnd(t *testing.T, family string) {
 				var grids []vision.Grid
 				var jgrids []textjoin.Grid
 				for _, in := range inputs {
-					it, err := ck.Prepare(ctx, in)
-					if err != nil {
-						t.Fatal(err)
+					var px []float32
+					var g imageproc.Grid
+					if in.video {
+						v, err := imageproc.PreprocessVideoFile(ctx, in.path, videoOpts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						px, g = v.Pixels, v.Grid
+					} else {
+						img, err := imageproc.PreprocessFile(ctx, in.path, imageOpts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						px, g = img.Pixels, img.Grid
 					}
-					pixels = append(pixels, it.Pixels...)
-					grids = append(grids, it.Grid)
-					jgrids = append(jgrids, textjoin.Grid{T: it.Grid.T, H: it.Grid.H, W: it.Grid.W})
+					pixels = append(pixels, px...)
+					grids = append(grids, vision.Grid(g))
+					jgrids = append(jgrids, textjoin.Grid(g))
 				}
 				for i, g := range grids {
 					if w := wantGrids[i]; g.T != w[0] || g.H != w[1] || g.W != w[2] {
@@ -134,13 +151,13 @@ func goldenEndToEnd(t *testing.T, family string) {
 				}
 				return feat, jgrids
 			}
-			var imageIn, videoIn []pipeline.Input
+			var imageIn, videoIn []input
 			for _, p := range x.Images {
-				imageIn = append(imageIn, pipeline.Input{Path: filepath.Join("..", p)})
+				imageIn = append(imageIn, input{path: filepath.Join("..", p)})
 			}
 			if x.Video != nil {
-				ck.Video.FramesFPS = x.Video.FPS
-				videoIn = append(videoIn, pipeline.Input{Path: filepath.Join("..", x.Video.Folder), Video: true})
+				videoOpts.FramesFPS = x.Video.FPS
+				videoIn = append(videoIn, input{path: filepath.Join("..", x.Video.Folder), video: true})
 			}
 			images, imageGrids := encode(imageIn, x.PixelsSHA, c.ImageGrids)
 			videos, videoGrids := encode(videoIn, x.VideoPixSHA, c.VideoGrids)
