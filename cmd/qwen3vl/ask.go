@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 
 	"github.com/qwen3vl/qwen3vl/chat"
+	"github.com/qwen3vl/qwen3vl/generate"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/text"
 	"github.com/qwen3vl/qwen3vl/vision"
@@ -21,19 +23,11 @@ const repoTokenizer = "testdata/tokenizer/qwen3vl"
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ask", "ask -model M [-image F]... [-video V]... [-system S] [-max-tokens N] [-temperature T] [-top-p P] [-top-k K] [-seed N] [-json] \"question\"", stderr)
-	model := fs.String("model", "", "checkpoint folder with the language weights, or random:PRESET[@SEED] for a dry run of the real shapes (gibberish answers)")
-	tokDir := fs.String("tokenizer", "", "folder holding tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (default for random:PRESET: "+repoTokenizer+" when it exists)")
+	var af assistantFlags
+	af.register(fs)
 	var images stringList
 	fs.Var(&images, "image", "an image shown before the question (repeatable)")
-	system := fs.String("system", "", "a system message")
-	maxTokens := fs.Int("max-tokens", 256, "most new tokens")
-	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy (default: the checkpoint's generation_config.json, else greedy)")
-	topP := fs.Float64("top-p", 0, "nucleus sampling mass in (0, 1] (default: generation_config.json's)")
-	topK := fs.Int("top-k", 0, "keep the K most likely tokens (default: generation_config.json's)")
-	seed := fs.Uint64("seed", 0, "seed of the sampler")
 	asJSON := fs.Bool("json", false, "print, instead of the streamed answer, one JSON line {\"prompt_ids\", \"ids\", \"text\"} at the end")
-	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
-	weights := fs.String("weights", "auto", weightsUsage)
 	var imf imageFlags
 	imf.register(fs)
 	positional, err := parseInterspersed(fs, args)
@@ -43,21 +37,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(positional) != 1 {
 		return usagef("want exactly one question (quote it), got %d", len(positional))
 	}
-	if *model == "" {
-		return usagef("-model is required: a checkpoint folder, or random:PRESET for a dry run")
-	}
-	if *maxTokens < 1 {
-		return usagef("-max-tokens %d: must be at least 1", *maxTokens)
-	}
-	wmode, err := parseWeights(*weights)
-	if err != nil {
-		return err
-	}
 	ov, err := imf.overrides()
-	if err != nil {
-		return err
-	}
-	spec, err := parseSpec(*model)
 	if err != nil {
 		return err
 	}
@@ -71,41 +51,13 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := checkInputs(ctx, inputs, ov, false, stderr); err != nil {
 		return err
 	}
-	conv, err := askConversation(*system, len(images), len(imf.videos), positional[0])
+	conv, err := askConversation(af.system, len(images), len(imf.videos), positional[0])
 	if err != nil {
 		return err
 	}
-
-	opts := pipeline.AssistantOptions{
-		Options:   pipelineOptions(vision.Options{Threads: *threads, Weights: wmode}, ov, stderr),
-		Decoder:   text.Options{Threads: *threads, Weights: wmode},
-		Tokenizer: *tokDir,
-	}
-	if opts.Tokenizer == "" && spec.Kind == pipeline.Random {
-		if _, err := os.Stat(repoTokenizer); err != nil {
-			return usagef("model %s has no tokenizer: give -tokenizer DIR (a folder holding tokenizer.json), or run from the repository's root, where %s is", spec.Text, repoTokenizer)
-		}
-		opts.Tokenizer = repoTokenizer
-		fmt.Fprintf(stderr, "qwen3vl: %s has synthetic weights: its answer is gibberish; tokenizer from %s\n", spec.Text, repoTokenizer)
-	}
-	a, err := pipeline.OpenAssistant(ctx, spec, opts)
+	a, gen, err := af.open(ctx, fs, ov, stderr)
 	if err != nil {
 		return err
-	}
-	gen := a.Generation
-	gen.MaxNewTokens, gen.Seed = *maxTokens, *seed
-	if flagGiven(fs, "temperature") {
-		gen.Temperature = *temperature
-		gen.DoSample = *temperature > 0
-	}
-	if flagGiven(fs, "top-p") {
-		gen.TopP = *topP
-	}
-	if flagGiven(fs, "top-k") {
-		gen.TopK = *topK
-	}
-	if err := gen.Validate(); err != nil {
-		return usageError{describe(err)}
 	}
 	var items []pipeline.Item
 	for _, in := range inputs {
@@ -145,12 +97,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	rate := 0.0
-	if s := ans.Decode.Seconds(); s > 0 {
-		rate = float64(len(ans.IDs)) / s
-	}
-	fmt.Fprintf(stderr, "qwen3vl: %d prompt tokens (%d image, %d video), %d generated (%s); encode %.2fs, prefill %.2fs, first token after %.2fs, %.1f tokens/s\n",
-		len(ans.PromptIDs), ans.ImageTokens, ans.VideoTokens, len(ans.IDs), ans.Reason, ans.Encode.Seconds(), ans.Prefill.Seconds(), ans.TimeToFirst.Seconds(), rate)
+	fmt.Fprintf(stderr, "qwen3vl: %s\n", summary(ans))
 	return nil
 }
 
@@ -182,4 +129,100 @@ func askConversation(system string, images, videos int, question string) (*chat.
 		return nil, err
 	}
 	return chat.ParseConversation(b)
+}
+
+// assistantFlags are the model and generation flags of ask and chat.
+type assistantFlags struct {
+	model, tokenizer, system, weights string
+	maxTokens, topK, threads          int
+	temperature, topP                 float64
+	seed                              uint64
+	fs                                *flag.FlagSet
+}
+
+func (f *assistantFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
+	fs.StringVar(&f.model, "model", "", "checkpoint folder with the language weights, or random:PRESET[@SEED] for a dry run of the real shapes (gibberish answers)")
+	fs.StringVar(&f.tokenizer, "tokenizer", "", "folder holding tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (default for random:PRESET: "+repoTokenizer+" when it exists)")
+	fs.StringVar(&f.system, "system", "", "a system message")
+	fs.IntVar(&f.maxTokens, "max-tokens", 256, "most new tokens of an answer")
+	fs.Float64Var(&f.temperature, "temperature", 0, "sampling temperature; 0 is greedy (default: the checkpoint's generation_config.json, else greedy)")
+	fs.Float64Var(&f.topP, "top-p", 0, "nucleus sampling mass in (0, 1] (default: generation_config.json's)")
+	fs.IntVar(&f.topK, "top-k", 0, "keep the K most likely tokens (default: generation_config.json's)")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the sampler")
+	fs.IntVar(&f.threads, "threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
+	fs.StringVar(&f.weights, "weights", "auto", weightsUsage)
+}
+
+// open checks the flags, opens the model and returns it with the generation settings: the
+// checkpoint's, with the flags given on the command line in place.
+func (f *assistantFlags) open(ctx context.Context, fs *flag.FlagSet, ov pipeline.Overrides, stderr io.Writer) (*pipeline.Assistant, generate.Config, error) {
+	var gen generate.Config
+	if f.model == "" {
+		return nil, gen, usagef("-model is required: a checkpoint folder, or random:PRESET for a dry run")
+	}
+	if f.maxTokens < 1 {
+		return nil, gen, usagef("-max-tokens %d: must be at least 1", f.maxTokens)
+	}
+	wmode, err := parseWeights(f.weights)
+	if err != nil {
+		return nil, gen, err
+	}
+	spec, err := parseSpec(f.model)
+	if err != nil {
+		return nil, gen, err
+	}
+	opts := pipeline.AssistantOptions{
+		Options:   pipelineOptions(vision.Options{Threads: f.threads, Weights: wmode}, ov, stderr),
+		Decoder:   text.Options{Threads: f.threads, Weights: wmode},
+		Tokenizer: f.tokenizer,
+	}
+	if opts.Tokenizer == "" && spec.Kind == pipeline.Random {
+		if _, err := os.Stat(repoTokenizer); err != nil {
+			return nil, gen, usagef("model %s has no tokenizer: give -tokenizer DIR (a folder holding tokenizer.json), or run from the repository's root, where %s is", spec.Text, repoTokenizer)
+		}
+		opts.Tokenizer = repoTokenizer
+		fmt.Fprintf(stderr, "qwen3vl: %s has synthetic weights: its answers are gibberish; tokenizer from %s\n", spec.Text, repoTokenizer)
+	}
+	// The generation flags are checked before the (slow) loading.
+	check := generate.DefaultConfig()
+	f.apply(fs, &check)
+	if err := check.Validate(); err != nil {
+		return nil, gen, usageError{describe(err)}
+	}
+	a, err := pipeline.OpenAssistant(ctx, spec, opts)
+	if err != nil {
+		return nil, gen, err
+	}
+	gen = a.Generation
+	f.apply(fs, &gen)
+	if err := gen.Validate(); err != nil {
+		return nil, gen, usageError{describe(err)}
+	}
+	return a, gen, nil
+}
+
+// apply puts the generation flags given on the command line into gen.
+func (f *assistantFlags) apply(fs *flag.FlagSet, gen *generate.Config) {
+	gen.MaxNewTokens, gen.Seed = f.maxTokens, f.seed
+	if flagGiven(fs, "temperature") {
+		gen.Temperature = f.temperature
+		gen.DoSample = f.temperature > 0
+	}
+	if flagGiven(fs, "top-p") {
+		gen.TopP = f.topP
+	}
+	if flagGiven(fs, "top-k") {
+		gen.TopK = f.topK
+	}
+}
+
+// summary is the one line ask and chat print on stderr after an answer.
+func summary(ans *pipeline.Answer) string {
+	rate := 0.0
+	if s := ans.Decode.Seconds(); s > 0 {
+		rate = float64(len(ans.IDs)) / s
+	}
+	return fmt.Sprintf("%d prompt tokens (%d image, %d video), %d generated (%s); encode %.2fs, prefill %.2fs, first token after %.2fs, %.1f tokens/s",
+		len(ans.PromptIDs), ans.ImageTokens, ans.VideoTokens, len(ans.IDs), ans.Reason, ans.Encode.Seconds(), ans.Prefill.Seconds(), ans.TimeToFirst.Seconds(), rate)
 }

@@ -36,6 +36,7 @@ func commands() []command {
 		{"preprocess", "turn images into pixel_values and grid_thw as the Hugging Face processor does", runPreprocess},
 		{"prompt", "expand <image> marks in a prompt into the placeholder tokens the text model sees", runPrompt},
 		{"ask", "answer a question about images or videos with the whole model (vision tower, text decoder), streaming the answer", runAsk},
+		{"chat", "talk with the whole model in a terminal, several turns, images attached with /image PATH", runChat},
 		{"tokenize", "turn text or a chat conversation into token ids and pieces with the checkpoint's tokenizer, or ids back into text", runTokenize},
 		{"explain", "show the dataflow of one image through a model: sizes, shapes, parameters, FLOPs, memory", runExplain},
 		{"serve", "run the encoder as an HTTP service (POST /v1/encode) with batching and limits", runServe},
