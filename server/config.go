@@ -244,7 +244,7 @@ func (c *Config) Validate() error {
 		bad("ChatMaxTokens", c.ChatMaxTokens, "must be positive")
 	}
 	if c.Tokenizer != "" && !c.Chat {
-		errs = append(errs, &FieldError{Field: "Tokenizer", Value: c.Tokenizer, Problem: "is set without", Other: "Chat", OtherValue: false})
+		errs = append(errs, &FieldError{Field: "Tokenizer", Value: c.Tokenizer, Problem: "needs", Other: "Chat", OtherValue: true})
 	}
 	if c.ReadHeaderTimeout < 0 {
 		bad("ReadHeaderTimeout", c.ReadHeaderTimeout, "must be ≥ 0")
