@@ -101,10 +101,10 @@ func readSSE(t *testing.T, r io.Reader) []string {
 	return events
 }
 
-const helloRequest = `{"model": %q, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hello there"}]}], "max_tokens": 12, "temperature": 0, "stream": %v, "stream_options": {"include_usage": true}, "unknown_field": {"ignored": true}}`
+const helloRequest = `{"model": %q, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hello there"}]}], "max_tokens": 12, "temperature": 2, "top_p": 0.9, "presence_penalty": 2, "frequency_penalty": 2, "seed": 1, "stream": %v, "stream_options": {"include_usage": true}, "unknown_field": {"ignored": true}}`
 
 // TestChatCompletion checks a non-streamed answer against Ask run directly on the same
-// conversation (greedy), and the streamed answer against the non-streamed one.
+// conversation (sampled with a seed), and the streamed answer against the non-streamed one.
 func TestChatCompletion(t *testing.T) {
 	ts := newChatServer(t, nil)
 	a := tinyAssistant(t)
@@ -125,7 +125,8 @@ func TestChatCompletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	gen := a.Generation
-	gen.MaxNewTokens, gen.Temperature, gen.DoSample = 12, 0, false
+	gen.MaxNewTokens, gen.Temperature, gen.DoSample, gen.TopP, gen.Seed = 12, 2, true, 0.9, 1
+	gen.PresencePenalty, gen.FrequencyPenalty = 2, 2
 	want, err := a.Ask(context.Background(), conv, nil, gen, func(string) error { return nil })
 	if err != nil {
 		t.Fatal(err)
@@ -144,9 +145,14 @@ func TestChatCompletion(t *testing.T) {
 	if u.PromptTokens != len(want.PromptIDs) || u.CompletionTokens != len(want.IDs) || u.TotalTokens != u.PromptTokens+u.CompletionTokens {
 		t.Errorf("usage %+v, want prompt %d completion %d", u, len(want.PromptIDs), len(want.IDs))
 	}
-	if c.Message.Content == "" {
-		t.Errorf("empty answer: the comparison proves little")
+	distinct := map[rune]bool{}
+	for _, r := range c.Message.Content {
+		distinct[r] = true
 	}
+	if len(distinct) < 3 {
+		t.Errorf("answer %q: too uniform for the comparison to prove much", c.Message.Content)
+	}
+	t.Logf("answer %q (%s)", c.Message.Content, c.FinishReason)
 
 	// Streamed.
 	resp2 := postChat(t, ts, fmt.Sprintf(helloRequest, chatModel, true))

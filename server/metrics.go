@@ -211,7 +211,7 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 	p.single("qwen3vl_encode_seconds_total", "counter", "Time spent inside Encode.", float64(m.encodeNanos.Load())/1e9)
 
 	p.histogram("qwen3vl_chat_request_duration_seconds", "Time from arrival to the end of the answer of chat completions that succeeded.", m.chatSeconds)
-	p.histogram("qwen3vl_chat_time_to_first_token_seconds", "Time from the start of a generation (its images encoded, its prompt prefilled) to its first text.", m.chatFirstToken)
+	p.histogram("qwen3vl_chat_time_to_first_token_seconds", "Time from a chat generation's start (its turn taken; the images are encoded and the prompt prefilled after it) to its first text.", m.chatFirstToken)
 	p.single("qwen3vl_chat_generations_total", "counter", "Chat generations started.", float64(m.chatGenerations.Load()))
 	p.single("qwen3vl_chat_generations_cancelled_total", "counter", "Chat generations cut short because the client went away or the server shut down.", float64(m.chatCancelled.Load()))
 	p.single("qwen3vl_chat_prompt_tokens_total", "counter", "Prompt tokens of chat generations (image tokens included).", float64(m.chatPromptTokens.Load()))
