@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -427,5 +428,93 @@ func TestChatDraining(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// serveChat runs a chat server with Serve on a loopback listener.
+func serveChat(t *testing.T, cfg Config) (*Server, string, context.CancelFunc, chan error) {
+	t.Helper()
+	cfg.Model, cfg.Chat = chatModel, true
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAssistant(tinyAssistant(t)); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); s.Close() })
+	return s, "http://" + ln.Addr().String() + chatRoute, cancel, served
+}
+
+// TestChatShutdown: a shutdown lets a generation in flight finish; one that outlasts the
+// shutdown timeout is cancelled and answered 503.
+func TestChatShutdown(t *testing.T) {
+	for _, graceful := range []bool{true, false} {
+		t.Run(fmt.Sprint("graceful=", graceful), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.ShutdownTimeout = 300 * time.Millisecond
+			if graceful {
+				cfg.ShutdownTimeout = 20 * time.Second
+			}
+			s, url, cancel, served := serveChat(t, cfg)
+			entered, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			s.onChatEmit = func(ctx context.Context, n int) {
+				once.Do(func() {
+					close(entered)
+					select {
+					case <-release:
+					case <-ctx.Done():
+					}
+				})
+			}
+			type reply struct {
+				status int
+				body   []byte
+			}
+			replies := make(chan reply, 1)
+			go func() {
+				resp, err := http.Post(url, "application/json", strings.NewReader(`{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "temperature": 0}`))
+				if err != nil {
+					replies <- reply{}
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				replies <- reply{resp.StatusCode, b}
+			}()
+			<-entered
+			cancel()
+			if graceful {
+				waitFor(t, "the drain", func() bool { return s.draining.Load() })
+				close(release)
+			}
+			var err error
+			select {
+			case err = <-served:
+			case <-time.After(20 * time.Second):
+				t.Fatal("Serve did not return")
+			}
+			r := <-replies
+			if graceful {
+				if err != nil || r.status != 200 {
+					t.Errorf("Serve: %v; status %d: %s", err, r.status, r.body)
+				}
+				return
+			}
+			if err == nil || r.status != 503 || !strings.Contains(string(r.body), CodeDraining) {
+				t.Errorf("Serve: %v; status %d: %s", err, r.status, r.body)
+			}
+			if n := s.m.chatCancelled.Load(); n != 1 {
+				t.Errorf("%d generations cancelled, want 1", n)
+			}
+		})
 	}
 }
