@@ -305,7 +305,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 	usage := ChatUsage{PromptTokens: len(ans.PromptIDs), CompletionTokens: ans.GeneratedTokens, TotalTokens: len(ans.PromptIDs) + ans.GeneratedTokens}
 	writeJSON(w, http.StatusOK, ChatCompletion{
 		ID: id, Object: "chat.completion", Created: created, Model: lm.id,
-		Choices: []ChatChoice{{Index: 0, Message: ChatMessage{Role: "assistant", Content: ans.Text}, Logprobs: jsonNull, FinishReason: finishReason(ans.Reason)}},
+		Choices: []ChatChoice{{Index: 0, Message: ChatMessage{Role: "assistant", Content: cutAtStop(ans.Text, gen.StopStrings)}, Logprobs: jsonNull, FinishReason: finishReason(ans.Reason)}},
 		Usage:   usage,
 	})
 }
@@ -314,7 +314,8 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 var errClientGone = errors.New("the client went away")
 
 // streamChat runs the generation with its answer streamed as server-sent events: a first
-// chunk with the role, one chunk per piece of text Ask emits, a last chunk with the finish
+// chunk with the role, one chunk per piece of text Ask emits (text that may begin a stop
+// string held back until it is known not to, and nothing from a stop string on), a last chunk with the finish
 // reason, the usage chunk if asked for, then "data: [DONE]". Each event is flushed.
 func (s *Server) streamChat(w http.ResponseWriter, rc *http.ResponseController, ctx context.Context, a *pipeline.Assistant, in *chatInput, items []pipeline.Item, gen generate.Config, model, id string, created int64, onPiece func()) (*pipeline.Answer, error) {
 	h := w.Header()
@@ -330,17 +331,27 @@ func (s *Server) streamChat(w http.ResponseWriter, rc *http.ResponseController, 
 	if err := writeEvent(w, rc, chunk(ChatDelta{Role: "assistant", Content: &empty}, nil)); err != nil {
 		return nil, errClientGone
 	}
+	cut := &stopCutter{stops: gen.StopStrings}
+	send := func(text string) error {
+		if text == "" {
+			return nil
+		}
+		if err := writeEvent(w, rc, chunk(ChatDelta{Content: &text}, nil)); err != nil {
+			return errClientGone
+		}
+		return nil
+	}
 	ans, err := a.Ask(ctx, in.conv, items, gen, func(piece string) error {
 		onPiece()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := writeEvent(w, rc, chunk(ChatDelta{Content: &piece}, nil)); err != nil {
-			return errClientGone
-		}
-		return nil
+		return send(cut.add(piece))
 	})
 	if err != nil {
+		return ans, err
+	}
+	if err := send(cut.flush()); err != nil {
 		return ans, err
 	}
 	fr := finishReason(ans.Reason)

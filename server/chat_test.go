@@ -214,6 +214,40 @@ func TestChatCompletion(t *testing.T) {
 	if n := ts.m.chatOutputTokens.Load(); n != uint64(2*len(want.IDs)) {
 		t.Errorf("qwen3vl_chat_completion_tokens_total %d, want %d", n, 2*len(want.IDs))
 	}
+
+	// A stop string from the middle of that answer: the answer ends before it (as OpenAI's
+	// does), streamed or not, with finish_reason stop.
+	runes := []rune(want.Text)
+	stop := string(runes[len(runes)/2])
+	before, _, _ := strings.Cut(want.Text, stop)
+	withStop := strings.Replace(fmt.Sprintf(helloRequest, chatModel, false), `"seed": 1`, `"seed": 1, "stop": [`+jsonQuote(stop)+`]`, 1)
+	resp3 := postChat(t, ts, withStop)
+	defer resp3.Body.Close()
+	var stopped ChatCompletion
+	if err := json.NewDecoder(resp3.Body).Decode(&stopped); err != nil {
+		t.Fatal(err)
+	}
+	if len(stopped.Choices) != 1 || stopped.Choices[0].Message.Content != before || stopped.Choices[0].FinishReason != "stop" || stopped.Usage.CompletionTokens >= len(want.IDs) {
+		t.Errorf("stop %q: %+v, want content %q, finish stop, fewer than %d tokens", stop, stopped, before, len(want.IDs))
+	}
+	resp4 := postChat(t, ts, strings.Replace(withStop, `"stream": false`, `"stream": true`, 1))
+	defer resp4.Body.Close()
+	var streamed strings.Builder
+	for _, ev := range readSSE(t, resp4.Body) {
+		var ch ChatChunk
+		if ev == "[DONE]" || json.Unmarshal([]byte(ev), &ch) != nil || len(ch.Choices) == 0 || ch.Choices[0].Delta.Content == nil {
+			continue
+		}
+		streamed.WriteString(*ch.Choices[0].Delta.Content)
+	}
+	if streamed.String() != before {
+		t.Errorf("stop %q: streamed %q, want %q", stop, streamed.String(), before)
+	}
+}
+
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // TestChatImage sends a data-URI PNG: its prompt has the image's tokens (as /v1/encode
