@@ -3,6 +3,8 @@ package server
 import (
 	"strings"
 	"testing"
+
+	"github.com/qwen3vl/qwen3vl/chat"
 )
 
 func TestStopCutter(t *testing.T) {
@@ -36,4 +38,24 @@ func TestStopCutter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseChat feeds arbitrary bodies to the chat request parser and the chat template:
+// they never panic, and every refusal is a 4xx (a 5xx would be a bug).
+func FuzzParseChat(f *testing.F) {
+	f.Add([]byte(`{"messages": [{"role": "user", "content": "hi"}], "stop": ["a", "b"], "n": 1}`))
+	f.Add([]byte(`{"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]}`))
+	f.Add([]byte(`{"messages": [{"role": "assistant", "content": null}, {"role": "developer", "content": []}], "temperature": 1e400}`))
+	f.Add([]byte(`{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:;base64,"}}]}], "max_tokens": -1}`))
+	a := tinyAssistant(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, e := parseChat(body, 4)
+		if e != nil {
+			if e.status < 400 || e.status >= 500 || e.msg == "" {
+				t.Fatalf("%q: status %d %q", body, e.status, e.msg)
+			}
+			return
+		}
+		a.Text.Render(in.conv, chat.Options{AddGenerationPrompt: true})
+	})
 }

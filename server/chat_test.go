@@ -454,6 +454,32 @@ func TestChatQueueFull(t *testing.T) {
 	}
 }
 
+// TestChatModels: /v1/models describes the chat endpoint when there is one.
+func TestChatModels(t *testing.T) {
+	for _, chat := range []bool{true, false} {
+		var ts *testServer
+		if chat {
+			ts = newChatServer(t, nil)
+		} else {
+			ts = newTestServer(t, nil, false)
+		}
+		resp, err := http.Get(ts.http.URL + "/v1/models")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l ModelList
+		err = json.NewDecoder(resp.Body).Decode(&l)
+		resp.Body.Close()
+		if err != nil || len(l.Data) != 1 {
+			t.Fatalf("%v %+v", err, l)
+		}
+		c := l.Data[0].Chat
+		if chat != (c != nil) || chat && (c.ContextLength != 262144 || c.MaxTokens != DefaultChatMaxTokens || c.Queue != DefaultChatQueue) {
+			t.Errorf("chat=%v: %+v", chat, c)
+		}
+	}
+}
+
 // TestChatDraining: a draining server refuses chat with 503 and Retry-After.
 func TestChatDraining(t *testing.T) {
 	ts := newChatServer(t, nil)

@@ -134,7 +134,7 @@ func (s *Server) Load(ctx context.Context) error {
 		}
 		a, err = pipeline.OpenAssistant(ctx, spec, pipeline.AssistantOptions{
 			Options: opts, Tokenizer: s.cfg.Tokenizer,
-			Decoder: text.Options{Threads: s.cfg.Threads},
+			Decoder: text.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights},
 		})
 		if err != nil {
 			return rephrase(err)
@@ -581,6 +581,15 @@ type ModelInfo struct {
 	Config       vision.Config `json:"config"`
 	Preprocessor Preprocessor  `json:"preprocessor"`
 	Limits       Limits        `json:"limits"`
+	// Chat is present when the server answers POST /v1/chat/completions.
+	Chat *ChatInfo `json:"chat,omitempty"`
+}
+
+// ChatInfo describes the chat endpoint of a whole model.
+type ChatInfo struct {
+	ContextLength int `json:"context_length"` // the decoder's positions (prompt + answer)
+	MaxTokens     int `json:"max_tokens"`     // the default and largest max_tokens
+	Queue         int `json:"queue"`          // chat requests admitted at once
 }
 
 // Preprocessor describes the image preprocessing of a served model.
@@ -631,8 +640,13 @@ func (s *Server) handleModels(w http.ResponseWriter, info *reqInfo) {
 	if lm.pre.Resampler == imageproc.ResamplePillow {
 		resampler = "pillow"
 	}
+	var ci *ChatInfo
+	if lm.assistant != nil {
+		ci = &ChatInfo{ContextLength: lm.assistant.Decoder.Config().MaxPositionEmbeddings, MaxTokens: s.cfg.ChatMaxTokens, Queue: s.cfg.ChatQueue}
+	}
 	writeJSON(w, http.StatusOK, ModelList{Object: "list", Data: []ModelInfo{{
-		ID: lm.id, Object: "model", OwnedBy: "qwen3vl",
+		Chat: ci,
+		ID:   lm.id, Object: "model", OwnedBy: "qwen3vl",
 		Config: lm.vcfg,
 		Preprocessor: Preprocessor{
 			MinPixels: lm.pre.MinPixels, MaxPixels: lm.pre.MaxPixels,
