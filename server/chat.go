@@ -159,7 +159,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 		case up.err == errTimedOut:
 			e = s.timeoutError(start)
 		case ctx.Err() != nil:
-			info.clientGone, info.code = true, "client_gone"
+			s.chatGone(w, ctx, info)
 			return
 		}
 		s.failChat(w, info, e)

@@ -360,6 +360,20 @@ func TestChatErrors(t *testing.T) {
 	}
 }
 
+// TestChatMethod: GET is 405 with Allow, in OpenAI's error shape.
+func TestChatMethod(t *testing.T) {
+	ts := newChatServer(t, nil)
+	resp, err := http.Get(ts.http.URL + chatRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e OpenAIError
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" || e.Error.Code != CodeMethodNotAllowed || e.Error.Type != "invalid_request_error" {
+		t.Errorf("status %d, Allow %q: %+v %v", resp.StatusCode, resp.Header.Get("Allow"), e, err)
+	}
+}
+
 // TestChatEncoderOnly: a server without a whole model refuses chat with a 404 saying so.
 func TestChatEncoderOnly(t *testing.T) {
 	ts := newTestServer(t, nil, false)

@@ -514,7 +514,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			allow = "GET, HEAD"
 		}
 		sw.Header().Set("Allow", allow)
-		s.fail(sw, info, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, allow))
+		e := errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, allow)
+		if r.URL.Path == chatRoute {
+			s.failChat(sw, info, e)
+		} else {
+			s.fail(sw, info, e)
+		}
 		return
 	}
 	switch r.URL.Path {
