@@ -325,7 +325,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.noDrainDelay.Load() {
 		delay = 0
 	}
-	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "drain_delay", delay.String(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
+	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "chat_in_flight", s.m.chatInFlight.Load(), "drain_delay", delay.String(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
 	if delay > 0 {
 		time.Sleep(delay) // the listener is open: /readyz says 503
 	}
