@@ -313,9 +313,11 @@ func (b *batcher) runBatch(batch []*job) {
 	}
 	i0 := 0
 	for _, j := range batch {
-		b.m.images.Add(uint64(len(j.items)))
-		j.done <- result{features: res.Items(i0, i0+len(j.items)), batchRequests: len(batch)}
-		i0 += len(j.items)
+		// n is read before the send: once it has its result the handler drops j.items.
+		n := len(j.items)
+		b.m.images.Add(uint64(n))
+		j.done <- result{features: res.Items(i0, i0+n), batchRequests: len(batch)}
+		i0 += n
 	}
 }
 

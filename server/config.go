@@ -72,6 +72,19 @@ type Config struct {
 	// 503 and new encode requests 503 draining, so that a load balancer stops sending before
 	// the connections close. It is cut to ShutdownTimeout.
 	DrainDelay time.Duration
+	// Chat loads the whole model (pipeline.OpenAssistant: tower, text decoder, tokenizer and
+	// chat template) instead of the vision tower alone, and serves POST /v1/chat/completions
+	// beside /v1/encode.
+	Chat bool
+	// Tokenizer is a folder with tokenizer.json, tokenizer_config.json and a chat template
+	// to use instead of the checkpoint's (a random spec has none); only with Chat.
+	Tokenizer string
+	// ChatQueue bounds the chat requests admitted at once (waiting or generating); one more
+	// gets 429 with Retry-After. One generation runs at a time.
+	ChatQueue int
+	// ChatMaxTokens is the default and the largest max_tokens of a chat request.
+	ChatMaxTokens int
+
 	// ReadHeaderTimeout and IdleTimeout are passed to the http.Server of Run.
 	ReadHeaderTimeout, IdleTimeout time.Duration
 
@@ -109,6 +122,8 @@ const (
 	DefaultUploadGrace     = 5 * time.Second
 	DefaultShutdownTimeout = 60 * time.Second
 	DefaultDrainDelay      = 5 * time.Second
+	DefaultChatQueue       = 4
+	DefaultChatMaxTokens   = 512
 )
 
 // DefaultConfig returns the defaults: listen on 127.0.0.1:8080, 64 MiB bodies, 16 images per
@@ -131,6 +146,8 @@ func DefaultConfig() Config {
 		UploadGrace:       DefaultUploadGrace,
 		ShutdownTimeout:   DefaultShutdownTimeout,
 		DrainDelay:        DefaultDrainDelay,
+		ChatQueue:         DefaultChatQueue,
+		ChatMaxTokens:     DefaultChatMaxTokens,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",
@@ -219,6 +236,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DrainDelay < 0 {
 		bad("DrainDelay", c.DrainDelay, "must be ≥ 0")
+	}
+	if c.ChatQueue <= 0 {
+		bad("ChatQueue", c.ChatQueue, "must be positive")
+	}
+	if c.ChatMaxTokens <= 0 {
+		bad("ChatMaxTokens", c.ChatMaxTokens, "must be positive")
+	}
+	if c.Tokenizer != "" && !c.Chat {
+		errs = append(errs, &FieldError{Field: "Tokenizer", Value: c.Tokenizer, Problem: "needs", Other: "Chat", OtherValue: true})
 	}
 	if c.ReadHeaderTimeout < 0 {
 		bad("ReadHeaderTimeout", c.ReadHeaderTimeout, "must be ≥ 0")

@@ -6,6 +6,7 @@
 // # Routes
 //
 //	POST /v1/encode   images in, features out
+//	POST /v1/chat/completions  with a whole model (Config.Chat, SetAssistant): OpenAI's chat format
 //	GET  /v1/models   the loaded model's id, config, preprocessing and limits
 //	GET  /healthz     200 while the process is alive
 //	GET  /readyz      200 once the model is loaded; 503 before, and while draining
@@ -24,6 +25,18 @@
 // last_hidden_state as float32, grid_thw as int64; the request's images concatenated in
 // order). Every error is {"error": {"code": "…", "message": "…"}} with its status (see the
 // Code constants).
+//
+// # Chat completions
+//
+// With a whole model (Config.Chat makes Load open one with pipeline.OpenAssistant;
+// SetAssistant installs one), POST /v1/chat/completions answers OpenAI's chat completion
+// requests: messages with text and data-URI image_url parts (remote URLs refused, as above)
+// become a chat.Conversation and images preprocessed as /v1/encode does, and
+// pipeline.Assistant.Ask answers, as one JSON body or as server-sent events
+// (chat.completion.chunk, then "data: [DONE]"). Config.ChatQueue requests are admitted at
+// once (429 beyond) and one generation runs at a time; a client that goes away cancels its
+// generation. Errors have OpenAI's shape {"error": {"message", "type", "param", "code"}}
+// (OpenAIError).
 //
 // # Batching
 //

@@ -42,7 +42,8 @@ type apiError struct {
 	status     int
 	code       string
 	msg        string
-	retryAfter int // seconds; 0: no Retry-After header
+	retryAfter int    // seconds; 0: no Retry-After header
+	param      string // the request field at fault, for the OpenAI error body
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
@@ -91,4 +92,49 @@ func sizeString(n int64) string {
 		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// OpenAIError is the JSON body of every error of POST /v1/chat/completions, in OpenAI's
+// shape: type is invalid_request_error (4xx) or server_error (5xx), code the server's code
+// (as in ErrorBody), param the request field at fault or null.
+type OpenAIError struct {
+	Error struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    string  `json:"code"`
+	} `json:"error"`
+}
+
+// openAIError is e in OpenAI's shape.
+func openAIError(e *apiError) OpenAIError {
+	var body OpenAIError
+	body.Error.Message, body.Error.Code = e.msg, e.code
+	body.Error.Type = "invalid_request_error"
+	switch {
+	case e.status >= 500:
+		body.Error.Type = "server_error"
+	case e.status == http.StatusTooManyRequests:
+		body.Error.Type = "rate_limit_error"
+	}
+	if e.param != "" {
+		p := e.param
+		body.Error.Param = &p
+	}
+	return body
+}
+
+// writeOpenAIError answers with e in OpenAI's error shape.
+func writeOpenAIError(w http.ResponseWriter, e *apiError) {
+	b, _ := json.Marshal(openAIError(e))
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	w.WriteHeader(e.status)
+	w.Write(append(b, '\n'))
 }

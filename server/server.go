@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/text"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -43,6 +44,10 @@ type Server struct {
 	closeOnce    sync.Once
 	wrapEncode   func(encodeFunc) encodeFunc // tests: wraps the model's Encode
 	onBatch      func(requests, patches int) // tests: sees every batch
+
+	chatSlots  chan struct{}                    // Config.ChatQueue admission tokens
+	chatRun    chan struct{}                    // one generation at a time
+	onChatEmit func(ctx context.Context, n int) // tests: called before the n-th streamed piece (from 0)
 }
 
 // loadedModel is the state SetModel installs.
@@ -54,6 +59,9 @@ type loadedModel struct {
 	pre     imageproc.Options // with the server's default budget and decode limit
 	ceiling int               // the largest max_pixels a request may ask for
 	batcher *batcher
+	// assistant is the whole model when Config.Chat loaded one (or SetAssistant installed
+	// it): POST /v1/chat/completions is served only then.
+	assistant *pipeline.Assistant
 }
 
 // metadata is the provenance of a safetensors response for items.
@@ -95,6 +103,8 @@ func New(cfg Config) (*Server, error) {
 		slots:     make(chan struct{}, cfg.Queue),
 		decodeSem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		speed:     &speedMeter{},
+		chatSlots: make(chan struct{}, cfg.ChatQueue),
+		chatRun:   make(chan struct{}, 1),
 	}
 	s.reclaim = &reclaimer{inFlight: &s.m.inFlight}
 	s.baseCtx, s.abort = context.WithCancel(context.Background())
@@ -109,16 +119,34 @@ func (s *Server) Config() Config { return s.cfg }
 // checked, the weights loaded), and installs it with its preprocessing options.
 func (s *Server) Load(ctx context.Context) error {
 	start := time.Now()
-	s.log.Info("loading model", "model", s.cfg.Model)
-	p, err := pipeline.Open(ctx, s.cfg.Model, pipeline.Options{
+	s.log.Info("loading model", "model", s.cfg.Model, "chat", s.cfg.Chat)
+	opts := pipeline.Options{
 		Vision: vision.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights},
 		Hub:    s.cfg.Hub,
 		Logf:   func(format string, a ...any) { s.log.Info(fmt.Sprintf(format, a...)) },
-	})
-	if err != nil {
-		return rephrase(err)
 	}
-	if err := s.install(p.Model, p.Image, p); err != nil {
+	var p *pipeline.Pipeline
+	var a *pipeline.Assistant
+	if s.cfg.Chat {
+		spec, err := pipeline.ParseSpec(s.cfg.Model)
+		if err != nil {
+			return rephrase(err)
+		}
+		a, err = pipeline.OpenAssistant(ctx, spec, pipeline.AssistantOptions{
+			Options: opts, Tokenizer: s.cfg.Tokenizer,
+			Decoder: text.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights},
+		})
+		if err != nil {
+			return rephrase(err)
+		}
+		p = a.Pipeline
+	} else {
+		var err error
+		if p, err = pipeline.Open(ctx, s.cfg.Model, opts); err != nil {
+			return rephrase(err)
+		}
+	}
+	if err := s.install(p.Model, p.Image, p, a); err != nil {
 		return err
 	}
 	s.log.Info("model loaded", "model", s.modelID(), "weights", p.Model.Weights().String(), "seconds", time.Since(start).Seconds())
@@ -131,12 +159,22 @@ func (s *Server) Load(ctx context.Context) error {
 // when set, replace pre's budget, and Config.MaxDecodePixels its decode limit. It may be
 // called once.
 func (s *Server) SetModel(m *vision.Model, pre imageproc.Options) error {
-	return s.install(m, pre, nil)
+	return s.install(m, pre, nil, nil)
+}
+
+// SetAssistant installs a whole model as SetModel does its vision tower (a.Model with
+// a.Image), and serves POST /v1/chat/completions with it. It may be called once, instead of
+// SetModel.
+func (s *Server) SetAssistant(a *pipeline.Assistant) error {
+	if a == nil || a.Pipeline == nil || a.Checkpoint == nil {
+		return errors.New("server: SetAssistant: no assistant")
+	}
+	return s.install(a.Model, a.Image, a.Pipeline, a)
 }
 
 // install is SetModel, with the pipeline the model came from when Load opened it (nil for
 // SetModel), whose provenance responses carry.
-func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pipeline) error {
+func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pipeline, a *pipeline.Assistant) error {
 	s.setOnce.Lock()
 	defer s.setOnce.Unlock()
 	if s.model.Load() != nil {
@@ -183,7 +221,7 @@ func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pip
 	b.log = s.log
 	go b.run()
 	go s.reclaim.run(s.baseCtx)
-	s.model.Store(&loadedModel{model: m, pipe: p, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b})
+	s.model.Store(&loadedModel{model: m, pipe: p, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b, assistant: a})
 	return nil
 }
 
@@ -287,7 +325,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.noDrainDelay.Load() {
 		delay = 0
 	}
-	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "drain_delay", delay.String(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
+	s.log.Info("draining", "in_flight", s.m.inFlight.Load(), "queued", s.m.queueDepth.Load(), "chat_in_flight", s.m.chatInFlight.Load(), "drain_delay", delay.String(), "shutdown_timeout", s.cfg.ShutdownTimeout.String())
 	if delay > 0 {
 		time.Sleep(delay) // the listener is open: /readyz says 503
 	}
@@ -363,6 +401,7 @@ func (s *Server) run(ctx context.Context, ln net.Listener) error {
 // routes are the route labels of the metrics; any other path is counted as "other".
 var routes = map[string]string{
 	"/v1/encode": http.MethodPost,
+	chatRoute:    http.MethodPost,
 	"/v1/models": http.MethodGet,
 	"/healthz":   http.MethodGet,
 	"/readyz":    http.MethodGet,
@@ -448,6 +487,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "/v1/encode" {
 			attrs = append(attrs, slog.Int("images", info.images), slog.Int("patches", info.patches), slog.Int("tokens", info.tokens), slog.Int("batch", info.batch), slog.Int64("bytes", sw.bytes))
 		}
+		if route == chatRoute {
+			attrs = append(attrs, slog.Int("images", info.images), slog.Int("completion_tokens", info.tokens), slog.Int64("bytes", sw.bytes))
+		}
 		if info.code != "" {
 			attrs = append(attrs, slog.String("error", info.code))
 		}
@@ -463,7 +505,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	want, ok := routes[r.URL.Path]
 	if !ok {
-		s.fail(sw, info, errorf(http.StatusNotFound, CodeNotFound, "no route %s; the routes are POST /v1/encode, GET /v1/models, /healthz, /readyz, /metrics", r.URL.Path))
+		s.fail(sw, info, errorf(http.StatusNotFound, CodeNotFound, "no route %s; the routes are POST /v1/encode, POST /v1/chat/completions (with a whole model), GET /v1/models, /healthz, /readyz, /metrics", r.URL.Path))
 		return
 	}
 	if r.Method != want && !(want == http.MethodGet && r.Method == http.MethodHead) {
@@ -472,7 +514,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			allow = "GET, HEAD"
 		}
 		sw.Header().Set("Allow", allow)
-		s.fail(sw, info, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, allow))
+		e := errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, allow)
+		if r.URL.Path == chatRoute {
+			s.failChat(sw, info, e)
+		} else {
+			s.fail(sw, info, e)
+		}
 		return
 	}
 	switch r.URL.Path {
@@ -493,6 +540,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleModels(sw, info)
 	case "/v1/encode":
 		s.handleEncode(sw, r, info)
+	case chatRoute:
+		s.handleChat(sw, r, info)
 	}
 }
 
@@ -537,6 +586,15 @@ type ModelInfo struct {
 	Config       vision.Config `json:"config"`
 	Preprocessor Preprocessor  `json:"preprocessor"`
 	Limits       Limits        `json:"limits"`
+	// Chat is present when the server answers POST /v1/chat/completions.
+	Chat *ChatInfo `json:"chat,omitempty"`
+}
+
+// ChatInfo describes the chat endpoint of a whole model.
+type ChatInfo struct {
+	ContextLength int `json:"context_length"` // the decoder's positions (prompt + answer)
+	MaxTokens     int `json:"max_tokens"`     // the default and largest max_tokens
+	Queue         int `json:"queue"`          // chat requests admitted at once
 }
 
 // Preprocessor describes the image preprocessing of a served model.
@@ -587,8 +645,13 @@ func (s *Server) handleModels(w http.ResponseWriter, info *reqInfo) {
 	if lm.pre.Resampler == imageproc.ResamplePillow {
 		resampler = "pillow"
 	}
+	var ci *ChatInfo
+	if lm.assistant != nil {
+		ci = &ChatInfo{ContextLength: lm.assistant.Decoder.Config().MaxPositionEmbeddings, MaxTokens: s.cfg.ChatMaxTokens, Queue: s.cfg.ChatQueue}
+	}
 	writeJSON(w, http.StatusOK, ModelList{Object: "list", Data: []ModelInfo{{
-		ID: lm.id, Object: "model", OwnedBy: "qwen3vl",
+		Chat: ci,
+		ID:   lm.id, Object: "model", OwnedBy: "qwen3vl",
 		Config: lm.vcfg,
 		Preprocessor: Preprocessor{
 			MinPixels: lm.pre.MinPixels, MaxPixels: lm.pre.MaxPixels,

@@ -33,6 +33,10 @@ func serveSettings(c *server.Config) []serveSetting {
 		s("ModelID", "model-id", "model `id` reported by /v1/models and responses (default: the -model value)", (*stringValue)(&c.ModelID)),
 		s("Threads", "threads", "`goroutines` for the kernels (0: all CPUs)", (*intValue)(&c.Threads)),
 		s("Weights", "weights", "weights in `memory`: auto (bf16 for a checkpoint stored in bf16, else f32), f32 or bf16", (*weightsValue)(&c.Weights)),
+		s("Chat", "chat", "load the whole model (vision tower, text decoder, tokenizer, chat template) and serve POST /v1/chat/completions (OpenAI-compatible) beside /v1/encode", (*boolValue)(&c.Chat)),
+		s("Tokenizer", "tokenizer", "with -chat: folder with tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (a random: model needs one, e.g. testdata/tokenizer/qwen3vl) (`dir`)", (*stringValue)(&c.Tokenizer)),
+		s("ChatQueue", "chat-queue", "most chat `requests` admitted at once (one generates, the others wait); more get 429", (*intValue)(&c.ChatQueue)),
+		s("ChatMaxTokens", "chat-max-tokens", "default and largest max_tokens of a chat request (`tokens`)", (*intValue)(&c.ChatMaxTokens)),
 		s("MaxBody", "max-body", "largest request body in `bytes`; suffixes K, M, G (KiB, MiB, GiB) allowed", (*bytesValue)(&c.MaxBody)),
 		s("MaxImages", "max-images", "most `images` in one request", (*intValue)(&c.MaxImages)),
 		s("MinPixels", "min-pixels", "default minimum resized image area in `pixels` (0: the checkpoint's preprocessor_config.json)", (*intValue)(&c.MinPixels)),
@@ -132,6 +136,20 @@ func (v *weightsValue) Set(s string) error {
 		return errors.New("want auto, f32 or bf16")
 	}
 	*v = weightsValue(w)
+	return nil
+}
+
+// boolValue is a boolean flag: -chat alone means true; the variable takes 1, true, 0, false.
+type boolValue bool
+
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("not a boolean: %q (want true or false)", s)
+	}
+	*v = boolValue(b)
 	return nil
 }
 

@@ -20,6 +20,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 		"QWEN3VL_MAX_IMAGES":      "", // empty: ignored
 		"QWEN3VL_WEIGHTS":         "bf16",
 		"QWEN3VL_MIN_UPLOAD_RATE": "1K",
+		"QWEN3VL_CHAT":            "true",
+		"QWEN3VL_CHAT_MAX_TOKENS": "77",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 
@@ -44,7 +46,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 		}
 		if cfg.Addr != "0.0.0.0:9000" || cfg.MaxBody != 8<<20 || cfg.BatchWait != 7*time.Millisecond || cfg.Queue != 9 ||
 			cfg.Model != "random:tiny" || cfg.Timeout != 3*time.Second || cfg.MaxPixels != 1048576 || cfg.MaxImages != server.DefaultMaxImages ||
-			cfg.Weights != vision.WeightsBF16 || cfg.MinUploadRate != 1024 || cfg.DrainDelay != time.Second {
+			cfg.Weights != vision.WeightsBF16 || cfg.MinUploadRate != 1024 || cfg.DrainDelay != time.Second ||
+			!cfg.Chat || cfg.ChatMaxTokens != 77 || cfg.ChatQueue != server.DefaultChatQueue {
 			t.Errorf("envFirst=%v: %+v", envFirst, cfg)
 		}
 		if err := cfg.Validate(); err != nil {
@@ -65,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 22 {
-		t.Errorf("%d flags, want 22", n)
+	if n != 26 {
+		t.Errorf("%d flags, want 26", n)
 	}
 
 	// Validate's messages read with flag names.
@@ -131,6 +134,8 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"-model", "random:nope", "-addr", "127.0.0.1:0", "-log-level", "error"}, 2, `qwen3vl serve: model random:nope: unknown preset "nope"`},
 		{[]string{"-model", t.TempDir(), "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, `qwen3vl serve: `},
 		{[]string{"-addr", "127.0.0.1:0"}, 2, "qwen3vl serve: -model is required"},
+		{[]string{"-model", "random:tiny@7", "-tokenizer", "x", "-chat-queue", "0"}, 2, "qwen3vl serve: -chat-queue 0 must be positive; -tokenizer x needs -chat true"},
+		{[]string{"-model", "random:tiny@7", "-chat", "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, "qwen3vl serve: model random:tiny@7 has synthetic weights and no tokenizer"},
 	} {
 		code, stderr := runCmd(t, append([]string{"serve"}, tc.args...)...)
 		if code != tc.code || !strings.HasPrefix(stderr, tc.want) {

@@ -1,0 +1,288 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+
+	"github.com/qwen3vl/qwen3vl/chat"
+)
+
+// chatRoute is the OpenAI-compatible chat endpoint, served with a whole model.
+const chatRoute = "/v1/chat/completions"
+
+// chatRequest is the part of an OpenAI chat completion request read here; other fields are
+// ignored, as OpenAI's API does with fields it does not know. Pointers tell absent from zero.
+type chatRequest struct {
+	Model               string          `json:"model"`
+	Messages            json.RawMessage `json:"messages"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	PresencePenalty     *float64        `json:"presence_penalty"`
+	FrequencyPenalty    *float64        `json:"frequency_penalty"`
+	Seed                *int64          `json:"seed"`
+	Stop                json.RawMessage `json:"stop"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	N *int `json:"n"`
+}
+
+// chatMessage is one message of the request.
+type chatMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// chatPart is one part of a message's content list.
+type chatPart struct {
+	Type     string          `json:"type"`
+	Text     *string         `json:"text"`
+	ImageURL json.RawMessage `json:"image_url"`
+}
+
+// chatInput is a parsed request: the conversation in the chat package's form (image parts
+// as {"type": "image"}, in order) and the images' bytes in the same order.
+type chatInput struct {
+	req    chatRequest
+	conv   *chat.Conversation
+	images []rawImage
+	stop   []string
+}
+
+// paramError is a 400 naming the request field at fault (OpenAI's "param").
+func paramError(param, format string, a ...any) *apiError {
+	e := errorf(http.StatusBadRequest, CodeInvalidParameter, format, a...)
+	e.param = param
+	return e
+}
+
+// parseChat parses and validates a chat request body: every problem is found before a
+// generation slot is taken. maxImages bounds the images of all messages.
+func parseChat(body []byte, maxImages int) (*chatInput, *apiError) {
+	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
+		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "the body is not a JSON object")
+	}
+	in := &chatInput{}
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(&in.req); err != nil {
+		e := errorf(http.StatusBadRequest, CodeInvalidJSON, "%s", jsonProblem(err))
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			e.param = te.Field
+		}
+		return nil, e
+	}
+	if d.More() {
+		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "data after the JSON object")
+	}
+	r := &in.req
+	if r.N != nil && *r.N != 1 {
+		return nil, paramError("n", "n is %d: this server generates one choice (n = 1)", *r.N)
+	}
+	if r.Temperature != nil && (math.IsNaN(*r.Temperature) || *r.Temperature < 0 || *r.Temperature > 2) {
+		return nil, paramError("temperature", "temperature %v is not in [0, 2]", *r.Temperature)
+	}
+	if r.TopP != nil && (math.IsNaN(*r.TopP) || *r.TopP < 0 || *r.TopP > 1) {
+		return nil, paramError("top_p", "top_p %v is not in [0, 1]", *r.TopP)
+	}
+	for _, p := range []struct {
+		name string
+		v    *float64
+	}{{"presence_penalty", r.PresencePenalty}, {"frequency_penalty", r.FrequencyPenalty}} {
+		if p.v != nil && (math.IsNaN(*p.v) || *p.v < -2 || *p.v > 2) {
+			return nil, paramError(p.name, "%s %v is not in [-2, 2]", p.name, *p.v)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"max_tokens", r.MaxTokens}, {"max_completion_tokens", r.MaxCompletionTokens}} {
+		if p.v != nil && *p.v < 1 {
+			return nil, paramError(p.name, "%s %d must be at least 1", p.name, *p.v)
+		}
+	}
+	if !isNull(r.Stop) {
+		var one string
+		if err := json.Unmarshal(r.Stop, &one); err == nil {
+			in.stop = []string{one}
+		} else if err := json.Unmarshal(r.Stop, &in.stop); err != nil {
+			return nil, paramError("stop", "stop must be a string or a list of strings")
+		}
+		if len(in.stop) > 4 {
+			return nil, paramError("stop", "stop has %d strings, more than 4", len(in.stop))
+		}
+		for i, s := range in.stop {
+			if s == "" {
+				return nil, paramError("stop", "stop[%d] is empty", i)
+			}
+		}
+	}
+	conv, images, e := parseMessages(r.Messages, maxImages)
+	if e != nil {
+		return nil, e
+	}
+	in.conv, in.images = conv, images
+	return in, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}
+
+// parseMessages turns OpenAI messages into a chat.Conversation: a string content stays a
+// string; a list of parts becomes a list of {"type": "text", "text"} and {"type": "image"}
+// parts (the image's bytes go to the returned list, in order). The image_url parts are
+// rewritten here rather than left to the chat package's normalisation, so that the base64
+// data does not travel through the template's values; the template sees the same parts.
+func parseMessages(raw json.RawMessage, maxImages int) (*chat.Conversation, []rawImage, *apiError) {
+	if isNull(raw) {
+		return nil, nil, paramError("messages", "messages is missing: give a list of {role, content} messages")
+	}
+	var msgs []json.RawMessage
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		return nil, nil, paramError("messages", "messages must be a list of objects")
+	}
+	if len(msgs) == 0 {
+		return nil, nil, paramError("messages", "messages is empty")
+	}
+	var images []rawImage
+	out := make([]map[string]any, 0, len(msgs))
+	for i, mr := range msgs {
+		param := fmt.Sprintf("messages[%d]", i)
+		var m chatMessage
+		if t := bytes.TrimSpace(mr); len(t) == 0 || t[0] != '{' {
+			return nil, nil, paramError(param, "%s is not an object", param)
+		}
+		if err := json.Unmarshal(mr, &m); err != nil {
+			return nil, nil, paramError(param, "%s: %s", param, jsonProblem(err))
+		}
+		switch m.Role {
+		case "system", "user", "assistant":
+		case "developer":
+			m.Role = "system" // OpenAI's newer name of the system role
+		case "":
+			return nil, nil, paramError(param+".role", "%s has no role (system, user or assistant)", param)
+		default:
+			return nil, nil, paramError(param+".role", "%s.role %q is not system, user or assistant", param, m.Role)
+		}
+		msg := map[string]any{"role": m.Role}
+		t := bytes.TrimSpace(m.Content)
+		switch {
+		case isNull(t):
+			if m.Role != "assistant" {
+				return nil, nil, paramError(param+".content", "%s has no content", param)
+			}
+			msg["content"] = ""
+		case t[0] == '"':
+			var s string
+			if err := json.Unmarshal(t, &s); err != nil {
+				return nil, nil, paramError(param+".content", "%s.content: %s", param, jsonProblem(err))
+			}
+			msg["content"] = s
+		case t[0] == '[':
+			var parts []json.RawMessage
+			if err := json.Unmarshal(t, &parts); err != nil {
+				return nil, nil, paramError(param+".content", "%s.content: %s", param, jsonProblem(err))
+			}
+			list := make([]map[string]any, 0, len(parts))
+			for j, pr := range parts {
+				pp := fmt.Sprintf("%s.content[%d]", param, j)
+				var p chatPart
+				if b := bytes.TrimSpace(pr); len(b) == 0 || b[0] != '{' {
+					return nil, nil, paramError(pp, "%s is not an object", pp)
+				}
+				if err := json.Unmarshal(pr, &p); err != nil {
+					return nil, nil, paramError(pp, "%s: %s", pp, jsonProblem(err))
+				}
+				switch p.Type {
+				case "text":
+					if p.Text == nil {
+						return nil, nil, paramError(pp+".text", "%s has type text and no text", pp)
+					}
+					list = append(list, map[string]any{"type": "text", "text": *p.Text})
+				case "image_url":
+					if m.Role != "user" {
+						return nil, nil, paramError(pp, "%s: images are allowed in user messages only", pp)
+					}
+					data, e := imageURL(p.ImageURL, pp+".image_url")
+					if e != nil {
+						return nil, nil, e
+					}
+					if len(images) == maxImages {
+						e := errorf(http.StatusRequestEntityTooLarge, CodeTooManyImages, "more than %d images in the request (the limit)", maxImages)
+						e.param = pp
+						return nil, nil, e
+					}
+					images = append(images, rawImage{name: pp, data: data})
+					list = append(list, map[string]any{"type": "image"})
+				case "":
+					return nil, nil, paramError(pp+".type", "%s has no type (text or image_url)", pp)
+				default:
+					return nil, nil, paramError(pp+".type", "%s.type %q is not supported (text or image_url)", pp, p.Type)
+				}
+			}
+			msg["content"] = list
+		default:
+			return nil, nil, paramError(param+".content", "%s.content must be a string or a list of parts", param)
+		}
+		out = append(out, msg)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, nil, errorf(http.StatusInternalServerError, CodeInternal, "encoding the conversation: %v", err)
+	}
+	conv, err := chat.ParseConversation(b)
+	if err != nil {
+		return nil, nil, paramError("messages", "%s", strings.TrimPrefix(err.Error(), "chat: "))
+	}
+	return conv, images, nil
+}
+
+// imageURL returns the bytes of an image_url part's {"url": "data:image/…;base64,…"}.
+// Remote URLs are refused: the server fetches nothing on its clients' behalf (SSRF).
+func imageURL(raw json.RawMessage, param string) ([]byte, *apiError) {
+	var u struct {
+		URL *string `json:"url"`
+	}
+	if b := bytes.TrimSpace(raw); len(b) == 0 || b[0] != '{' {
+		return nil, paramError(param, "%s must be an object {\"url\": \"data:image/…;base64,…\"}", param)
+	}
+	if err := json.Unmarshal(raw, &u); err != nil || u.URL == nil {
+		return nil, paramError(param+".url", "%s has no url string", param)
+	}
+	url := *u.URL
+	lower := strings.ToLower(url)
+	switch {
+	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
+		e := errorf(http.StatusBadRequest, CodeURLNotSupported, "%s.url: images are never fetched by URL; send the image as a data URL (data:image/png;base64,…)", param)
+		e.param = param + ".url"
+		return nil, e
+	case !strings.HasPrefix(lower, "data:"):
+		return nil, paramError(param+".url", "%s.url is not a data URL (data:image/png;base64,…)", param)
+	}
+	meta, _, ok := strings.Cut(url[len("data:"):], ",")
+	if !ok || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
+		return nil, paramError(param+".url", "%s.url is not a base64 data URL (data:image/png;base64,…)", param)
+	}
+	data, err := decodeBase64(url)
+	if err != nil {
+		e := errorf(http.StatusBadRequest, CodeInvalidImage, "%s.url: bad base64: %v", param, err)
+		e.param = param + ".url"
+		return nil, e
+	}
+	if len(data) == 0 {
+		e := errorf(http.StatusBadRequest, CodeInvalidImage, "%s.url: the image is empty", param)
+		e.param = param + ".url"
+		return nil, e
+	}
+	return data, nil
+}
