@@ -1,0 +1,32 @@
+package kernels
+
+// The matrix-vector path of Linear: a call of at most gemvMaxRows rows (a decode step's single
+// token) reads every weight once and does two FLOP per weight, so it is bound by memory
+// bandwidth, not arithmetic. Each implementation then runs its GEMV (gemv_amd64.go,
+// gemv_generic.go) instead of its GEMM: over the weights in the layout the implementation
+// keeps (no repacking, no copy), one row of x at a time, each output one float32 chain along K
+// in the GEMM's own order, so a row's result is, bit for bit, what the GEMM gives it (in a
+// batch or alone: TestLinearRowInvariance).
+//
+// gemvMaxRows is 1: the decode step's case. With two or more rows the GEMM reads the weights
+// once for up to 6 rows per micro-tile, while the GEMV reads them once per row (the later rows
+// from cache); measured on the 2B shapes, see the package's benchmarks (BenchmarkGEMV).
+const gemvMaxRows = 1
+
+// Tasks of the GEMV: a chunk of output columns (weight panels) over all of K. A task reads at
+// least gemvTaskBytes of weights, so taking one (an atomic add and a check of done) costs
+// nothing next to streaming them from memory (256 KiB is ~25 µs at 10 GB/s), and there are
+// about gemvTasksPerThread tasks per goroutine when the weights allow, so a goroutine that
+// starts late or is descheduled costs at most a task's time at the end of the call.
+const (
+	gemvTaskBytes      = 256 << 10
+	gemvTasksPerThread = 16
+)
+
+// gemvChunk returns how many of units (panels or columns, unitBytes of weights each) a GEMV
+// task takes on threads goroutines.
+func gemvChunk(units, unitBytes, threads int) int {
+	per := max(1, (gemvTaskBytes+unitBytes-1)/unitBytes)
+	want := gemvTasksPerThread * max(threads, 1)
+	return min(units, max(per, (units+want-1)/want))
+}
