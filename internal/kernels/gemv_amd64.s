@@ -68,6 +68,38 @@
 	VMOVUPS Y1, 32(DX) \
 	ADDQ    $64, DX
 
+// PFDIST is how far ahead, in bytes of each panel, the bf16 kernel prefetches.
+#define PFDIST 1024
+
+// BFSTEP4 is one k-step of the bf16 kernel's four panels: x[p] at xoff(R14), the panels' 16
+// weights each at boff(AX) + g·R11.
+#define BFSTEP4(xoff, boff) \
+	VBROADCASTSS xoff(R14), Y15          \
+	VPMOVZXWD    boff(AX), Y8            \
+	VPMOVZXWD    boff+16(AX), Y9         \
+	VPMOVZXWD    boff(AX)(R11*1), Y10    \
+	VPMOVZXWD    boff+16(AX)(R11*1), Y11 \
+	VPSLLD       $16, Y8, Y8             \
+	VPSLLD       $16, Y9, Y9             \
+	VPSLLD       $16, Y10, Y10           \
+	VPSLLD       $16, Y11, Y11           \
+	VFMADD231PS  Y8, Y15, Y0             \
+	VFMADD231PS  Y9, Y15, Y1             \
+	VFMADD231PS  Y10, Y15, Y2            \
+	VFMADD231PS  Y11, Y15, Y3            \
+	VPMOVZXWD    boff(AX)(R11*2), Y12    \
+	VPMOVZXWD    boff+16(AX)(R11*2), Y13 \
+	VPMOVZXWD    boff(AX)(R12*1), Y14    \
+	VPMOVZXWD    boff+16(AX)(R12*1), Y8  \
+	VPSLLD       $16, Y12, Y12           \
+	VPSLLD       $16, Y13, Y13           \
+	VPSLLD       $16, Y14, Y14           \
+	VPSLLD       $16, Y8, Y8             \
+	VFMADD231PS  Y12, Y15, Y4            \
+	VFMADD231PS  Y13, Y15, Y5            \
+	VFMADD231PS  Y14, Y15, Y6            \
+	VFMADD231PS  Y8, Y15, Y7
+
 #define ZERO8 \
 	VXORPS Y0, Y0, Y0 \
 	VXORPS Y1, Y1, Y1 \
@@ -187,36 +219,28 @@ bfgroup:
 	MOVQ DI, AX
 	MOVQ CX, R13
 
+	SHRQ $1, R13
+	JZ   bftail4
+
 bfloop4:
-	VBROADCASTSS (R14), Y15
-	VPMOVZXWD    (AX), Y8
-	VPMOVZXWD    16(AX), Y9
-	VPMOVZXWD    (AX)(R11*1), Y10
-	VPMOVZXWD    16(AX)(R11*1), Y11
-	VPSLLD       $16, Y8, Y8
-	VPSLLD       $16, Y9, Y9
-	VPSLLD       $16, Y10, Y10
-	VPSLLD       $16, Y11, Y11
-	VFMADD231PS  Y8, Y15, Y0
-	VFMADD231PS  Y9, Y15, Y1
-	VFMADD231PS  Y10, Y15, Y2
-	VFMADD231PS  Y11, Y15, Y3
-	VPMOVZXWD    (AX)(R11*2), Y12
-	VPMOVZXWD    16(AX)(R11*2), Y13
-	VPMOVZXWD    (AX)(R12*1), Y14
-	VPMOVZXWD    16(AX)(R12*1), Y8
-	VPSLLD       $16, Y12, Y12
-	VPSLLD       $16, Y13, Y13
-	VPSLLD       $16, Y14, Y14
-	VPSLLD       $16, Y8, Y8
-	VFMADD231PS  Y12, Y15, Y4
-	VFMADD231PS  Y13, Y15, Y5
-	VFMADD231PS  Y14, Y15, Y6
-	VFMADD231PS  Y8, Y15, Y7
-	ADDQ         $4, R14
-	ADDQ         $32, AX
+	// Two k-steps: one 64-byte line of each of the four panels; fetch the line PFDIST ahead.
+	PREFETCHT0   PFDIST(AX)
+	PREFETCHT0   PFDIST(AX)(R11*1)
+	PREFETCHT0   PFDIST(AX)(R11*2)
+	PREFETCHT0   PFDIST(AX)(R12*1)
+	BFSTEP4(0, 0)
+	BFSTEP4(4, 32)
+	ADDQ         $8, R14
+	ADDQ         $64, AX
 	DECQ         R13
 	JNZ          bfloop4
+
+bftail4:
+	TESTQ $1, CX
+	JZ    bfend4
+	BFSTEP4(0, 0)
+
+bfend4:
 
 	TESTQ R9, R9
 	JZ    bfgnobias

@@ -27,8 +27,8 @@ var gemvShapes = []struct{ out, in int }{
 
 // TestGEMV checks each implementation's GEMV against the float64 reference on the unpacked W
 // within the float32 error bound, and against the same implementation's GEMM bit for bit (the
-// promise that a row's result does not depend on the path), for 1 to 3 rows (Linear takes the
-// GEMV for m ≤ gemvMaxRows; the kernel loops rows, so more are tested directly), f32 and bf16
+// promise that a row's result does not depend on the path), for 1 to 5 rows (Linear takes the
+// GEMV for m ≤ gemvMaxRows; one more is tested directly), f32 and bf16
 // weights (the reference on the bf16-rounded W), with and without bias, Forward and
 // ForwardAdd, on 1 to 3 goroutines. dst's values past the output must survive.
 func TestGEMV(t *testing.T) {
@@ -41,7 +41,7 @@ func TestGEMV(t *testing.T) {
 			w16[i] = half.F32ToBF16(v)
 			wr[i] = half.BF16ToF32(w16[i])
 		}
-		for _, m := range []int{1, 2, 3} {
+		for _, m := range []int{1, 2, 3, 4, 5} {
 			x, d0 := randSlice(r, m*s.in), randSlice(r, m*s.out)
 			for _, weights := range []string{"f32", "bf16"} {
 				ref := w
@@ -121,8 +121,8 @@ func TestGEMV(t *testing.T) {
 func TestGEMVChosen(t *testing.T) {
 	r := rand.New(rand.NewPCG(203, 204))
 	const out, in = 2000, 128 // GEMV: 4 tasks of 256 KiB; GEMM: 32 (avx2+fma) or 8 (generic)
-	w, x := randSlice(r, out*in), randSlice(r, 2*in)
-	dst := make([]float32, 2*out)
+	w, x := randSlice(r, out*in), randSlice(r, (gemvMaxRows+1)*in)
+	dst := make([]float32, (gemvMaxRows+1)*out)
 	for _, im := range impls {
 		l, err := newLinear(im, w, nil, out, in)
 		if err != nil {
@@ -155,7 +155,7 @@ var decoderShapes = []struct {
 }
 
 // BenchmarkGEMV runs one row through each 2B decoder projection with f32 and bf16 weights, by
-// the GEMV (what Linear does for m = 1) and by the GEMM (the path m = 1 took before), on one and
+// the GEMV (what Linear does for m ≤ gemvMaxRows) and by the GEMM (the path m = 1 took before), on one and
 // two goroutines; the bytes per second are of weights read (b.SetBytes: the resident weights).
 // As in a decode step, whose 3.4 GB of bf16 weights no cache holds, the weights come from
 // memory: each iteration takes the next of enough copies of the layer to fill coldBytes, past
