@@ -1,12 +1,12 @@
 package kernels
 
 // The matrix-vector path of Linear: a call of at most gemvMaxRows rows (a decode step's single
-// token, a few sequences decoded together) reads every weight once and does two FLOP per weight, so it is bound by memory
-// bandwidth, not arithmetic. Each implementation then runs its GEMV (gemv_amd64.go,
-// gemv_generic.go) instead of its GEMM: over the weights in the layout the implementation
-// keeps (no repacking, no copy), one row of x at a time, each output one float32 chain along K
-// in the GEMM's own order, so a row's result is, bit for bit, what the GEMM gives it (in a
-// batch or alone: TestLinearRowInvariance).
+// token, a few sequences decoded together) reads every weight once and does two FLOP per
+// weight, so it is bound by memory bandwidth, not arithmetic. Each implementation then runs its
+// GEMV (gemv_amd64.go, gemv_generic.go) instead of its GEMM: over the weights in the layout the
+// implementation keeps (no repacking, no copy), one row of x at a time, each output one float32
+// chain along K in the GEMM's own order, so a row's result is, bit for bit, what the GEMM gives
+// it (in a batch or alone: TestLinearRowInvariance, TestGEMV).
 //
 // gemvMaxRows is 4. A decode step has one row. For a few rows the GEMV runs the kernel once per
 // row, the later rows reading the weights from L2 (gemvGroup), while the GEMM reads them once

@@ -7,7 +7,8 @@ import "math"
 // float32 copy of W): each task a chunk of output columns, four columns at a time (four
 // independent chains), each row. Every output is dotSeq's chain plus the bias, then dst's old
 // value if add: gemmNT's arithmetic for a row outside a 4-row block, so the bits are those
-// the GEMM gives.
+// gemmNT gives for m < 4. (Within its 4-row blocks gemmNT adds no bias when there is none,
+// where here 0 is added: the two differ only on a sum of exactly −0, which becomes +0 here.)
 func (p *portableGEMM) gemv(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
 	n, k := p.out, p.in
 	elem := 4
