@@ -13,7 +13,7 @@
 //
 // Register use:
 //   Y0..Y7    accumulators: panel g of the group in Y(2g) (columns 0–7) and Y(2g+1) (8–15)
-//   Y8..Y14   widened bf16 weights (bf16 kernel only)
+//   Y8..Y13   bf16 weights, widened (bf16 kernel only); Y14 its mask 0xFFFF0000
 //   Y15       x[p] broadcast
 //   CX k, SI x, DI first panel of the group, BX panels left, DX c, R9 bias (or 0),
 //   R10 accumulate flag, R11 panel stride in bytes, R12 3·R11, AX panel cursor,
@@ -72,33 +72,50 @@
 #define PFDIST 1024
 
 // BFSTEP4 is one k-step of the bf16 kernel's four panels: x[p] at xoff(R14), the panels' 16
-// weights each at boff(AX) + g·R11.
+// weights each at boff(AX) + g·R11. The 32 bytes of a panel's step are 8 dwords, each two bf16
+// weights (column 2i in the low half, 2i+1 in the high): shifting the dwords left by 16 widens
+// the even columns, masking off the low halves (Y14 = 0xFFFF0000 per dword) the odd ones, two
+// ALU operations and no shuffle per 16 weights. The accumulators hold the columns in that
+// order (Y(2g) the even, Y(2g+1) the odd) until UNZIP puts them back.
 #define BFSTEP4(xoff, boff) \
-	VBROADCASTSS xoff(R14), Y15          \
-	VPMOVZXWD    boff(AX), Y8            \
-	VPMOVZXWD    boff+16(AX), Y9         \
-	VPMOVZXWD    boff(AX)(R11*1), Y10    \
-	VPMOVZXWD    boff+16(AX)(R11*1), Y11 \
-	VPSLLD       $16, Y8, Y8             \
-	VPSLLD       $16, Y9, Y9             \
-	VPSLLD       $16, Y10, Y10           \
-	VPSLLD       $16, Y11, Y11           \
-	VFMADD231PS  Y8, Y15, Y0             \
-	VFMADD231PS  Y9, Y15, Y1             \
-	VFMADD231PS  Y10, Y15, Y2            \
-	VFMADD231PS  Y11, Y15, Y3            \
-	VPMOVZXWD    boff(AX)(R11*2), Y12    \
-	VPMOVZXWD    boff+16(AX)(R11*2), Y13 \
-	VPMOVZXWD    boff(AX)(R12*1), Y14    \
-	VPMOVZXWD    boff+16(AX)(R12*1), Y8  \
-	VPSLLD       $16, Y12, Y12           \
-	VPSLLD       $16, Y13, Y13           \
-	VPSLLD       $16, Y14, Y14           \
-	VPSLLD       $16, Y8, Y8             \
-	VFMADD231PS  Y12, Y15, Y4            \
-	VFMADD231PS  Y13, Y15, Y5            \
-	VFMADD231PS  Y14, Y15, Y6            \
-	VFMADD231PS  Y8, Y15, Y7
+	VBROADCASTSS xoff(R14), Y15         \
+	VMOVDQU      boff(AX), Y8           \
+	VMOVDQU      boff(AX)(R11*1), Y9    \
+	VMOVDQU      boff(AX)(R11*2), Y10   \
+	VMOVDQU      boff(AX)(R12*1), Y11   \
+	VPSLLD       $16, Y8, Y12           \
+	VPAND        Y14, Y8, Y8            \
+	VPSLLD       $16, Y9, Y13           \
+	VPAND        Y14, Y9, Y9            \
+	VFMADD231PS  Y12, Y15, Y0           \
+	VFMADD231PS  Y8, Y15, Y1            \
+	VFMADD231PS  Y13, Y15, Y2           \
+	VFMADD231PS  Y9, Y15, Y3            \
+	VPSLLD       $16, Y10, Y12          \
+	VPAND        Y14, Y10, Y10          \
+	VPSLLD       $16, Y11, Y13          \
+	VPAND        Y14, Y11, Y11          \
+	VFMADD231PS  Y12, Y15, Y4           \
+	VFMADD231PS  Y10, Y15, Y5           \
+	VFMADD231PS  Y13, Y15, Y6           \
+	VFMADD231PS  Y11, Y15, Y7
+
+// BFSTEP1 is BFSTEP4 for one panel (Y0 even columns, Y1 odd).
+#define BFSTEP1(xoff, boff) \
+	VBROADCASTSS xoff(R14), Y15 \
+	VMOVDQU      boff(AX), Y8   \
+	VPSLLD       $16, Y8, Y12   \
+	VPAND        Y14, Y8, Y8    \
+	VFMADD231PS  Y12, Y15, Y0   \
+	VFMADD231PS  Y8, Y15, Y1
+
+// UNZIP turns a panel's accumulators E (columns 0, 2, …, 14) and O (1, 3, …, 15) into E
+// (columns 0–7) and O (8–15), moving values only; Y8, Y9 are scratch.
+#define UNZIP(E, O) \
+	VUNPCKLPS  O, E, Y8      \
+	VUNPCKHPS  O, E, Y9      \
+	VPERM2F128 $0x20, Y9, Y8, E \
+	VPERM2F128 $0x31, Y9, Y8, O
 
 #define ZERO8 \
 	VXORPS Y0, Y0, Y0 \
@@ -210,6 +227,8 @@ TEXT ·gemvPanelsBF16(SB), NOSPLIT, $0-49
 	MOVQ    CX, R11
 	SHLQ    $5, R11              // k·16 bf16 values
 	LEAQ    (R11)(R11*2), R12
+	VPCMPEQD Y14, Y14, Y14
+	VPSLLD   $16, Y14, Y14       // 0xFFFF0000 in every dword
 
 bfgroup:
 	CMPQ BX, $4
@@ -241,6 +260,10 @@ bftail4:
 	BFSTEP4(0, 0)
 
 bfend4:
+	UNZIP(Y0, Y1)
+	UNZIP(Y2, Y3)
+	UNZIP(Y4, Y5)
+	UNZIP(Y6, Y7)
 
 	TESTQ R9, R9
 	JZ    bfgnobias
@@ -267,17 +290,12 @@ bfsingle:
 	MOVQ  CX, R13
 
 bfloop1:
-	VBROADCASTSS (R14), Y15
-	VPMOVZXWD    (AX), Y8
-	VPMOVZXWD    16(AX), Y9
-	VPSLLD       $16, Y8, Y8
-	VPSLLD       $16, Y9, Y9
-	VFMADD231PS  Y8, Y15, Y0
-	VFMADD231PS  Y9, Y15, Y1
+	BFSTEP1(0, 0)
 	ADDQ         $4, R14
 	ADDQ         $32, AX
 	DECQ         R13
 	JNZ          bfloop1
+	UNZIP(Y0, Y1)
 
 	TESTQ R9, R9
 	JZ    bfsnobias
