@@ -52,3 +52,38 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// BenchmarkDecode2B: one token after 32 cached, on the 2B decoder's shape with synthetic bf16
+// weights (3.4 GB: every step streams them all from memory, as a real decode step does).
+// Building the model takes a while and needs about 4 GB; skipped with -short.
+func BenchmarkDecode2B(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds the 2B decoder")
+	}
+	cfg, err := Preset("qwen3-vl-2b")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Random(cfg, 1, Options{Weights: WeightsBF16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int32, 32)
+	for i := range ids {
+		ids[i] = int32(i * 7)
+	}
+	c, _ := m.NewCache(len(ids) + 1)
+	ctx := context.Background()
+	if _, err := m.Prefill(ctx, c, Input{IDs: ids}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := c.Truncate(len(ids)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Decode(ctx, c, 5, len(ids)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

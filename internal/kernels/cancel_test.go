@@ -32,8 +32,8 @@ type cancelCase struct {
 	run  func(ctx context.Context, threads int) error
 }
 
-// cancelCases are a GEMM of each implementation (float32 and bf16 weights, with and without
-// the residual addition) and attention with each implementation's kernels, on a long segment
+// cancelCases are a GEMM and a one-row GEMV of each implementation (float32 and bf16 weights,
+// with and without the residual addition) and attention with each implementation's kernels, on a long segment
 // (packing and query blocks shared out) and on many short ones (whole segment-head pairs).
 func cancelCases(t *testing.T) []cancelCase {
 	r := rand.New(rand.NewPCG(101, 102))
@@ -44,8 +44,29 @@ func cancelCases(t *testing.T) []cancelCase {
 		w16[i] = half.F32ToBF16(v)
 	}
 	dst := make([]float32, m*out)
+	// One row through a wider layer: the GEMV (gemv.go), 16 to 32 tasks of column chunks.
+	const outV, inV = 2000, 1024
+	wV, biasV, xV := randSlice(r, outV*inV), randSlice(r, outV), randSlice(r, inV)
+	wV16 := make([]uint16, len(wV))
+	for i, v := range wV {
+		wV16[i] = half.F32ToBF16(v)
+	}
+	dstV := make([]float32, outV)
 	var cases []cancelCase
 	for _, im := range impls {
+		lV, err := newLinear(im, wV, biasV, outV, inV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lV16, err := newLinearBF16Bits(im, wV16, biasV, outV, inV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases,
+			cancelCase{im.name + "/GEMV", func(ctx context.Context, th int) error { return lV.ForwardContext(ctx, dstV, xV, 1, th) }},
+			cancelCase{im.name + "/GEMVAdd", func(ctx context.Context, th int) error { return lV.ForwardAddContext(ctx, dstV, xV, 1, th) }},
+			cancelCase{im.name + "/GEMVBF16", func(ctx context.Context, th int) error { return lV16.ForwardContext(ctx, dstV, xV, 1, th) }},
+		)
 		l, err := newLinear(im, w, bias, out, in)
 		if err != nil {
 			t.Fatal(err)

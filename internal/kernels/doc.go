@@ -12,11 +12,13 @@
 // The inner loops come from one table of functions chosen once, at start (impl.go), as gonum's
 // blas32.Use: "avx2+fma" on amd64 CPUs with AVX2 and FMA (checked with golang.org/x/sys/cpu)
 // without the purego build tag, else "generic"; Name reports which. avx2+fma is Go assembly:
-// Linear's 6×16 micro-kernel and activation packing (gemm_amd64.s, pack_amd64.s), the
+// Linear's 6×16 micro-kernel and activation packing (gemm_amd64.s, pack_amd64.s) and, for calls
+// of a few rows (a decode step's one), its matrix-vector kernel over the same packed weights
+// (gemv.go, gemv_amd64.s), the
 // attention's score, softmax and P·V micro-kernels (attention_amd64.s), a vectorised exp2
 // (exp2_amd64.h, exp2_amd64.s) behind the softmax and GELUTanh (act_amd64.s), and LayerNorm's
 // rows and Rotary's (norm_amd64.s, rotary_amd64.s). generic is portable Go: gemmNT for the
-// whole multiplication, a Go twin of the same steps for the others. The tests run every kernel
+// whole multiplication (a row-major GEMV for a few rows, gemv_generic.go), a Go twin of the same steps for the others. The tests run every kernel
 // with every implementation the machine has.
 //
 // # Cancellation

@@ -137,8 +137,17 @@ func getActBuf(n int) *[]float32 {
 
 // forward computes dst[m, n] = x[m, k]·Wᵀ + bias, or adds it to dst if add, with up to threads
 // goroutines, as tasks of runTasks (which starts none once done is closed: forward then
-// returns false, with dst partly computed).
+// returns false, with dst partly computed): the GEMV for m ≤ gemvMaxRows (gemv.go), else
+// the GEMM.
 func (p *packedLinear) forward(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
+	if m <= gemvMaxRows {
+		return p.gemv(dst, x, m, threads, add, done)
+	}
+	return p.gemm(dst, x, m, threads, add, done)
+}
+
+// gemm is forward by the blocked GEMM, for any m ≥ 1.
+func (p *packedLinear) gemm(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
 	n, k := p.out, p.in
 	threads = max(threads, 1)
 	panels := (n + nr - 1) / nr

@@ -18,7 +18,17 @@ type portableGEMM struct {
 // wideBufs recycles the float32 copies of W that a bf16 portableGEMM makes per call.
 var wideBufs sync.Pool
 
+// forward is gemm's forward: the GEMV (gemv_generic.go) for m ≤ gemvMaxRows, else gemmNT on W
+// (widened whole, per call, for bf16).
 func (p *portableGEMM) forward(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
+	if m <= gemvMaxRows {
+		return p.gemv(dst, x, m, threads, add, done)
+	}
+	return p.gemm(dst, x, m, threads, add, done)
+}
+
+// gemm is forward by gemmNT, for any m ≥ 1.
+func (p *portableGEMM) gemm(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
 	if p.w16 == nil {
 		return gemmNT(dst, x, p.w, p.bias, m, p.out, p.in, threads, add, done)
 	}

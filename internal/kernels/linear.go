@@ -52,7 +52,8 @@ func validateLinear(n int, bias []float32, out, in int) error {
 // float32 Linear. W is rounded to bfloat16 (to nearest, ties to even, NaN to 0x7FC0, as
 // half.F32ToBF16 and PyTorch do) while it is packed, and the weights a computation needs
 // are widened back to float32 (exactly) right before use: in avx2+fma one weight micro-panel at
-// a time into a per-goroutine scratch, in generic all of W per call.
+// a time into a per-goroutine scratch, in generic all of W per call; for calls of at most a few
+// rows (gemv.go), in registers (avx2+fma) or value by value (generic) as they are read.
 // The arithmetic is otherwise that of NewLinear, so the result equals, bit for bit, that of the
 // float32 Linear built from the bf16-rounded W. The bias stays float32. w is not retained.
 func NewLinearBF16(w, bias []float32, out, in int) (*Linear, error) {
@@ -95,7 +96,8 @@ func (l *Linear) ForwardAdd(dst, x []float32, m, threads int) {
 }
 
 // ForwardContext is Forward, stopped when ctx is done: the multiplication runs as small tasks
-// (a row block × a chunk of output columns; at most a few tens of milliseconds each), and once
+// (a row block × a chunk of output columns, or for a few rows a chunk of output columns; at
+// most a few tens of milliseconds each), and once
 // ctx is done no further task starts. It then returns ctx.Err() when the running tasks have
 // finished, and dst is partly computed. A ctx done before the call does no work.
 func (l *Linear) ForwardContext(ctx context.Context, dst, x []float32, m, threads int) error {
