@@ -71,7 +71,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Name())
 		if *peakOnly {
 			gbps := kernels.PeakBandwidth(*threads, d)
-			fmt.Fprintf(stderr, "memory read bandwidth: %.1f GB/s on %d threads (512 MiB streamed)\n", gbps, *threads)
+			fmt.Fprintf(stderr, "memory read bandwidth: %.1f GB/s on %d threads (2 GiB streamed)\n", gbps, *threads)
 			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "read_gbps": gbps, "threads": *threads, "kernel": kernels.Name()})
 		}
 	}

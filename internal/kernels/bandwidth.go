@@ -8,12 +8,13 @@ import (
 
 // bandwidthBytes is the buffer PeakBandwidth streams: far larger than any last-level cache, so
 // every pass reads main memory.
-const bandwidthBytes = 512 << 20
+const bandwidthBytes = 2 << 30
 
 // PeakBandwidth measures this machine's memory read bandwidth in GB/s (10⁹ bytes per second),
 // the ceiling of memory-bound work such as a decode step, which reads every weight once: threads
-// goroutines each sum their own slice of a 512 MiB buffer, pass after pass, for about d. It is
-// the read-only part of STREAM (no writes, so no write-allocate traffic to count).
+// goroutines each sum their own slice of a 2 GiB buffer (several times any last-level cache;
+// some machines report an L3 of hundreds of MiB), pass after pass, for about d. It is the
+// read-only part of STREAM (no writes, so no write-allocate traffic to count).
 func PeakBandwidth(threads int, d time.Duration) float64 {
 	buf := make([]uint64, bandwidthBytes/8)
 	return streamRead(buf, max(threads, 1), d)
@@ -66,21 +67,26 @@ func streamRead(buf []uint64, threads int, d time.Duration) float64 {
 	return float64(total) * float64(part*8) / elapsed / 1e9
 }
 
-// sumWords returns the wrapping sum of p, with four independent accumulators so the loop is
-// bound by loads, not by the add chain.
+// sumWords returns the wrapping sum of p, with eight independent accumulators and no bounds
+// checks in the loop, so that it is bound by loads, not by the add chains.
 func sumWords(p []uint64) uint64 {
-	var a, b, c, e uint64
-	i := 0
-	for ; i+4 <= len(p); i += 4 {
-		a += p[i]
-		b += p[i+1]
-		c += p[i+2]
-		e += p[i+3]
+	var a0, a1, a2, a3, a4, a5, a6, a7 uint64
+	for len(p) >= 8 {
+		q := p[:8:8]
+		a0 += q[0]
+		a1 += q[1]
+		a2 += q[2]
+		a3 += q[3]
+		a4 += q[4]
+		a5 += q[5]
+		a6 += q[6]
+		a7 += q[7]
+		p = p[8:]
 	}
-	for ; i < len(p); i++ {
-		a += p[i]
+	for _, v := range p {
+		a0 += v
 	}
-	return a + b + c + e
+	return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
 }
 
 // bandwidthSink keeps the sums alive.
