@@ -12,7 +12,6 @@ import (
 	"github.com/qwen3vl/qwen3vl/generate"
 	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/text"
-	"github.com/qwen3vl/qwen3vl/textjoin"
 )
 
 // Assistant is a whole Qwen3-VL: the vision tower with its preprocessing, the text decoder,
@@ -135,106 +134,18 @@ type Answer struct {
 // (images and videos, in the order the conversation's parts name them), places their
 // features and DeepStack rows at the pads, prefills the decoder and generates with gen,
 // streaming the answer's text to emit (whole characters only; special tokens skipped). The
-// context stops the work between kernel tasks and between tokens.
+// context stops the work between kernel tasks and between tokens. It is [Session.Ask] on a
+// new session.
 func (a *Assistant) Ask(ctx context.Context, conv *chat.Conversation, items []Item, gen generate.Config, emit func(string) error) (*Answer, error) {
-	start := time.Now()
-	if err := gen.Validate(); err != nil {
-		return nil, err
-	}
-	prompt, err := a.Text.Render(conv, chat.Options{AddGenerationPrompt: true})
-	if err != nil {
-		return nil, err
-	}
-	var images, videos []Item
-	var imageGrids []textjoin.Grid
-	var videoItems []textjoin.Video
-	for _, it := range items {
-		g := textjoin.Grid(it.Grid)
-		if it.Video {
-			videos = append(videos, it)
-			videoItems = append(videoItems, textjoin.Video{Grid: g, Timestamps: it.Timestamps})
-		} else {
-			images = append(images, it)
-			imageGrids = append(imageGrids, g)
-		}
-	}
-	d, err := a.Text.Describe(prompt, imageGrids, videoItems)
-	if err != nil {
-		return nil, err
-	}
-	ans := &Answer{Prompt: prompt, PromptIDs: d.IDs, ImageTokens: d.ImageTokens, VideoTokens: d.VideoTokens}
-	budget := gen.Budget(len(d.IDs))
-	if limit := a.Decoder.Config().MaxPositionEmbeddings; len(d.IDs)+budget > limit {
-		return nil, fmt.Errorf("pipeline: the prompt's %d tokens and up to %d new ones exceed the model's context of %d", len(d.IDs), budget, limit)
-	}
-
-	// The reference encodes images and videos in two calls: so do we.
-	t0 := time.Now()
-	imageF, err := a.encodeKind(ctx, images)
-	if err != nil {
-		return nil, err
-	}
-	videoF, err := a.encodeKind(ctx, videos)
-	if err != nil {
-		return nil, err
-	}
-	embeds, err := a.Decoder.Embed(d.IDs)
-	if err != nil {
-		return nil, err
-	}
-	place, err := textjoin.Scatter(embeds, d.IDs, imageF, videoF, a.Text.Tokens)
-	if err != nil {
-		return nil, err
-	}
-	ans.Encode = time.Since(t0)
-
-	t0 = time.Now()
-	cache, err := a.Decoder.NewCache(len(d.IDs) + budget)
-	if err != nil {
-		return nil, err
-	}
-	logits, err := a.Decoder.Prefill(ctx, cache, text.Input{IDs: d.IDs, Embeds: &embeds, Positions: *d.Positions, Visual: place.Visual, Deepstack: place.Deepstack})
-	if err != nil {
-		return nil, err
-	}
-	ans.Prefill = time.Since(t0)
-
-	t0 = time.Now()
-	step := func(ctx context.Context, id int32) ([]float32, error) {
-		return a.Decoder.Decode(ctx, cache, id, textjoin.DecodePosition(cache.Len(), d.RopeDelta))
-	}
-	first := true
-	res, err := generate.Run(ctx, gen, a.Text.Tokenizer, d.IDs, logits.Data, step, func(s string) error {
-		if first {
-			ans.TimeToFirst, first = time.Since(start), false
-		}
-		return emit(s)
-	})
-	ans.Result, ans.Decode = res, time.Since(t0)
-	if err != nil {
-		return ans, err
-	}
-	return ans, nil
+	return a.NewSession().Ask(ctx, conv, items, gen, emit)
 }
 
-// encodeKind runs the tower on items of one kind and returns their features as textjoin
-// places them; nil for no items.
-func (a *Assistant) encodeKind(ctx context.Context, items []Item) (*textjoin.Features, error) {
-	if len(items) == 0 {
-		return nil, nil
-	}
+// encodeItems runs the tower once on items of one kind (the reference encodes images and
+// videos in separate calls); Result.Items(i, i+1) is item i's features.
+func (a *Assistant) encodeItems(ctx context.Context, items []Item) (*Result, error) {
 	var b Batch
 	for _, it := range items {
 		b.Add(it)
 	}
-	res, err := a.Encode(ctx, &b)
-	if err != nil {
-		return nil, err
-	}
-	f := res.Items(0, len(items))
-	tf := &textjoin.Features{Pooler: textjoin.Matrix(f.Pooler)}
-	for _, m := range f.Deepstack {
-		tf.Deepstack = append(tf.Deepstack, textjoin.Matrix(m))
-	}
-	return tf, nil
+	return a.Encode(ctx, &b)
 }

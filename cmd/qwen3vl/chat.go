@@ -53,9 +53,9 @@ func runChat(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		interactive = true
 		fmt.Fprintln(stderr, chatHelp)
 	}
-	s := &chatSession{a: a, system: af.system, ov: ov, stdout: stdout, stderr: stderr}
+	s := &chatSession{a: a, system: af.system, ov: ov, stdout: stdout, stderr: stderr, sess: a.NewSession()}
 	return s.run(ctx, os.Stdin, interactive, func(ctx context.Context, conv *chat.Conversation, items []pipeline.Item, emit func(string) error) (*pipeline.Answer, error) {
-		return a.Ask(ctx, conv, items, gen, emit)
+		return s.sess.Ask(ctx, conv, items, gen, emit)
 	})
 }
 
@@ -70,14 +70,16 @@ type chatSession struct {
 	msgs    []map[string]any
 	items   []pipeline.Item
 	pending []pipeline.Item // attached to the next message
+	// sess keeps the decoder's KV cache and the items' features between turns.
+	sess *pipeline.Session
 }
 
 // ask answers one conversation; a variable so that tests need no model.
 type askFunc func(ctx context.Context, conv *chat.Conversation, items []pipeline.Item, emit func(string) error) (*pipeline.Answer, error)
 
 // run reads lines until the end of input or /exit. Each message gets an answer over the whole
-// conversation (the turns are rendered and prefilled again each time; reusing the KV cache of
-// the shared prefix is a later step).
+// conversation, rendered again each turn; the session's KV cache holds the turns before, so
+// only the new tokens are prefilled and only new items encoded.
 func (s *chatSession) run(ctx context.Context, in io.Reader, interactive bool, ask askFunc) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(nil, maxChatLine)
@@ -100,6 +102,9 @@ func (s *chatSession) run(ctx context.Context, in io.Reader, interactive bool, a
 			fmt.Fprintln(s.stderr, chatHelp)
 		case line == "/reset":
 			s.msgs, s.items, s.pending = nil, nil, nil
+			if s.a != nil {
+				s.sess = s.a.NewSession()
+			}
 			fmt.Fprintln(s.stderr, "qwen3vl: conversation cleared")
 		case strings.HasPrefix(line, "/image ") || strings.HasPrefix(line, "/video "):
 			video := strings.HasPrefix(line, "/video ")
