@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -273,4 +274,44 @@ func TestResolveFullDiskSpace(t *testing.T) {
 		t.Fatalf("vision-only download with %d bytes free: %v", free, err)
 	}
 	assertVisionOnly(t, dir, cp)
+}
+
+// TestResolveFullNoLanguageTensors: a checkpoint with only the vision tower serves a
+// vision-only request, and a full one fails with ErrUnsupported before any tensor byte is
+// fetched.
+func TestResolveFullNoLanguageTensors(t *testing.T) {
+	cp := makeCheckpoint(t, singleFile, "qwen3_vl")
+	orig, err := safetensors.Open(filepath.Join(cp.dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vis []safetensors.Tensor
+	for _, ti := range orig.Header().Tensors {
+		if vision.IsTensor(ti.Name) {
+			b, _ := orig.Bytes(ti.Name)
+			vis = append(vis, safetensors.Tensor{Name: ti.Name, DType: ti.DType, Shape: ti.Shape, Data: slices.Clone(b)})
+		}
+	}
+	orig.Close()
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, vis, map[string]string{"format": "pt"}); err != nil {
+		t.Fatal(err)
+	}
+	cp.files["model.safetensors"] = buf.Bytes()
+
+	f := newFakeHub(t, cp)
+	opts := testOptions(t, f)
+	opts.Text = true
+	_, err = Resolve(context.Background(), testRepo, opts)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "no language model weights") {
+		t.Fatalf("full request: %v, want ErrUnsupported naming the missing language weights", err)
+	}
+	hdr := 8 + int64(binary.LittleEndian.Uint64(buf.Bytes()))
+	if _, _, _, served := f.counts(); served["model.safetensors"] > hdr {
+		t.Errorf("%d bytes of model.safetensors fetched before failing; only its %d-byte header should be", served["model.safetensors"], hdr)
+	}
+	opts.Text = false
+	if _, err := Resolve(context.Background(), testRepo, opts); err != nil {
+		t.Fatalf("vision-only request: %v", err)
+	}
 }
