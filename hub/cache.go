@@ -5,12 +5,15 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+	"github.com/qwen3vl/qwen3vl/text"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -21,6 +24,9 @@ import (
 //	        config.json (+ preprocessor_config.json, ... when the repo has them)
 //	        model.safetensors  the vision tower's tensors, names, dtypes and bytes as published
 //	        source.json        where every tensor came from
+//	    full/<commit>/         the same for a full download (Options.Text): model.safetensors
+//	                           holds the language model's tensors too
+//	    full/.partial-<commit>/, full/.lock-<commit>   as below, for full downloads
 //	    refs/<revision>        the commit a branch or tag resolved to when last downloaded
 //	    .partial-<commit>/     a download under way or interrupted (resumable)
 //	    .lock-<commit>         held while downloading <commit>
@@ -34,6 +40,21 @@ import (
 // modelDir is the folder of repo in our cache.
 func modelDir(opts *Options, repo string) string {
 	return filepath.Join(opts.CacheDir, "models", repoFolder(repo))
+}
+
+// fullFolder is the subfolder of modelDir holding full (vision and language) downloads. It
+// cannot be mistaken for a commit folder, so caches written before full downloads existed
+// stay valid, as vision-only.
+const fullFolder = "full"
+
+// snapshotsDir is the folder of repo's downloaded snapshots of the tensor set opts asks
+// for: modelDir, or its fullFolder with opts.Text. The lock and partial folders of a
+// download live there too; refs/ stays in modelDir.
+func snapshotsDir(opts *Options, repo string) string {
+	if opts.Text {
+		return filepath.Join(modelDir(opts, repo), fullFolder)
+	}
+	return modelDir(opts, repo)
 }
 
 // isFile reports whether path names a regular file (following symlinks).
@@ -72,22 +93,38 @@ func writeFileAtomic(path string, b []byte) error {
 	})
 }
 
-// ourSnapshot returns the folder of repo at commit in our cache if it is complete.
+// ourSnapshot returns the folder of repo at commit in our cache if it is complete and holds
+// the tensor set opts asks for: a full request takes only a full download; a vision-only
+// request takes a vision-only download, else a full one.
 func ourSnapshot(opts *Options, repo, commit string) string {
-	dir := filepath.Join(modelDir(opts, repo), commit)
-	for _, f := range []string{"config.json", safetensors.SingleFileName, sourceFileName} {
-		if !isFile(filepath.Join(dir, f)) {
-			return ""
+	dirs := []string{filepath.Join(snapshotsDir(opts, repo), commit)}
+	if !opts.Text {
+		dirs = append(dirs, filepath.Join(modelDir(opts, repo), fullFolder, commit))
+	}
+	for _, dir := range dirs {
+		if completeSnapshot(dir) {
+			return dir
 		}
 	}
-	return dir
+	return ""
+}
+
+// completeSnapshot reports whether dir has the files every finished download has.
+func completeSnapshot(dir string) bool {
+	for _, f := range []string{"config.json", safetensors.SingleFileName, sourceFileName} {
+		if !isFile(filepath.Join(dir, f)) {
+			return false
+		}
+	}
+	return true
 }
 
 // hfSnapshot returns the snapshot folder of repo at commit in the Hugging Face cache if the
-// vision loader can use it: it has a Qwen3-VL config.json, and model.safetensors or
-// model.safetensors.index.json, which safetensors.OpenDir opens as vision.Load does (the same
-// index parser and shard name rule; every shard holding vision tensors present and holding
-// what the index assigns to it) with vision tensors in it. Otherwise it returns "" and, in
+// vision loader (and with opts.Text the text loader) can use it: it has a Qwen3-VL
+// config.json, and model.safetensors or model.safetensors.index.json, which
+// safetensors.OpenDir opens as vision.Load and text.Load do (the same index parser and shard
+// name rule; every shard holding a requested tensor present and holding what the index
+// assigns to it) with vision tensors in it, and with opts.Text language tensors too. Otherwise it returns "" and, in
 // why, the reason (empty if the snapshot does not exist). err reports a snapshot that exists
 // and is complete but can never work (not a Qwen3-VL model, no vision weights), so that no
 // download is attempted. Nothing in the cache is modified.
@@ -119,14 +156,17 @@ func hfSnapshot(opts *Options, repo, commit string) (dir, why string, err error)
 	}
 	// The weights are opened exactly as vision.Load opens them (the same index parser, shard
 	// name rule and shard checks), so that a snapshot accepted here loads there.
-	set, err := safetensors.OpenDir(dir, isVisionTensor)
+	set, err := safetensors.OpenDir(dir, opts.wants)
 	if err != nil {
 		return "", err.Error(), nil
 	}
-	n := len(set.Names())
+	names := set.Names()
 	set.Close()
-	if n == 0 {
+	if !slices.ContainsFunc(names, isVisionTensor) {
 		return "", "", noVisionError(repo, weights)
+	}
+	if opts.Text && !slices.ContainsFunc(names, isTextTensor) {
+		return "", "", noTextError(repo, weights)
 	}
 	return dir, "", nil
 }
@@ -156,19 +196,34 @@ func checkConfig(repo string, b []byte) error {
 // vision.Load reads checkpoints by.
 var isVisionTensor = vision.IsTensor
 
-// visionShards parses a model.safetensors.index.json with safetensors.ParseIndex (the parser
-// and shard name rule vision.Load uses) and returns, sorted, the shards holding vision
-// tensors, and the weight map.
-func visionShards(repo string, index []byte) ([]string, map[string]string, error) {
+// isTextTensor reports whether the language model needs the named tensor: the rule
+// text.Load reads checkpoints by.
+var isTextTensor = text.IsTensor
+
+// wantedShards parses a model.safetensors.index.json with safetensors.ParseIndex (the parser
+// and shard name rule vision.Load and text.Load use) and returns, sorted, the shards holding
+// tensors opts asks for, and the weight map. The index must list vision tensors, and with
+// opts.Text language tensors too.
+func wantedShards(opts *Options, repo string, index []byte) ([]string, map[string]string, error) {
 	ix, err := safetensors.ParseIndex(index)
 	if err != nil {
 		return nil, nil, newError(ErrCorrupt, err, "%s: %s: %v", repo, safetensors.IndexFileName, err)
 	}
-	shards := ix.Shards(isVisionTensor)
-	if len(shards) == 0 {
+	names := slices.Collect(maps.Keys(ix.WeightMap))
+	if !slices.ContainsFunc(names, isVisionTensor) {
 		return nil, nil, noVisionError(repo, safetensors.IndexFileName)
 	}
-	return shards, ix.WeightMap, nil
+	if opts.Text && !slices.ContainsFunc(names, isTextTensor) {
+		return nil, nil, noTextError(repo, safetensors.IndexFileName)
+	}
+	return ix.Shards(opts.wants), ix.WeightMap, nil
+}
+
+// noTextError reports a checkpoint without language model tensors, for a full request.
+func noTextError(repo, where string) error {
+	return newError(ErrUnsupported, nil,
+		"%s has no language model weights: %s has no tensor named model.language_model.* or lm_head.weight; it cannot answer prompts (its vision tower alone can be used by vision commands)",
+		repo, where)
 }
 
 // noVisionError reports a checkpoint without vision tower tensors.

@@ -1,6 +1,7 @@
 // Package hub resolves a -model value to a local checkpoint folder that vision.Load can
 // read: a local folder as is, or a Hugging Face Hub id "Org/Name[@revision]" found in a
-// cache or downloaded, vision tower only.
+// cache or downloaded, vision tower only (or, with Options.Text, vision tower and language
+// model, for text.Load too).
 //
 // # Caches
 //
@@ -14,7 +15,11 @@
 // models/Org--Name/<commit>/: config.json and the small processor files, a model.safetensors
 // holding only the vision tower's tensors (original names, dtypes and bytes), and
 // source.json recording the repository, revision, commit, and each tensor's source shard,
-// byte range and ETag. For Qwen3-VL-2B this is about 0.8 GB of the 4.5 GB checkpoint.
+// byte range and ETag. For Qwen3-VL-2B this is about 0.8 GB of the 4.5 GB checkpoint. With
+// Options.Text the same is done, in models/Org--Name/full/<commit>/, for the vision and
+// language tensors (text.IsTensor: model.language_model.* and lm_head.weight; about 4.3 GB
+// for the 2B), and only such a folder, or a Hugging Face snapshot holding both sets, answers
+// a Text request; a vision-only request also takes a full folder.
 //
 // # What is fetched
 //

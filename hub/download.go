@@ -53,16 +53,17 @@ var optionalFiles = []struct {
 	{"generation_config.json", maxSmallFile},
 }
 
-// shard is a remote safetensors file holding vision tensors.
+// shard is a remote safetensors file holding requested tensors (vision, and with
+// Options.Text language ones).
 type shard struct {
 	name      string
 	file      *remoteFile
 	dataStart int64                    // 8 + header length: where the data section starts
-	tensors   []safetensors.TensorInfo // its vision tensors, by offset in the data section
+	tensors   []safetensors.TensorInfo // its requested tensors, by offset in the data section
 	metadata  map[string]string
 }
 
-// outTensor is a tensor of the vision-only checkpoint and where it comes from.
+// outTensor is a tensor of the downloaded checkpoint and where it comes from.
 type outTensor struct {
 	name      string
 	dtype     safetensors.DType
@@ -81,7 +82,7 @@ type span struct {
 	n        int64
 }
 
-// plan is the layout of the vision-only checkpoint.
+// plan is the layout of the downloaded checkpoint (vision-only, or full with Options.Text).
 type plan struct {
 	header  []byte // 8-byte length and JSON header
 	tensors []outTensor
@@ -98,7 +99,7 @@ type smallFile struct {
 	verified string // the checksum algorithm verified, or ""
 }
 
-// downloader builds the vision-only checkpoint of one commit.
+// downloader builds the vision-only (or, with Options.Text, full) checkpoint of one commit.
 type downloader struct {
 	opts   *Options
 	c      *client
@@ -108,7 +109,8 @@ type downloader struct {
 	commit string
 }
 
-// download fetches the vision tower of the commit into our cache and returns its folder.
+// download fetches the vision tower (and with Options.Text the language model) of the
+// commit into our cache and returns its folder.
 // config.json is checked before any weight is fetched.
 func (d *downloader) download(ctx context.Context) (string, error) {
 	opts, repo, commit := d.opts, d.repo, d.commit
@@ -147,19 +149,22 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 			s.file.close()
 		}
 	}()
+	if err := d.checkTensorSet(shards); err != nil {
+		return "", err
+	}
 	p, err := makePlan(repo, shards)
 	if err != nil {
 		return "", err
 	}
+	dir := snapshotsDir(opts, repo)
 	if full := d.fullSize(); full > 0 {
-		opts.logf("hub: downloading the vision tower of %s@%s (%s): %s of the %s checkpoint, into %s",
-			repo, d.rev, short(commit), formatBytes(p.size), formatBytes(full), modelDir(opts, repo))
+		opts.logf("hub: downloading %s of %s@%s (%s): %s of the %s checkpoint, into %s",
+			d.what(), repo, d.rev, short(commit), formatBytes(p.size), formatBytes(full), dir)
 	} else {
-		opts.logf("hub: downloading the vision tower of %s@%s (%s): %s, into %s",
-			repo, d.rev, short(commit), formatBytes(p.size), modelDir(opts, repo))
+		opts.logf("hub: downloading %s of %s@%s (%s): %s, into %s",
+			d.what(), repo, d.rev, short(commit), formatBytes(p.size), dir)
 	}
 
-	dir := modelDir(opts, repo)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", diskError(err, dir)
 	}
@@ -171,7 +176,7 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 	final := filepath.Join(dir, commit)
 	if got := ourSnapshot(opts, repo, commit); got != "" {
 		opts.logf("hub: %s@%s was downloaded by another process meanwhile", repo, short(commit))
-		d.recordRef(dir)
+		d.recordRef()
 		return got, nil
 	}
 	if _, err := os.Lstat(final); err == nil {
@@ -219,24 +224,56 @@ func (d *downloader) download(ctx context.Context) (string, error) {
 		// process put a complete folder there first. Use it.
 		if got := ourSnapshot(opts, repo, commit); got != "" {
 			os.RemoveAll(partial)
-			d.recordRef(dir)
+			d.recordRef()
 			return got, nil
 		}
 		return "", fmt.Errorf("hub: moving the finished download into place: %w", err)
 	}
 	fsutil.SyncDir(dir)
-	opts.logf("hub: saved the vision tower of %s@%s in %s", repo, short(commit), final)
-	d.recordRef(dir)
+	opts.logf("hub: saved %s of %s@%s in %s", d.what(), repo, short(commit), final)
+	d.recordRef()
 	return final, nil
 }
 
-// recordRef writes refs/<revision> in our cache, so that offline runs find the commit. A
-// failure only costs offline runs the revision name, so it is logged, not returned.
-func (d *downloader) recordRef(dir string) {
+// what names the tensor set downloaded, for messages.
+func (d *downloader) what() string {
+	if d.opts.Text {
+		return "the vision tower and language model"
+	}
+	return "the vision tower"
+}
+
+// checkTensorSet fails unless the shards' chosen tensors include the vision tower's and,
+// for a full download, the language model's.
+func (d *downloader) checkTensorSet(shards []*shard) error {
+	var vis, txt bool
+	for _, s := range shards {
+		for _, t := range s.tensors {
+			vis = vis || isVisionTensor(t.Name)
+			txt = txt || isTextTensor(t.Name)
+		}
+	}
+	where := safetensors.SingleFileName
+	if len(shards) != 1 || shards[0].name != safetensors.SingleFileName {
+		where = safetensors.IndexFileName
+	}
+	switch {
+	case !vis:
+		return noVisionError(d.repo, where)
+	case d.opts.Text && !txt:
+		return noTextError(d.repo, where)
+	}
+	return nil
+}
+
+// recordRef writes refs/<revision> in our cache (modelDir, shared by both tensor sets), so
+// that offline runs find the commit. A failure only costs offline runs the revision name, so
+// it is logged, not returned.
+func (d *downloader) recordRef() {
 	if d.rev == d.commit {
 		return
 	}
-	if err := writeRef(dir, d.rev, d.commit); err != nil {
+	if err := writeRef(modelDir(d.opts, d.repo), d.rev, d.commit); err != nil {
 		d.opts.logf("hub: could not record %s@%s = %s: %v", d.repo, d.rev, short(d.commit), err)
 	}
 }
@@ -265,7 +302,7 @@ func (d *downloader) lock(ctx context.Context, path string) (func(), error) {
 	}
 }
 
-// shards finds the shards holding vision tensors and reads their headers: for each, the
+// shards finds the shards holding requested tensors and reads their headers: for each, the
 // 8-byte header length, then the JSON header, by range requests.
 func (d *downloader) shards(ctx context.Context) ([]*shard, error) {
 	repo := d.repo
@@ -276,7 +313,7 @@ func (d *downloader) shards(ctx context.Context) ([]*shard, error) {
 		b, _, _, err := d.c.fetchSmall(ctx, d.info, d.commit, safetensors.IndexFileName, maxIndexFile)
 		switch {
 		case err == nil:
-			if names, wm, err = visionShards(repo, b); err != nil {
+			if names, wm, err = wantedShards(d.opts, repo, b); err != nil {
 				return nil, err
 			}
 		case known || !errors.Is(err, ErrNotFound):
@@ -304,7 +341,7 @@ func (d *downloader) shards(ctx context.Context) ([]*shard, error) {
 	return out, nil
 }
 
-// readShardHeader reads one shard's header and picks its vision tensors. With an index
+// readShardHeader reads one shard's header and picks its requested tensors. With an index
 // (wm not nil), only tensors the index assigns to this shard count, and each of them must
 // be in the header.
 func (d *downloader) readShardHeader(ctx context.Context, name string, wm map[string]string) (*shard, error) {
@@ -340,12 +377,12 @@ func (d *downloader) readShardHeader(ctx context.Context, name string, wm map[st
 	inHeader := map[string]bool{}
 	for _, t := range h.Tensors {
 		inHeader[t.Name] = true
-		if isVisionTensor(t.Name) && (wm == nil || wm[t.Name] == name) {
+		if d.opts.wants(t.Name) && (wm == nil || wm[t.Name] == name) {
 			s.tensors = append(s.tensors, t)
 		}
 	}
 	for _, t := range slices.Sorted(maps.Keys(wm)) {
-		if wm[t] == name && isVisionTensor(t) && !inHeader[t] {
+		if wm[t] == name && d.opts.wants(t) && !inHeader[t] {
 			return fail(newError(ErrCorrupt, nil, "%s of %s: tensor %s is listed in %s but absent from the shard", name, d.repo, t, safetensors.IndexFileName))
 		}
 	}
@@ -355,7 +392,7 @@ func (d *downloader) readShardHeader(ctx context.Context, name string, wm map[st
 	return s, nil
 }
 
-// makePlan lays out the vision-only checkpoint: the shards' vision tensors in shard order,
+// makePlan lays out the downloaded checkpoint: the shards' requested tensors in shard order,
 // then file order, contiguous; the first shard's metadata; and the copy spans, adjacent
 // source ranges coalesced.
 func makePlan(repo string, shards []*shard) (*plan, error) {
@@ -387,7 +424,7 @@ func makePlan(repo string, shards []*shard) (*plan, error) {
 	}
 	// Check the layout with the real parser before fetching anything.
 	if _, err := safetensors.ParseHeader(hdr[8:], off); err != nil {
-		return nil, newError(ErrCorrupt, err, "%s: the vision-only header is invalid: %v", repo, err)
+		return nil, newError(ErrCorrupt, err, "%s: the downloaded checkpoint's header is invalid: %v", repo, err)
 	}
 	p.header = hdr
 	p.size = int64(len(hdr)) + off
@@ -477,7 +514,11 @@ func (d *downloader) fetchTensors(ctx context.Context, partial string, p *plan) 
 	if _, err := f.Seek(done, io.SeekStart); err != nil {
 		return err
 	}
-	bar := newProgressBar(opts.Progress, d.repo+" vision weights", dataTotal, already)
+	label := d.repo + " vision weights"
+	if opts.Text {
+		label = d.repo + " weights"
+	}
+	bar := newProgressBar(opts.Progress, label, dataTotal, already)
 	defer bar.Finish()
 
 	// pos counts the bytes handed to w; w's buffer is flushed and the state saved every
@@ -595,6 +636,7 @@ type sourceRecord struct {
 	Files      map[string]sourceFile   `json:"files"`      // copied whole
 	Shards     map[string]fileMeta     `json:"shards"`     // read in part
 	Tensors    map[string]sourceTensor `json:"tensors"`
+	Text       bool                    `json:"text,omitempty"`   // the language model's tensors are included (Options.Text)
 	Bytes      int64                   `json:"bytes"`            // size of model.safetensors
 	FullBytes  int64                   `json:"checkpoint_bytes"` // all weight files of the revision, if known (else -1)
 }
@@ -619,7 +661,7 @@ func sourceJSON(d *downloader, files []smallFile, p *plan) ([]byte, error) {
 		Repo: d.repo, Revision: d.rev, Commit: d.commit, Endpoint: d.opts.Endpoint,
 		Downloaded: time.Now().UTC().Format(time.RFC3339),
 		Files:      map[string]sourceFile{}, Shards: map[string]fileMeta{}, Tensors: map[string]sourceTensor{},
-		Bytes: p.size, FullBytes: d.fullSize(),
+		Text: d.opts.Text, Bytes: p.size, FullBytes: d.fullSize(),
 	}
 	for _, f := range files {
 		rec.Files[f.name] = sourceFile{ETag: f.meta.ETag, Size: int64(len(f.data)), Verified: f.verified}

@@ -19,7 +19,7 @@ var (
 	ErrNotFound = errors.New("not found on the hub")
 	// ErrUnsupported: the repository is not a Qwen3-VL checkpoint this package can use: its
 	// config.json has another model_type or an unusable vision config, or it has no
-	// safetensors weights.
+	// safetensors weights, or (for Options.Text) no language model tensors.
 	ErrUnsupported = errors.New("unsupported model")
 	// ErrNoVisionWeights: the checkpoint has safetensors weights, but none of the vision tower.
 	ErrNoVisionWeights = errors.New("no vision weights")

@@ -25,9 +25,16 @@ type Options struct {
 	// Token is sent as "Authorization: Bearer <Token>" to the hub (never to the CDN it
 	// redirects to); empty means anonymous (HF_TOKEN).
 	Token string
-	// CacheDir is where downloaded vision-only checkpoints are kept, under
-	// models/Org--Name/<commit>/ (QWEN3VL_CACHE).
+	// CacheDir is where downloaded checkpoints are kept: vision-only ones under
+	// models/Org--Name/<commit>/, full ones (Text) under models/Org--Name/full/<commit>/
+	// (QWEN3VL_CACHE).
 	CacheDir string
+	// Text asks for the whole model: the language model's tensors (text.IsTensor:
+	// model.language_model.* and lm_head.weight) as well as the vision tower's. A download
+	// then takes both, and a cached snapshot is used only if it holds both; a vision-only
+	// download never satisfies it. False (the default) asks for the vision tower only, which
+	// a full snapshot also satisfies.
+	Text bool
 	// HFCacheDir is a Hugging Face hub cache to reuse, read-only (HF_HUB_CACHE). A folder
 	// that does not exist is simply not used.
 	HFCacheDir string
@@ -175,6 +182,12 @@ func (o Options) withDefaults() (Options, error) {
 		o.lockPoll = 500 * time.Millisecond
 	}
 	return o, nil
+}
+
+// wants reports whether the requested tensor set holds the named tensor: the vision tower's,
+// and with Text the language model's too.
+func (o *Options) wants(name string) bool {
+	return isVisionTensor(name) || (o.Text && isTextTensor(name))
 }
 
 // logf calls o.Logf if set.

@@ -20,8 +20,8 @@ import (
 //  3. Online: one request to the hub's revision API gives the current commit, which is then
 //     looked for in both caches. If the hub cannot be asked (no network, server error...)
 //     but a cached commit for the revision exists, that one is used and the reason logged.
-//  4. Otherwise the vision tower is downloaded into our cache (see the package
-//     documentation) and its folder returned.
+//  4. Otherwise the vision tower (with opts.Text, the vision tower and the language model)
+//     is downloaded into our cache (see the package documentation) and its folder returned.
 //
 // A Hugging Face cache snapshot is used in place and never modified. Errors match one of
 // the package's sentinel errors and say what to do.

@@ -42,7 +42,9 @@ type AssistantOptions struct {
 // likely to be missing), then the decoder and the vision tower. A random spec makes both
 // from their presets (the same name: qwen3-vl-2b, qwen3-vl-4b, tiny) and the seed.
 func OpenAssistant(ctx context.Context, spec Spec, opts AssistantOptions) (*Assistant, error) {
-	c, err := Resolve(ctx, spec, opts.Options)
+	ro := opts.Options
+	ro.Hub.Text = true // the decoder needs the language tensors too: no vision-only download
+	c, err := Resolve(ctx, spec, ro)
 	if err != nil {
 		return nil, err
 	}
