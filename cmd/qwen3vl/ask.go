@@ -142,7 +142,7 @@ type assistantFlags struct {
 
 func (f *assistantFlags) register(fs *flag.FlagSet) {
 	f.fs = fs
-	fs.StringVar(&f.model, "model", "", "checkpoint folder with the language weights, or random:PRESET[@SEED] for a dry run of the real shapes (gibberish answers)")
+	fs.StringVar(&f.model, "model", "", "checkpoint folder with the language weights, hub id Org/Name[@revision] (downloads the vision tower and the language model), or random:PRESET[@SEED] for a dry run of the real shapes (gibberish answers)")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "folder holding tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (default for random:PRESET: "+repoTokenizer+" when it exists)")
 	fs.StringVar(&f.system, "system", "", "a system message")
 	fs.IntVar(&f.maxTokens, "max-tokens", 256, "most new tokens of an answer")
@@ -159,7 +159,7 @@ func (f *assistantFlags) register(fs *flag.FlagSet) {
 func (f *assistantFlags) open(ctx context.Context, fs *flag.FlagSet, ov pipeline.Overrides, stderr io.Writer) (*pipeline.Assistant, generate.Config, error) {
 	var gen generate.Config
 	if f.model == "" {
-		return nil, gen, usagef("-model is required: a checkpoint folder, or random:PRESET for a dry run")
+		return nil, gen, usagef("-model is required: a checkpoint folder, a hub id, or random:PRESET for a dry run")
 	}
 	if f.maxTokens < 1 {
 		return nil, gen, usagef("-max-tokens %d: must be at least 1", f.maxTokens)
