@@ -151,8 +151,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 	rc := http.NewResponseController(w)
 	up := &upload{r: r.Body, rc: rc, start: time.Now(), deadline: start.Add(s.cfg.Timeout), minRate: float64(s.cfg.MinUploadRate), grace: s.cfg.UploadGrace}
 	body, e := readAll(http.MaxBytesReader(w, up, s.cfg.MaxBody), "the body")
-	up.finish()
 	if e != nil {
+		// The read deadline stays set (no up.finish): net/http reads what is left of the
+		// body before it sends the response, and a slow client must not hold that back.
 		switch {
 		case up.err == errSlowUpload:
 			e = errorf(http.StatusRequestTimeout, CodeSlowUpload, "the body arrived at %s/s, below the minimum upload rate of %s/s", sizeString(int64(up.rate())), sizeString(s.cfg.MinUploadRate))
@@ -165,6 +166,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 		s.failChat(w, info, e)
 		return
 	}
+	up.finish()
 	in, e := parseChat(body, s.cfg.MaxImages)
 	body = nil
 	if e != nil {

@@ -26,12 +26,18 @@ type slowReply struct {
 // reads the response concurrently.
 func slowPost(t *testing.T, addr string, total, chunk int, interval time.Duration) slowReply {
 	t.Helper()
+	return slowPostTo(t, addr, "/v1/encode", "image/png", total, chunk, interval)
+}
+
+// slowPostTo is slowPost to any route and content type.
+func slowPostTo(t *testing.T, addr, path, contentType string, total, chunk int, interval time.Duration) slowReply {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/encode HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", total)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", path, contentType, total)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -109,5 +115,40 @@ func TestMinUploadRate(t *testing.T) {
 	}
 	if n := ts.m.requestCount("/v1/encode", http.StatusRequestTimeout); n != 1 {
 		t.Errorf("408s counted: %d", n)
+	}
+}
+
+// TestChatSlowUpload: a chat request whose body arrives too slowly gets its status (504 past
+// the timeout, 408 below the minimum rate) while the client is still sending, and the next
+// small request is answered.
+func TestChatSlowUpload(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		status int
+		code   string
+	}{
+		{"timeout", func(c *Config) { c.Timeout = 300 * time.Millisecond }, http.StatusGatewayTimeout, CodeTimeout},
+		{"min rate", func(c *Config) {
+			c.Timeout = time.Minute
+			c.MinUploadRate = 10 << 10
+			c.UploadGrace = 100 * time.Millisecond
+		}, http.StatusRequestTimeout, CodeSlowUpload},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newChatServer(t, tc.mutate)
+			r := slowPostTo(t, ts.http.Listener.Addr().String(), chatRoute, "application/json", 100000, 10, 20*time.Millisecond)
+			if r.closed {
+				t.Fatal("connection closed without a response")
+			}
+			if r.status != tc.status || !strings.Contains(string(r.body), `"code":"`+tc.code+`"`) {
+				t.Fatalf("got %d %s, want %d with code %s", r.status, r.body, tc.status, tc.code)
+			}
+			resp := postChat(t, ts, `{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}`)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("the next request: %d", resp.StatusCode)
+			}
+		})
 	}
 }
