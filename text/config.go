@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
 // Config is the shape of a Qwen3-VL text decoder: the "text_config" of a Qwen3-VL checkpoint's
@@ -145,9 +146,13 @@ func ParseConfig(data []byte) (Config, error) {
 	return cfg, nil
 }
 
-// ReadConfig reads and validates the config.json at path.
+// MaxConfigBytes bounds the config.json ReadConfig reads (released ones are a few KiB).
+const MaxConfigBytes = 16 << 20
+
+// ReadConfig reads and validates the config.json at path (a regular file of at most
+// MaxConfigBytes).
 func ReadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("text: %w", err)
 	}

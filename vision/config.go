@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
 // Config is the shape of a Qwen3-VL vision tower: the "vision_config" of a Qwen3-VL (or
@@ -103,9 +104,13 @@ func ParseConfig(data []byte) (Config, error) {
 	return cfg, nil
 }
 
-// ReadConfig reads and validates the config.json at path.
+// MaxConfigBytes bounds the config.json ReadConfig reads (released ones are a few KiB).
+const MaxConfigBytes = 16 << 20
+
+// ReadConfig reads and validates the config.json at path (a regular file of at most
+// MaxConfigBytes).
 func ReadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("vision: %w", err)
 	}
