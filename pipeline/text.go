@@ -102,8 +102,9 @@ func (t *Text) Render(conv *chat.Conversation, o chat.Options) (string, error) {
 
 // Describe expands a prompt's vision placeholders for the given items (see
 // [textjoin.Describe]), tokenizes it and returns the ids with every span located and the MRoPE
-// positions. The prompt is a rendered conversation, or text with "<image>" and "<video>"
-// marks.
+// positions. The prompt is in the chat-template form (a rendered conversation, say): marks
+// are not interpreted ([textjoin.DescribeText]); rewrite a prompt with "<image>" and
+// "<video>" marks with [textjoin.ReplaceMarks] first.
 func (t *Text) Describe(prompt string, images []textjoin.Grid, videos []textjoin.Video) (*textjoin.Description, error) {
-	return textjoin.Describe(prompt, images, videos, t.Tokens, t.Tokenizer.Encode)
+	return textjoin.DescribeText(prompt, images, videos, t.Tokens, t.Tokenizer.Encode)
 }

@@ -21,10 +21,22 @@ type Description struct {
 // temporal group it is, its grid and merged grid, its first pooler row, its byte offset in the
 // expanded text and, when enc is not nil, its token index and MRoPE start position.
 func Describe(prompt string, images []Grid, videos []Video, tok Tokens, enc Encoder) (*Description, error) {
-	e, err := Expand(prompt, images, videos, tok)
+	return describe(prompt, images, videos, tok, enc, true)
+}
+
+// DescribeText is Describe for a text already in the chat-template form, such as a rendered
+// conversation: marks are not interpreted, so "<image>" and "<video>" in it stay text (as in
+// the processor, which counts only the pad tokens' texts).
+func DescribeText(text string, images []Grid, videos []Video, tok Tokens, enc Encoder) (*Description, error) {
+	return describe(text, images, videos, tok, enc, false)
+}
+
+func describe(prompt string, images []Grid, videos []Video, tok Tokens, enc Encoder, marks bool) (*Description, error) {
+	es, err := expandBatch([]string{prompt}, images, videos, tok, marks)
 	if err != nil {
 		return nil, err
 	}
+	e := es[0]
 	d := &Description{Text: e.Text, Spans: e.Spans}
 	for _, s := range e.Spans {
 		if s.Kind == KindImage {

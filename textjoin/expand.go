@@ -86,6 +86,11 @@ func Expand(prompt string, images []Grid, videos []Video, tok Tokens) (*Expansio
 // ExpandBatch expands several prompts; like the processor, the items are counted and used in
 // order across the whole batch (prompt 0's items first).
 func ExpandBatch(prompts []string, images []Grid, videos []Video, tok Tokens) ([]*Expansion, error) {
+	return expandBatch(prompts, images, videos, tok, true)
+}
+
+// expandBatch is ExpandBatch; marks false leaves "<image>" and "<video>" as text.
+func expandBatch(prompts []string, images []Grid, videos []Video, tok Tokens, marks bool) ([]*Expansion, error) {
 	if err := tok.Validate(); err != nil {
 		return nil, err
 	}
@@ -96,7 +101,10 @@ func ExpandBatch(prompts []string, images []Grid, videos []Video, tok Tokens) ([
 	texts := make([]string, len(prompts))
 	nImg, nVid := 0, 0
 	for i, p := range prompts {
-		texts[i] = ReplaceMarks(p, tok)
+		texts[i] = p
+		if marks {
+			texts[i] = ReplaceMarks(p, tok)
+		}
 		nImg += strings.Count(texts[i], tok.ImagePad.Text)
 		nVid += strings.Count(texts[i], tok.VideoPad.Text)
 	}

@@ -268,3 +268,46 @@ func TestKindText(t *testing.T) {
 		t.Fatal(s)
 	}
 }
+
+func TestSplitMarks(t *testing.T) {
+	img, vid := Segment{Kind: KindImage}, Segment{Kind: KindVideo}
+	txt := func(s string) Segment { return Segment{Kind: KindText, Text: s} }
+	for _, tt := range []struct {
+		in   string
+		want []Segment
+	}{
+		{"", nil},
+		{"plain", []Segment{txt("plain")}},
+		{"<image>", []Segment{img}},
+		{"<image><video>", []Segment{img, vid}},
+		{"a <image> b <video>", []Segment{txt("a "), img, txt(" b "), vid}},
+		{`a \<image> b`, []Segment{txt("a <image> b")}},
+		{`\<video><image>`, []Segment{txt("<video>"), img}},
+		{"<imag <image", []Segment{txt("<imag <image")}},
+		{"<<image>>", []Segment{txt("<"), img, txt(">")}},
+		{"<|image_pad|>", []Segment{txt("<|image_pad|>")}},
+	} {
+		got := SplitMarks(tt.in)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("SplitMarks(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestDescribeTextKeepsMarks: in the chat-template form "<image>" is text, as for the
+// processor; Describe reads it as a mark.
+func TestDescribeTextKeepsMarks(t *testing.T) {
+	tok := DefaultTokens()
+	g := []Grid{{T: 1, H: 2, W: 2}}
+	text := tok.VisionStart.Text + tok.ImagePad.Text + tok.VisionEnd.Text + " what is <image>?"
+	d, err := DescribeText(text, g, nil, tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ImageTokens != 1 || !strings.Contains(d.Text, " what is <image>?") {
+		t.Errorf("DescribeText: %d image tokens, text %q", d.ImageTokens, d.Text)
+	}
+	if _, err := Describe(text, g, nil, tok, nil); err == nil {
+		t.Error("Describe read no mark in the text")
+	}
+}

@@ -27,10 +27,43 @@ func ReplaceMarks(prompt string, tok Tokens) string {
 	}
 	var b strings.Builder
 	b.Grow(len(prompt) + 64)
+	for _, s := range SplitMarks(prompt) {
+		switch s.Kind {
+		case KindImage:
+			b.WriteString(tok.VisionStart.Text + tok.ImagePad.Text + tok.VisionEnd.Text)
+		case KindVideo:
+			b.WriteString(tok.VisionStart.Text + tok.VideoPad.Text + tok.VisionEnd.Text)
+		default:
+			b.WriteString(s.Text)
+		}
+	}
+	return b.String()
+}
+
+// Segment is one piece of a prompt cut at its marks: text (Kind KindText, escaped marks
+// already unescaped), or one "<image>" or "<video>" mark (Kind KindImage or KindVideo, Text
+// empty).
+type Segment struct {
+	Kind Kind
+	Text string
+}
+
+// SplitMarks cuts prompt at its marks, in order. Text segments are never empty, and two never
+// follow each other; "" gives no segments. Joining the text segments with every mark written
+// back escaped gives prompt with its escapes normalised.
+func SplitMarks(prompt string) []Segment {
+	var out []Segment
+	var text strings.Builder
+	flush := func() {
+		if text.Len() > 0 {
+			out = append(out, Segment{Kind: KindText, Text: text.String()})
+			text.Reset()
+		}
+	}
 	for i := 0; i < len(prompt); {
 		j := strings.IndexByte(prompt[i:], '<')
 		if j < 0 {
-			b.WriteString(prompt[i:])
+			text.WriteString(prompt[i:])
 			break
 		}
 		j += i
@@ -42,28 +75,21 @@ func ReplaceMarks(prompt string, tok Tokens) string {
 		case strings.HasPrefix(rest, VideoMark):
 			mark, kind = VideoMark, KindVideo
 		}
-		if kind == KindText {
-			b.WriteString(prompt[i : j+1])
-			i = j + 1
-			continue
+		switch {
+		case kind == KindText:
+			text.WriteString(prompt[i : j+1])
+		case j > i && prompt[j-1] == '\\': // escaped: drop the backslash, keep the mark as text
+			text.WriteString(prompt[i : j-1])
+			text.WriteString(mark)
+		default:
+			text.WriteString(prompt[i:j])
+			flush()
+			out = append(out, Segment{Kind: kind})
 		}
-		if j > i && prompt[j-1] == '\\' { // escaped: drop the backslash, keep the mark as text
-			b.WriteString(prompt[i : j-1])
-			b.WriteString(mark)
-			i = j + len(mark)
-			continue
-		}
-		b.WriteString(prompt[i:j])
-		pad := tok.ImagePad.Text
-		if kind == KindVideo {
-			pad = tok.VideoPad.Text
-		}
-		b.WriteString(tok.VisionStart.Text)
-		b.WriteString(pad)
-		b.WriteString(tok.VisionEnd.Text)
-		i = j + len(mark)
+		i = j + max(len(mark), 1)
 	}
-	return b.String()
+	flush()
+	return out
 }
 
 // EscapeMarks returns text with every mark escaped, so that ReplaceMarks(EscapeMarks(s)) == s.

@@ -26,7 +26,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var af assistantFlags
 	af.register(fs)
 	var images stringList
-	fs.Var(&images, "image", "an image shown before the question (repeatable)")
+	fs.Var(&images, "image", "an image, placed at the question's k-th <image> mark, or before the question when it has no marks (repeatable)")
 	asJSON := fs.Bool("json", false, "print, instead of the streamed answer, one JSON line {\"prompt_ids\", \"ids\", \"text\"} at the end")
 	var imf imageFlags
 	imf.register(fs)
@@ -109,20 +109,20 @@ type askJSON struct {
 }
 
 // askConversation is the one-turn conversation of ask: an optional system message, then the
-// user's images, videos and question.
+// user's images, videos and question (placed by the question's marks, see userContent).
 func askConversation(system string, images, videos int, question string) (*chat.Conversation, error) {
 	var msgs []map[string]any
 	if system != "" {
 		msgs = append(msgs, map[string]any{"role": "system", "content": system})
 	}
-	var parts []map[string]any
-	for range images {
-		parts = append(parts, map[string]any{"type": "image"})
+	kinds := make([]bool, images+videos)
+	for i := images; i < len(kinds); i++ {
+		kinds[i] = true
 	}
-	for range videos {
-		parts = append(parts, map[string]any{"type": "video"})
+	parts, err := userContent(kinds, question)
+	if err != nil {
+		return nil, fmt.Errorf("the question: %w (-image / -video)", err)
 	}
-	parts = append(parts, map[string]any{"type": "text", "text": question})
 	msgs = append(msgs, map[string]any{"role": "user", "content": parts})
 	b, err := json.Marshal(msgs)
 	if err != nil {

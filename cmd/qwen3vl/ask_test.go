@@ -29,38 +29,44 @@ func TestAskMatchesReference(t *testing.T) {
 	if err := json.Unmarshal(b, &golden); err != nil {
 		t.Fatal(err)
 	}
-	// The single-turn cases, as ask builds them (items first, then the question).
-	cases := map[string][]string{
-		"text":  {"The quick brown fox jumps over the lazy dog. What does this sentence show?"},
-		"image": {"-image", "../../testdata/imageproc/inputs/grad_400x300.png", "Describe this image."},
-		"video": {"-video", "../../testdata/video/inputs/seven_frames", "-frames-fps", "2", "What happens in this clip?"},
+	// The single-turn cases, as ask builds them (items first, then the question; or placed by
+	// the question's marks).
+	cases := map[string][][]string{
+		"text": {{"The quick brown fox jumps over the lazy dog. What does this sentence show?"}},
+		"image": {
+			{"-image", "../../testdata/imageproc/inputs/grad_400x300.png", "Describe this image."},
+			{"-image", "../../testdata/imageproc/inputs/grad_400x300.png", "<image>Describe this image."},
+		},
+		"video": {{"-video", "../../testdata/video/inputs/seven_frames", "-frames-fps", "2", "What happens in this clip?"}},
 	}
 	checked := 0
 	for _, g := range golden.Cases {
-		args, ok := cases[g.Name]
+		variants, ok := cases[g.Name]
 		if !ok {
 			continue
 		}
-		t.Run(g.Name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			all := append([]string{"ask", "-model", "random:tiny@7", "-tokenizer", "../../testdata/tokenizer/qwen3vl", "-json", "-max-tokens", "64"}, args...)
-			if code := run(context.Background(), all, &stdout, &stderr); code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr.String())
-			}
-			var out askJSON
-			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-				t.Fatalf("-json output: %v\n%s", err, stdout.String())
-			}
-			if !slices.Equal(out.PromptIDs, g.InputIDs) {
-				t.Errorf("prompt ids %v\nreference input_ids %v", out.PromptIDs, g.InputIDs)
-			}
-			if !slices.Equal(out.IDs, g.IDs) {
-				t.Errorf("generated %v\nreference %v", out.IDs, g.IDs)
-			}
-			if !strings.Contains(stderr.String(), "64 generated") {
-				t.Errorf("summary: %s", stderr.String())
-			}
-		})
+		for _, args := range variants {
+			t.Run(g.Name, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				all := append([]string{"ask", "-model", "random:tiny@7", "-tokenizer", "../../testdata/tokenizer/qwen3vl", "-json", "-max-tokens", "64"}, args...)
+				if code := run(context.Background(), all, &stdout, &stderr); code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr.String())
+				}
+				var out askJSON
+				if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+					t.Fatalf("-json output: %v\n%s", err, stdout.String())
+				}
+				if !slices.Equal(out.PromptIDs, g.InputIDs) {
+					t.Errorf("prompt ids %v\nreference input_ids %v", out.PromptIDs, g.InputIDs)
+				}
+				if !slices.Equal(out.IDs, g.IDs) {
+					t.Errorf("generated %v\nreference %v", out.IDs, g.IDs)
+				}
+				if !strings.Contains(stderr.String(), "64 generated") {
+					t.Errorf("summary: %s", stderr.String())
+				}
+			})
+		}
 		checked++
 	}
 	if checked != len(cases) {
@@ -78,6 +84,8 @@ func TestAskErrors(t *testing.T) {
 		{"no question", []string{"-model", "random:tiny"}, 2, "want exactly one question"},
 		{"no model", []string{"hi"}, 2, "-model is required"},
 		{"missing image", []string{"-model", "random:tiny", "-image", "nope.png", "hi"}, 1, "nope.png"},
+		{"more marks than images", []string{"-model", "random:tiny", "-image", "../../testdata/imageproc/inputs/grad_400x300.png", "<image> and <image>?"}, 1, "2 <image> mark(s) but 1 image(s)"},
+		{"a video mark without video", []string{"-model", "random:tiny", "<video> what?"}, 1, "1 <video> mark(s) but 0 video(s)"},
 		{"longer than the context", []string{"-model", "random:tiny", "-tokenizer", "../../testdata/tokenizer/qwen3vl", "-max-tokens", "300000", "hi"}, 1, "exceed the model's context"},
 		{"bad temperature", []string{"-model", "random:tiny", "-tokenizer", "../../testdata/tokenizer/qwen3vl", "-temperature", "-1", "hi"}, 2, "temperature"},
 		{"no tokenizer", []string{"-model", "random:tiny", "-tokenizer", os.TempDir(), "hi"}, 1, "has no tokenizer.json"},

@@ -155,15 +155,14 @@ func (s *chatSession) attach(ctx context.Context, path string, video bool) error
 // turn adds the user's message (with the pending items), answers it and keeps the answer.
 // A failed turn leaves the conversation as it was.
 func (s *chatSession) turn(ctx context.Context, text string, ask askFunc) error {
-	var parts []map[string]any
-	for _, it := range s.pending {
-		kind := "image"
-		if it.Video {
-			kind = "video"
-		}
-		parts = append(parts, map[string]any{"type": kind})
+	kinds := make([]bool, len(s.pending))
+	for i, it := range s.pending {
+		kinds[i] = it.Video
 	}
-	parts = append(parts, map[string]any{"type": "text", "text": text})
+	parts, err := userContent(kinds, text)
+	if err != nil {
+		return err
+	}
 	msgs := append(append([]map[string]any(nil), s.msgs...), map[string]any{"role": "user", "content": parts})
 	all := msgs
 	if s.system != "" {

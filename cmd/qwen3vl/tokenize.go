@@ -134,6 +134,9 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if err != nil {
 				return err
 			}
+			if conv == nil { // plain text: its <image> and <video> marks place the items
+				prompt = textjoin.ReplaceMarks(prompt, text.Tokens)
+			}
 			d, err := text.Describe(prompt, tg, videos)
 			if err != nil {
 				return err

@@ -232,6 +232,11 @@ def build_cases() -> list[dict]:
     add(case("vl_multiturn", VL, [U("Name a colour."), A("Blue."), U("Another one?")]))
     add(case("vl_multiturn_no_gen", VL, [S("Be brief."), U("Name a colour."), A("Blue.")], NO_GEN))
     add(case("vl_one_image", VL, [U([img(), text("Describe this image.")])], images=[(96, 160)]))
+    # "<image>" / "<video>" written by the user are text to the processor (it counts only the
+    # pad tokens), so the image's pads are the one image part's alone.
+    add(case("vl_literal_marks", VL,
+             [U([img(), text("What do the <image> and <video> tags do in HTML? Is \\<image> escaped?")])],
+             images=[(96, 160)]))
     add(case("vl_images_one_turn", VL,
              [U([text("Compare "), img_url(), text(" with "), img("b.jpg"), text(" and "), img_bare(), text(" now.")])],
              images=[(64, 64), (448, 64), (64, 224)]))
