@@ -233,7 +233,7 @@ func TestBenchCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][2]int{"qwen3vl": {260612, 263278}, "qwen3.5": {246544, 249195}}
+	want := map[string][2]int{"qwen3vl": {295782, 297744}, "qwen3.5": {287451, 289433}}
 	for fam, w := range want {
 		tk := family(t, fam)
 		ids, err := tk.Encode(string(data))
