@@ -70,9 +70,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		peak = kernels.PeakGFLOPS(*threads, d)
 		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Name())
 		if *peakOnly {
-			gbps := kernels.PeakBandwidth(*threads, d)
-			fmt.Fprintf(stderr, "memory read bandwidth: %.1f GB/s on %d threads (2 GiB streamed)\n", gbps, *threads)
-			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "read_gbps": gbps, "threads": *threads, "kernel": kernels.Name()})
+			bw := kernels.MeasureBandwidth(*threads, d, true)
+			fmt.Fprintf(stderr, "memory bandwidth on %d threads, best pass over arrays of %d MiB (%s read loop): read %.1f GB/s, copy %.1f GB/s, triad %.1f GB/s (STREAM's counting: no write-allocate traffic)\n",
+				*threads, bw.ArrayBytes>>20, bw.Kernel, bw.Read, bw.Copy, bw.Triad)
+			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "read_gbps": bw.Read, "copy_gbps": bw.Copy, "triad_gbps": bw.Triad,
+				"array_mib": bw.ArrayBytes >> 20, "bandwidth_kernel": bw.Kernel, "threads": *threads, "kernel": kernels.Name()})
 		}
 	}
 	grid, err := parseGrid(*gridFlag)

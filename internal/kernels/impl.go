@@ -32,6 +32,8 @@ type impl struct {
 	// operations each, and returns a value derived from them (so the work is kept).
 	peak     func(n int) float32
 	peakFLOP float64
+	// stream are MeasureBandwidth's loops.
+	stream streamKernels
 }
 
 // gemm is a Linear's weights in one implementation's layout, with its multiplication.

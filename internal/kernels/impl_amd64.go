@@ -31,5 +31,6 @@ var avx2FMA = func() *impl {
 		rotaryRow:    rotaryRowAVX2,
 		peak:         peakAVX2,
 		peakFLOP:     192,
+		stream:       streamAsm(cpu.X86.HasAVX512F),
 	}
 }()

@@ -34,4 +34,5 @@ var generic = &impl{
 	rotaryRow:    rotaryRowGo,
 	peak:         peakLoopGo,
 	peakFLOP:     16,
+	stream:       genericStream,
 }

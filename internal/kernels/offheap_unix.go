@@ -15,7 +15,7 @@ import (
 // default GOGC=100 lets garbage grow to about their size before a collection runs. Off the
 // heap, the goal follows the activations only, and a long-running process (the server) stays
 // near weights + working set.
-func offHeap[T float32 | uint16](n int) ([]T, func()) {
+func offHeap[T float32 | uint16 | float64](n int) ([]T, func()) {
 	size := n * int(unsafe.Sizeof(T(0)))
 	if size == 0 {
 		return nil, nil
