@@ -130,6 +130,11 @@ type Answer struct {
 	// Encode, Prefill and Decode are the times of the vision encode, the prompt's prefill
 	// and the generation steps; TimeToFirst runs from the call to the first streamed text.
 	Encode, Prefill, Decode, TimeToFirst time.Duration
+	// TokenTimes has, for each generated id in order, the time from the call to the moment
+	// it was chosen (and its text, if any, emitted): TokenTimes[0] is the time to the first
+	// token whether or not it has text, and the difference of consecutive entries is one
+	// decode step with its sampling. Same length as IDs.
+	TokenTimes []time.Duration
 }
 
 // Ask renders conv with the chat template (generation prompt added), encodes the items

@@ -135,6 +135,7 @@ func (s *Session) Ask(ctx context.Context, conv *chat.Conversation, items []Item
 
 	t0 = time.Now()
 	step := func(ctx context.Context, id int32) ([]float32, error) {
+		ans.TokenTimes = append(ans.TokenTimes, time.Since(start)) // id was just chosen
 		out, err := a.Decoder.Decode(ctx, s.cache, id, textjoin.DecodePosition(s.cache.Len(), d.RopeDelta))
 		if err == nil {
 			s.ids = append(s.ids, id)
@@ -149,6 +150,9 @@ func (s *Session) Ask(ctx context.Context, conv *chat.Conversation, items []Item
 		return emit(t)
 	})
 	ans.Result, ans.Decode = res, time.Since(t0)
+	if len(ans.TokenTimes) < len(res.IDs) { // the last id, which no step was run for
+		ans.TokenTimes = append(ans.TokenTimes, time.Since(start))
+	}
 	if len(s.ids) != s.cache.Len() {
 		s.reset() // a failed step: start afresh next turn
 	}

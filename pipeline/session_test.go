@@ -80,3 +80,45 @@ func TestSessionReusesPrefix(t *testing.T) {
 	}
 	t.Logf("turn 1: %d prompt tokens, answer %q; turn 2: %d prompt tokens, prefilled %d", len(ans1.PromptIDs), ans1.Text, len(ans2.PromptIDs), prefilled[0])
 }
+
+// TokenTimes has one entry per generated id, in order, the first after the encode and the
+// prefill; with no eos ids and no stop strings, greedy generation runs the whole budget.
+func TestAskTokenTimes(t *testing.T) {
+	ctx := context.Background()
+	spec, err := ParseSpec("random:tiny@7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := OpenAssistant(ctx, spec, AssistantOptions{Tokenizer: "../testdata/tokenizer/qwen3vl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := a.Prepare(ctx, Input{Path: "../testdata/imageproc/inputs/grad_400x300.png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal([]map[string]any{{"role": "user", "content": []map[string]any{{"type": "image"}, {"type": "text", "text": "Describe this image."}}}})
+	conv, err := chat.ParseConversation(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 5} {
+		gen := a.Generation
+		gen.MaxNewTokens, gen.EOS, gen.StopStrings, gen.DoSample = n, nil, nil, false
+		ans, err := a.Ask(ctx, conv, []Item{img}, gen, func(string) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ans.IDs) != n || len(ans.TokenTimes) != n {
+			t.Fatalf("budget %d: %d ids, %d token times", n, len(ans.IDs), len(ans.TokenTimes))
+		}
+		if ans.TokenTimes[0] < ans.Encode+ans.Prefill {
+			t.Errorf("budget %d: first token at %v, before the encode (%v) and prefill (%v) ended", n, ans.TokenTimes[0], ans.Encode, ans.Prefill)
+		}
+		for i := 1; i < n; i++ {
+			if ans.TokenTimes[i] < ans.TokenTimes[i-1] {
+				t.Errorf("budget %d: token times %v not in order", n, ans.TokenTimes)
+			}
+		}
+	}
+}
