@@ -39,15 +39,22 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N] [-weights auto|f32|bf16]\n       qwen3vl bench -peak [-threads N]", stderr)
+	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N] [-weights auto|f32|bf16]\n"+
+		"       qwen3vl bench -generate -model random:PRESET|DIR|ID [-image F] [-prompt S] [-tokens N] [-runs N] [-warmup N] [-threads N] [-weights auto|f32|bf16] [-tokenizer DIR]\n"+
+		"       qwen3vl bench -peak [-threads N]", stderr)
 	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder, hub id Org/Name[@revision], or random:PRESET[@SEED]")
-	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches)")
-	runs := fs.Int("runs", 3, "timed encodes after the warm-up")
-	warmup := fs.Int("warmup", 1, "untimed encodes before the timed ones")
+	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches); not with -generate")
+	runs := fs.Int("runs", 3, "timed encodes (with -generate: timed answers) after the warm-up")
+	warmup := fs.Int("warmup", 1, "untimed encodes (answers) before the timed ones")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
 	weights := fs.String("weights", "auto", weightsUsage)
-	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and memory read bandwidth, and exit")
-	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out)")
+	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and memory bandwidth (read, copy, triad), and exit")
+	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out); with -generate, the FMA peak and the read bandwidth, each this long")
+	generate := fs.Bool("generate", false, "time the whole model as ask runs it: the image and -prompt in one user turn, then -tokens greedy tokens (eos ignored): encode, prefill, time to first token, decode tokens/s")
+	image := fs.String("image", repoSeedImage, "with -generate: the image of the prompt")
+	prompt := fs.String("prompt", "Describe this image.", "with -generate: the text of the user turn, after the image")
+	tokens := fs.Int("tokens", 64, "with -generate: new tokens per answer (exactly this many: eos is ignored)")
+	tokenizer := fs.String("tokenizer", "", "with -generate: folder holding tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (default for random:PRESET: "+repoTokenizer+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,9 +64,31 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *threads < 1 || *runs < 1 || *warmup < 0 {
 		return usagef("-threads and -runs must be ≥ 1, -warmup ≥ 0")
 	}
+	if !(*peakSecs >= 0) || *peakSecs > 600 {
+		return usagef("-peak-seconds %v: want 0 to 600", *peakSecs)
+	}
 	wmode, err := parseWeights(*weights)
 	if err != nil {
 		return err
+	}
+	for _, name := range []string{"image", "prompt", "tokens", "tokenizer"} {
+		if !*generate && flagGiven(fs, name) {
+			return usagef("-%s is a flag of bench -generate", name)
+		}
+	}
+	if *generate {
+		switch {
+		case flagGiven(fs, "grid"):
+			return usagef("-grid is not a flag of bench -generate: the grid is the -image's")
+		case *peakOnly:
+			return usagef("-peak and -generate exclude each other")
+		case *tokens < 1 || *tokens > 1<<16:
+			return usagef("-tokens %d: want 1 to 65536", *tokens)
+		case *image == "":
+			return usagef("-image is empty")
+		}
+		return runBenchGenerate(ctx, generateFlags{model: *model, weights: *weights, image: *image, prompt: *prompt, tokenizer: *tokenizer,
+			threads: *threads, runs: *runs, warmup: *warmup, tokens: *tokens, peakSecs: *peakSecs}, wmode, stdout, stderr)
 	}
 	var peak float64
 	if *peakOnly || *peakSecs > 0 {
