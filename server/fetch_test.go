@@ -116,8 +116,10 @@ func encodeJSON(images ...string) []byte {
 	return []byte(`{"images": [` + strings.Join(images, ",") + `]}`)
 }
 
-func dataImage(b []byte) string { return fmt.Sprintf(`{"data": %q}`, base64.StdEncoding.EncodeToString(b)) }
-func urlImage(u string) string  { return fmt.Sprintf(`{"url": %q}`, u) }
+func dataImage(b []byte) string {
+	return fmt.Sprintf(`{"data": %q}`, base64.StdEncoding.EncodeToString(b))
+}
+func urlImage(u string) string { return fmt.Sprintf(`{"url": %q}`, u) }
 
 // TestFetchEncode: an image given by an allowed URL gives the bytes of the same image sent as
 // base64; each refusal and failure has its status and code, and the fetches are counted.
@@ -273,8 +275,9 @@ func waitGone(t *testing.T, h *imageHost) {
 // still running are cancelled.
 func TestFetchFirstFailureCancels(t *testing.T) {
 	h := newImageHost(t, nil, "")
-	ts := fetchServer(t, h, nil)
-	resp, body := do(t, ts.http.Client(), "POST", ts.http.URL+"/v1/encode", "application/json",
+	ts := fetchServer(t, h, func(c *Config) { c.FetchTimeout = time.Hour }) // only the cancellation can end /hang
+	c := &http.Client{Timeout: time.Minute}                                 // a fetch that is not cancelled would hold the answer
+	resp, body := do(t, c, "POST", ts.http.URL+"/v1/encode", "application/json",
 		encodeJSON(urlImage(h.URL+"/img/hang"), urlImage(h.URL+"/img/late-404")), nil)
 	wantError(t, resp, body, 422, CodeFetchFailed)
 	if !strings.Contains(string(body), "image 1: fetching") {
@@ -293,14 +296,17 @@ func TestFetchClientGone(t *testing.T) {
 	h := newImageHost(t, nil, "")
 	for _, route := range []string{"/v1/encode", chatRoute} {
 		t.Run(route, func(t *testing.T) {
-			allow := func(c *Config) { c.AllowURLs, c.FetchPrivate = []string{h.URL + "/img"}, true }
+			// Only the cancellation can end /hang within the test.
+			allow := func(c *Config) {
+				c.AllowURLs, c.FetchPrivate, c.FetchTimeout = []string{h.URL + "/img"}, true, time.Hour
+			}
 			var ts *testServer
 			body := encodeJSON(urlImage(h.URL + "/img/hang"))
 			if route == chatRoute {
 				ts = newChatServer(t, allow)
 				body = []byte(`{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "` + h.URL + `/img/hang"}}]}], "max_tokens": 2}`)
 			} else {
-				ts = fetchServer(t, h, nil)
+				ts = fetchServer(t, h, allow)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
