@@ -167,7 +167,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 		return
 	}
 	up.finish()
-	in, e := parseChat(body, s.cfg.MaxImages)
+	in, e := parseChat(body, s.cfg.MaxImages, s.allow)
 	body = nil
 	if e != nil {
 		s.failChat(w, info, e)
@@ -185,9 +185,16 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 		return
 	}
 
-	// The images, decoded and preprocessed as /v1/encode does (the server's budget and
-	// decode limit), at most GOMAXPROCS requests at once.
+	// The images given by URL, fetched; then all decoded and preprocessed as /v1/encode does
+	// (the server's budget and decode limit), at most GOMAXPROCS requests at once.
 	info.images = len(in.images)
+	if e := s.fetchImages(ctx, in.images); ctx.Err() != nil {
+		s.chatGone(w, ctx, info)
+		return
+	} else if e != nil {
+		s.failChat(w, info, e)
+		return
+	}
 	var items []pipeline.Item
 	if len(in.images) > 0 {
 		select {

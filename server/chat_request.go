@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/chat"
@@ -65,8 +66,10 @@ func paramError(param, format string, a ...any) *apiError {
 }
 
 // parseChat parses and validates a chat request body: every problem is found before a
-// generation slot is taken. maxImages bounds the images of all messages.
-func parseChat(body []byte, maxImages int) (*chatInput, *apiError) {
+// generation slot is taken. maxImages bounds the images of all messages; an image_url part
+// with an http(s) URL is refused unless it is under allow (its image is fetched later, by
+// Server.fetchImages).
+func parseChat(body []byte, maxImages int, allow allowList) (*chatInput, *apiError) {
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
 		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "the body is not a JSON object")
 	}
@@ -125,7 +128,7 @@ func parseChat(body []byte, maxImages int) (*chatInput, *apiError) {
 			}
 		}
 	}
-	conv, images, e := parseMessages(r.Messages, maxImages)
+	conv, images, e := parseMessages(r.Messages, maxImages, allow)
 	if e != nil {
 		return nil, e
 	}
@@ -140,10 +143,10 @@ func isNull(raw json.RawMessage) bool {
 
 // parseMessages turns OpenAI messages into a chat.Conversation: a string content stays a
 // string; a list of parts becomes a list of {"type": "text", "text"} and {"type": "image"}
-// parts (the image's bytes go to the returned list, in order). The image_url parts are
+// parts (the image's bytes, or its URL to fetch, go to the returned list, in order). The image_url parts are
 // rewritten here rather than left to the chat package's normalisation, so that the base64
 // data does not travel through the template's values; the template sees the same parts.
-func parseMessages(raw json.RawMessage, maxImages int) (*chat.Conversation, []rawImage, *apiError) {
+func parseMessages(raw json.RawMessage, maxImages int, allow allowList) (*chat.Conversation, []rawImage, *apiError) {
 	if isNull(raw) {
 		return nil, nil, paramError("messages", "messages is missing: give a list of {role, content} messages")
 	}
@@ -213,7 +216,7 @@ func parseMessages(raw json.RawMessage, maxImages int) (*chat.Conversation, []ra
 					if m.Role != "user" {
 						return nil, nil, paramError(pp, "%s: images are allowed in user messages only", pp)
 					}
-					data, e := imageURL(p.ImageURL, pp+".image_url")
+					data, u, e := imageURL(p.ImageURL, pp+".image_url", allow)
 					if e != nil {
 						return nil, nil, e
 					}
@@ -222,7 +225,7 @@ func parseMessages(raw json.RawMessage, maxImages int) (*chat.Conversation, []ra
 						e.param = pp
 						return nil, nil, e
 					}
-					images = append(images, rawImage{name: pp, data: data})
+					images = append(images, rawImage{name: pp, data: data, url: u, param: pp + ".image_url.url"})
 					list = append(list, map[string]any{"type": "image"})
 				case "":
 					return nil, nil, paramError(pp+".type", "%s has no type (text or image_url)", pp)
@@ -247,42 +250,66 @@ func parseMessages(raw json.RawMessage, maxImages int) (*chat.Conversation, []ra
 	return conv, images, nil
 }
 
-// imageURL returns the bytes of an image_url part's {"url": "data:image/…;base64,…"}.
-// Remote URLs are refused: the server fetches nothing on its clients' behalf (SSRF).
-func imageURL(raw json.RawMessage, param string) ([]byte, *apiError) {
+// imageURL reads an image_url part's {"url": …}: a base64 data URL, or an http(s) URL under
+// the allow-list, to be fetched.
+func imageURL(raw json.RawMessage, param string, allow allowList) ([]byte, *url.URL, *apiError) {
 	var u struct {
 		URL *string `json:"url"`
 	}
 	if b := bytes.TrimSpace(raw); len(b) == 0 || b[0] != '{' {
-		return nil, paramError(param, "%s must be an object {\"url\": \"data:image/…;base64,…\"}", param)
+		return nil, nil, paramError(param, "%s must be an object {\"url\": \"data:image/…;base64,…\"}", param)
 	}
 	if err := json.Unmarshal(raw, &u); err != nil || u.URL == nil {
-		return nil, paramError(param+".url", "%s has no url string", param)
+		return nil, nil, paramError(param+".url", "%s has no url string", param)
 	}
-	url := *u.URL
-	lower := strings.ToLower(url)
-	switch {
-	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
-		e := errorf(http.StatusBadRequest, CodeURLNotSupported, "%s.url: images are never fetched by URL; send the image as a data URL (data:image/png;base64,…)", param)
-		e.param = param + ".url"
-		return nil, e
-	case !strings.HasPrefix(lower, "data:"):
-		return nil, paramError(param+".url", "%s.url is not a data URL (data:image/png;base64,…)", param)
+	return imageFromURL(*u.URL, allow, param+".url", param+".url", "send the image as a data URL (data:image/png;base64,…)")
+}
+
+// imageFromURL reads an image's URL: a base64 data URL gives the image's bytes; an http or
+// https URL under the allow-list is returned (normalised) to be fetched. Any other URL is
+// refused: 400 url_not_supported when the allow-list is empty (hint says how to send the
+// bytes instead), 400 url_not_allowed when the URL is not under it. where names the field
+// in messages, param is the field of the OpenAI error body ("" for /v1/encode).
+func imageFromURL(s string, allow allowList, where, param, hint string) ([]byte, *url.URL, *apiError) {
+	fail := func(status int, code, format string, a ...any) ([]byte, *url.URL, *apiError) {
+		e := errorf(status, code, format, a...)
+		e.param = param
+		return nil, nil, e
 	}
-	meta, _, ok := strings.Cut(url[len("data:"):], ",")
-	if !ok || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
-		return nil, paramError(param+".url", "%s.url is not a base64 data URL (data:image/png;base64,…)", param)
+	if rest, ok := cutPrefixFold(s, "data:"); ok {
+		meta, _, ok := strings.Cut(rest, ",")
+		if !ok || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
+			return fail(http.StatusBadRequest, CodeInvalidParameter, "%s is not a base64 data URL (data:image/png;base64,…)", where)
+		}
+		data, err := decodeBase64("data:" + rest)
+		if err != nil {
+			return fail(http.StatusBadRequest, CodeInvalidImage, "%s: bad base64: %v", where, err)
+		}
+		if len(data) == 0 {
+			return fail(http.StatusBadRequest, CodeInvalidImage, "%s: the image is empty", where)
+		}
+		return data, nil, nil
 	}
-	data, err := decodeBase64(url)
+	if u, err := url.Parse(s); err != nil || u.Scheme == "" {
+		if len(allow) == 0 {
+			return fail(http.StatusBadRequest, CodeInvalidParameter, "%s is not a data URL (data:image/png;base64,…)", where)
+		}
+		return fail(http.StatusBadRequest, CodeInvalidParameter, "%s is neither a data URL (data:image/png;base64,…) nor an http(s) URL", where)
+	}
+	if len(allow) == 0 {
+		return fail(http.StatusBadRequest, CodeURLNotSupported, "%s: this server fetches no images by URL (its operator may allow URL prefixes with qwen3vl serve -allow-url); %s", where, hint)
+	}
+	u, err := allow.check(s)
 	if err != nil {
-		e := errorf(http.StatusBadRequest, CodeInvalidImage, "%s.url: bad base64: %v", param, err)
-		e.param = param + ".url"
-		return nil, e
+		return fail(http.StatusBadRequest, CodeURLNotAllowed, "%s: the URL %v", where, err)
 	}
-	if len(data) == 0 {
-		e := errorf(http.StatusBadRequest, CodeInvalidImage, "%s.url: the image is empty", param)
-		e.param = param + ".url"
-		return nil, e
+	return nil, u, nil
+}
+
+// cutPrefixFold is strings.CutPrefix with the prefix matched case-insensitively.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
 	}
-	return data, nil
+	return s, false
 }

@@ -47,9 +47,10 @@ func FuzzParseChat(f *testing.F) {
 	f.Add([]byte(`{"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]}`))
 	f.Add([]byte(`{"messages": [{"role": "assistant", "content": null}, {"role": "developer", "content": []}], "temperature": 1e400}`))
 	f.Add([]byte(`{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:;base64,"}}]}], "max_tokens": -1}`))
+	f.Add([]byte(`{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://img.example/a.png"}}, {"type": "image_url", "image_url": {"url": "https://u@img.example/../a"}}]}]}`))
 	a := tinyAssistant(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		in, e := parseChat(body, 4)
+		in, e := parseChat(body, 4, fuzzAllow)
 		if e != nil {
 			if e.status < 400 || e.status >= 500 || e.msg == "" {
 				t.Fatalf("%q: status %d %q", body, e.status, e.msg)
@@ -58,4 +59,15 @@ func FuzzParseChat(f *testing.F) {
 		}
 		a.Text.Render(in.conv, chat.Options{AddGenerationPrompt: true})
 	})
+}
+
+// fuzzAllow is the allow-list FuzzParseChat parses with.
+var fuzzAllow = allowList{mustPrefix("https://img.example/")}
+
+func mustPrefix(s string) urlPrefix {
+	p, err := parsePrefix(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

@@ -85,6 +85,26 @@ type Config struct {
 	// ChatMaxTokens is the default and the largest max_tokens of a chat request.
 	ChatMaxTokens int
 
+	// AllowURLs lists the URL prefixes whose images requests may give by URL (the url and
+	// image_url fields of /v1/encode, remote image_url parts of a chat request); empty, the
+	// default, fetches nothing. An entry is an absolute http or https URL without user info,
+	// query or fragment: "https://cdn.example.com/images/". A URL is allowed when its scheme,
+	// host and port are the entry's (scheme and host compared in lower case, a missing port
+	// taken as the scheme's default, a trailing dot of the host dropped) and its path, percent-
+	// decoded with its dot segments resolved, is the entry's path or below it on a segment
+	// boundary ("/img" allows "/img" and "/img/a.png", not "/img-private"). A host allows that
+	// host only; "https://*.example.com/" allows its subdomains at any depth, not example.com
+	// itself. Every redirect target must be allowed too.
+	AllowURLs []string
+	// FetchTimeout bounds the fetch of one image by URL: connecting, the answer's headers and
+	// its whole body.
+	FetchTimeout time.Duration
+	// FetchPrivate lets fetches connect to addresses that are not public (loopback, private,
+	// link-local such as the cloud metadata address 169.254.169.254, carrier-grade NAT,
+	// reserved): without it such a connection is refused after the host name is resolved,
+	// whatever name was allowed.
+	FetchPrivate bool
+
 	// ReadHeaderTimeout and IdleTimeout are passed to the http.Server of Run.
 	ReadHeaderTimeout, IdleTimeout time.Duration
 
@@ -124,13 +144,15 @@ const (
 	DefaultDrainDelay      = 5 * time.Second
 	DefaultChatQueue       = 4
 	DefaultChatMaxTokens   = 512
+	DefaultFetchTimeout    = 10 * time.Second
 )
 
 // DefaultConfig returns the defaults: listen on 127.0.0.1:8080, 64 MiB bodies, 16 images per
 // request, the checkpoint's minimum pixel budget and at most DefaultMaxPixels per image,
 // 89478485 decoded pixels per image, 32 admitted requests, 5 ms batch wait, 16384 patches per
 // batch, 120 s per request, uploads of at least 32 KiB/s after 5 s, 60 s to shut down of
-// which the first 5 s keep the listener open.
+// which the first 5 s keep the listener open, no image fetched by URL (10 s per fetch once
+// AllowURLs allows some, non-public addresses refused).
 func DefaultConfig() Config {
 	return Config{
 		Addr:              DefaultAddr,
@@ -148,6 +170,7 @@ func DefaultConfig() Config {
 		DrainDelay:        DefaultDrainDelay,
 		ChatQueue:         DefaultChatQueue,
 		ChatMaxTokens:     DefaultChatMaxTokens,
+		FetchTimeout:      DefaultFetchTimeout,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",
@@ -245,6 +268,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Tokenizer != "" && !c.Chat {
 		errs = append(errs, &FieldError{Field: "Tokenizer", Value: c.Tokenizer, Problem: "needs", Other: "Chat", OtherValue: true})
+	}
+	for _, u := range c.AllowURLs {
+		if _, err := parsePrefix(u); err != nil {
+			errs = append(errs, &FieldError{Field: "AllowURLs", Problem: err.Error()})
+		}
+	}
+	if c.FetchTimeout <= 0 {
+		bad("FetchTimeout", c.FetchTimeout, "must be positive")
 	}
 	if c.ReadHeaderTimeout < 0 {
 		bad("ReadHeaderTimeout", c.ReadHeaderTimeout, "must be ≥ 0")

@@ -17,8 +17,14 @@
 // {"images": [{"data": "<base64>"}, …], "min_pixels": N, "max_pixels": N}. min_pixels and
 // max_pixels (query parameters, form fields or JSON fields) narrow the resize budget within
 // the server's limit; include=last_hidden_state adds last_hidden_state to a JSON response.
-// Images are never fetched by URL: a server that fetches URLs for its clients can be made to
-// reach addresses only it can reach (server-side request forgery).
+// An image may also be {"url": U} or {"image_url": U | {"url": U}}. A remote U is fetched only
+// when it is under one of the prefixes of Config.AllowURLs (empty by default: refused, as a
+// server that fetches URLs for its clients can be made to reach addresses only it can reach,
+// server-side request forgery); every redirect target must be under one too, each fetch is
+// bounded by Config.FetchTimeout and the request's context, a request's fetched images
+// together by Config.MaxBody, and, unless Config.FetchPrivate, a connection to a non-public
+// address (loopback, private, link-local, …) is refused once the host name is resolved.
+// Fetches happen before anything is decoded.
 //
 // The response is JSON by default, or, for Accept: application/octet-stream, a safetensors
 // file with the tensors of `qwen3vl encode` (pooler_output, deepstack_features.K,
@@ -30,7 +36,8 @@
 //
 // With a whole model (Config.Chat makes Load open one with pipeline.OpenAssistant;
 // SetAssistant installs one), POST /v1/chat/completions answers OpenAI's chat completion
-// requests: messages with text and data-URI image_url parts (remote URLs refused, as above)
+// requests: messages with text and image_url parts (data URIs, or remote URLs under the
+// allow-list, as above)
 // become a chat.Conversation and images preprocessed as /v1/encode does, and
 // pipeline.Assistant.Ask answers, as one JSON body or as server-sent events
 // (chat.completion.chunk, then "data: [DONE]"). Config.ChatQueue requests are admitted at

@@ -37,10 +37,12 @@ type encodeParams struct {
 	lastHidden           bool
 }
 
-// rawImage is one image as received.
+// rawImage is one image as received: its bytes, or the URL to fetch them from.
 type rawImage struct {
-	name string
-	data []byte
+	name  string
+	data  []byte
+	url   *url.URL // to fetch (under the allow-list); nil: data is the image
+	param string   // the request field of the URL, for the OpenAI error body
 }
 
 // handleEncode serves POST /v1/encode.
@@ -145,6 +147,10 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	info.images = len(images)
 	opts, e := budget(lm, &params)
 	if e != nil {
+		fail(e)
+		return
+	}
+	if e := s.fetchImages(ctx, images); e != nil || ctx.Err() != nil {
 		fail(e)
 		return
 	}
@@ -523,16 +529,18 @@ func (s *Server) readMultipart(body io.Reader, boundary string, p *encodeParams)
 // jsonRequest is the JSON body of POST /v1/encode.
 type jsonRequest struct {
 	Images []struct {
-		Data     *string `json:"data"`
-		URL      *string `json:"url"`
-		ImageURL any     `json:"image_url"`
+		Data     *string         `json:"data"`
+		URL      *string         `json:"url"`
+		ImageURL json.RawMessage `json:"image_url"`
 	} `json:"images"`
 	MinPixels *int     `json:"min_pixels"`
 	MaxPixels *int     `json:"max_pixels"`
 	Include   []string `json:"include"`
 }
 
-// readJSON reads {"images": [{"data": "<base64>"}, …], "min_pixels": …, "max_pixels": …}.
+// readJSON reads {"images": [{"data": "<base64>"}, …], "min_pixels": …, "max_pixels": …}; an
+// image may instead be {"url": U} or {"image_url": U} or {"image_url": {"url": U}}, with U a
+// base64 data URL or an http(s) URL under the allow-list (fetched later, by fetchImages).
 func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiError) {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
@@ -571,8 +579,29 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 	images := make([]rawImage, len(req.Images))
 	for i, im := range req.Images {
 		label := fmt.Sprintf("image %d", i)
+		given := 0
+		for _, set := range []bool{im.Data != nil, im.URL != nil, im.ImageURL != nil} {
+			if set {
+				given++
+			}
+		}
+		if given > 1 {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "%s: give one of \"data\", \"url\" and \"image_url\"", label)
+		}
 		if im.URL != nil || im.ImageURL != nil {
-			return nil, errorf(http.StatusBadRequest, CodeURLNotSupported, "%s: images by URL are not fetched (server-side request forgery); send the bytes as base64 in \"data\"", label)
+			u, field := im.URL, "url"
+			if im.ImageURL != nil {
+				field = "image_url"
+				if u = jsonURL(im.ImageURL); u == nil {
+					return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "%s: \"image_url\" must be a URL string or {\"url\": URL}", label)
+				}
+			}
+			data, src, e := imageFromURL(*u, s.allow, fmt.Sprintf("%s (%s)", label, field), "", "send the bytes as base64 in \"data\"")
+			if e != nil {
+				return nil, e
+			}
+			images[i] = rawImage{name: label, data: data, url: src}
+			continue
 		}
 		if im.Data == nil {
 			return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "%s: no \"data\" field (base64 of the image file)", label)
@@ -588,6 +617,21 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 		images[i] = rawImage{name: label, data: data}
 	}
 	return images, nil
+}
+
+// jsonURL reads a URL given as a JSON string or as {"url": string}; nil if raw is neither.
+func jsonURL(raw json.RawMessage) *string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return &s
+	}
+	var o struct {
+		URL *string `json:"url"`
+	}
+	if json.Unmarshal(raw, &o) == nil {
+		return o.URL
+	}
+	return nil
 }
 
 // jsonProblem says what is wrong with a JSON body in the client's terms (JSON types and field
@@ -612,7 +656,7 @@ func jsonProblem(err error) string {
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if strings.HasPrefix(msg, "unknown field") {
-		msg += " (the fields are images, min_pixels, max_pixels, include; an image has data)"
+		msg += " (the fields are images, min_pixels, max_pixels, include; an image has data, url or image_url)"
 	}
 	return msg
 }

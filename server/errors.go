@@ -13,7 +13,8 @@ const (
 	CodeInvalidJSON          = "invalid_json"           // 400: the JSON body does not parse or has the wrong shape
 	CodeInvalidParameter     = "invalid_parameter"      // 400: a bad query parameter or field (min_pixels, include, …)
 	CodeInvalidImage         = "invalid_image"          // 400: an image that does not decode
-	CodeURLNotSupported      = "url_not_supported"      // 400: an image given by URL (not fetched: SSRF)
+	CodeURLNotSupported      = "url_not_supported"      // 400: an image given by URL, and Config.AllowURLs is empty (SSRF)
+	CodeURLNotAllowed        = "url_not_allowed"        // 400: an image URL (or a redirect target) off Config.AllowURLs, bad, or resolving to a non-public address
 	CodeNotFound             = "not_found"              // 404
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405
 	CodeNotAcceptable        = "not_acceptable"         // 406: Accept allows neither JSON nor safetensors
@@ -21,10 +22,12 @@ const (
 	CodeBodyTooLarge         = "body_too_large"         // 413: over Config.MaxBody
 	CodeTooManyImages        = "too_many_images"        // 413: over Config.MaxImages
 	CodeTooMuchWork          = "too_much_work"          // 413: estimated to need longer than Config.Timeout
+	CodeFetchTooLarge        = "fetch_too_large"        // 413: the images fetched by URL over Config.MaxBody
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415
 	CodeImageTooLarge        = "image_too_large"        // 422: over Config.MaxDecodePixels
 	CodeAspectRatio          = "aspect_ratio"           // 422: longer side over 200 × the shorter
 	CodeImageUnprocessable   = "image_unprocessable"    // 422: any other size the budget cannot handle
+	CodeFetchFailed          = "fetch_failed"           // 422: an image URL answered other than 2xx, timed out, or failed to connect
 	CodeQueueFull            = "queue_full"             // 429 (with Retry-After)
 	CodeInternal             = "internal"               // 500
 	CodeNotReady             = "not_ready"              // 503: the model is still loading

@@ -45,6 +45,9 @@ type Server struct {
 	wrapEncode   func(encodeFunc) encodeFunc // tests: wraps the model's Encode
 	onBatch      func(requests, patches int) // tests: sees every batch
 
+	allow allowList // Config.AllowURLs parsed
+	fetch *fetcher  // nil when allow is empty
+
 	chatSlots  chan struct{}                    // Config.ChatQueue admission tokens
 	chatRun    chan struct{}                    // one generation at a time
 	onChatEmit func(ctx context.Context, n int) // tests: called before the n-th streamed piece (from 0)
@@ -107,6 +110,12 @@ func New(cfg Config) (*Server, error) {
 		chatRun:   make(chan struct{}, 1),
 	}
 	s.reclaim = &reclaimer{inFlight: &s.m.inFlight}
+	if s.allow, err = parseAllowList(cfg.AllowURLs); err != nil {
+		return nil, fmt.Errorf("server: %w", err) // Validate has checked them
+	}
+	if len(s.allow) > 0 {
+		s.fetch = newFetcher(cfg, s.allow, s.m)
+	}
 	s.baseCtx, s.abort = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -271,6 +280,9 @@ func (s *Server) Close() { s.closeBy(time.Now().Add(s.cfg.ShutdownTimeout)) }
 func (s *Server) closeBy(deadline time.Time) {
 	s.Drain()
 	s.closeOnce.Do(func() {
+		if s.fetch != nil {
+			defer s.fetch.close()
+		}
 		s.setOnce.Lock()
 		lm := s.model.Load()
 		s.setOnce.Unlock()

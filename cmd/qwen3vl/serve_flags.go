@@ -37,6 +37,9 @@ func serveSettings(c *server.Config) []serveSetting {
 		s("Tokenizer", "tokenizer", "with -chat: folder with tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (a random: model needs one, e.g. testdata/tokenizer/qwen3vl) (`dir`)", (*stringValue)(&c.Tokenizer)),
 		s("ChatQueue", "chat-queue", "most chat `requests` admitted at once (one generates, the others wait); more get 429", (*intValue)(&c.ChatQueue)),
 		s("ChatMaxTokens", "chat-max-tokens", "default and largest max_tokens of a chat request (`tokens`)", (*intValue)(&c.ChatMaxTokens)),
+		s("AllowURLs", "allow-url", "fetch images given by URL under this `prefix`, an absolute http(s) URL (repeat the flag or separate prefixes with commas; https://*.example.com/ allows subdomains); none by default", &listValue{p: &c.AllowURLs}),
+		s("FetchTimeout", "fetch-timeout", "time limit of fetching one image by URL: connecting, the headers and the whole body (a `duration`)", (*durationValue)(&c.FetchTimeout)),
+		s("FetchPrivate", "fetch-private", "let image fetches connect to loopback, private, link-local and other non-public addresses (refused by default, after the host name is resolved)", (*boolValue)(&c.FetchPrivate)),
 		s("MaxBody", "max-body", "largest request body in `bytes`; suffixes K, M, G (KiB, MiB, GiB) allowed", (*bytesValue)(&c.MaxBody)),
 		s("MaxImages", "max-images", "most `images` in one request", (*intValue)(&c.MaxImages)),
 		s("MinPixels", "min-pixels", "default minimum resized image area in `pixels` (0: the checkpoint's preprocessor_config.json)", (*intValue)(&c.MinPixels)),
@@ -88,7 +91,11 @@ func (f *serveFlags) applyEnv(lookup func(string) (string, bool)) error {
 		if !ok || v == "" || set[s.flag] {
 			continue
 		}
-		if err := s.value.Set(v); err != nil {
+		set := s.value.Set
+		if e, ok := s.value.(envSetter); ok {
+			set = e.setEnv
+		}
+		if err := set(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %v", s.env, v, err))
 		}
 	}
@@ -151,6 +158,48 @@ func (v *boolValue) Set(s string) error {
 	}
 	*v = boolValue(b)
 	return nil
+}
+
+// envSetter is a value that the environment sets differently from a flag (a list, which a
+// flag given later replaces rather than extends).
+type envSetter interface{ setEnv(string) error }
+
+// listValue is a list of strings: each use of the flag adds its comma-separated items, the
+// first use replacing the default (or what the environment set); the variable is one
+// comma-separated list. Empty items are dropped.
+type listValue struct {
+	p       *[]string
+	flagSet bool // set from the command line at least once
+}
+
+func (v *listValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strings.Join(*v.p, ",")
+}
+
+func (v *listValue) Set(s string) error {
+	if !v.flagSet {
+		*v.p, v.flagSet = nil, true
+	}
+	*v.p = append(*v.p, splitList(s)...)
+	return nil
+}
+
+func (v *listValue) setEnv(s string) error {
+	*v.p = splitList(s)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 type stringValue string

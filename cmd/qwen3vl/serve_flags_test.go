@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 26 {
-		t.Errorf("%d flags, want 26", n)
+	if n != 29 {
+		t.Errorf("%d flags, want 29", n)
 	}
 
 	// Validate's messages read with flag names.
@@ -92,6 +92,63 @@ func TestServeFlagsAndEnv(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "QWEN3VL_QUEUE") || !strings.Contains(err.Error(), "QWEN3VL_TIMEOUT") {
 		t.Errorf("bad env: %v", err)
+	}
+}
+
+// TestAllowURLFlag: -allow-url repeats and splits on commas; the variable is one list, which
+// the flag replaces whether it is read before or after the command line.
+func TestAllowURLFlag(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "QWEN3VL_ALLOW_URL" {
+			return "https://env.example/a, https://env.example/b", true
+		}
+		return "", false
+	}
+	for _, c := range []struct {
+		args     []string
+		envFirst bool
+		want     string
+	}{
+		{nil, false, "https://env.example/a|https://env.example/b"},
+		{[]string{"-allow-url", "https://a.example/x,https://b.example/", "-allow-url", "http://127.0.0.1:9/"}, true, "https://a.example/x|https://b.example/|http://127.0.0.1:9/"},
+		{[]string{"-allow-url", "https://a.example/x"}, false, "https://a.example/x"},
+		{[]string{"-allow-url", "https://a.example/x", "-fetch-timeout", "3s", "-fetch-private"}, true, "https://a.example/x"},
+	} {
+		cfg := server.DefaultConfig()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		f := bindServeFlags(fs, &cfg)
+		if c.envFirst {
+			if err := f.applyEnv(env); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if !c.envFirst {
+			if err := f.applyEnv(env); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := strings.Join(cfg.AllowURLs, "|"); got != c.want {
+			t.Errorf("%q (env first %v): %s, want %s", c.args, c.envFirst, got, c.want)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%q: %v", c.args, err)
+		}
+		if len(c.args) > 2 && c.args[3] == "3s" && (cfg.FetchTimeout != 3*time.Second || !cfg.FetchPrivate) {
+			t.Errorf("%q: fetch timeout %v, private %v", c.args, cfg.FetchTimeout, cfg.FetchPrivate)
+		}
+	}
+	if d := server.DefaultConfig(); len(d.AllowURLs) != 0 || d.FetchTimeout != server.DefaultFetchTimeout || d.FetchPrivate {
+		t.Errorf("defaults: %v %v %v", d.AllowURLs, d.FetchTimeout, d.FetchPrivate)
+	}
+	cfg := server.DefaultConfig()
+	cfg.AllowURLs = []string{"ftp://a.example/"}
+	f := bindServeFlags(flag.NewFlagSet("serve", flag.ContinueOnError), &cfg)
+	if got, want := f.describe(cfg.Validate()), `-allow-url "ftp://a.example/" has scheme ftp: only http and https URLs are fetched`; got != want {
+		t.Errorf("describe: %q, want %q", got, want)
 	}
 }
 

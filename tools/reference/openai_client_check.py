@@ -6,20 +6,25 @@ Run (from the repository root):
 
     go build -o /tmp/qwen3vl ./cmd/qwen3vl
     /tmp/qwen3vl serve -chat -model random:tiny@7 -tokenizer testdata/tokenizer/qwen3vl \
-        -addr 127.0.0.1:18791 &
+        -addr 127.0.0.1:18791 -allow-url http://127.0.0.1:18792/img/ -fetch-private &
     tools/reference/.venv/bin/python tools/reference/openai_client_check.py \
-        --base-url http://127.0.0.1:18791/v1
+        --base-url http://127.0.0.1:18791/v1 --image-port 18792
     kill %1
 
 It asks non-streamed and streamed, with a PNG (made here) as a data URI, with a fixed seed;
 checks the fields the client parses, that the streamed deltas assemble to the non-streamed
-answer, and that a refused request raises the client's error with our code and param. It
-prints what it saw and exits non-zero on a mismatch.
+answer, and that a refused request raises the client's error with our code and param. With
+--image-port it also serves the PNG from a local http.server on 127.0.0.1 (the port the
+server's -allow-url names, under /img/) and checks that the same request with the image by
+URL gives the same answer, and that a URL off the list (/private/) raises BadRequestError
+with code url_not_allowed. It prints what it saw and exits non-zero on a mismatch.
 """
 
 import argparse
 import base64
+import http.server
 import sys
+import threading
 import zlib
 import struct
 
@@ -44,6 +49,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base-url", default="http://127.0.0.1:18791/v1")
     ap.add_argument("--model", default="random:tiny@7")
+    ap.add_argument("--image-port", type=int, default=0,
+                    help="serve the PNG on 127.0.0.1:PORT/img/ and check an image by URL (0: skip)")
     args = ap.parse_args()
     client = openai.OpenAI(base_url=args.base_url, api_key="unused")
     print("openai", openai.__version__)
@@ -87,6 +94,53 @@ def main():
     check("deltas assemble to the non-stream answer", "".join(deltas) == c.message.content)
     check("one finish_reason, the same", finish == [c.finish_reason])
     check("usage chunk equals the non-stream usage", len(usage) == 1 and usage[0] == r.usage)
+
+    if args.image_port:
+        png = tiny_png()
+        fetched = []
+
+        class Images(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                fetched.append(self.path)
+                if not self.path.startswith(("/img/", "/private/")):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(png)))
+                self.end_headers()
+                self.wfile.write(png)
+
+            def log_message(self, *a):
+                pass
+
+        images = http.server.ThreadingHTTPServer(("127.0.0.1", args.image_port), Images)
+        threading.Thread(target=images.serve_forever, daemon=True).start()
+        try:
+            def with_url(url):
+                return [messages[0], {"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": url}},
+                    {"type": "text", "text": "What is in the picture?"},
+                ]}]
+
+            base = f"http://127.0.0.1:{args.image_port}"
+            r2 = client.chat.completions.create(**{**params, "messages": with_url(base + "/img/tiny.png")})
+            print("by URL:", r2.model_dump_json())
+            check("image by URL fetched once", fetched == ["/img/tiny.png"])
+            check("by URL: the data-URI answer", r2.choices[0].message.content == c.message.content
+                  and r2.choices[0].finish_reason == c.finish_reason)
+            check("by URL: the data-URI usage", r2.usage == r.usage)
+            try:
+                client.chat.completions.create(**{**params, "messages": with_url(base + "/private/tiny.png")})
+                check("URL off the list refused", False)
+            except openai.BadRequestError as e:
+                print("off the list:", e.status_code, e.body)
+                check("URL off the list refused with 400 url_not_allowed, param its url",
+                      e.status_code == 400 and e.body.get("code") == "url_not_allowed"
+                      and e.body.get("param") == "messages[1].content[0].image_url.url")
+            check("the URL off the list never fetched", "/private/tiny.png" not in fetched)
+        finally:
+            images.shutdown()
 
     try:
         client.chat.completions.create(model=args.model, messages=messages, n=2)
