@@ -600,9 +600,14 @@ func TestPreset2BMatchesGoldens(t *testing.T) {
 	if p != cfg {
 		t.Errorf("preset %+v\n2b-short %+v", p, cfg)
 	}
-	tiny, _ := ReadConfig("../testdata/text/tiny/config.json")
-	if tp, _ := Preset("tiny"); tp != tiny {
-		t.Errorf("preset tiny %+v\ntestdata %+v", tp, tiny)
+	for _, name := range []string{"tiny", "tiny-untied"} {
+		tiny, err := ReadConfig("../testdata/text/" + name + "/config.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tp, _ := Preset(name); tp != tiny {
+			t.Errorf("preset %s %+v\ntestdata %+v", name, tp, tiny)
+		}
 	}
 }
 
@@ -617,6 +622,7 @@ func TestSyntheticPinned(t *testing.T) {
 		{"model.language_model.embed_tokens.weight", []int{151936, 64}, [4]uint32{0xbf06f874, 0x3e529940, 0xbf66d7ee, 0x3c1e5580}},
 		{"model.language_model.layers.0.self_attn.q_norm.weight", []int{128}, [4]uint32{0x3f8b6c24, 0x3f6ba297, 0x3f8bf8b4, 0x3f71059b}},
 		{"model.language_model.layers.0.mlp.down_proj.weight", []int{64, 128}, [4]uint32{0xbcc78f7e, 0x3da9ac71, 0xbd928061, 0xbd81c905}},
+		{"lm_head.weight", []int{151936, 64}, [4]uint32{0xbde2aa08, 0xbd287750, 0xbde8562e, 0xbce574a8}},
 	} {
 		scale, offset := SyntheticScale(c.name, c.shape)
 		v := make([]float32, 4)
