@@ -41,7 +41,7 @@ type AssistantOptions struct {
 
 // tinyModels are the presets of the tiny full models of testdata/text, whose tower
 // OpenAssistant narrows to the decoder.
-var tinyModels = []string{"tiny", "tiny-untied"}
+var tinyModels = []string{"tiny", "tiny-untied", "tiny-moe"}
 
 // OpenAssistant opens every part of a model spec: the text side first (cheap, and the most
 // likely to be missing), then the decoder and the vision tower. A random spec makes both

@@ -22,9 +22,10 @@ import (
 
 // goldenFamilies are the folders of testdata/text: tiny (4 layers of width 64, the tiny
 // tower, tied embeddings), tiny-untied (the same with its own lm_head: varied greedy tokens)
+// tiny-moe (the mixture-of-experts decoder at tiny width: 8 experts, top-2, one dense layer)
 // and 2b-short (the 2B text shapes with 2 layers, the released 2B tower; skipped in -short
 // mode).
-var goldenFamilies = []string{"tiny", "tiny-untied", "2b-short"}
+var goldenFamilies = []string{"tiny", "tiny-untied", "tiny-moe", "2b-short"}
 
 // slowFamilies are the golden families -short skips.
 var slowFamilies = []string{"2b-short"}
@@ -204,10 +205,13 @@ func goldenDecoder(t *testing.T, family string) {
 				v := gt.f32("deepstack." + strconv.Itoa(k))
 				ds = append(ds, Matrix{Rows: len(v) / d, Cols: d, Data: v})
 			}
-			hidden := map[int][]float32{}
+			hidden, router := map[int][]float32{}, map[int][]float32{}
 			tctx := WithTrace(ctx, func(tr Trace) {
-				if tr.Name == "layer_out" || tr.Name == "deepstack" {
+				switch tr.Name {
+				case "layer_out", "deepstack":
 					hidden[tr.Layer] = append([]float32(nil), tr.Matrix.Data...)
+				case "router":
+					router[tr.Layer] = append([]float32(nil), tr.Matrix.Data...)
 				}
 			})
 			cache, err := m.NewCache(n + len(c.GeneratedIDs))
@@ -232,6 +236,7 @@ func goldenDecoder(t *testing.T, family string) {
 				}
 				t.Logf("hidden after layer %d (%d rows): max abs error %.3g (max |h| %.3g)", l, len(want)/d, maxAbsDiff(got, want), scale)
 			}
+			goldenRouting(t, m, gt, router, n)
 			rows := make([][]float32, 0, n+c.DecodeSteps)
 			for i := 0; i < n; i++ {
 				rows = append(rows, logits.Row(i))
@@ -252,6 +257,43 @@ func goldenDecoder(t *testing.T, family string) {
 			greedy(t, m, cache, rows, n, c.RopeDeltas, c.GeneratedIDs)
 		})
 	}
+}
+
+// goldenRouting checks every sparse layer's prefill routing against the reference's router
+// output (router.l.experts, router.l.weights): the same k experts of every token in the same
+// order, weights within 1e-5, from our own router logits (traced).
+func goldenRouting(t *testing.T, m *Model, gt goldenTensors, router map[int][]float32, n int) {
+	t.Helper()
+	cfg := m.cfg
+	if cfg.MoE == nil {
+		return
+	}
+	k, checked := cfg.MoE.TopK, 0
+	for l := range m.layers {
+		name := "router." + strconv.Itoa(l)
+		if !cfg.Sparse(l) {
+			if gt.has(name + ".experts") {
+				t.Fatalf("layer %d is dense here, sparse in the reference", l)
+			}
+			continue
+		}
+		s := newMoEScratch(cfg.MoE, n, cfg.HiddenSize)
+		copy(s.logits, router[l])
+		m.layers[l].moe.route(s, n)
+		want, wantW := gt.ints(name+".experts"), gt.f32(name+".weights")
+		var worst float64
+		for p, x := range want {
+			if int(s.sel[p]) != x {
+				t.Fatalf("layer %d token %d slot %d: expert %d, the reference's %d", l, p/k, p%k, s.sel[p], x)
+			}
+			worst = max(worst, math.Abs(float64(s.weight[p])-float64(wantW[p])))
+		}
+		if worst > 1e-5 {
+			t.Errorf("layer %d: routing weights off the reference's by %.3g", l, worst)
+		}
+		checked++
+	}
+	t.Logf("routing of %d sparse layers × %d tokens identical (top-%d experts in order)", checked, n, k)
 }
 
 // compareLogits checks the rows (prompt rows, then decode steps) against the case's logits:

@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -22,6 +23,16 @@ var presets = map[string]Config{
 	// tiny-untied is tiny with its own output projection (lm_head.weight): the decoder of
 	// testdata/text/tiny-untied, whose greedy tokens do not repeat.
 	"tiny-untied": untied(tinyConfig()),
+	// tiny-moe is the mixture-of-experts decoder of testdata/text/tiny-moe: tiny-untied with 8
+	// experts of width 48 and top-2 routing in every layer but layer 1 (a dense MLP).
+	"tiny-moe": withMoE(untied(tinyConfig()), MoE{
+		NumExperts: 8, TopK: 2, IntermediateSize: 48, DecoderSparseStep: 1, MLPOnlyLayers: []int{1},
+	}),
+}
+
+func withMoE(c Config, m MoE) Config {
+	c.MoE = &m
+	return c
 }
 
 // tinyConfig is the tiny preset (a function, so that variants start from a fresh copy).
@@ -49,11 +60,16 @@ func released(hidden, inter, layers, heads, kvHeads int, tied bool) Config {
 }
 
 // Preset returns the text decoder configuration of a released size ("qwen3-vl-2b",
-// "qwen3-vl-4b") or of a test model of testdata/text ("tiny", "tiny-untied").
+// "qwen3-vl-4b") or of a test model of testdata/text ("tiny", "tiny-untied", "tiny-moe").
 func Preset(name string) (Config, error) {
 	c, ok := presets[name]
 	if !ok {
 		return Config{}, fmt.Errorf("text: unknown preset %q (known: %v)", name, PresetNames())
+	}
+	if c.MoE != nil { // the caller's own copy
+		m := *c.MoE
+		m.MLPOnlyLayers = slices.Clone(m.MLPOnlyLayers)
+		c.MoE = &m
 	}
 	return c, nil
 }

@@ -48,7 +48,8 @@ func TestParseConfig(t *testing.T) {
 		{"4.x rope_scaling", `{"num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2, "head_dim": 4, "rope_theta": 10000, "rope_scaling": {"type": "mrope", "mrope_section": [1, 1, 0]}}`, ""},
 		{"not json", `[`, "not a JSON object"},
 		{"neither", `{"depth": 3}`, "neither"},
-		{"moe", `{"model_type": "qwen3_vl_moe", "text_config": {}}`, "not a dense"},
+		{"moe", `{"model_type": "qwen3_vl_moe", "text_config": {}}`, ""},
+		{"other", `{"model_type": "qwen2_5_vl", "text_config": {}}`, "not a Qwen3-VL model"},
 		{"zero layers", `{"text_config": {"num_hidden_layers": 0}}`, "num_hidden_layers = 0"},
 		{"huge vocab", `{"text_config": {"vocab_size": 1000000000}}`, "vocab_size"},
 		{"gqa", `{"text_config": {"num_attention_heads": 32, "num_key_value_heads": 5}}`, "multiple of num_key_value_heads"},
@@ -600,12 +601,12 @@ func TestPreset2BMatchesGoldens(t *testing.T) {
 	if p != cfg {
 		t.Errorf("preset %+v\n2b-short %+v", p, cfg)
 	}
-	for _, name := range []string{"tiny", "tiny-untied"} {
+	for _, name := range []string{"tiny", "tiny-untied", "tiny-moe"} {
 		tiny, err := ReadConfig("../testdata/text/" + name + "/config.json")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tp, _ := Preset(name); tp != tiny {
+		if tp, _ := Preset(name); !tp.Equal(tiny) {
 			t.Errorf("preset %s %+v\ntestdata %+v", name, tp, tiny)
 		}
 	}

@@ -15,9 +15,11 @@ var presets = map[string]Config{
 	"qwen3-vl-30b-a3b":   released(27, 1152, 4304, 2048, []int{8, 16, 24}),
 	"qwen3-vl-235b-a22b": released(27, 1152, 4304, 4096, []int{8, 16, 24}),
 	"tiny":               tiny(),
-	// tiny-untied names the tiny tower too: random:tiny-untied is the tiny full model of
-	// testdata/text/tiny-untied (pipeline.OpenAssistant narrows the tower to the decoder).
+	// tiny-untied and tiny-moe name the tiny tower too: random:tiny-untied is the tiny full
+	// model of testdata/text/tiny-untied, random:tiny-moe that of testdata/text/tiny-moe
+	// (pipeline.OpenAssistant narrows the tower to the decoder).
 	"tiny-untied": tiny(),
+	"tiny-moe":    tiny(),
 }
 
 // tiny is the tiny tower for tests.
@@ -39,7 +41,7 @@ func released(depth, hidden, inter, out int, deepstack []int) Config {
 
 // Preset returns the vision tower configuration of a released size ("qwen3-vl-2b", "qwen3-vl-4b",
 // "qwen3-vl-8b", "qwen3-vl-32b", "qwen3-vl-30b-a3b", "qwen3-vl-235b-a22b") or "tiny" (also
-// named "tiny-untied", the tower of that test model).
+// named "tiny-untied" and "tiny-moe", the tower of those test models).
 func Preset(name string) (Config, error) {
 	c, ok := presets[name]
 	if !ok {

@@ -11,11 +11,12 @@ import (
 )
 
 // ask on random:tiny@7 is the tiny full model of testdata/text/tiny (the same synthetic weights
-// as the reference's), random:tiny-untied@7 that of testdata/text/tiny-untied: through the
+// as the reference's), random:tiny-untied@7 and random:tiny-moe@7 those of testdata/text/
+// tiny-untied and tiny-moe (the mixture-of-experts decoder): through the
 // command line, its prompt ids must be the processor's input_ids and its 64 greedy tokens those
 // of HF generate (tools/reference/text_goldens.py).
 func TestAskMatchesReference(t *testing.T) {
-	for _, family := range []string{"tiny", "tiny-untied"} {
+	for _, family := range []string{"tiny", "tiny-untied", "tiny-moe"} {
 		t.Run(family, func(t *testing.T) { askMatchesReference(t, family) })
 	}
 }
