@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/qwen3vl/qwen3vl/chat"
@@ -37,6 +38,10 @@ type AssistantOptions struct {
 	// (testdata/tokenizer/qwen3vl in this repository).
 	Tokenizer string
 }
+
+// tinyModels are the presets of the tiny full models of testdata/text, whose tower
+// OpenAssistant narrows to the decoder.
+var tinyModels = []string{"tiny", "tiny-untied", "tiny-moe"}
 
 // OpenAssistant opens every part of a model spec: the text side first (cheap, and the most
 // likely to be missing), then the decoder and the vision tower. A random spec makes both
@@ -75,9 +80,9 @@ func OpenAssistant(ctx context.Context, spec Spec, opts AssistantOptions) (*Assi
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: model %s: no text decoder preset of that name: %w", spec.Text, err)
 		}
-		if spec.Preset == "tiny" {
-			// random:tiny is the tiny full model of testdata/text/tiny: the tiny tower
-			// narrowed to the decoder's width, with three DeepStack sets.
+		if slices.Contains(tinyModels, spec.Preset) {
+			// random:tiny (-untied, …) is the tiny full model of testdata/text/tiny (…): the
+			// tiny tower narrowed to the decoder's width, with three DeepStack sets.
 			c.Config.OutHiddenSize = tcfg.HiddenSize
 			c.Config.DeepstackVisualIndexes = []int{1, 2, 3}
 		}

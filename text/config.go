@@ -10,7 +10,8 @@ import (
 )
 
 // Config is the shape of a Qwen3-VL text decoder: the "text_config" of a Qwen3-VL checkpoint's
-// config.json, with Hugging Face's field names (transformers 5.24's Qwen3VLTextConfig).
+// config.json, with Hugging Face's field names (transformers 5.24's Qwen3VLTextConfig, or
+// Qwen3VLMoeTextConfig for the mixture-of-experts models, model_type qwen3_vl_moe).
 type Config struct {
 	VocabSize             int     `json:"vocab_size"`              // V
 	HiddenSize            int     `json:"hidden_size"`             // D
@@ -36,6 +37,70 @@ type Config struct {
 	// TieWordEmbeddings: the output projection is embed_tokens (no lm_head.weight). Read from
 	// the top level of a full config (where 5.24 writes it), else from text_config.
 	TieWordEmbeddings bool `json:"tie_word_embeddings"`
+
+	// MoE is the mixture-of-experts part of a qwen3_vl_moe decoder; nil for a dense one.
+	MoE *MoE `json:"-"`
+}
+
+// MoE is the mixture-of-experts shape of a qwen3_vl_moe text config. A decoder layer l is
+// sparse (Qwen3VLMoeTextSparseMoeBlock: a router and NumExperts experts, each token through
+// the TopK it routes to) when l is not in MLPOnlyLayers and (l+1) is a multiple of
+// DecoderSparseStep; the other layers have the dense MLP of width Config.IntermediateSize.
+type MoE struct {
+	NumExperts        int   `json:"num_experts"`           // E; 5.24 writes it as num_local_experts
+	TopK              int   `json:"num_experts_per_tok"`   // k experts per token, k ≤ E
+	IntermediateSize  int   `json:"moe_intermediate_size"` // I_e, each expert's MLP width
+	DecoderSparseStep int   `json:"decoder_sparse_step"`   // every step-th layer is sparse
+	MLPOnlyLayers     []int `json:"mlp_only_layers"`       // layers kept dense, each in [0, L)
+}
+
+// Sparse reports whether decoder layer l has a mixture of experts.
+func (c Config) Sparse(l int) bool {
+	m := c.MoE
+	return m != nil && m.NumExperts > 0 && m.DecoderSparseStep > 0 && (l+1)%m.DecoderSparseStep == 0 && !slices.Contains(m.MLPOnlyLayers, l)
+}
+
+// Equal reports whether two configs are the same (Config holds a pointer and a slice, so ==
+// does not say).
+func (c Config) Equal(o Config) bool {
+	a, b := c.MoE, o.MoE
+	c.MoE, o.MoE = nil, nil
+	if c != o || (a == nil) != (b == nil) {
+		return false
+	}
+	return a == nil || (a.NumExperts == b.NumExperts && a.TopK == b.TopK && a.IntermediateSize == b.IntermediateSize &&
+		a.DecoderSparseStep == b.DecoderSparseStep && slices.Equal(a.MLPOnlyLayers, b.MLPOnlyLayers))
+}
+
+// Model types of config.json: the dense and the mixture-of-experts Qwen3-VL, top level and
+// text_config.
+const (
+	denseType     = "qwen3_vl"
+	moeType       = "qwen3_vl_moe"
+	denseTextType = "qwen3_vl_text"
+	moeTextType   = "qwen3_vl_moe_text"
+)
+
+// defaultMoEConfig holds Qwen3VLMoeTextConfig's defaults for the fields it shares with the
+// dense config (transformers 5.24; head_dim, left out, is hidden_size // num_attention_heads).
+func defaultMoEConfig() Config {
+	return Config{
+		VocabSize: 151936, HiddenSize: 2048, IntermediateSize: 5632, NumLayers: 24,
+		NumHeads: 16, NumKVHeads: 16, RMSNormEps: 1e-6, MaxPositionEmbeddings: 128000,
+		HiddenAct: "silu", RopeTheta: 500000, MRopeSection: [3]int{24, 20, 20},
+	}
+}
+
+// defaultMoE holds Qwen3VLMoeTextConfig's defaults of the MoE fields (transformers 5.24).
+func defaultMoE() MoE {
+	return MoE{NumExperts: 60, TopK: 4, IntermediateSize: 1408, DecoderSparseStep: 1}
+}
+
+// moeFields are the MoE settings as config.json spells them.
+type moeFields struct {
+	NumExperts      *int  `json:"num_experts"`
+	NumLocalExperts *int  `json:"num_local_experts"` // 5.24's name for num_experts (attribute_map)
+	NormTopKProb    *bool `json:"norm_topk_prob"`
 }
 
 // defaultConfig holds Qwen3VLTextConfig's defaults, for fields a config.json leaves out.
@@ -67,15 +132,18 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	body := data
 	var topTie *bool
+	moe, bare := false, true
 	if tc, ok := top["text_config"]; ok {
+		bare = false
 		if mt, ok := top["model_type"]; ok {
 			var s string
 			if err := json.Unmarshal(mt, &s); err != nil {
 				return Config{}, fmt.Errorf("field model_type: %w", err)
 			}
-			if s != "qwen3_vl" {
-				return Config{}, fmt.Errorf("model_type %q is not a dense Qwen3-VL model (want qwen3_vl)", s)
+			if s != denseType && s != moeType {
+				return Config{}, fmt.Errorf("model_type %q is not a Qwen3-VL model (want %s or %s)", s, denseType, moeType)
 			}
+			moe = s == moeType
 		}
 		if t, ok := top["tie_word_embeddings"]; ok {
 			topTie = new(bool)
@@ -87,12 +155,34 @@ func ParseConfig(data []byte) (Config, error) {
 	} else if _, ok := top["num_hidden_layers"]; !ok {
 		return Config{}, errors.New("neither a \"text_config\" nor a bare text config (no \"num_hidden_layers\")")
 	}
+	var inner struct {
+		ModelType *string `json:"model_type"`
+	}
+	if err := json.Unmarshal(body, &inner); err != nil {
+		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
+	}
+	if mt := inner.ModelType; mt != nil {
+		switch {
+		case *mt == moeTextType || (*mt == moeType && bare): // a bare MoE text config
+			moe = true
+		case *mt == denseTextType || (*mt == denseType && bare):
+			if moe {
+				return Config{}, fmt.Errorf("text_config.model_type %q in a %s config", *mt, moeType)
+			}
+		default:
+			return Config{}, fmt.Errorf("field model_type = %q of the text config: want %s or %s", *mt, denseTextType, moeTextType)
+		}
+	}
 	cfg := defaultConfig()
+	if moe {
+		cfg = defaultMoEConfig()
+	}
 	if err := json.Unmarshal(body, &cfg); err != nil {
 		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
 	}
 	var extra struct {
 		NumKVHeads     *int            `json:"num_key_value_heads"`
+		HeadDim        *int            `json:"head_dim"`
 		RopeTheta      *float64        `json:"rope_theta"`
 		RopeParameters json.RawMessage `json:"rope_parameters"`
 		RopeScaling    json.RawMessage `json:"rope_scaling"`
@@ -100,8 +190,11 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := json.Unmarshal(body, &extra); err != nil {
 		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
 	}
-	if extra.NumKVHeads == nil { // the reference: num_key_value_heads defaults to the heads
+	if extra.NumKVHeads == nil && !moe { // the reference: num_key_value_heads defaults to the heads
 		cfg.NumKVHeads = cfg.NumHeads
+	}
+	if extra.HeadDim == nil && moe && cfg.NumHeads > 0 { // Qwen3VLMoeTextConfig: hidden_size // heads
+		cfg.HeadDim = cfg.HiddenSize / cfg.NumHeads
 	}
 	if extra.RopeTheta != nil {
 		cfg.RopeTheta = *extra.RopeTheta
@@ -140,10 +233,42 @@ func ParseConfig(data []byte) (Config, error) {
 	if topTie != nil {
 		cfg.TieWordEmbeddings = *topTie
 	}
+	if moe {
+		m, err := parseMoE(body)
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.MoE = m
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// parseMoE reads the MoE fields of a qwen3_vl_moe text config, defaults for those left out.
+func parseMoE(body []byte) (*MoE, error) {
+	m := defaultMoE()
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("text config: %w", describeJSONError(err))
+	}
+	var f moeFields
+	if err := json.Unmarshal(body, &f); err != nil {
+		return nil, fmt.Errorf("text config: %w", describeJSONError(err))
+	}
+	switch {
+	case f.NumExperts != nil && f.NumLocalExperts != nil && *f.NumExperts != *f.NumLocalExperts:
+		return nil, fmt.Errorf("fields num_experts = %d and num_local_experts = %d disagree", *f.NumExperts, *f.NumLocalExperts)
+	case f.NumLocalExperts != nil:
+		m.NumExperts = *f.NumLocalExperts
+	}
+	// transformers 5.24's router always renormalises the top-k weights (it has no
+	// norm_topk_prob); a config asking for raw softmax weights would be run differently by it
+	// than by its authors, so it is refused rather than guessed.
+	if f.NormTopKProb != nil && !*f.NormTopKProb {
+		return nil, errors.New("field norm_topk_prob = false is not supported (the reference, transformers 5.24, always renormalises the top-k routing weights)")
+	}
+	return &m, nil
 }
 
 // MaxConfigBytes bounds the config.json ReadConfig reads (released ones are a few KiB).
@@ -230,6 +355,46 @@ func (c Config) Validate() error {
 	}
 	if c.AttentionBias {
 		return errors.New("field attention_bias = true is not supported (no released Qwen3-VL has attention biases)")
+	}
+	if c.MoE != nil {
+		return c.MoE.validate(c)
+	}
+	return nil
+}
+
+// maxExperts bounds num_experts (the largest release, 235B-A22B, has 128), and
+// maxExpertsWidth the experts' total width E·I_e (released: 128·768, 128·1536), so that the
+// parameter counts of a lying config cannot overflow.
+const (
+	maxExperts      = 1 << 12
+	maxExpertsWidth = 1 << 21
+)
+
+func (m *MoE) validate(c Config) error {
+	for _, f := range []struct {
+		name  string
+		v, hi int
+	}{
+		{"num_experts", m.NumExperts, maxExperts}, {"num_experts_per_tok", m.TopK, maxExperts},
+		{"moe_intermediate_size", m.IntermediateSize, maxDim}, {"decoder_sparse_step", m.DecoderSparseStep, maxDim},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("field %s = %d: must be positive", f.name, f.v)
+		}
+		if f.v > f.hi {
+			return fmt.Errorf("field %s = %d: larger than the supported %d", f.name, f.v, f.hi)
+		}
+	}
+	if m.NumExperts > maxExpertsWidth/m.IntermediateSize {
+		return fmt.Errorf("fields num_experts×moe_intermediate_size = %d×%d: larger than the supported %d", m.NumExperts, m.IntermediateSize, maxExpertsWidth)
+	}
+	if m.TopK > m.NumExperts {
+		return fmt.Errorf("field num_experts_per_tok = %d: more than num_experts = %d", m.TopK, m.NumExperts)
+	}
+	for i, l := range m.MLPOnlyLayers {
+		if l < 0 || l >= c.NumLayers {
+			return fmt.Errorf("field mlp_only_layers[%d] = %d: not a layer of num_hidden_layers = %d", i, l, c.NumLayers)
+		}
 	}
 	return nil
 }

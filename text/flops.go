@@ -19,7 +19,8 @@ type Cost struct {
 // ones, with logits for logitRows of them (1 for the last only, n for all). A Linear of weight
 // [out, in] multiplies the n rows, 2·n·out·in FLOPs (lm_head: logitRows rows); attention adds,
 // per head, 2·hd FLOPs for each score and 2·hd for each weighted value, over the keys
-// past+1 … past+n the n queries see.
+// past+1 … past+n the n queries see. A sparse layer counts its router and, per token, the k
+// experts it routes to (k/E of the experts' parameters).
 func Costs(c Config, n, past, logitRows int) []Cost {
 	rows, lr := int64(n), int64(logitRows)
 	// Σ over the n queries of the keys each sees: Σ_{i=1..n} (past+i).
@@ -39,6 +40,8 @@ func Costs(c Config, n, past, logitRows int) []Cost {
 				cost.FLOPs += 2 * lr * size
 			case p.lin != nil:
 				cost.FLOPs += 2 * rows * size
+			case p.experts != nil: // each token runs k of the E experts
+				cost.FLOPs += 2 * rows * size / int64(c.MoE.NumExperts) * int64(c.MoE.TopK)
 			}
 		}
 		costs = append(costs, cost)

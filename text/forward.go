@@ -129,19 +129,34 @@ func positions(p textjoin.Positions, n, start int) ([3][]int, error) {
 
 // scratch holds one forward pass's activations, reused by every layer.
 type scratch struct {
-	h        []float32 // [n, D] the normalised input
-	q, attn  []float32 // [n, H·hd]
-	k, v     []float32 // [n, G·hd]
-	gate, up []float32 // [n, I]
+	h        []float32   // [n, D] the normalised input
+	q, attn  []float32   // [n, H·hd]
+	k, v     []float32   // [n, G·hd]
+	gate, up []float32   // [n, I] (dense layers)
+	moe      *moeScratch // sparse layers' activations, nil without any
 }
 
 func newScratch(cfg Config, n int) *scratch {
-	return &scratch{
+	s := &scratch{
 		h: make([]float32, n*cfg.HiddenSize),
 		q: make([]float32, n*cfg.QDim()), attn: make([]float32, n*cfg.QDim()),
 		k: make([]float32, n*cfg.KVDim()), v: make([]float32, n*cfg.KVDim()),
-		gate: make([]float32, n*cfg.IntermediateSize), up: make([]float32, n*cfg.IntermediateSize),
 	}
+	dense, sparse := false, false
+	for l := 0; l < cfg.NumLayers; l++ {
+		if cfg.Sparse(l) {
+			sparse = true
+		} else {
+			dense = true
+		}
+	}
+	if dense {
+		s.gate, s.up = make([]float32, n*cfg.IntermediateSize), make([]float32, n*cfg.IntermediateSize)
+	}
+	if sparse {
+		s.moe = newMoEScratch(cfg.MoE, n, cfg.HiddenSize)
+	}
+	return s
 }
 
 // forward runs the layers on x [n, D] (modified in place), then the final norm and lm_head.
@@ -214,6 +229,13 @@ func (ly *layer) forward(ctx context.Context, c *Cache, l int, x []float32, s *s
 
 	kernels.RMSNorm(s.h, x, ly.postNorm, n, d, eps, th)
 	tr.emit(l, "post_norm", s.h, n, d)
+	if ly.moe != nil { // x += moe(post_norm)
+		if err := ly.moe.forward(ctx, x, s.h, s.moe, n, d, th, l, tr); err != nil {
+			return err
+		}
+		tr.emit(l, "layer_out", x, n, d)
+		return nil
+	}
 	if err := ly.gate.ForwardContext(ctx, s.gate, s.h, n, th); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -20,9 +21,14 @@ import (
 // argmax), and 64 greedy tokens.
 
 // goldenFamilies are the folders of testdata/text: tiny (4 layers of width 64, the tiny
-// tower) and 2b-short (the 2B text shapes with 2 layers, the released 2B tower), skipped in
-// -short mode.
-var goldenFamilies = []string{"tiny", "2b-short"}
+// tower, tied embeddings), tiny-untied (the same with its own lm_head: varied greedy tokens)
+// tiny-moe (the mixture-of-experts decoder at tiny width: 8 experts, top-2, one dense layer)
+// and 2b-short (the 2B text shapes with 2 layers, the released 2B tower; skipped in -short
+// mode).
+var goldenFamilies = []string{"tiny", "tiny-untied", "tiny-moe", "2b-short"}
+
+// slowFamilies are the golden families -short skips.
+var slowFamilies = []string{"2b-short"}
 
 func goldenDir(family string) string { return filepath.Join("../testdata/text", family) }
 
@@ -55,7 +61,7 @@ type goldenFile struct {
 
 func readGoldens(t *testing.T, family string) (Config, *goldenFile) {
 	t.Helper()
-	if family != "tiny" && testing.Short() {
+	if testing.Short() && slices.Contains(slowFamilies, family) {
 		t.Skip("the 2B shapes take seconds")
 	}
 	cfg, err := ReadConfig(filepath.Join(goldenDir(family), "config.json"))
@@ -178,6 +184,9 @@ func goldenDecoder(t *testing.T, family string) {
 			gt := goldenTensors{t, f}
 			n, d := c.PromptLength, cfg.HiddenSize
 			ids := c.InputIDs
+			if distinct := len(distinctIDs(c.GeneratedIDs)); !cfg.TieWordEmbeddings && distinct < len(c.GeneratedIDs)/2 {
+				t.Fatalf("an untied family's greedy tokens are %d distinct ids of %d: the golden is degenerate", distinct, len(c.GeneratedIDs))
+			}
 			if len(ids) != n {
 				t.Fatalf("%d ids, prompt length %d", len(ids), n)
 			}
@@ -196,10 +205,13 @@ func goldenDecoder(t *testing.T, family string) {
 				v := gt.f32("deepstack." + strconv.Itoa(k))
 				ds = append(ds, Matrix{Rows: len(v) / d, Cols: d, Data: v})
 			}
-			hidden := map[int][]float32{}
+			hidden, router := map[int][]float32{}, map[int][]float32{}
 			tctx := WithTrace(ctx, func(tr Trace) {
-				if tr.Name == "layer_out" || tr.Name == "deepstack" {
+				switch tr.Name {
+				case "layer_out", "deepstack":
 					hidden[tr.Layer] = append([]float32(nil), tr.Matrix.Data...)
+				case "router":
+					router[tr.Layer] = append([]float32(nil), tr.Matrix.Data...)
 				}
 			})
 			cache, err := m.NewCache(n + len(c.GeneratedIDs))
@@ -224,6 +236,7 @@ func goldenDecoder(t *testing.T, family string) {
 				}
 				t.Logf("hidden after layer %d (%d rows): max abs error %.3g (max |h| %.3g)", l, len(want)/d, maxAbsDiff(got, want), scale)
 			}
+			goldenRouting(t, m, gt, router, n)
 			rows := make([][]float32, 0, n+c.DecodeSteps)
 			for i := 0; i < n; i++ {
 				rows = append(rows, logits.Row(i))
@@ -244,6 +257,43 @@ func goldenDecoder(t *testing.T, family string) {
 			greedy(t, m, cache, rows, n, c.RopeDeltas, c.GeneratedIDs)
 		})
 	}
+}
+
+// goldenRouting checks every sparse layer's prefill routing against the reference's router
+// output (router.l.experts, router.l.weights): the same k experts of every token in the same
+// order, weights within 1e-5, from our own router logits (traced).
+func goldenRouting(t *testing.T, m *Model, gt goldenTensors, router map[int][]float32, n int) {
+	t.Helper()
+	cfg := m.cfg
+	if cfg.MoE == nil {
+		return
+	}
+	k, checked := cfg.MoE.TopK, 0
+	for l := range m.layers {
+		name := "router." + strconv.Itoa(l)
+		if !cfg.Sparse(l) {
+			if gt.has(name + ".experts") {
+				t.Fatalf("layer %d is dense here, sparse in the reference", l)
+			}
+			continue
+		}
+		s := newMoEScratch(cfg.MoE, n, cfg.HiddenSize)
+		copy(s.logits, router[l])
+		m.layers[l].moe.route(s, n)
+		want, wantW := gt.ints(name+".experts"), gt.f32(name+".weights")
+		var worst float64
+		for p, x := range want {
+			if int(s.sel[p]) != x {
+				t.Fatalf("layer %d token %d slot %d: expert %d, the reference's %d", l, p/k, p%k, s.sel[p], x)
+			}
+			worst = max(worst, math.Abs(float64(s.weight[p])-float64(wantW[p])))
+		}
+		if worst > 1e-5 {
+			t.Errorf("layer %d: routing weights off the reference's by %.3g", l, worst)
+		}
+		checked++
+	}
+	t.Logf("routing of %d sparse layers × %d tokens identical (top-%d experts in order)", checked, n, k)
 }
 
 // compareLogits checks the rows (prompt rows, then decode steps) against the case's logits:
@@ -305,4 +355,12 @@ func greedy(t *testing.T, m *Model, cache *Cache, rows [][]float32, n, delta int
 		}
 	}
 	t.Logf("%d greedy tokens identical", len(want))
+}
+
+func distinctIDs(ids []int32) map[int32]bool {
+	m := map[int32]bool{}
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }

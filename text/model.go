@@ -33,8 +33,9 @@ type layer struct {
 	q, k, v, o   *kernels.Linear // [H·hd, D], [G·hd, D], [G·hd, D], [D, H·hd]
 	qNorm, kNorm []float32       // [hd], per head
 	postNorm     []float32       // [D]
-	gate, up     *kernels.Linear // [I, D]
-	down         *kernels.Linear // [D, I]
+	gate, up     *kernels.Linear // [I, D]; nil in a sparse layer
+	down         *kernels.Linear // [D, I]; nil in a sparse layer
+	moe          *moeBlock       // a sparse layer's router and experts (x += moe(n2 x)), else nil
 }
 
 // embedding is the token embedding table [V, D], as float32 or as bfloat16 bits (one is set).
@@ -102,11 +103,15 @@ func checkTensors(cfg Config, src source) error {
 	var problems []string
 	for _, s := range cfg.Tensors() {
 		got, ok := src.shape(s.Name)
+		want := fmt.Sprint(s.Shape)
+		if s.AltShape != nil {
+			want += fmt.Sprintf(" or %v (the released checkpoints' layout)", s.AltShape)
+		}
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %v)", s.Name, s.Shape))
-		case !slices.Equal(got, s.Shape):
-			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %v", s.Name, got, s.Shape))
+			problems = append(problems, fmt.Sprintf("tensor %s is missing (want shape %s)", s.Name, want))
+		case !slices.Equal(got, s.Shape) && (s.AltShape == nil || !slices.Equal(got, s.AltShape)):
+			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, want %s", s.Name, got, want))
 		}
 	}
 	if len(problems) == 0 {
@@ -257,6 +262,29 @@ func (l *loader) bindOne(p param) error {
 	}
 	keepBits := l.bf16 && l.src.bf16(p.Name)
 	switch {
+	case p.experts != nil:
+		shape, _ := l.src.shape(p.Name)
+		released := !slices.Equal(shape, p.Shape) // checkTensors saw Shape or AltShape
+		d := p.Shape[2]                           // gate_up_proj [E, 2·I_e, D]
+		if p.part == downPart {
+			d = p.Shape[1] // down_proj [E, D, I_e]
+		}
+		if keepBits {
+			b, err := l.src.bf16Bits(p.Name)
+			if err != nil {
+				return err
+			}
+			return bindExperts(p.experts, p.part, b, released, d, func(w []uint16, out, in int) (*kernels.Linear, error) {
+				return kernels.NewLinearBF16Bits(w, nil, out, in)
+			})
+		}
+		v, err := l.src.float32s(p.Name)
+		if err != nil {
+			return err
+		}
+		return bindExperts(p.experts, p.part, v, released, d, func(w []float32, out, in int) (*kernels.Linear, error) {
+			return newLinear(l.bf16, w, out, in)
+		})
 	case p.vec != nil:
 		v, err := l.src.float32s(p.Name)
 		*p.vec = v

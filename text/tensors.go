@@ -23,13 +23,21 @@ const LMHead = "lm_head.weight"
 type TensorSpec struct {
 	Name  string
 	Shape []int
+	// AltShape, when set, is the other layout Load accepts for the tensor: a sparse layer's
+	// fused experts are [E, out, in] in transformers' modules (Shape, what its save_pretrained
+	// writes) and [E, in, out] in the released Qwen3-VL MoE checkpoints (AltShape). Load reads
+	// either, as transformers 5.24 does (a shape equal to Shape is read as Shape's layout).
+	AltShape []int
 	// Module is "embed_tokens", "layers.N", "norm" or "lm_head".
 	Module string
 }
 
 // Tensors lists every tensor the decoder needs, in load order, with the shapes the config
 // implies: what Load checks a checkpoint against. Linear weights are [out, in] (PyTorch's
-// layout); there are no biases.
+// layout); there are no biases. A sparse layer (Config.Sparse) has, instead of mlp.gate_proj,
+// up_proj and down_proj, the router mlp.gate.weight [E, D] and two fused expert tensors:
+// mlp.experts.gate_up_proj [E, 2·I_e, D] (expert e's gate_proj rows, then its up_proj rows)
+// and mlp.experts.down_proj [E, D, I_e] (or their AltShape).
 func (c Config) Tensors() []TensorSpec {
 	var specs []TensorSpec
 	for _, mod := range c.modules(new(Model)) {
@@ -71,9 +79,11 @@ type module struct {
 // param is one tensor of the table and where a Model keeps it: exactly one destination is set.
 type param struct {
 	TensorSpec
-	vec   *[]float32       // held as float32: the RMSNorm weights
-	lin   **kernels.Linear // a Linear's weight [out, in] (no bias)
-	embed *embedding       // the embedding table [V, D]
+	vec     *[]float32       // held as float32: the RMSNorm weights
+	lin     **kernels.Linear // a Linear's weight [out, in] (no bias)
+	embed   *embedding       // the embedding table [V, D]
+	experts *moeBlock        // one fused tensor (part) of a sparse layer's experts
+	part    expertPart
 }
 
 // modules is the parameter table of a decoder of this config, with destinations in m (it sizes
@@ -98,7 +108,7 @@ func (c Config) modules(m *Model) []module {
 	for l := range m.layers {
 		name, ly := fmt.Sprintf("layers.%d", l), &m.layers[l]
 		p := Prefix + name + "."
-		mods = append(mods, mod(name, layerModule,
+		params := []param{
 			vec(p+"input_layernorm.weight", &ly.inputNorm, d),
 			lin(p+"self_attn.q_proj.weight", &ly.q, c.QDim(), d),
 			lin(p+"self_attn.k_proj.weight", &ly.k, c.KVDim(), d),
@@ -107,10 +117,25 @@ func (c Config) modules(m *Model) []module {
 			vec(p+"self_attn.q_norm.weight", &ly.qNorm, hd),
 			vec(p+"self_attn.k_norm.weight", &ly.kNorm, hd),
 			vec(p+"post_attention_layernorm.weight", &ly.postNorm, d),
-			lin(p+"mlp.gate_proj.weight", &ly.gate, i, d),
-			lin(p+"mlp.up_proj.weight", &ly.up, i, d),
-			lin(p+"mlp.down_proj.weight", &ly.down, d, i),
-		))
+		}
+		if c.Sparse(l) {
+			e, ie := c.MoE.NumExperts, c.MoE.IntermediateSize
+			ly.moe = &moeBlock{experts: make([]expert, e), topK: c.MoE.TopK, inter: ie}
+			fused := func(name string, part expertPart, out, in int) param {
+				return param{TensorSpec: TensorSpec{Name: name, Shape: []int{e, out, in}, AltShape: []int{e, in, out}},
+					experts: ly.moe, part: part}
+			}
+			params = append(params,
+				lin(p+"mlp.gate.weight", &ly.moe.router, e, d),
+				fused(p+"mlp.experts.gate_up_proj", gateUpPart, 2*ie, d),
+				fused(p+"mlp.experts.down_proj", downPart, d, ie))
+		} else {
+			params = append(params,
+				lin(p+"mlp.gate_proj.weight", &ly.gate, i, d),
+				lin(p+"mlp.up_proj.weight", &ly.up, i, d),
+				lin(p+"mlp.down_proj.weight", &ly.down, d, i))
+		}
+		mods = append(mods, mod(name, layerModule, params...))
 	}
 	mods = append(mods, mod("norm", normModule, vec(Prefix+"norm.weight", &m.norm, d)))
 	if !c.TieWordEmbeddings {

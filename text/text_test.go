@@ -48,7 +48,8 @@ func TestParseConfig(t *testing.T) {
 		{"4.x rope_scaling", `{"num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2, "head_dim": 4, "rope_theta": 10000, "rope_scaling": {"type": "mrope", "mrope_section": [1, 1, 0]}}`, ""},
 		{"not json", `[`, "not a JSON object"},
 		{"neither", `{"depth": 3}`, "neither"},
-		{"moe", `{"model_type": "qwen3_vl_moe", "text_config": {}}`, "not a dense"},
+		{"moe", `{"model_type": "qwen3_vl_moe", "text_config": {}}`, ""},
+		{"other", `{"model_type": "qwen2_5_vl", "text_config": {}}`, "not a Qwen3-VL model"},
 		{"zero layers", `{"text_config": {"num_hidden_layers": 0}}`, "num_hidden_layers = 0"},
 		{"huge vocab", `{"text_config": {"vocab_size": 1000000000}}`, "vocab_size"},
 		{"gqa", `{"text_config": {"num_attention_heads": 32, "num_key_value_heads": 5}}`, "multiple of num_key_value_heads"},
@@ -600,9 +601,14 @@ func TestPreset2BMatchesGoldens(t *testing.T) {
 	if p != cfg {
 		t.Errorf("preset %+v\n2b-short %+v", p, cfg)
 	}
-	tiny, _ := ReadConfig("../testdata/text/tiny/config.json")
-	if tp, _ := Preset("tiny"); tp != tiny {
-		t.Errorf("preset tiny %+v\ntestdata %+v", tp, tiny)
+	for _, name := range []string{"tiny", "tiny-untied", "tiny-moe"} {
+		tiny, err := ReadConfig("../testdata/text/" + name + "/config.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tp, _ := Preset(name); !tp.Equal(tiny) {
+			t.Errorf("preset %s %+v\ntestdata %+v", name, tp, tiny)
+		}
 	}
 }
 
@@ -617,6 +623,7 @@ func TestSyntheticPinned(t *testing.T) {
 		{"model.language_model.embed_tokens.weight", []int{151936, 64}, [4]uint32{0xbf06f874, 0x3e529940, 0xbf66d7ee, 0x3c1e5580}},
 		{"model.language_model.layers.0.self_attn.q_norm.weight", []int{128}, [4]uint32{0x3f8b6c24, 0x3f6ba297, 0x3f8bf8b4, 0x3f71059b}},
 		{"model.language_model.layers.0.mlp.down_proj.weight", []int{64, 128}, [4]uint32{0xbcc78f7e, 0x3da9ac71, 0xbd928061, 0xbd81c905}},
+		{"lm_head.weight", []int{151936, 64}, [4]uint32{0xbde2aa08, 0xbd287750, 0xbde8562e, 0xbce574a8}},
 	} {
 		scale, offset := SyntheticScale(c.name, c.shape)
 		v := make([]float32, 4)

@@ -15,8 +15,9 @@ import "context"
 //	 l     attn         [n, H·hd]  the attention output, heads concatenated (o_proj's input)
 //	 l     attn_out     [n, D]     x + o_proj(attn)
 //	 l     post_norm    [n, D]     post_attention_layernorm(attn_out)
-//	 l     mlp          [n, I]     SiLU(gate_proj) · up_proj (down_proj's input)
-//	 l     layer_out    [n, D]     attn_out + down_proj(mlp): the layer's output
+//	 l     mlp          [n, I]     SiLU(gate_proj) · up_proj (down_proj's input); dense layers
+//	 l     router       [n, E]     a sparse layer's router logits, mlp.gate(post_norm)
+//	 l     layer_out    [n, D]     attn_out + down_proj(mlp), or + the experts' weighted sum
 //	 l     deepstack    [n, D]     layer_out with DeepStack set l added at the visual rows (l < sets)
 //	-1     norm         [r, D]     the final norm of the rows whose logits are computed
 //	-1     logits       [r, V]     lm_head(norm)

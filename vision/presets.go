@@ -14,11 +14,21 @@ var presets = map[string]Config{
 	"qwen3-vl-32b":       released(27, 1152, 4304, 5120, []int{8, 16, 24}),
 	"qwen3-vl-30b-a3b":   released(27, 1152, 4304, 2048, []int{8, 16, 24}),
 	"qwen3-vl-235b-a22b": released(27, 1152, 4304, 4096, []int{8, 16, 24}),
-	"tiny": {
+	"tiny":               tiny(),
+	// tiny-untied and tiny-moe name the tiny tower too: random:tiny-untied is the tiny full
+	// model of testdata/text/tiny-untied, random:tiny-moe that of testdata/text/tiny-moe
+	// (pipeline.OpenAssistant narrows the tower to the decoder).
+	"tiny-untied": tiny(),
+	"tiny-moe":    tiny(),
+}
+
+// tiny is the tiny tower for tests.
+func tiny() Config {
+	return Config{
 		Depth: 4, HiddenSize: 64, IntermediateSize: 200, NumHeads: 4, OutHiddenSize: 96,
 		PatchSize: 16, TemporalPatchSize: 2, SpatialMergeSize: 2, InChannels: 3,
 		NumPositionEmbeddings: 36, HiddenAct: "gelu_pytorch_tanh", DeepstackVisualIndexes: []int{1, 2},
-	},
+	}
 }
 
 func released(depth, hidden, inter, out int, deepstack []int) Config {
@@ -30,7 +40,8 @@ func released(depth, hidden, inter, out int, deepstack []int) Config {
 }
 
 // Preset returns the vision tower configuration of a released size ("qwen3-vl-2b", "qwen3-vl-4b",
-// "qwen3-vl-8b", "qwen3-vl-32b", "qwen3-vl-30b-a3b", "qwen3-vl-235b-a22b") or "tiny".
+// "qwen3-vl-8b", "qwen3-vl-32b", "qwen3-vl-30b-a3b", "qwen3-vl-235b-a22b") or "tiny" (also
+// named "tiny-untied" and "tiny-moe", the tower of those test models).
 func Preset(name string) (Config, error) {
 	c, ok := presets[name]
 	if !ok {

@@ -11,10 +11,18 @@ import (
 )
 
 // ask on random:tiny@7 is the tiny full model of testdata/text/tiny (the same synthetic weights
-// as the reference's): through the command line, its prompt ids must be the processor's
-// input_ids and its 64 greedy tokens those of HF generate (tools/reference/text_goldens.py).
+// as the reference's), random:tiny-untied@7 and random:tiny-moe@7 those of testdata/text/
+// tiny-untied and tiny-moe (the mixture-of-experts decoder): through the
+// command line, its prompt ids must be the processor's input_ids and its 64 greedy tokens those
+// of HF generate (tools/reference/text_goldens.py).
 func TestAskMatchesReference(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/text/tiny/cases.json")
+	for _, family := range []string{"tiny", "tiny-untied", "tiny-moe"} {
+		t.Run(family, func(t *testing.T) { askMatchesReference(t, family) })
+	}
+}
+
+func askMatchesReference(t *testing.T, family string) {
+	b, err := os.ReadFile("../../testdata/text/" + family + "/cases.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +56,7 @@ func TestAskMatchesReference(t *testing.T) {
 		for _, args := range variants {
 			t.Run(g.Name, func(t *testing.T) {
 				var stdout, stderr bytes.Buffer
-				all := append([]string{"ask", "-model", "random:tiny@7", "-tokenizer", "../../testdata/tokenizer/qwen3vl", "-json", "-max-tokens", "64"}, args...)
+				all := append([]string{"ask", "-model", "random:" + family + "@7", "-tokenizer", "../../testdata/tokenizer/qwen3vl", "-json", "-max-tokens", "64"}, args...)
 				if code := run(context.Background(), all, &stdout, &stderr); code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr.String())
 				}

@@ -184,10 +184,16 @@ def text_weight_rule(name: str, shape) -> tuple[str, str, float, float]:
     ``model.visual.*``: the vision rules of ``weight_rule``, on the name without the prefix (which
     is also the stream name). ``model.language_model.*`` (stream name = full name): 1-D
     ``*norm.weight`` scale 0.1 offset 1; ``embed_tokens.weight`` scale 1 offset 0; other 2-D
-    ``*.weight`` float32(1/sqrt(fan_in)) offset 0. ``lm_head.weight`` is tied to
-    ``model.language_model.embed_tokens.weight`` and has no rule of its own.
+    ``*.weight`` float32(1/sqrt(fan_in)) offset 0 (the MoE router ``mlp.gate.weight`` [E, H] among
+    them); 3-D ``mlp.experts.gate_up_proj`` / ``mlp.experts.down_proj`` **in the released
+    checkpoint layout** [E, in, out] (``gate_up_proj`` [E, H, 2I], ``down_proj`` [E, I, H]: the
+    transpose of the modules' [E, out, in]) float32(1/sqrt(shape[1])) offset 0. An untied
+    ``lm_head.weight`` [V, H] (stream name ``lm_head.weight``) float32(1/sqrt(H)) offset 0; a tied
+    one is ``model.language_model.embed_tokens.weight`` and is not drawn.
     """
     shape = tuple(int(s) for s in shape)
+    if name == "lm_head.weight" and len(shape) == 2:
+        return "lm_head", name, float(np.float32(1.0 / math.sqrt(shape[1]))), 0.0
     if name.startswith(VISUAL_PREFIX):
         short = name[len(VISUAL_PREFIX) :]
         rule, scale, offset = weight_rule(short, shape)
@@ -199,24 +205,25 @@ def text_weight_rule(name: str, shape) -> tuple[str, str, float, float]:
             return "text.norm_weight", name, 0.1, 1.0
         if name.endswith(".weight") and len(shape) == 2:
             return "text.matrix_weight", name, float(np.float32(1.0 / math.sqrt(shape[1]))), 0.0
+        if name.endswith((".mlp.experts.gate_up_proj", ".mlp.experts.down_proj")) and len(shape) == 3:
+            return "text.experts", name, float(np.float32(1.0 / math.sqrt(shape[1]))), 0.0
     raise KeyError(f"no synthetic-weight rule covers tensor {name!r} with shape {shape}")
 
 
 ALL_MODEL_RULES = tuple("visual." + r for r in ALL_RULES) + ("text.embed_tokens", "text.norm_weight", "text.matrix_weight")
 
 
-def model_weights(shapes: dict, seed: int) -> dict:
-    """Fill every tensor of a Qwen3VLForConditionalGeneration (full state_dict names, without the
-    tied ``lm_head.weight``). Raises on an uncovered tensor or an unused rule."""
+def model_weights(shapes: dict, seed: int, required=ALL_MODEL_RULES) -> dict:
+    """Fill every tensor of a Qwen3VLForConditionalGeneration / Qwen3VLMoeForConditionalGeneration
+    (full names; ``lm_head.weight`` only when untied; expert tensors in the checkpoint layout).
+    Raises on an uncovered tensor or on a rule of ``required`` never used."""
     out = {}
     used = set()
     for name, shape in shapes.items():
-        if name == "lm_head.weight":
-            raise KeyError("lm_head.weight is tied to the embedding: leave it out")
         rule, stream, scale, offset = text_weight_rule(name, shape)
         used.add(rule)
         out[name] = tensor(shape, seed, stream, scale, offset)
-    unused = set(ALL_MODEL_RULES) - used
+    unused = set(required) - used
     if unused:
         raise RuntimeError(f"synthetic-weight rules never used: {sorted(unused)}")
     return out

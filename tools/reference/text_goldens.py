@@ -51,6 +51,8 @@ from PIL import Image  # noqa: E402
 from transformers import AutoProcessor  # noqa: E402
 from transformers.models.qwen3_vl.configuration_qwen3_vl import Qwen3VLConfig  # noqa: E402
 from transformers.models.qwen3_vl.modeling_qwen3_vl import Qwen3VLForConditionalGeneration  # noqa: E402
+from transformers.models.qwen3_vl_moe.configuration_qwen3_vl_moe import Qwen3VLMoeConfig  # noqa: E402
+from transformers.models.qwen3_vl_moe.modeling_qwen3_vl_moe import Qwen3VLMoeForConditionalGeneration  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 import make_goldens as mg  # noqa: E402  (versions, deterministic safetensors writer)
@@ -76,30 +78,66 @@ PAD = 151643  # <|endoftext|>, generation_config.json's pad_token_id
 
 ROPE = {"rope_type": "default", "rope_theta": 5000000.0, "mrope_section": [24, 20, 20], "mrope_interleaved": True}
 
+TINY_TEXT = dict(
+    vocab_size=151936,
+    hidden_size=64,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=128,
+    intermediate_size=128,
+    num_hidden_layers=4,
+)
+TINY_VISION = dict(
+    depth=4,
+    hidden_size=64,
+    num_heads=4,
+    intermediate_size=200,
+    out_hidden_size=64,
+    num_position_embeddings=36,
+    deepstack_visual_indexes=[1, 2, 3],
+)
+TINY_CASES = ["text", "image", "two-images", "video", "multiturn"]
+
 FAMILIES = {
     "tiny": dict(
-        text=dict(
-            vocab_size=151936,
-            hidden_size=64,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            head_dim=128,
-            intermediate_size=128,
-            num_hidden_layers=4,
-        ),
-        vision=dict(
-            depth=4,
-            hidden_size=64,
-            num_heads=4,
-            intermediate_size=200,
-            out_hidden_size=64,
-            num_position_embeddings=36,
-            deepstack_visual_indexes=[1, 2, 3],
-        ),
-        cases=["text", "image", "two-images", "video", "multiturn"],
+        text=TINY_TEXT,
+        vision=TINY_VISION,
+        cases=TINY_CASES,
         decode_steps=32,
         generate_tokens=64,
         full_hidden=True,
+    ),
+    # tiny with its own output projection (lm_head.weight drawn from its own stream): the tied
+    # tiny model repeats the prompt's last token, this one does not.
+    "tiny-untied": dict(
+        text=TINY_TEXT,
+        vision=TINY_VISION,
+        cases=TINY_CASES,
+        decode_steps=32,
+        generate_tokens=64,
+        full_hidden=True,
+        tied=False,
+    ),
+    # The MoE decoder (Qwen3VLMoeForConditionalGeneration) at tiny width: 8 experts, top-2, every
+    # layer sparse but layer 1 (mlp_only_layers), untied; moe_intermediate_size 48 so that no
+    # expert tensor is square (a transposed read cannot pass by accident).
+    "tiny-moe": dict(
+        text=dict(
+            TINY_TEXT,
+            num_experts=8,
+            num_experts_per_tok=2,
+            moe_intermediate_size=48,
+            decoder_sparse_step=1,
+            mlp_only_layers=[1],
+            norm_topk_prob=True,
+        ),
+        vision=TINY_VISION,
+        cases=TINY_CASES,
+        decode_steps=32,
+        generate_tokens=64,
+        full_hidden=True,
+        tied=False,
+        moe=True,
     ),
     # The 2B text shapes at reduced depth, the released 2B vision tower (Qwen3-VL-2B-Instruct).
     "2b-short": dict(
@@ -139,12 +177,13 @@ def log(*a):
 
 
 def make_config(fam: dict) -> Qwen3VLConfig:
+    tied = fam.get("tied", True)
     text = dict(
         fam["text"],
         rms_norm_eps=1e-6,
         max_position_embeddings=262144,
         attention_bias=False,
-        tie_word_embeddings=True,
+        tie_word_embeddings=tied,
         rope_parameters=copy.deepcopy(ROPE),
     )
     vision = dict(
@@ -155,14 +194,15 @@ def make_config(fam: dict) -> Qwen3VLConfig:
         in_channels=3,
         hidden_act="gelu_pytorch_tanh",
     )
-    return Qwen3VLConfig(
+    cls = Qwen3VLMoeConfig if fam.get("moe") else Qwen3VLConfig
+    return cls(
         text_config=text,
         vision_config=vision,
         image_token_id=IMAGE_TOKEN,
         video_token_id=VIDEO_TOKEN,
         vision_start_token_id=VISION_START,
         vision_end_token_id=VISION_END,
-        tie_word_embeddings=True,
+        tie_word_embeddings=tied,
     )
 
 
@@ -175,43 +215,97 @@ def write_folder(folder: Path, cfg: Qwen3VLConfig):
     shutil.copyfile(VIDEO_PREPROC, folder / "video_preprocessor_config.json")
 
 
-def build_model(cfg: Qwen3VLConfig) -> tuple[Qwen3VLForConditionalGeneration, dict]:
+def is_expert(name: str) -> bool:
+    """A fused expert tensor: module layout [E, out, in], released checkpoint layout [E, in, out]."""
+    return name.endswith((".mlp.experts.gate_up_proj", ".mlp.experts.down_proj"))
+
+
+def model_class(cfg):
+    return Qwen3VLMoeForConditionalGeneration if isinstance(cfg, Qwen3VLMoeConfig) else Qwen3VLForConditionalGeneration
+
+
+def build_model(cfg: Qwen3VLConfig, tied: bool = True, moe: bool = False):
     # Not under no_init_weights: in 5.24 that also skips the tying of lm_head to the embedding.
     # The throwaway random init is overwritten below (every parameter, checked).
     torch.manual_seed(0)
-    model = Qwen3VLForConditionalGeneration._from_config(copy.deepcopy(cfg), dtype=torch.float32)
+    model = model_class(cfg)._from_config(copy.deepcopy(cfg), dtype=torch.float32)
     model.eval()
     lm = model.model.language_model
-    assert model.lm_head.weight is lm.embed_tokens.weight, "lm_head is not tied"
+    if tied:
+        assert model.lm_head.weight is lm.embed_tokens.weight, "lm_head is not tied"
+    else:
+        assert model.lm_head.weight is not lm.embed_tokens.weight, "lm_head is tied"
+        assert model.lm_head.weight.data_ptr() != lm.embed_tokens.weight.data_ptr()
     sd = model.state_dict()
     params = dict(model.named_parameters())  # tied parameters are listed once
-    shapes = {}
+    shapes = {}  # the synth shapes: state_dict shapes, experts in the released [E, in, out] layout
     for name, t in sd.items():
-        if name == "lm_head.weight":
+        if name == "lm_head.weight" and tied:
             continue  # tied to model.language_model.embed_tokens.weight
         assert name in params, f"state_dict entry {name} is not a parameter (a persistent buffer?)"
-        shapes[name] = tuple(t.shape)
+        shape = tuple(t.shape)
+        if is_expert(name):
+            assert moe and len(shape) == 3 and shape[1] != shape[2], (name, shape)
+            shape = (shape[0], shape[2], shape[1])
+        shapes[name] = shape
     assert set(params) == set(shapes), set(params) ^ set(shapes)
     persistent = {n for n, _ in model.named_buffers()} & set(sd)
     assert not persistent, f"persistent buffers: {persistent}"
-    weights = synth.model_weights(shapes, WEIGHTS_SEED)
+    required = synth.ALL_MODEL_RULES + (() if tied else ("lm_head",)) + (("text.experts",) if moe else ())
+    weights = synth.model_weights(shapes, WEIGHTS_SEED, required)
+    module_weights = {n: (np.ascontiguousarray(w.transpose(0, 2, 1)) if is_expert(n) else w) for n, w in weights.items()}
     filled = set()
     with torch.no_grad():
         for name, p in params.items():
-            src = torch.from_numpy(weights[name])
+            src = torch.from_numpy(module_weights[name])
             assert tuple(src.shape) == tuple(p.shape), name
             p.copy_(src)
             filled.add(name)
     assert filled == set(shapes)
     for name, t in model.state_dict().items():
-        key = "model.language_model.embed_tokens.weight" if name == "lm_head.weight" else name
-        assert torch.equal(t, torch.from_numpy(weights[key])), name
+        key = "model.language_model.embed_tokens.weight" if name == "lm_head.weight" and tied else name
+        assert torch.equal(t, torch.from_numpy(module_weights[key])), name
     rules = {}
     for name, shape in shapes.items():
         rid, _, _, _ = synth.text_weight_rule(name, shape)
         rules.setdefault(rid, 0)
         rules[rid] += 1
     return model, rules
+
+
+def check_expert_layouts(cfg) -> dict:
+    """What transformers 5.24 reads and writes for fused experts, on a copy of cfg with a 512-token
+    vocabulary: save_pretrained writes the module layout [E, out, in]; from_pretrained reads both
+    that and the released layout [E, in, out] (conversion_mapping "qwen3_vl_moe": Transpose(1, 2,
+    check_dims=True)) to the same parameters. Returns a summary for cases.json."""
+    import tempfile
+
+    from safetensors.numpy import load_file, save_file
+
+    small = copy.deepcopy(cfg)
+    small.text_config.vocab_size = 512
+    torch.manual_seed(1)
+    m = model_class(small)._from_config(copy.deepcopy(small), dtype=torch.float32).eval()
+    ref = {k: v.detach().clone() for k, v in m.state_dict().items()}
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        m.save_pretrained(d)
+        disk = load_file(os.path.join(d, "model.safetensors"))
+        for k, v in disk.items():
+            if is_expert(k):
+                assert tuple(v.shape) == tuple(ref[k].shape), (k, v.shape)
+                out.setdefault("save_pretrained_layout", {})[k.split("layers.")[1].split(".", 1)[1]] = list(v.shape)
+        released = {k: (np.ascontiguousarray(v.transpose(0, 2, 1)) if is_expert(k) else v) for k, v in disk.items()}
+        save_file(released, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+        m2 = model_class(small).from_pretrained(d, dtype=torch.float32)
+        for k, v in m2.state_dict().items():
+            assert torch.equal(v, ref[k]), f"{k}: the released layout does not load to the same parameter"
+        out["released_layout_loads_equal"] = True
+        out["released_layout"] = {
+            k.split("layers.")[1].split(".", 1)[1]: list(v.shape) for k, v in released.items() if is_expert(k) and ".layers.0." in k
+        }
+    out["save_pretrained_layout"] = {k: v for k, v in out.get("save_pretrained_layout", {}).items()}
+    return out
 
 
 def make_processor(folder: Path):
@@ -301,17 +395,22 @@ def run_processor(proc, spec: dict):
 
 class Capture:
     """Hooks: what the text model is fed (per call), and the hidden state after every decoder
-    layer of the first call, after the DeepStack addition where there is one."""
+    layer of the first call, after the DeepStack addition where there is one; for MoE layers, the
+    router's output of the first call (logits, normalised top-k weights, top-k experts)."""
 
     def __init__(self, model):
         self.calls = []
         self.layer_out = {}
         self.deepstack_out = {}
+        self.router = {}
         lm = model.model.language_model
         self.lm = lm
         self.handles = [lm.register_forward_pre_hook(self._pre, with_kwargs=True)]
         for i, layer in enumerate(lm.layers):
             self.handles.append(layer.register_forward_hook(functools.partial(self._layer, i)))
+            gate = getattr(layer.mlp, "gate", None)
+            if gate is not None and not isinstance(gate, torch.nn.Linear):
+                self.handles.append(gate.register_forward_hook(functools.partial(self._router, i)))
         self.orig_ds = lm._deepstack_process
         self.ds_count = 0
 
@@ -334,6 +433,10 @@ class Capture:
                 v = [x.detach().clone() for x in v]
             rec[k] = v
         self.calls.append(rec)
+
+    def _router(self, i, module, args, output):
+        if len(self.calls) == 1:
+            self.router[i] = tuple(x.detach().clone() for x in output)
 
     def _layer(self, i, module, args, output):
         if len(self.calls) == 1:
@@ -406,6 +509,7 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
         h = cap.deepstack_out[i] if i in cap.deepstack_out else cap.layer_out[i]
         hidden.append(h[0])
     ds_layers = sorted(cap.deepstack_out)
+    router = dict(cap.router)
     cap.close()
     # final norm applied to the last layer's output
     with torch.no_grad():
@@ -509,6 +613,21 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
             tensors["inputs_embeds.visual"] = inputs_embeds[vis_rows].contiguous()
             for i, h in enumerate(hidden):
                 tensors[f"hidden.{i}.visual0"] = h[v0].contiguous()
+    router_info = None
+    if router:
+        # the prefill's routing, per sparse layer: top-k experts (torch.topk's order) and their
+        # renormalised weights; the router probabilities' gap between the k-th and (k+1)-th
+        # largest shows how far the choice is from a tie
+        k = model.config.text_config.num_experts_per_tok
+        gaps = []
+        for i, (logits_r, weights_r, idx_r) in sorted(router.items()):
+            tensors[f"router.{i}.experts"] = idx_r.to(torch.int64).contiguous()
+            tensors[f"router.{i}.weights"] = weights_r.contiguous()
+            tensors[f"router.{i}.logits"] = logits_r.contiguous()
+            probs = torch.softmax(logits_r, dim=-1, dtype=torch.float)
+            top = torch.topk(probs, k + 1, dim=-1).values
+            gaps.append(float((top[:, k - 1] - top[:, k]).min()))
+        router_info = {"sparse_layers": sorted(router), "min_topk_gap": min(gaps)}
     if call["deepstack_visual_embeds"] is not None:
         for i, f in enumerate(call["deepstack_visual_embeds"]):
             tensors[f"deepstack.{i}"] = f.contiguous()
@@ -570,11 +689,15 @@ def run_case(name: str, fam: dict, proc, model, folder: Path) -> dict:
             "logits_abs_max": rows.abs().max().item(),
             "subset_ids": subset,
             "subset_head": len(first),
+            **({"router": router_info} if router_info else {}),
             "file": fname,
             "tensors": {k: [str(v.dtype).replace("torch.", ""), list(v.shape)] for k, v in sorted(tensors.items())},
         }
     )
-    log(f"  [{name}] L={L} P={P} gen {t_gen:.1f}s min margin {min(margins):.3g} step0 diff {d_prefill:.3g}")
+    log(
+        f"  [{name}] L={L} P={P} gen {t_gen:.1f}s min margin {min(margins):.3g} step0 diff {d_prefill:.3g}"
+        f" distinct generated {len(set(new))}" + (f" min top-k gap {router_info['min_topk_gap']:.3g}" if router_info else "")
+    )
     return entry
 
 
@@ -593,7 +716,8 @@ def main():
     t0 = time.time()
     cfg = make_config(fam)
     write_folder(folder, cfg)
-    model, rules = build_model(cfg)
+    model, rules = build_model(cfg, tied=fam.get("tied", True), moe=fam.get("moe", False))
+    layouts = check_expert_layouts(cfg) if fam.get("moe") else None
     log(f"model built with synthetic weights in {time.time() - t0:.1f}s")
     proc = make_processor(folder)
     cases = []
@@ -612,6 +736,7 @@ def main():
         "dtype": "float32",
         "weights_seed": WEIGHTS_SEED,
         "weights_rules_used": rules,
+        **({"expert_layouts": layouts} if layouts else {}),
         "subset_seed": SUBSET_SEED,
         "subset_size": K,
         "generate": {
