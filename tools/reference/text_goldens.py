@@ -18,6 +18,12 @@ Usage (from the repository root):
 
     tools/reference/.venv/bin/python tools/reference/text_goldens.py            # family tiny
     tools/reference/.venv/bin/python tools/reference/text_goldens.py --family 2b-short
+    tools/reference/.venv/bin/python tools/reference/text_goldens.py --family tiny-untied
+    tools/reference/.venv/bin/python tools/reference/text_goldens.py --family tiny-moe
+
+tiny-untied has its own lm_head.weight; tiny-moe is Qwen3VLMoeForConditionalGeneration (fused
+experts drawn in the released [E, in, out] layout, transposed into the modules; routing tensors
+stored per sparse layer).
 
 Outputs (testdata/text/<family>/): config.json, tokenizer/processor files (a checkpoint folder
 without weights), cases.json, <case>.safetensors. testdata/text/README.md is hand-written.
