@@ -17,7 +17,7 @@ import (
 const chatRoute = "/v1/chat/completions"
 
 // chatRequest is the part of an OpenAI chat completion request read here; other fields are
-// ignored, as OpenAI's API does with fields it does not know. Pointers tell absent from zero.
+// ignored, as OpenAI's API does with fields it does not know (user, metadata, store, …). Pointers tell absent from zero.
 type chatRequest struct {
 	Model               string          `json:"model"`
 	Messages            json.RawMessage `json:"messages"`
@@ -34,6 +34,71 @@ type chatRequest struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 	N *int `json:"n"`
+
+	// Features that change what the answer is or holds, not offered here: refused rather
+	// than ignored, so that a client relying on one learns it at once (unsupported).
+	Tools          json.RawMessage `json:"tools"`
+	Functions      json.RawMessage `json:"functions"`
+	ToolChoice     json.RawMessage `json:"tool_choice"`
+	FunctionCall   json.RawMessage `json:"function_call"`
+	Logprobs       *bool           `json:"logprobs"`
+	TopLogprobs    *int            `json:"top_logprobs"`
+	ResponseFormat json.RawMessage `json:"response_format"`
+	LogitBias      json.RawMessage `json:"logit_bias"`
+}
+
+// unsupported returns the 400 for the first request field asking for a feature this server
+// does not offer (tool calling, log probabilities, a structured response format, logit
+// biases), or nil. Values that ask for nothing (null, an empty list or object, logprobs
+// false, tool_choice "none" or "auto", response_format {"type": "text"}) are accepted.
+func (r *chatRequest) unsupported() *apiError {
+	refuse := func(param, what string) *apiError {
+		e := errorf(http.StatusBadRequest, CodeUnsupportedParameter, "%s: %s is not offered by this server", param, what)
+		e.param = param
+		return e
+	}
+	empty := func(raw json.RawMessage) bool {
+		t := string(bytes.TrimSpace(raw))
+		return isNull(raw) || t == "[]" || t == "{}"
+	}
+	switch {
+	case !empty(r.Tools):
+		return refuse("tools", "tool calling")
+	case !empty(r.Functions):
+		return refuse("functions", "function calling")
+	case !isNull(r.ToolChoice) && !isJSONString(r.ToolChoice, "none", "auto"):
+		return refuse("tool_choice", "tool calling")
+	case !isNull(r.FunctionCall) && !isJSONString(r.FunctionCall, "none", "auto"):
+		return refuse("function_call", "function calling")
+	case r.Logprobs != nil && *r.Logprobs:
+		return refuse("logprobs", "log probabilities")
+	case r.TopLogprobs != nil && *r.TopLogprobs != 0:
+		return refuse("top_logprobs", "log probabilities")
+	case !isNull(r.ResponseFormat):
+		var f struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(r.ResponseFormat, &f) != nil || f.Type != "text" {
+			return refuse("response_format", "a response format other than {\"type\": \"text\"}")
+		}
+	case !empty(r.LogitBias):
+		return refuse("logit_bias", "logit bias")
+	}
+	return nil
+}
+
+// isJSONString reports whether raw is a JSON string equal to one of want.
+func isJSONString(raw json.RawMessage, want ...string) bool {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return false
+	}
+	for _, w := range want {
+		if s == w {
+			return true
+		}
+	}
+	return false
 }
 
 // chatMessage is one message of the request.
@@ -87,6 +152,9 @@ func parseChat(body []byte, maxImages int, allow allowList) (*chatInput, *apiErr
 		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "data after the JSON object")
 	}
 	r := &in.req
+	if e := r.unsupported(); e != nil {
+		return nil, e
+	}
 	if r.N != nil && *r.N != 1 {
 		return nil, paramError("n", "n is %d: this server generates one choice (n = 1)", *r.N)
 	}

@@ -330,6 +330,16 @@ func TestChatErrors(t *testing.T) {
 		{"too many images", "application/json", user(`[` + img + `,` + img + `]`), 413, CodeTooManyImages, "messages[0].content[1]"},
 		{"oversized", "application/json", user(`"` + strings.Repeat("a", 5000) + `"`), 413, CodeBodyTooLarge, ""},
 		{"wrong model", "application/json", `{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}`, 404, "model_not_found", "model"},
+		{"tools", "application/json", `{"tools": [{"type": "function", "function": {"name": "f"}}], "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "tools"},
+		{"functions", "application/json", `{"functions": [{"name": "f"}], "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "functions"},
+		{"tool_choice required", "application/json", `{"tool_choice": "required", "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "tool_choice"},
+		{"tool_choice a function", "application/json", `{"tool_choice": {"type": "function", "function": {"name": "f"}}, "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "tool_choice"},
+		{"function_call", "application/json", `{"function_call": {"name": "f"}, "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "function_call"},
+		{"logprobs", "application/json", `{"logprobs": true, "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "logprobs"},
+		{"top_logprobs", "application/json", `{"top_logprobs": 3, "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "top_logprobs"},
+		{"json response", "application/json", `{"response_format": {"type": "json_object"}, "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "response_format"},
+		{"response_format a string", "application/json", `{"response_format": "text", "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "response_format"},
+		{"logit_bias", "application/json", `{"logit_bias": {"42": 5}, "messages": [{"role": "user", "content": "hi"}]}`, 400, CodeUnsupportedParameter, "logit_bias"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -590,5 +600,20 @@ func TestChatShutdown(t *testing.T) {
 				t.Errorf("%d generations cancelled, want 1", n)
 			}
 		})
+	}
+}
+
+// TestChatUnsupportedAskingNothing: the fields refused when they ask for a feature this
+// server does not offer (TestChatErrors) are accepted with the values that ask for nothing.
+func TestChatUnsupportedAskingNothing(t *testing.T) {
+	for _, field := range []string{
+		`"tools": null`, `"tools": []`, `"functions": []`, `"tool_choice": "none"`, `"tool_choice": "auto"`,
+		`"function_call": "none"`, `"logprobs": false`, `"top_logprobs": 0`, `"response_format": {"type": "text"}`,
+		`"logit_bias": {}`, `"logit_bias": null`,
+	} {
+		body := `{` + field + `, "messages": [{"role": "user", "content": "hi"}]}`
+		if _, e := parseChat([]byte(body), 1, allowList{}); e != nil {
+			t.Errorf("%s: refused: %s", field, e.msg)
+		}
 	}
 }

@@ -13,6 +13,7 @@ const (
 	CodeInvalidJSON          = "invalid_json"           // 400: the JSON body does not parse or has the wrong shape
 	CodeInvalidParameter     = "invalid_parameter"      // 400: a bad query parameter or field (min_pixels, include, …)
 	CodeInvalidImage         = "invalid_image"          // 400: an image that does not decode
+	CodeUnsupportedParameter = "unsupported_parameter"  // 400: a chat feature this server does not offer (tools, logprobs, …)
 	CodeURLNotSupported      = "url_not_supported"      // 400: an image given by URL, and Config.AllowURLs is empty (SSRF)
 	CodeURLNotAllowed        = "url_not_allowed"        // 400: an image URL (or a redirect target) off Config.AllowURLs, bad, or resolving to a non-public address
 	CodeNotFound             = "not_found"              // 404
