@@ -16,6 +16,10 @@
 //
 //	qwen3vl serve -model random:qwen3-vl-2b & go run ./tools/loadtest -soak -addr 127.0.0.1:8080 -pid $! -clients 16 -duration 60s
 //
+// and with -soak-chat a mix of chat requests against `qwen3vl serve -chat`:
+//
+//	qwen3vl serve -chat -model random:tiny@7 -tokenizer testdata/tokenizer/qwen3vl & go run ./tools/loadtest -soak-chat -addr 127.0.0.1:8080 -pid $! -clients 8 -duration 60s
+//
 // With -compare it runs small images only, twice on one in-process model: batching off
 // (-batch-patches equal to one small image, so each Encode serves one request) and batching
 // on, and prints both throughputs.
@@ -69,6 +73,8 @@ type options struct {
 	soak          bool
 	pid           int
 	soakMinPixels int
+	soakChat      bool // -soak-chat: the chat soak
+	chatTokens    int
 
 	// In-process server settings.
 	queue        int
@@ -96,6 +102,8 @@ func main() {
 	fs.BoolVar(&o.compare, "compare", false, "compare batching off and on, small images only, in-process")
 	fs.BoolVar(&o.soak, "soak", false, "soak: small images mixed with one 4096×4096 PNG, one request of 16 of them, slow uploads, disconnects and abandoned responses; report statuses, empty responses, 5xx, unanswered requests and the server's RSS")
 	fs.IntVar(&o.pid, "pid", 0, "soak: the server's process id, whose VmRSS is sampled (0: the server's /metrics)")
+	fs.BoolVar(&o.soakChat, "soak-chat", false, "chat soak against a running `qwen3vl serve -chat`: images and questions streamed or not, streams abandoned after their first event, slow uploads, refused requests and one 4096×4096 PNG; report as -soak does, then the chat requests and generations left in flight")
+	fs.IntVar(&o.chatTokens, "soak-chat-tokens", 16, "chat soak: max_tokens of each request")
 	fs.IntVar(&o.soakMinPixels, "soak-min-pixels", 16384, "soak: min_pixels of the small images' requests")
 	fs.IntVar(&o.queue, "queue", server.DefaultQueue, "in-process server: -queue")
 	fs.DurationVar(&o.batchWait, "batch-wait", server.DefaultBatchWait, "in-process server: -batch-wait")
@@ -157,12 +165,18 @@ func run(ctx context.Context, o options) error {
 		}
 		return compare(ctx, o, small)
 	}
-	if o.soak {
+	if o.soak || o.soakChat {
 		if o.addr == "" {
-			return errors.New("-soak needs -addr (and -pid) of a running qwen3vl serve")
+			return errors.New("-soak and -soak-chat need -addr (and -pid) of a running qwen3vl serve")
 		}
 		if err := checkLoopback(o.addr); err != nil {
 			return err
+		}
+		if o.soakChat {
+			if o.chatTokens < 1 {
+				return fmt.Errorf("-soak-chat-tokens %d: want ≥ 1", o.chatTokens)
+			}
+			return soakChat(ctx, o, "http://"+o.addr, o.pid)
 		}
 		return soak(ctx, o, "http://"+o.addr, o.pid)
 	}

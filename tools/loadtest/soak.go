@@ -42,25 +42,70 @@ type soakSample struct {
 	code     string // the JSON error code of an error response
 	bodyLen  int
 	noReason bool // an error status without a JSON error body
+	badBody  bool // a 200 whose body is not what the route answers (chat: a completion, a whole stream)
 	ourClose bool // we closed the connection on purpose before the whole response
 	err      string
 	latency  time.Duration
 }
 
-// soak runs the soak against url; pid, when positive, is the server's process (its VmRSS is
-// sampled), else the server's /metrics resident memory is.
+// soakPlan is what a soak sends: the kind of client c's n-th request (i counts the requests
+// of all clients), how one request of a kind is sent and classified, the banner printed
+// first, and checks run on the server once the load is over (nil: none).
+type soakPlan struct {
+	banner string
+	kind   func(c, n int, i int64) string
+	one    func(ctx context.Context, kind string, rng *rand.Rand) soakSample
+	after  func(w io.Writer, c *http.Client, url string)
+}
+
+// soak runs the encode soak against url; pid, when positive, is the server's process (its
+// VmRSS is sampled), else the server's /metrics resident memory is.
 func soak(ctx context.Context, o options, url string, pid int) error {
 	addr := strings.TrimPrefix(url, "http://")
-	client := &http.Client{Timeout: o.clientTO, Transport: &http.Transport{MaxIdleConnsPerHost: o.clients, DisableCompression: true}}
-	if err := waitReady(ctx, client, url); err != nil {
-		return err
-	}
 	small, err := makeImage(o.small, 1)
 	if err != nil {
 		return err
 	}
 	huge, err := makeGradient(4096, 4096)
 	if err != nil {
+		return err
+	}
+	client := soakClient(o)
+	return runSoak(ctx, o, client, url, pid, soakPlan{
+		banner: fmt.Sprintf("soak: %d clients × %v against %s; small %s (min_pixels=%d), one 4096×4096 PNG (%d bytes), one request of 16 of them, slow uploads, disconnects, abandoned responses",
+			o.clients, o.duration, url, o.small, o.soakMinPixels, len(huge)),
+		kind: func(c, n int, i int64) string {
+			switch {
+			case c == 0 && n == 0:
+				return kindOversized
+			case c == 1 && n == 0:
+				return kindTooMuch
+			}
+			switch i % 8 {
+			case 1:
+				return kindSlow
+			case 3:
+				return kindGone
+			case 5:
+				return kindAbandon
+			}
+			return kindSmall
+		},
+		one: func(ctx context.Context, kind string, rng *rand.Rand) soakSample {
+			return soakOne(ctx, client, url, addr, kind, small, huge, o, rng)
+		},
+	})
+}
+
+// soakClient is the soak's HTTP client: -client-timeout, a connection per client kept.
+func soakClient(o options) *http.Client {
+	return &http.Client{Timeout: o.clientTO, Transport: &http.Transport{MaxIdleConnsPerHost: o.clients, DisableCompression: true}}
+}
+
+// runSoak runs plan's requests from -clients clients for -duration, samples the server's
+// resident memory, waits for it to settle, and prints the outcome.
+func runSoak(ctx context.Context, o options, client *http.Client, url string, pid int, plan soakPlan) error {
+	if err := waitReady(ctx, client, url); err != nil {
 		return err
 	}
 	rssOf := func() int64 {
@@ -96,8 +141,7 @@ func soak(ctx context.Context, o options, url string, pid int) error {
 		}
 	}()
 
-	fmt.Printf("soak: %d clients × %v against %s; small %s (min_pixels=%d), one 4096×4096 PNG (%d bytes), one request of 16 of them, slow uploads, disconnects, abandoned responses\n",
-		o.clients, o.duration, url, o.small, o.soakMinPixels, len(huge))
+	fmt.Println(plan.banner)
 	runCtx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	var mu sync.Mutex
@@ -109,24 +153,7 @@ func soak(ctx context.Context, o options, url string, pid int) error {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(c), 7))
 			for n := 0; runCtx.Err() == nil; n++ {
-				i := next.Add(1)
-				kind := kindSmall
-				switch {
-				case c == 0 && n == 0:
-					kind = kindOversized
-				case c == 1 && n == 0:
-					kind = kindTooMuch
-				default:
-					switch i % 8 {
-					case 1:
-						kind = kindSlow
-					case 3:
-						kind = kindGone
-					case 5:
-						kind = kindAbandon
-					}
-				}
-				s := soakOne(ctx, client, url, addr, kind, small, huge, o, rng)
+				s := plan.one(ctx, plan.kind(c, n, next.Add(1)), rng)
 				mu.Lock()
 				samples = append(samples, s)
 				mu.Unlock()
@@ -152,6 +179,9 @@ func soak(ctx context.Context, o options, url string, pid int) error {
 		rssEnd = rssOf()
 	}
 	printSoak(os.Stdout, samples, elapsed, rssStart, rssPeak, rssEnd, time.Since(settled))
+	if plan.after != nil {
+		plan.after(os.Stdout, client, url)
+	}
 	return nil
 }
 
@@ -284,7 +314,7 @@ func classify(s *soakSample, resp *http.Response, body []byte) {
 
 func printSoak(w io.Writer, samples []soakSample, elapsed time.Duration, rssStart, rssPeak, rssEnd int64, settle time.Duration) {
 	byKind := map[string]map[string]int{}
-	var empty, fiveXX, unanswered, noReason, ours int
+	var empty, fiveXX, unanswered, noReason, ours, bad int
 	for _, s := range samples {
 		label := "no response"
 		switch {
@@ -311,6 +341,9 @@ func printSoak(w io.Writer, samples []soakSample, elapsed time.Duration, rssStar
 		if s.noReason {
 			noReason++
 		}
+		if s.badBody {
+			bad++
+		}
 		if byKind[s.kind] == nil {
 			byKind[s.kind] = map[string]int{}
 		}
@@ -334,8 +367,8 @@ func printSoak(w io.Writer, samples []soakSample, elapsed time.Duration, rssStar
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "empty responses: %d; 5xx: %d; neither answered nor refused with a reason: %d (no response %d, error without a JSON reason %d); closed on purpose by the client: %d\n",
-		empty, fiveXX, unanswered+noReason, unanswered, noReason, ours)
+	fmt.Fprintf(w, "empty responses: %d; malformed 200 bodies: %d; 5xx: %d; neither answered nor refused with a reason: %d (no response %d, error without a JSON reason %d); closed on purpose by the client: %d\n",
+		empty, bad, fiveXX, unanswered+noReason, unanswered, noReason, ours)
 	fmt.Fprintf(w, "server RSS: start %s, peak %s, end %s (%.0fs after the load)\n", mib(rssStart), mib(rssPeak), mib(rssEnd), settle.Seconds())
 }
 
