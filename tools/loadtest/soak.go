@@ -62,11 +62,7 @@ type soakPlan struct {
 // VmRSS is sampled), else the server's /metrics resident memory is.
 func soak(ctx context.Context, o options, url string, pid int) error {
 	addr := strings.TrimPrefix(url, "http://")
-	small, err := makeImage(o.small, 1)
-	if err != nil {
-		return err
-	}
-	huge, err := makeGradient(4096, 4096)
+	small, huge, err := soakImages(o)
 	if err != nil {
 		return err
 	}
@@ -95,6 +91,17 @@ func soak(ctx context.Context, o options, url string, pid int) error {
 			return soakOne(ctx, client, url, addr, kind, small, huge, o, rng)
 		},
 	})
+}
+
+// soakImages are the PNGs both soaks send: the -small image and a 4096×4096 gradient.
+func soakImages(o options) (small, huge []byte, err error) {
+	if small, err = makeImage(o.small, 1); err != nil {
+		return nil, nil, err
+	}
+	if huge, err = makeGradient(4096, 4096); err != nil {
+		return nil, nil, err
+	}
+	return small, huge, nil
 }
 
 // soakClient is the soak's HTTP client: -client-timeout, a connection per client kept.

@@ -31,11 +31,7 @@ const (
 // soakChat runs the chat soak against url (pid as for soak).
 func soakChat(ctx context.Context, o options, url string, pid int) error {
 	addr := strings.TrimPrefix(url, "http://")
-	small, err := makeImage(o.small, 1)
-	if err != nil {
-		return err
-	}
-	huge, err := makeGradient(4096, 4096)
+	small, huge, err := soakImages(o)
 	if err != nil {
 		return err
 	}
