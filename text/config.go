@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/qwen3vl/qwen3vl/internal/fsutil"
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 )
 
 // Config is the shape of a Qwen3-VL text decoder: the "text_config" of a Qwen3-VL checkpoint's
@@ -148,7 +148,7 @@ func ParseConfig(data []byte) (Config, error) {
 		if t, ok := top["tie_word_embeddings"]; ok {
 			topTie = new(bool)
 			if err := json.Unmarshal(t, topTie); err != nil {
-				return Config{}, fmt.Errorf("field tie_word_embeddings: %w", describeJSONError(err))
+				return Config{}, fmt.Errorf("field tie_word_embeddings: %w", checkpoint.DescribeJSONError(err))
 			}
 		}
 		body = tc
@@ -159,7 +159,7 @@ func ParseConfig(data []byte) (Config, error) {
 		ModelType *string `json:"model_type"`
 	}
 	if err := json.Unmarshal(body, &inner); err != nil {
-		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
+		return Config{}, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
 	if mt := inner.ModelType; mt != nil {
 		switch {
@@ -178,7 +178,7 @@ func ParseConfig(data []byte) (Config, error) {
 		cfg = defaultMoEConfig()
 	}
 	if err := json.Unmarshal(body, &cfg); err != nil {
-		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
+		return Config{}, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
 	var extra struct {
 		NumKVHeads     *int            `json:"num_key_value_heads"`
@@ -188,7 +188,7 @@ func ParseConfig(data []byte) (Config, error) {
 		RopeScaling    json.RawMessage `json:"rope_scaling"`
 	}
 	if err := json.Unmarshal(body, &extra); err != nil {
-		return Config{}, fmt.Errorf("text config: %w", describeJSONError(err))
+		return Config{}, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
 	if extra.NumKVHeads == nil && !moe { // the reference: num_key_value_heads defaults to the heads
 		cfg.NumKVHeads = cfg.NumHeads
@@ -208,7 +208,7 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 		var r ropeFields
 		if err := json.Unmarshal(f.raw, &r); err != nil {
-			return Config{}, fmt.Errorf("field %s: %w", f.name, describeJSONError(err))
+			return Config{}, fmt.Errorf("field %s: %w", f.name, checkpoint.DescribeJSONError(err))
 		}
 		typ := r.RopeType
 		if typ == nil {
@@ -250,11 +250,11 @@ func ParseConfig(data []byte) (Config, error) {
 func parseMoE(body []byte) (*MoE, error) {
 	m := defaultMoE()
 	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("text config: %w", describeJSONError(err))
+		return nil, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
 	var f moeFields
 	if err := json.Unmarshal(body, &f); err != nil {
-		return nil, fmt.Errorf("text config: %w", describeJSONError(err))
+		return nil, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
 	switch {
 	case f.NumExperts != nil && f.NumLocalExperts != nil && *f.NumExperts != *f.NumLocalExperts:
@@ -272,28 +272,16 @@ func parseMoE(body []byte) (*MoE, error) {
 }
 
 // MaxConfigBytes bounds the config.json ReadConfig reads (released ones are a few KiB).
-const MaxConfigBytes = 16 << 20
+const MaxConfigBytes = checkpoint.MaxConfigBytes
 
 // ReadConfig reads and validates the config.json at path (a regular file of at most
 // MaxConfigBytes).
 func ReadConfig(path string) (Config, error) {
-	data, err := fsutil.ReadFile(path, MaxConfigBytes)
+	cfg, err := checkpoint.ReadConfig(path, ParseConfig)
 	if err != nil {
 		return Config{}, fmt.Errorf("text: %w", err)
 	}
-	cfg, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("text: %s: %w", path, err)
-	}
 	return cfg, nil
-}
-
-func describeJSONError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("field %s: want %s, got JSON %s", te.Field, te.Type, te.Value)
-	}
-	return err
 }
 
 // maxDim bounds every size of a config, and maxWidth the projection widths H·hd and G·hd, so

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
 
@@ -29,10 +30,8 @@ func IsTensor(name string) bool {
 // available, before any is read. Tensors may be float32, float16 or bfloat16; opts.Weights says
 // how they are held (see Weights).
 func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
-	if fi, err := os.Stat(dir); err != nil {
+	if err := checkpoint.Dir(dir); err != nil {
 		return nil, fmt.Errorf("text: %w", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("text: %s is not a folder (want a checkpoint folder with config.json and safetensors weights)", dir)
 	}
 	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {

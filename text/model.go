@@ -5,11 +5,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 	"github.com/qwen3vl/qwen3vl/internal/half"
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
-	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // Model is a loaded text decoder. It is read-only after Load or Random returns; Prefill and
@@ -56,15 +55,16 @@ func (e *embedding) row(dst []float32, id int) {
 	}
 }
 
-// Weights says how a Model holds its Linears' weights and the embedding table: the vision
-// tower's setting (vision.Weights), with the same meaning. RMSNorm weights are always float32.
-type Weights = vision.Weights
+// Weights says how a Model holds its Linears' weights and the embedding table:
+// internal/checkpoint's, the vision tower's type too (vision.Weights), with the same meaning.
+// RMSNorm weights are always float32.
+type Weights = checkpoint.Weights
 
-// The Weights values.
+// The Weights values (see checkpoint.Weights).
 const (
-	WeightsAuto = vision.WeightsAuto
-	WeightsF32  = vision.WeightsF32
-	WeightsBF16 = vision.WeightsBF16
+	WeightsAuto = checkpoint.WeightsAuto
+	WeightsF32  = checkpoint.WeightsF32
+	WeightsBF16 = checkpoint.WeightsBF16
 )
 
 // Options configure a model at load time.
@@ -182,21 +182,12 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if m.threads <= 0 {
 		m.threads = runtime.GOMAXPROCS(0)
 	}
-	l := &loader{src: src, bf16: w == WeightsBF16}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, m.threads)
+	l := &loader{Binder: checkpoint.NewBinder(m.threads), src: src, bf16: w == WeightsBF16}
 	for _, mod := range cfg.modules(m) {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			l.bind(mod.params)
-			runtime.GC() // as in vision: free this module's unpacked copies before the next
-		}()
+		l.Go(func() { l.bind(mod.params) })
 	}
-	wg.Wait()
-	if l.err != nil {
-		return nil, l.err
+	if err := l.Wait(); err != nil {
+		return nil, err
 	}
 	if cfg.TieWordEmbeddings {
 		e := &m.embed
@@ -223,34 +214,19 @@ func newLinear(bf16 bool, w []float32, out, in int) (*kernels.Linear, error) {
 // loader reads tensors from a source for build, from several goroutines, keeping the first
 // error.
 type loader struct {
+	*checkpoint.Binder
 	src  source
 	bf16 bool
-	mu   sync.Mutex
-	err  error
-}
-
-func (l *loader) fail(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err == nil {
-		l.err = err
-	}
-}
-
-func (l *loader) failed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err != nil
 }
 
 // bind reads the tensors of one module into their destinations.
 func (l *loader) bind(params []param) {
 	for _, p := range params {
-		if l.failed() {
+		if l.Failed() {
 			return
 		}
 		if err := l.bindOne(p); err != nil {
-			l.fail(fmt.Errorf("tensor %s: %w", p.Name, err))
+			l.Fail(fmt.Errorf("tensor %s: %w", p.Name, err))
 		}
 	}
 }

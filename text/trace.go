@@ -1,6 +1,10 @@
 package text
 
-import "context"
+import (
+	"context"
+
+	"github.com/qwen3vl/qwen3vl/internal/trace"
+)
 
 // Trace is one named intermediate tensor of a forward pass, handed to the function given to
 // WithTrace, for layer-by-layer diffs against the reference. Prefill and Decode trace, in this
@@ -23,11 +27,7 @@ import "context"
 //	-1     logits       [r, V]     lm_head(norm)
 //
 // r is n with Input.AllLogits, else 1 (the last row).
-type Trace struct {
-	Layer  int    // the decoder layer, or -1 outside the layers
-	Name   string // the tensor's stable name within its layer
-	Matrix Matrix // a read-only view, valid only during the call
-}
+type Trace = trace.Tensor
 
 type traceKey struct{}
 
@@ -38,7 +38,8 @@ func WithTrace(ctx context.Context, trace func(Trace)) context.Context {
 	return context.WithValue(ctx, traceKey{}, trace)
 }
 
-type tracer func(Trace)
+// tracer is the trace function of a Prefill or Decode call, nil when there is none.
+type tracer trace.Func
 
 func traceFrom(ctx context.Context) tracer {
 	f, _ := ctx.Value(traceKey{}).(func(Trace))
@@ -46,9 +47,5 @@ func traceFrom(ctx context.Context) tracer {
 }
 
 func (f tracer) emit(layer int, name string, data []float32, rows, cols int) {
-	if f == nil {
-		return
-	}
-	n := rows * cols
-	f(Trace{Layer: layer, Name: name, Matrix: Matrix{Rows: rows, Cols: cols, Data: data[:n:n]}})
+	trace.Func(f).Emit(layer, name, data, rows, cols)
 }

@@ -77,7 +77,7 @@ func SplitFeatures(f Features, grids []Grid, kinds []Kind, m int) (images, video
 	if m < 1 {
 		return nil, nil, fmt.Errorf("textjoin: merge size %d", m)
 	}
-	if err := f.Pooler.check("pooler output"); err != nil {
+	if err := checkMatrix(f.Pooler, "pooler output"); err != nil {
 		return nil, nil, err
 	}
 	total := 0
@@ -94,7 +94,7 @@ func SplitFeatures(f Features, grids []Grid, kinds []Kind, m int) (images, video
 		return nil, nil, fmt.Errorf("textjoin: the grids give %d rows but the pooler output has %d", total, f.Pooler.Rows)
 	}
 	for j, d := range f.Deepstack {
-		if err := d.check(fmt.Sprintf("DeepStack feature %d", j)); err != nil {
+		if err := checkMatrix(d, fmt.Sprintf("DeepStack feature %d", j)); err != nil {
 			return nil, nil, err
 		}
 		if d.Rows != f.Pooler.Rows || d.Cols != f.Pooler.Cols {
@@ -108,7 +108,7 @@ func SplitFeatures(f Features, grids []Grid, kinds []Kind, m int) (images, video
 		n := g.Tokens(m)
 		dst := out[kinds[i]]
 		if dst == nil {
-			dst = &Features{Pooler: Matrix{0, cols, nil}, Deepstack: make([]Matrix, len(f.Deepstack))}
+			dst = &Features{Pooler: Matrix{Rows: 0, Cols: cols, Data: nil}, Deepstack: make([]Matrix, len(f.Deepstack))}
 			for j := range dst.Deepstack {
 				dst.Deepstack[j].Cols = cols
 			}

@@ -400,7 +400,7 @@ func readMatrix(t *testing.T, f *safetensors.File, name string) Matrix {
 		t.Fatal(err)
 	}
 	cols := info.Shape[len(info.Shape)-1]
-	return Matrix{len(data) / cols, cols, data}
+	return Matrix{Rows: len(data) / cols, Cols: cols, Data: data}
 }
 
 func readFeatures(t *testing.T, f *safetensors.File, kind string, k int) *Features {

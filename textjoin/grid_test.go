@@ -46,7 +46,7 @@ func TestExpandOverflowingGrid(t *testing.T) {
 		if _, _, err := RopeIndex([]int32{1, tok.VisionStart.ID, tok.ImagePad.ID, tok.VisionEnd.ID}, nil, []Grid{g}, nil, tok); err == nil || !strings.Contains(err.Error(), g.String()) {
 			t.Errorf("grid %v: RopeIndex = %v, want an error naming it", g, err)
 		}
-		if _, _, err := SplitFeatures(Features{Pooler: Matrix{0, 4, nil}}, []Grid{g}, []Kind{KindImage}, 2); err == nil || !strings.Contains(err.Error(), g.String()) {
+		if _, _, err := SplitFeatures(Features{Pooler: Matrix{Rows: 0, Cols: 4, Data: nil}}, []Grid{g}, []Kind{KindImage}, 2); err == nil || !strings.Contains(err.Error(), g.String()) {
 			t.Errorf("grid %v: SplitFeatures = %v, want an error naming it", g, err)
 		}
 	}

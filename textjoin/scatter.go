@@ -1,18 +1,17 @@
 package textjoin
 
-import "fmt"
+import (
+	"fmt"
 
-// Matrix is a row-major float32 matrix [Rows, Cols]. It has the same fields as vision.Matrix, so
-// textjoin.Matrix(m) converts one.
-type Matrix struct {
-	Rows, Cols int
-	Data       []float32
-}
+	"github.com/qwen3vl/qwen3vl/internal/matrix"
+)
 
-// Row returns row i (a view).
-func (m Matrix) Row(i int) []float32 { return m.Data[i*m.Cols : (i+1)*m.Cols] }
+// Matrix is a row-major float32 matrix [Rows, Cols]: internal/matrix's, the same type as
+// vision.Matrix, so the tower's outputs are used as they are.
+type Matrix = matrix.Matrix
 
-func (m Matrix) check(what string) error {
+// checkMatrix checks that m's data fits its shape.
+func checkMatrix(m Matrix, what string) error {
 	if m.Rows < 0 || m.Cols < 0 || len(m.Data) != m.Rows*m.Cols {
 		return fmt.Errorf("textjoin: %s: %d values for a [%d, %d] matrix", what, len(m.Data), m.Rows, m.Cols)
 	}
@@ -56,7 +55,7 @@ func ScatterBatch(embeds Matrix, ids [][]int32, images, videos *Features, tok To
 	if err := tok.Validate(); err != nil {
 		return nil, err
 	}
-	if err := embeds.check("embeddings"); err != nil {
+	if err := checkMatrix(embeds, "embeddings"); err != nil {
 		return nil, err
 	}
 	rows := 0
@@ -106,7 +105,7 @@ func ScatterBatch(embeds Matrix, ids [][]int32, images, videos *Features, tok To
 	p.Visual = make([]bool, rows)
 	p.Deepstack = make([]Matrix, k)
 	for j := range p.Deepstack {
-		p.Deepstack[j] = Matrix{nVis, embeds.Cols, make([]float32, nVis*embeds.Cols)}
+		p.Deepstack[j] = Matrix{Rows: nVis, Cols: embeds.Cols, Data: make([]float32, nVis*embeds.Cols)}
 	}
 	cols := embeds.Cols
 	r, vis := 0, 0 // embedding row, visual rows so far
@@ -141,7 +140,7 @@ func (f *Features) check(title, kind string, n, cols int) error {
 	if f == nil {
 		return nil
 	}
-	if err := f.Pooler.check(kind + " pooler output"); err != nil {
+	if err := checkMatrix(f.Pooler, kind+" pooler output"); err != nil {
 		return err
 	}
 	if f.Pooler.Rows != n {
@@ -151,7 +150,7 @@ func (f *Features) check(title, kind string, n, cols int) error {
 		return fmt.Errorf("textjoin: %s features have %d columns but the embeddings %d", kind, f.Pooler.Cols, cols)
 	}
 	for j, d := range f.Deepstack {
-		if err := d.check(fmt.Sprintf("%s DeepStack feature %d", kind, j)); err != nil {
+		if err := checkMatrix(d, fmt.Sprintf("%s DeepStack feature %d", kind, j)); err != nil {
 			return err
 		}
 		if d.Rows != n || d.Cols != cols {
@@ -165,10 +164,10 @@ func (f *Features) check(title, kind string, n, cols int) error {
 // deepstack[j] are added (float32) to the hidden states [len(visual), O] at the visual
 // positions, in order.
 func AddDeepstack(hidden Matrix, visual []bool, deepstack Matrix) error {
-	if err := hidden.check("hidden states"); err != nil {
+	if err := checkMatrix(hidden, "hidden states"); err != nil {
 		return err
 	}
-	if err := deepstack.check("DeepStack rows"); err != nil {
+	if err := checkMatrix(deepstack, "DeepStack rows"); err != nil {
 		return err
 	}
 	if len(visual) != hidden.Rows {

@@ -8,7 +8,7 @@ import (
 
 // rowsOf builds a [len(vals), cols] matrix whose row i is vals[i] repeated.
 func rowsOf(cols int, vals ...float32) Matrix {
-	m := Matrix{len(vals), cols, make([]float32, len(vals)*cols)}
+	m := Matrix{Rows: len(vals), Cols: cols, Data: make([]float32, len(vals)*cols)}
 	for i, v := range vals {
 		for c := range cols {
 			m.Data[i*cols+c] = v
@@ -103,7 +103,7 @@ func TestScatterErrors(t *testing.T) {
 		{"too many video rows", rowsOf(2, 0), []int32{1}, nil, one, "Video features and video tokens do not match, tokens: 0, features: 1"},
 		{"width", rowsOf(3, 0), []int32{I}, one, nil, "2 columns but the embeddings 3"},
 		{"ids", rowsOf(2, 0, 0), []int32{I}, one, nil, "1 token ids for 2 embedding rows"},
-		{"ragged", Matrix{2, 2, make([]float32, 3)}, []int32{I, 1}, one, nil, "3 values for a [2, 2] matrix"},
+		{"ragged", Matrix{Rows: 2, Cols: 2, Data: make([]float32, 3)}, []int32{I, 1}, one, nil, "3 values for a [2, 2] matrix"},
 		{"deepstack rows", rowsOf(2, 0), []int32{I}, &Features{Pooler: rowsOf(2, 1), Deepstack: []Matrix{rowsOf(2, 1, 2)}}, nil, "DeepStack feature 0 is [2, 2], want [1, 2]"},
 		{"deepstack count", rowsOf(2, 0, 0), []int32{I, V}, &Features{Pooler: rowsOf(2, 1), Deepstack: []Matrix{rowsOf(2, 1)}}, one, "1 DeepStack features for the images but 0"},
 	}

@@ -8,7 +8,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/qwen3vl/qwen3vl/internal/fsutil"
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 )
 
 // Config is the shape of a Qwen3-VL vision tower: the "vision_config" of a Qwen3-VL (or
@@ -93,7 +93,7 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&cfg); err != nil {
-		return Config{}, fmt.Errorf("vision config: %w", describeJSONError(err))
+		return Config{}, fmt.Errorf("vision config: %w", checkpoint.DescribeJSONError(err))
 	}
 	if err := json.Unmarshal(body, &probe); err == nil && probe.Deepstack == nil {
 		cfg.DeepstackVisualIndexes = defaultConfig().DeepstackVisualIndexes
@@ -105,28 +105,16 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 // MaxConfigBytes bounds the config.json ReadConfig reads (released ones are a few KiB).
-const MaxConfigBytes = 16 << 20
+const MaxConfigBytes = checkpoint.MaxConfigBytes
 
 // ReadConfig reads and validates the config.json at path (a regular file of at most
 // MaxConfigBytes).
 func ReadConfig(path string) (Config, error) {
-	data, err := fsutil.ReadFile(path, MaxConfigBytes)
+	cfg, err := checkpoint.ReadConfig(path, ParseConfig)
 	if err != nil {
 		return Config{}, fmt.Errorf("vision: %w", err)
 	}
-	cfg, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("vision: %s: %w", path, err)
-	}
 	return cfg, nil
-}
-
-func describeJSONError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("field %s: want %s, got JSON %s", te.Field, te.Type, te.Value)
-	}
-	return err
 }
 
 // maxDim bounds every size in a config, and the two products of sizes the tower uses as widths

@@ -6,16 +6,12 @@ import (
 	"strconv"
 
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
+	"github.com/qwen3vl/qwen3vl/internal/matrix"
 )
 
-// Matrix is a row-major float32 matrix.
-type Matrix struct {
-	Rows, Cols int
-	Data       []float32 // len Rows·Cols; row r is Data[r·Cols : (r+1)·Cols]
-}
-
-// Row returns row r.
-func (x Matrix) Row(r int) []float32 { return x.Data[r*x.Cols : (r+1)*x.Cols] }
+// Matrix is a row-major float32 matrix [Rows, Cols] (internal/matrix's, the type textjoin and
+// text use too): row r is Data[r·Cols : (r+1)·Cols].
+type Matrix = matrix.Matrix
 
 // Output is what Encode returns for a list of items, rows of all items concatenated in input
 // order (item i's rows follow item i−1's).

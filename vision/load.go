@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
 
@@ -45,10 +45,8 @@ func IsTensor(name string) bool {
 // WeightsF32 and WeightsBF16 force either. LayerNorm parameters, biases and the position table
 // are always converted to float32.
 func Load(ctx context.Context, dir string, opts Options) (*Model, error) {
-	if fi, err := os.Stat(dir); err != nil {
+	if err := checkpoint.Dir(dir); err != nil {
 		return nil, fmt.Errorf("vision: %w", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("vision: %s is not a folder (want a checkpoint folder with config.json and safetensors weights)", dir)
 	}
 	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {

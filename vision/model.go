@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
 )
 
@@ -50,45 +50,20 @@ type Options struct {
 }
 
 // Weights says how a Model holds the weights of its Linears (the patch embedding, the blocks'
-// attention and MLP, the mergers) in memory. LayerNorm parameters, biases and the position
-// table are float32 in every mode.
-type Weights int
+// attention and MLP, the mergers) in memory: internal/checkpoint's, the type text.Weights is
+// too. LayerNorm parameters, biases and the position table are float32 in every mode.
+type Weights = checkpoint.Weights
 
+// The Weights values (see checkpoint.Weights): WeightsAuto is WeightsBF16 when every tensor of
+// the tower is stored as bfloat16, else WeightsF32.
 const (
-	// WeightsAuto is WeightsBF16 when every tensor of the vision tower is stored as bfloat16 (as
-	// in the released checkpoints: nothing is lost then), and WeightsF32 otherwise.
-	WeightsAuto Weights = iota
-	// WeightsF32 converts the weights to float32 once, at load.
-	WeightsF32
-	// WeightsBF16 keeps the weights as bfloat16, widened to float32 a micro-panel at a time
-	// while multiplying: half the resident weights, at about the same speed on AVX2. Weights
-	// are rounded to bfloat16 (to nearest, ties to even), which leaves a bf16 checkpoint's
-	// values unchanged, so its outputs are then the same, bit for bit, as with WeightsF32.
-	WeightsBF16
+	WeightsAuto = checkpoint.WeightsAuto
+	WeightsF32  = checkpoint.WeightsF32
+	WeightsBF16 = checkpoint.WeightsBF16
 )
 
-// String returns "auto", "f32" or "bf16".
-func (w Weights) String() string {
-	switch w {
-	case WeightsAuto:
-		return "auto"
-	case WeightsF32:
-		return "f32"
-	case WeightsBF16:
-		return "bf16"
-	}
-	return fmt.Sprintf("Weights(%d)", int(w))
-}
-
-// ParseWeights parses "auto", "f32" or "bf16" (the names String returns).
-func ParseWeights(s string) (Weights, error) {
-	for _, w := range []Weights{WeightsAuto, WeightsF32, WeightsBF16} {
-		if s == w.String() {
-			return w, nil
-		}
-	}
-	return 0, fmt.Errorf("weights %q: want auto, f32 or bf16", s)
-}
+// ParseWeights parses "auto", "f32" or "bf16" (the names Weights.String returns).
+func ParseWeights(s string) (Weights, error) { return checkpoint.ParseWeights(s) }
 
 // Weights returns how the model holds its weights: WeightsF32 or WeightsBF16 (never WeightsAuto;
 // that is resolved at load).
@@ -166,29 +141,13 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	}
 	// Tensors are read (converted to float32 unless bf16 weights stay bf16) and packed for the
 	// kernels in parallel, a module (a block, a merger) per goroutine.
-	l := &loader{src: src, bf16: m.weights == WeightsBF16}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, m.threads)
-	run := func(f func()) {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f()
-			// The unpacked copies of this task's tensors are garbage now. Collect
-			// them before the next task allocates its own, so that loading peaks near the
-			// packed weights' size instead of up to twice it (the heap holds no pointers,
-			// so a collection costs little).
-			runtime.GC()
-		}()
-	}
+	l := &loader{Binder: checkpoint.NewBinder(m.threads), src: src, bf16: m.weights == WeightsBF16}
 	// The parameter table binds every tensor to its field; a module is one task.
 	for _, mod := range cfg.modules(m) {
-		run(func() { l.bind(mod.params) })
+		l.Go(func() { l.bind(mod.params) })
 	}
-	wg.Wait()
-	if l.err != nil {
-		return nil, l.err
+	if err := l.Wait(); err != nil {
+		return nil, err
 	}
 	m.invFreq = rotaryInvFreq(cfg.HeadDim())
 	return m, nil
@@ -197,24 +156,9 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 // loader reads tensors from a source for build, from several goroutines, keeping the first
 // error.
 type loader struct {
+	*checkpoint.Binder
 	src  source
 	bf16 bool // build Linears with bfloat16 weights
-	mu   sync.Mutex
-	err  error
-}
-
-func (l *loader) fail(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err == nil {
-		l.err = err
-	}
-}
-
-func (l *loader) failed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err != nil
 }
 
 // bind reads the tensors of one module of the parameter table into their destinations.
@@ -233,12 +177,12 @@ func (l *loader) bind(params []param) {
 
 // get returns a tensor as float32, or nil after an error.
 func (l *loader) get(name string) []float32 {
-	if l.failed() {
+	if l.Failed() {
 		return nil
 	}
 	v, err := l.src.float32s(name)
 	if err != nil {
-		l.fail(fmt.Errorf("tensor %s: %w", l.src.fullName(name), err))
+		l.Fail(fmt.Errorf("tensor %s: %w", l.src.fullName(name), err))
 	}
 	return v
 }
@@ -251,7 +195,7 @@ func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
 		return l.linearBF16Bits(prefix, out, in)
 	}
 	w, b := l.get(prefix+".weight"), l.get(prefix+".bias")
-	if l.failed() {
+	if l.Failed() {
 		return nil
 	}
 	newLinear := kernels.NewLinear
@@ -260,7 +204,7 @@ func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
 	}
 	lin, err := newLinear(w, b, out, in)
 	if err != nil {
-		l.fail(fmt.Errorf("%s: %w", prefix, err))
+		l.Fail(fmt.Errorf("%s: %w", prefix, err))
 	}
 	return lin
 }
@@ -268,21 +212,21 @@ func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
 // linearBF16Bits is linear for a weight stored as bfloat16 and kept so (the result is the same
 // as NewLinearBF16 on the weight widened to float32, without the round trip).
 func (l *loader) linearBF16Bits(prefix string, out, in int) *kernels.Linear {
-	if l.failed() {
+	if l.Failed() {
 		return nil
 	}
 	w, err := l.src.bf16Bits(prefix + ".weight")
 	if err != nil {
-		l.fail(fmt.Errorf("tensor %s: %w", l.src.fullName(prefix+".weight"), err))
+		l.Fail(fmt.Errorf("tensor %s: %w", l.src.fullName(prefix+".weight"), err))
 		return nil
 	}
 	b := l.get(prefix + ".bias")
-	if l.failed() {
+	if l.Failed() {
 		return nil
 	}
 	lin, err := kernels.NewLinearBF16Bits(w, b, out, in)
 	if err != nil {
-		l.fail(fmt.Errorf("%s: %w", prefix, err))
+		l.Fail(fmt.Errorf("%s: %w", prefix, err))
 	}
 	return lin
 }

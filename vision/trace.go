@@ -1,6 +1,10 @@
 package vision
 
-import "context"
+import (
+	"context"
+
+	"github.com/qwen3vl/qwen3vl/internal/trace"
+)
 
 // Trace is one named intermediate tensor of a forward pass, handed to the function given to
 // WithTrace. The names are stable, so a layer-by-layer diff against the reference
@@ -22,18 +26,9 @@ import "context"
 //	-1     merger         [T, O]   the main merger's output (Output.Pooler)
 //
 // for blocks b = 0 … depth−1. The last block's layer_out is Output.LastHidden and deepstack.K is
-// Output.Deepstack[K]. The type is not specific to the vision tower: a text decoder can trace
-// its layers with the same names and fields.
-type Trace struct {
-	// Layer is the index of the transformer block (layer) the tensor belongs to, or -1 outside
-	// the blocks.
-	Layer int
-	// Name is the tensor's stable name within its layer ("ln1", "attn", …).
-	Name string
-	// Matrix is a read-only view of the tensor, valid only during the call: copy what must
-	// outlive it.
-	Matrix Matrix
-}
+// Output.Deepstack[K]. The type is internal/trace's Tensor, which text.Trace is too: the
+// decoder traces its layers with the same fields.
+type Trace = trace.Tensor
 
 // traceKey is the context key of WithTrace.
 type traceKey struct{}
@@ -46,7 +41,7 @@ func WithTrace(ctx context.Context, trace func(Trace)) context.Context {
 }
 
 // tracer is the trace function of an Encode call, nil when there is none.
-type tracer func(Trace)
+type tracer trace.Func
 
 func traceFrom(ctx context.Context) tracer {
 	f, _ := ctx.Value(traceKey{}).(func(Trace))
@@ -55,9 +50,5 @@ func traceFrom(ctx context.Context) tracer {
 
 // emit traces data as a [rows, cols] matrix of layer, if there is a trace function.
 func (f tracer) emit(layer int, name string, data []float32, rows, cols int) {
-	if f == nil {
-		return
-	}
-	n := rows * cols
-	f(Trace{Layer: layer, Name: name, Matrix: Matrix{Rows: rows, Cols: cols, Data: data[:n:n]}})
+	trace.Func(f).Emit(layer, name, data, rows, cols)
 }

@@ -24,7 +24,7 @@ var (
 
 // key names a traced tensor as trace_vision.py does: its name outside the blocks,
 // "blocks.B.name" inside.
-func (tr Trace) key() string {
+func traceKeyOf(tr Trace) string {
 	if tr.Layer < 0 {
 		return tr.Name
 	}
@@ -82,7 +82,7 @@ func TestTraceReference(t *testing.T) {
 
 	var seen []string
 	ctx := WithTrace(context.Background(), func(tr Trace) {
-		k := tr.key()
+		k := traceKeyOf(tr)
 		seen = append(seen, k)
 		info, ok := ref.Info(k)
 		if !ok {
