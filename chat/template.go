@@ -109,20 +109,29 @@ func parseFile(src, file string, err error) (*Template, error) {
 // readBounded reads a template or config file of at most limit bytes.
 func readBounded(file string, limit int64) ([]byte, error) { return fsutil.ReadFile(file, limit) }
 
+// readObject reads the JSON object in file (at most MaxConfigBytes); found is false, with no
+// error, when there is no such file.
+func readObject(file string) (obj map[string]json.RawMessage, found bool, err error) {
+	data, err := readBounded(file, MaxConfigBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("chat: %w", err)
+	}
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, false, fmt.Errorf("chat: %s: %v", file, err)
+	}
+	return obj, true, nil
+}
+
 // jsonTemplate reads key "chat_template" of dir/name. ok is false when the
 // file or (unless required) the key is absent.
 func jsonTemplate(dir, name string, required bool) (src, file string, ok bool, err error) {
 	file = filepath.Join(dir, name)
-	data, err := readBounded(file, MaxConfigBytes)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", file, false, nil
-	}
-	if err != nil {
-		return "", file, false, fmt.Errorf("chat: %w", err)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return "", file, false, fmt.Errorf("chat: %s: %v", file, err)
+	obj, found, err := readObject(file)
+	if err != nil || !found {
+		return "", file, false, err
 	}
 	raw, has := obj["chat_template"]
 	if !has || string(raw) == "null" {
@@ -139,16 +148,9 @@ func jsonTemplate(dir, name string, required bool) (src, file string, ok bool, e
 
 func tokenizerTemplate(dir string) (src, file string, ok bool, err error) {
 	file = filepath.Join(dir, "tokenizer_config.json")
-	data, err := readBounded(file, MaxConfigBytes)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", file, false, nil
-	}
-	if err != nil {
-		return "", file, false, fmt.Errorf("chat: %w", err)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return "", file, false, fmt.Errorf("chat: %s: %v", file, err)
+	obj, found, err := readObject(file)
+	if err != nil || !found {
+		return "", file, false, err
 	}
 	raw, has := obj["chat_template"]
 	if !has || string(raw) == "null" {
@@ -181,16 +183,9 @@ var specialAttributes = []string{"bos_token", "eos_token", "unk_token", "sep_tok
 // (a string, or an added token {"content": …}); no file is no tokens.
 func specialTokens(dir string) (map[string]string, error) {
 	file := filepath.Join(dir, "tokenizer_config.json")
-	data, err := readBounded(file, MaxConfigBytes)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("chat: %w", err)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return nil, fmt.Errorf("chat: %s: %v", file, err)
+	obj, found, err := readObject(file)
+	if err != nil || !found {
+		return nil, err
 	}
 	out := map[string]string{}
 	for _, attr := range specialAttributes {
