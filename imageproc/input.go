@@ -5,10 +5,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
 // Reading inputs. Every file this package reads (images, frames of a folder, animated GIFs,
@@ -29,65 +30,26 @@ const DefaultMaxFileBytes = 1 << 30
 const maxConfigBytes = 16 << 20
 
 // ErrNotRegular is returned (wrapped) for an input path that is not a regular file: a FIFO, a
-// device, a socket or a folder where a file is wanted.
-var ErrNotRegular = errors.New("not a regular file")
+// device, a socket or a folder where a file is wanted (internal/fsutil's error).
+var ErrNotRegular = fsutil.ErrNotRegular
 
-// openRegular opens path for reading if it is a regular file and returns it with its size. The
-// check is made before opening (opening a FIFO blocks until a writer appears) and again on the
-// opened file (the path may have been replaced in between; the open does not block then, see
-// openFlags).
+// openRegular opens path for reading if it is a regular file and returns it with its size,
+// checked before and after opening without blocking (fsutil.OpenRegular); errors say
+// "imageproc".
 func openRegular(path string) (*os.File, int64, error) {
-	st, err := os.Stat(path)
+	f, size, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("imageproc: %w", err)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, 0, notRegular(path, st.Mode())
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, 0, fmt.Errorf("imageproc: %w", err)
-	}
-	st, err = f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("imageproc: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, notRegular(path, st.Mode())
-	}
-	return f, st.Size(), nil
+	return f, size, nil
 }
 
-func notRegular(path string, m os.FileMode) error {
-	kind := "special file"
-	switch {
-	case m.IsDir():
-		kind = "folder"
-	case m&os.ModeNamedPipe != 0:
-		kind = "FIFO"
-	case m&os.ModeSocket != 0:
-		kind = "socket"
-	case m&os.ModeCharDevice != 0:
-		kind = "character device"
-	case m&os.ModeDevice != 0:
-		kind = "device"
-	}
-	return fmt.Errorf("imageproc: %s: %w (it is a %s); give a regular file", path, ErrNotRegular, kind)
-}
-
-// readFileBounded reads the regular file at path whole, refusing more than limit bytes.
-func readFileBounded(ctx context.Context, path string, limit int64) ([]byte, error) {
-	f, _, err := openRegular(path)
+// readConfig reads a JSON config file of at most maxConfigBytes (fsutil.ReadFile: a regular
+// file only, bounded); errors say "imageproc".
+func readConfig(path string) ([]byte, error) {
+	data, err := fsutil.ReadFile(path, maxConfigBytes)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := newBoundedReader(ctx, f, limit)
-	data, err := io.ReadAll(b)
-	if err != nil {
-		return nil, fmt.Errorf("imageproc: %s: %w", path, err)
+		return nil, fmt.Errorf("imageproc: %w", err)
 	}
 	return data, nil
 }

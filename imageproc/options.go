@@ -1,7 +1,6 @@
 package imageproc
 
 import (
-	"context"
 	"fmt"
 	"math"
 )
@@ -112,7 +111,7 @@ func (o Options) Validate() error {
 // the reference itself rejects) are errors, as is any field of the wrong
 // type or out of range; each error names the field.
 func ReadPreprocessorConfig(path string) (Options, error) {
-	data, err := readFileBounded(context.Background(), path, maxConfigBytes)
+	data, err := readConfig(path)
 	if err != nil {
 		return Options{}, err
 	}

@@ -1,7 +1,6 @@
 package imageproc
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -110,7 +109,7 @@ func (o VideoOptions) Validate() error {
 // 3 = bicubic) are errors, as is any field of the wrong type or out of
 // range; each error names the field.
 func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
-	data, err := readFileBounded(context.Background(), path, maxConfigBytes)
+	data, err := readConfig(path)
 	if err != nil {
 		return VideoOptions{}, err
 	}
@@ -131,7 +130,7 @@ func ReadVideoPreprocessorConfig(path string) (VideoOptions, error) {
 // error wraps fs.ErrNotExist (callers may then use DefaultVideoOptions).
 func ReadVideoPreprocessorConfigDir(dir string) (VideoOptions, string, error) {
 	nested := filepath.Join(dir, "processor_config.json")
-	if data, err := readFileBounded(context.Background(), nested, maxConfigBytes); err == nil {
+	if data, err := readConfig(nested); err == nil {
 		outer, err := decodeObject(data)
 		if err != nil {
 			return VideoOptions{}, nested, fmt.Errorf("imageproc: %s: %w", nested, err)
