@@ -579,6 +579,9 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 	images := make([]rawImage, len(req.Images))
 	for i, im := range req.Images {
 		label := fmt.Sprintf("image %d", i)
+		if string(im.ImageURL) == "null" {
+			im.ImageURL = nil // a null field is an absent one, as for "data" and "url"
+		}
 		given := 0
 		for _, set := range []bool{im.Data != nil, im.URL != nil, im.ImageURL != nil} {
 			if set {

@@ -161,6 +161,8 @@ func TestFetchEncode(t *testing.T) {
 		{"relative", ts, encodeJSON(urlImage("/img/a.png")), 400, CodeInvalidParameter, nil, "nor an http(s) URL"},
 		{"url and data", ts, encodeJSON(fmt.Sprintf(`{"url": %q, "data": "AAAA"}`, h.URL+"/img/a.png")), 400, CodeInvalidJSON, nil, "one of"},
 		{"image_url a number", ts, encodeJSON(`{"image_url": 7}`), 400, CodeInvalidJSON, nil, "image_url"},
+		{"image_url null beside data", ts, encodeJSON(fmt.Sprintf(`{"data": %q, "image_url": null}`, base64.StdEncoding.EncodeToString(img))), 200, "", want, ""},
+		{"image_url null alone", ts, encodeJSON(`{"image_url": null, "url": null}`), 400, CodeInvalidJSON, nil, "field (base64 of the image file)"},
 		{"redirect off the list", ts, encodeJSON(urlImage(h.URL + "/img/off-list")), 400, CodeURLNotAllowed, nil, "redirected to " + off.URL + "/img/a.png"},
 		{"redirect with dot segments", ts, encodeJSON(urlImage(h.URL + "/img/to-private")), 400, CodeURLNotAllowed, nil, "redirected to"},
 		{"redirect loop", ts, encodeJSON(urlImage(h.URL + "/img/loop")), 422, CodeFetchFailed, nil, "stopped after 5 redirects"},
