@@ -65,7 +65,7 @@ func isFile(path string) bool {
 
 // readRef reads the commit stored in <dir>/refs/<rev>.
 func readRef(dir, rev string) (string, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, "refs", filepath.FromSlash(rev)))
+	b, err := fsutil.ReadFile(filepath.Join(dir, "refs", filepath.FromSlash(rev)), 4<<10) // a commit hash
 	if err != nil {
 		return "", false
 	}
@@ -140,7 +140,7 @@ func hfSnapshot(opts *Options, repo, commit string) (dir, why string, err error)
 	if !isFile(cfg) {
 		return "", "no config.json", nil
 	}
-	b, err := os.ReadFile(cfg)
+	b, err := fsutil.ReadFile(cfg, vision.MaxConfigBytes)
 	if err != nil {
 		return "", err.Error(), nil
 	}

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
 // Documented defaults: Qwen2-VL/Qwen2.5-VL/Qwen3-VL's vision tokens and merge size. They are used
@@ -82,17 +83,25 @@ func (t Tokens) Validate() error {
 	return nil
 }
 
+// Bounds of the files LoadTokens reads (regular files only, through fsutil.ReadFile): a config
+// and tokenizer_config.json are a few KiB, tokenizer.json about 11 MiB in the releases (512 MiB
+// is tokenizer.MaxFileSize, the bound of the tokenizer's own read).
+const (
+	maxConfigBytes    = 16 << 20
+	maxTokenizerBytes = 512 << 20
+)
+
 // LoadTokens reads a checkpoint folder: config.json (required: a full Qwen3-VL config with the
 // token ids at the top level and vision_config.spatial_merge_size) and, when present,
 // tokenizer_config.json (added_tokens_decoder) and tokenizer.json (added_tokens) for the token
 // strings. Values a file lacks take the documented defaults.
 func LoadTokens(dir string) (Tokens, error) {
-	config, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	config, err := fsutil.ReadFile(filepath.Join(dir, "config.json"), maxConfigBytes)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("textjoin: %w", err)
 	}
 	optional := func(name string) ([]byte, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := fsutil.ReadFile(filepath.Join(dir, name), maxTokenizerBytes)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -18,7 +19,8 @@ var ErrNotRegular = errors.New("not a regular file")
 // check is made before opening (opening a FIFO would wait for a writer) and again on the opened
 // file (the path may have been replaced in between; on Unix the open does not block then,
 // being non-blocking, see openFlags). os.Stat's and os.OpenFile's errors are returned as they
-// are, so errors.Is(err, fs.ErrNotExist) works.
+// are, so errors.Is(err, fs.ErrNotExist) works; a file that is not regular is refused with an
+// *fs.PathError too (op "open"), wrapping ErrNotRegular.
 func OpenRegular(path string) (*os.File, int64, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -57,7 +59,7 @@ func notRegular(path string, m os.FileMode) error {
 	case m&os.ModeDevice != 0:
 		kind = "device"
 	}
-	return fmt.Errorf("%s: %w (it is a %s); give a regular file", path, ErrNotRegular, kind)
+	return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (it is a %s); give a regular file", ErrNotRegular, kind)}
 }
 
 // ReadFile reads a regular file of at most limit bytes: the one bounded read of the small

@@ -7,9 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"sync"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
 // File is an open safetensors file.
@@ -47,19 +48,11 @@ func Open(path string) (*File, error) {
 }
 
 func open(path string) (*File, error) {
-	fd, err := os.Open(path)
+	fd, size, err := fsutil.OpenRegular(path) // a FIFO is refused, not waited on
 	if err != nil {
 		return nil, unwrapPath(err)
 	}
 	defer fd.Close()
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, unwrapPath(err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (mode %v)", st.Mode())
-	}
-	size := st.Size()
 	if size < 8 {
 		return nil, invalidf("file is %d bytes, too short for the 8-byte header length", size)
 	}

@@ -6,11 +6,12 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
 // MaxIndexSize is the largest shard index file accepted, in bytes.
@@ -18,7 +19,7 @@ const MaxIndexSize = 100 << 20
 
 // readLimited reads a whole file of at most limit bytes.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, unwrapPath(err)
 	}
