@@ -82,7 +82,7 @@ func open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	whole, release, err := mapFile(fd, int(size))
+	whole, release, err := fsutil.MapFile(fd, int(size))
 	if err != nil {
 		return nil, unwrapPath(err)
 	}
