@@ -1,0 +1,201 @@
+package vision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/qwen3vl/qwen3vl/internal/gguf"
+	"github.com/qwen3vl/qwen3vl/internal/safetensors"
+)
+
+// The mmproj files of testdata/gguf were written by llama.cpp's convert_hf_to_gguf.py from
+// testdata/golden/tiny-checkpoint (tools/reference/mmproj_fixtures.py). The tiny checkpoint is
+// stored in bf16, so its f32 and bf16 conversions hold its values exactly: encoding from them
+// must equal encoding from the safetensors folder bit for bit. f16 (exact for bf16 values in
+// binary16's normal range, not for the smallest weights) and q8_0 lose precision; their error
+// against HF float32 (testdata/golden/tiny-checkpoint.safetensors) is measured.
+func ggufFixture(dtype string) string {
+	return filepath.Join("..", "testdata", "gguf", "mmproj-tiny-"+dtype+".gguf")
+}
+
+// encodeTinyCheckpointInputs encodes the tiny checkpoint's golden pixels with m.
+func encodeTinyCheckpointInputs(t *testing.T, m *Model) *Output {
+	t.Helper()
+	f, err := safetensors.Open(filepath.Join("..", "testdata", "golden", "tiny-checkpoint.pixels.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	px, err := f.Float32("pixel_values")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Encode(context.Background(), px, []Grid{{1, 6, 4}, {2, 4, 4}, {1, 2, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func outputs(o *Output) map[string]Matrix {
+	m := map[string]Matrix{"pooler_output": o.Pooler, "last_hidden_state": o.LastHidden}
+	for k, d := range o.Deepstack {
+		m[fmt.Sprintf("deepstack_features.%d", k)] = d
+	}
+	return m
+}
+
+func TestGGUFConfig(t *testing.T) {
+	want, err := ReadConfig(filepath.Join("..", "testdata", "golden", "tiny-checkpoint", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dtype := range []string{"f32", "f16", "bf16", "q8_0"} {
+		f, err := gguf.Open(ggufFixture(dtype))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ConfigFromGGUF(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", dtype, err)
+		}
+		if !configsEqual(got, want) {
+			t.Errorf("%s: config %+v, want %+v", dtype, got, want)
+		}
+	}
+}
+
+func TestGGUFExact(t *testing.T) {
+	ref, err := Load(context.Background(), filepath.Join("..", "testdata", "golden", "tiny-checkpoint"), Options{Weights: WeightsF32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := outputs(encodeTinyCheckpointInputs(t, ref))
+	for _, c := range []struct {
+		dtype   string
+		weights Weights
+	}{{"f32", WeightsAuto}, {"bf16", WeightsAuto}, {"bf16", WeightsBF16}, {"f32", WeightsBF16}} {
+		m, err := LoadGGUF(context.Background(), ggufFixture(c.dtype), Options{Weights: c.weights})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := outputs(encodeTinyCheckpointInputs(t, m))
+		for name, w := range want {
+			g := got[name]
+			if g.Rows != w.Rows || g.Cols != w.Cols || !slices.EqualFunc(g.Data, w.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+				t.Errorf("%s GGUF, weights %v: %s differs from the safetensors checkpoint's", c.dtype, c.weights, name)
+			}
+		}
+	}
+}
+
+// TestGGUFLossy measures the f16 and q8_0 files against the HF float32 golden. f16 is held to
+// the float32 path's targets (it measures rel ≤ 1.1e-6); q8_0 to about three times its measured error (rel ≤ 7.1e-3,
+// 1 − cosine ≤ 1.9e-5 on AMD EPYC, docs/FIDELITY.md), so that a misread tensor (a wrong scale,
+// a transposed or misplaced half) fails.
+func TestGGUFLossy(t *testing.T) {
+	golden, err := safetensors.Open(filepath.Join("..", "testdata", "golden", "tiny-checkpoint.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer golden.Close()
+	for _, c := range []struct {
+		dtype  string
+		relMax float64
+		cosMin float64
+	}{{"f16", 1e-5, 0.99999}, {"q8_0", 2e-2, 0.9999}} {
+		m, err := LoadGGUF(context.Background(), ggufFixture(c.dtype), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range outputs(encodeTinyCheckpointInputs(t, m)) {
+			want, err := golden.Float32(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			maxAbs, rel, cos := compare(got.Data, want)
+			t.Logf("FIDELITY gguf-%s %s max|Δ|=%.3g rel=%.3g 1-cos=%.3g", c.dtype, name, maxAbs, rel, 1-cos)
+			if !(rel <= c.relMax) || !(cos >= c.cosMin) {
+				t.Errorf("%s %s: rel %.3g (bound %.0e), cosine %.9f (bound %v)", c.dtype, name, rel, c.relMax, cos, c.cosMin)
+			}
+		}
+	}
+}
+
+// Files that are not a Qwen3-VL tower, or lie about it, are refused with the file named.
+func TestGGUFErrors(t *testing.T) {
+	data, err := os.ReadFile(ggufFixture("f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// replace swaps one string value of the same length (the file's layout is unchanged).
+	replace := func(old, new string) []byte {
+		if len(old) != len(new) || !strings.Contains(string(data), old) {
+			t.Fatalf("cannot replace %q", old)
+		}
+		return []byte(strings.Replace(string(data), old, new, 1))
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"projector", replace("qwen3vl_merger", "qwen2vl_merger"), `projector type "qwen2vl_merger"`},
+		{"no patch half", replace("v.patch_embd.weight.1", "v.patch_embd.weight.2"), "two temporal halves"},
+		{"missing block tensor", replace("v.blk.3.ffn_up.weight", "v.blk.3.ffn_xx.weight"), "v.blk.3.ffn_up.weight is missing"},
+		{"truncated", data[:len(data)/2], "past the end of the file"},
+		{"not gguf", []byte("PK\x03\x04 a zip file, not a GGUF one........."), "not a GGUF file"},
+	} {
+		p := write(c.name+".gguf", c.data)
+		_, err := LoadGGUF(context.Background(), p, Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v, want an error naming %s and saying %q", c.name, err, p, c.want)
+		}
+	}
+	if _, err := LoadGGUF(context.Background(), filepath.Join(dir, "absent.gguf"), Options{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("absent file: %v", err)
+	}
+}
+
+func TestGGUFNames(t *testing.T) {
+	for _, c := range []struct{ name, want string }{
+		{"patch_embed.proj.bias", "v.patch_embd.bias"},
+		{"pos_embed.weight", "v.position_embd.weight"},
+		{"blocks.3.norm1.weight", "v.blk.3.ln1.weight"},
+		{"blocks.0.attn.qkv.bias", "v.blk.0.attn_qkv.bias"},
+		{"blocks.11.attn.proj.weight", "v.blk.11.attn_out.weight"},
+		{"blocks.2.norm2.bias", "v.blk.2.ln2.bias"},
+		{"blocks.1.mlp.linear_fc1.weight", "v.blk.1.ffn_up.weight"},
+		{"blocks.1.mlp.linear_fc2.bias", "v.blk.1.ffn_down.bias"},
+		{"merger.norm.weight", "v.post_ln.weight"},
+		{"merger.linear_fc1.weight", "mm.0.weight"},
+		{"merger.linear_fc2.bias", "mm.2.bias"},
+		{"deepstack_merger_list.0.norm.weight", "v.deepstack.8.norm.weight"},
+		{"deepstack_merger_list.2.linear_fc2.weight", "v.deepstack.24.fc2.weight"},
+	} {
+		if got, ok := ggufName(c.name, []int{8, 16, 24}); !ok || got != c.want {
+			t.Errorf("ggufName(%s) = %q, %v; want %q", c.name, got, ok, c.want)
+		}
+	}
+	for _, bad := range []string{"blocks.0.attn.q.weight", "deepstack_merger_list.3.norm.weight", "nothing"} {
+		if got, ok := ggufName(bad, []int{8, 16, 24}); ok {
+			t.Errorf("ggufName(%s) = %q, want none", bad, got)
+		}
+	}
+}
