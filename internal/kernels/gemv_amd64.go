@@ -43,8 +43,14 @@ func (p *packedLinear) gemv(dst, x []float32, m, threads int, add bool, done <-c
 			g1 := min(g0+gemvGroup, q1)
 			for p0 := 0; p0 < k; p0 += p.kc {
 				kb := min(p.kc, k-p0)
+				next := weightPanel(panels, p0, kb, g0)
+				if p0+kb < k {
+					next = weightPanel(panels, p0+kb, min(p.kc, k-p0-kb), g0)
+				} else if g1 < q1 {
+					next = weightPanel(panels, 0, min(p.kc, k), g1)
+				}
 				for i := range m {
-					p.gemvBlock(dst[i*n:(i+1)*n], x[i*k+p0:i*k+p0+kb], panels, p0, kb, g0, g1, p0 > 0 || add)
+					p.gemvBlock(dst[i*n:(i+1)*n], x[i*k+p0:i*k+p0+kb], panels, p0, kb, g0, g1, p0 > 0 || add, next)
 				}
 			}
 		}
@@ -55,7 +61,7 @@ func (p *packedLinear) gemv(dst, x []float32, m, threads int, add bool, done <-c
 
 // gemvBlock runs the kernel for one row (dst [n], x the K-block's kb values) on panels
 // [g0, g1) of the K-block at p0, through a 16-float scratch for a last, partial panel.
-func (p *packedLinear) gemvBlock(dst, x []float32, panels, p0, kb, g0, g1 int, accumulate bool) {
+func (p *packedLinear) gemvBlock(dst, x []float32, panels, p0, kb, g0, g1 int, accumulate bool, next int) {
 	n := len(dst)
 	full := min(g1, n/nr) // panels whose 16 columns are all in dst
 	var bias *float32
@@ -67,10 +73,18 @@ func (p *packedLinear) gemvBlock(dst, x []float32, panels, p0, kb, g0, g1 int, a
 		c := &dst[g0*nr:][0]
 		if p.panels16 != nil {
 			_ = p.panels16[off+(full-g0)*kb*nr-1]
-			gemvPanelsBF16(kb, &x[0], &p.panels16[off], full-g0, c, bias, accumulate)
+			if gemvBF16PfFn != nil {
+				gemvBF16PfFn(kb, &x[0], &p.panels16[off], full-g0, c, bias, accumulate, &p.panels16[next])
+			} else {
+				gemvBF16Fn(kb, &x[0], &p.panels16[off], full-g0, c, bias, accumulate)
+			}
 		} else {
 			_ = p.panels[off+(full-g0)*kb*nr-1]
-			gemvPanels(kb, &x[0], &p.panels[off], full-g0, c, bias, accumulate)
+			if gemvF32PfFn != nil {
+				gemvF32PfFn(kb, &x[0], &p.panels[off], full-g0, c, bias, accumulate, &p.panels[next])
+			} else {
+				gemvF32Fn(kb, &x[0], &p.panels[off], full-g0, c, bias, accumulate)
+			}
 		}
 	}
 	if full < g1 { // the last panel, cols < 16 columns
@@ -85,11 +99,16 @@ func (p *packedLinear) gemvBlock(dst, x []float32, panels, p0, kb, g0, g1 int, a
 		off := weightPanel(panels, p0, kb, full)
 		if p.panels16 != nil {
 			_ = p.panels16[off+kb*nr-1]
-			gemvPanelsBF16(kb, &x[0], &p.panels16[off], 1, &edge[0], bias, accumulate)
+			gemvBF16Fn(kb, &x[0], &p.panels16[off], 1, &edge[0], bias, accumulate)
 		} else {
 			_ = p.panels[off+kb*nr-1]
-			gemvPanels(kb, &x[0], &p.panels[off], 1, &edge[0], bias, accumulate)
+			gemvF32Fn(kb, &x[0], &p.panels[off], 1, &edge[0], bias, accumulate)
 		}
 		copy(dst[j:], edge[:])
 	}
 }
+
+var gemvF32Fn = gemvPanels
+var gemvBF16Fn = gemvPanelsBF16
+var gemvF32PfFn func(k int, x, b *float32, n int, c, bias *float32, accumulate bool, pf *float32)
+var gemvBF16PfFn func(k int, x *float32, b *uint16, n int, c, bias *float32, accumulate bool, pf *uint16)
