@@ -30,7 +30,8 @@ var gemvShapes = []struct{ out, in int }{
 // promise that a row's result does not depend on the path), for 1 to 5 rows (Linear takes the
 // GEMV for m ≤ gemvMaxRows; one more is tested directly), f32 and bf16
 // weights (the reference on the bf16-rounded W), with and without bias, Forward and
-// ForwardAdd, on 1 to 3 goroutines. dst's values past the output must survive.
+// ForwardAdd, on 1 to 3 goroutines, with each GEMV kernel set the machine has (AVX2, AVX-512).
+// dst's values past the output must survive.
 func TestGEMV(t *testing.T) {
 	r := rand.New(rand.NewPCG(201, 202))
 	for _, s := range gemvShapes {
@@ -62,50 +63,54 @@ func TestGEMV(t *testing.T) {
 							g = im.newGEMM(w, b, s.out, s.in)
 						}
 						pg := g.(paths)
-						for _, add := range []bool{false, true} {
-							wantAdd := want
-							if add {
-								wantAdd = make([]float32, len(want))
-								for i := range want {
-									wantAdd[i] = want[i] + d0[i]
-								}
-							}
-							for threads := 1; threads <= 3; threads++ {
-								name := fmt.Sprintf("%s/%s/m%d_%dx%d_bias%v_add%v_t%d", im.name, weights, m, s.out, s.in, withBias, add, threads)
-								got := make([]float32, m*s.out+5)
-								gemmOut := make([]float32, m*s.out)
-								for i := range got {
-									got[i] = float32(math.NaN())
-								}
+						sets, use := gemvKernelSets(g)
+						for si, set := range sets {
+							use(si)
+							for _, add := range []bool{false, true} {
+								wantAdd := want
 								if add {
-									copy(got, d0)
-									copy(gemmOut, d0)
-								}
-								if !pg.gemv(got, x, m, threads, add, nil) || !pg.gemm(gemmOut, x, m, threads, add, nil) {
-									t.Fatalf("%s: a path reported a skipped task without a done channel", name)
-								}
-								for i, v := range got[m*s.out:] {
-									if !math.IsNaN(float64(v)) {
-										t.Fatalf("%s: dst[%d] past the output was written: %g", name, m*s.out+i, v)
+									wantAdd = make([]float32, len(want))
+									for i := range want {
+										wantAdd[i] = want[i] + d0[i]
 									}
 								}
-								got = got[:m*s.out]
-								// The sum with d0 rounds once more: allow one rounding of it.
-								addTol := tol
-								if add {
-									addTol = make([]float64, len(tol))
-									for i := range tol {
-										addTol[i] = tol[i] + math.Abs(float64(wantAdd[i]))*0x1p-23
-									}
-								}
-								t.Run(name, func(t *testing.T) {
-									checkLinear(t, got, wantAdd, addTol, s.out)
+								for threads := 1; threads <= 3; threads++ {
+									name := fmt.Sprintf("%s/%s/m%d_%dx%d_bias%v_add%v_t%d", kernelName(im.name, set), weights, m, s.out, s.in, withBias, add, threads)
+									got := make([]float32, m*s.out+5)
+									gemmOut := make([]float32, m*s.out)
 									for i := range got {
-										if math.Float32bits(got[i]) != math.Float32bits(gemmOut[i]) {
-											t.Fatalf("[%d,%d]: GEMV %g, GEMM %g", i/s.out, i%s.out, got[i], gemmOut[i])
+										got[i] = float32(math.NaN())
+									}
+									if add {
+										copy(got, d0)
+										copy(gemmOut, d0)
+									}
+									if !pg.gemv(got, x, m, threads, add, nil) || !pg.gemm(gemmOut, x, m, threads, add, nil) {
+										t.Fatalf("%s: a path reported a skipped task without a done channel", name)
+									}
+									for i, v := range got[m*s.out:] {
+										if !math.IsNaN(float64(v)) {
+											t.Fatalf("%s: dst[%d] past the output was written: %g", name, m*s.out+i, v)
 										}
 									}
-								})
+									got = got[:m*s.out]
+									// The sum with d0 rounds once more: allow one rounding of it.
+									addTol := tol
+									if add {
+										addTol = make([]float64, len(tol))
+										for i := range tol {
+											addTol[i] = tol[i] + math.Abs(float64(wantAdd[i]))*0x1p-23
+										}
+									}
+									t.Run(name, func(t *testing.T) {
+										checkLinear(t, got, wantAdd, addTol, s.out)
+										for i := range got {
+											if math.Float32bits(got[i]) != math.Float32bits(gemmOut[i]) {
+												t.Fatalf("[%d,%d]: GEMV %g, GEMM %g", i/s.out, i%s.out, got[i], gemmOut[i])
+											}
+										}
+									})
+								}
 							}
 						}
 					}
@@ -209,4 +214,13 @@ func BenchmarkGEMV(b *testing.B) {
 			}
 		})
 	}
+}
+
+// kernelName names an implementation's kernel set in a test or benchmark: the implementation,
+// then the set if it has several ("avx2+fma/avx512").
+func kernelName(impl, set string) string {
+	if set == "" {
+		return impl
+	}
+	return impl + "/" + set
 }
