@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/qwen3vl/qwen3vl/internal/half"
 )
@@ -160,8 +161,11 @@ var decoderShapes = []struct {
 }
 
 // BenchmarkGEMV runs one row through each 2B decoder projection with f32 and bf16 weights, by
-// the GEMV (what Linear does for m ≤ gemvMaxRows) and by the GEMM (the path m = 1 took before), on one and
-// two goroutines; the bytes per second are of weights read (b.SetBytes: the resident weights).
+// the GEMV (what Linear does for m ≤ gemvMaxRows; with each of its kernel sets on this machine,
+// gemvKernelSets) and by the GEMM (the path m = 1 took before), on one and two goroutines; the
+// bytes per second are of weights read (b.SetBytes: the resident weights), and %read is that
+// rate over MeasureBandwidth's read rate on as many goroutines (measured once per count, for a
+// second, before the first benchmark that reports it: a noisy machine moves both).
 // As in a decode step, whose 3.4 GB of bf16 weights no cache holds, the weights come from
 // memory: each iteration takes the next of enough copies of the layer to fill coldBytes, past
 // the last-level cache (480 MiB on the machine this was written on). Run as -bench
@@ -187,33 +191,67 @@ func BenchmarkGEMV(b *testing.B) {
 					}
 					copies[i] = l.g.(paths)
 				}
-				for _, path := range []string{"gemv", "gemm"} {
-					for _, threads := range []int{1, 2} {
-						b.Run(fmt.Sprintf("%s/%s/threads=%d", weights, path, threads), func(b *testing.B) {
-							run := func(i int) {
-								if path == "gemv" {
-									copies[i%len(copies)].gemv(dst, x, 1, threads, false, nil)
-								} else {
-									copies[i%len(copies)].gemm(dst, x, 1, threads, false, nil)
-								}
-							}
-							b.SetBytes(size)
-							for i := range copies { // warm up: page in, evict the previous run's
-								run(i)
-							}
-							i := 0
-							for b.Loop() {
-								run(i)
-								i++
-							}
-						})
+				sets, _ := gemvKernelSets(copies[0])
+				use := func(i int) {
+					for _, c := range copies {
+						_, u := gemvKernelSets(c)
+						u(i)
 					}
 				}
+				for _, path := range []string{"gemv", "gemm"} {
+					for si, set := range sets {
+						if path == "gemm" && si > 0 {
+							break // the GEMM has one kernel
+						}
+						name := path
+						if path == "gemv" && set != "" {
+							name += "/" + set
+						}
+						for _, threads := range []int{1, 2} {
+							b.Run(fmt.Sprintf("%s/%s/threads=%d", weights, name, threads), func(b *testing.B) {
+								use(si)
+								run := func(i int) {
+									if path == "gemv" {
+										copies[i%len(copies)].gemv(dst, x, 1, threads, false, nil)
+									} else {
+										copies[i%len(copies)].gemm(dst, x, 1, threads, false, nil)
+									}
+								}
+								b.SetBytes(size)
+								for i := range copies { // warm up: page in, evict the previous run's
+									run(i)
+								}
+								i := 0
+								for b.Loop() {
+									run(i)
+									i++
+								}
+								gbs := float64(size) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+								b.ReportMetric(100*gbs/readBandwidth(threads), "%read")
+							})
+						}
+					}
+				}
+				use(0)
 				copies = nil
 				runtime.GC() // free the copies' off-heap panels before the next set
 			}
 		})
 	}
+}
+
+// readBandwidths caches readBandwidth's measurements by goroutine count.
+var readBandwidths = map[int]float64{}
+
+// readBandwidth returns PeakBandwidth on threads goroutines for a second, measured on the first
+// call for that count.
+func readBandwidth(threads int) float64 {
+	if bw, ok := readBandwidths[threads]; ok {
+		return bw
+	}
+	bw := PeakBandwidth(threads, time.Second)
+	readBandwidths[threads] = bw
+	return bw
 }
 
 // kernelName names an implementation's kernel set in a test or benchmark: the implementation,
