@@ -39,9 +39,11 @@ func gemvPanelsBF16Z(k int, x *float32, b *uint16, n int, c, bias *float32, accu
 
 // gemvAVX512 is whether this CPU (and OS) runs the AVX-512 GEMV kernels (AVX512F, and AVX512BW
 // for VPMOVZXWD on ZMM): NewLinear's default for packedLinear.zmm. On an AMD EPYC (Zen 4, which
-// executes a 512-bit operation as two 256-bit halves) they read the 2B decoder's weights
-// faster than the AVX2 ones, by 5–15 % in bf16 (eight streams of eight ZMM chains against
-// four of eight YMM chains, no unzip) and about as fast in f32.
+// executes a 512-bit operation as two 256-bit halves) they read the 2B decoder's weights from
+// memory faster than the AVX2 ones, by 5–25 % in bf16 and 3–15 % in f32 (eight streams and
+// chains against four; on L2-resident weights the AVX2 bf16 kernel is the faster, so the gain
+// is in the streams, not the instructions). Widening two panels into one ZMM (VINSERTI64X4,
+// even/odd columns, a VPERMI2PS unzip at the end) measured slower than VPMOVZXWD.
 var gemvAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 
 // gemvGroup is the panels a GEMV task sweeps K for before moving on: with more than one row,
