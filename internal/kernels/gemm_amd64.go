@@ -49,6 +49,9 @@ type packedLinear struct {
 	kc       int       // K-block of panels: ≤ kcMax, a multiple of 4 unless it is all of K
 	bias     []float32 // bias padded with zeros to a multiple of 16, or nil
 	out, in  int       // W's shape: n and k of the multiplication
+	// zmm is whether the GEMV runs its AVX-512 kernels (gemvAVX512, set at construction; the
+	// tests run both kernel sets on a CPU that has AVX-512).
+	zmm bool
 }
 
 // blockK returns the K-block for in steps: as few blocks as possible, evenly sized, a multiple
@@ -63,7 +66,7 @@ func blockK(in int) int {
 func newPackedLinearBF16(w []uint16, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
 	panels, free := packWeights(w, out, in, kc)
-	p := &packedLinear{panels16: panels, kc: kc, out: out, in: in}
+	p := &packedLinear{panels16: panels, kc: kc, out: out, in: in, zmm: gemvAVX512}
 	p.init(bias, out, free)
 	return p
 }
@@ -73,7 +76,7 @@ func newPackedLinearBF16(w []uint16, bias []float32, out, in int) *packedLinear 
 func newPackedLinear(w, bias []float32, out, in int) *packedLinear {
 	kc := blockK(in)
 	panels, free := packWeights(w, out, in, kc)
-	p := &packedLinear{panels: panels, kc: kc, out: out, in: in}
+	p := &packedLinear{panels: panels, kc: kc, out: out, in: in, zmm: gemvAVX512}
 	p.init(bias, out, free)
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/qwen3vl/qwen3vl/internal/half"
 )
@@ -30,7 +31,8 @@ var gemvShapes = []struct{ out, in int }{
 // promise that a row's result does not depend on the path), for 1 to 5 rows (Linear takes the
 // GEMV for m ≤ gemvMaxRows; one more is tested directly), f32 and bf16
 // weights (the reference on the bf16-rounded W), with and without bias, Forward and
-// ForwardAdd, on 1 to 3 goroutines. dst's values past the output must survive.
+// ForwardAdd, on 1 to 3 goroutines, with each GEMV kernel set the machine has (AVX2, AVX-512).
+// dst's values past the output must survive.
 func TestGEMV(t *testing.T) {
 	r := rand.New(rand.NewPCG(201, 202))
 	for _, s := range gemvShapes {
@@ -62,50 +64,54 @@ func TestGEMV(t *testing.T) {
 							g = im.newGEMM(w, b, s.out, s.in)
 						}
 						pg := g.(paths)
-						for _, add := range []bool{false, true} {
-							wantAdd := want
-							if add {
-								wantAdd = make([]float32, len(want))
-								for i := range want {
-									wantAdd[i] = want[i] + d0[i]
-								}
-							}
-							for threads := 1; threads <= 3; threads++ {
-								name := fmt.Sprintf("%s/%s/m%d_%dx%d_bias%v_add%v_t%d", im.name, weights, m, s.out, s.in, withBias, add, threads)
-								got := make([]float32, m*s.out+5)
-								gemmOut := make([]float32, m*s.out)
-								for i := range got {
-									got[i] = float32(math.NaN())
-								}
+						sets, use := gemvKernelSets(g)
+						for si, set := range sets {
+							use(si)
+							for _, add := range []bool{false, true} {
+								wantAdd := want
 								if add {
-									copy(got, d0)
-									copy(gemmOut, d0)
-								}
-								if !pg.gemv(got, x, m, threads, add, nil) || !pg.gemm(gemmOut, x, m, threads, add, nil) {
-									t.Fatalf("%s: a path reported a skipped task without a done channel", name)
-								}
-								for i, v := range got[m*s.out:] {
-									if !math.IsNaN(float64(v)) {
-										t.Fatalf("%s: dst[%d] past the output was written: %g", name, m*s.out+i, v)
+									wantAdd = make([]float32, len(want))
+									for i := range want {
+										wantAdd[i] = want[i] + d0[i]
 									}
 								}
-								got = got[:m*s.out]
-								// The sum with d0 rounds once more: allow one rounding of it.
-								addTol := tol
-								if add {
-									addTol = make([]float64, len(tol))
-									for i := range tol {
-										addTol[i] = tol[i] + math.Abs(float64(wantAdd[i]))*0x1p-23
-									}
-								}
-								t.Run(name, func(t *testing.T) {
-									checkLinear(t, got, wantAdd, addTol, s.out)
+								for threads := 1; threads <= 3; threads++ {
+									name := fmt.Sprintf("%s/%s/m%d_%dx%d_bias%v_add%v_t%d", kernelName(im.name, set), weights, m, s.out, s.in, withBias, add, threads)
+									got := make([]float32, m*s.out+5)
+									gemmOut := make([]float32, m*s.out)
 									for i := range got {
-										if math.Float32bits(got[i]) != math.Float32bits(gemmOut[i]) {
-											t.Fatalf("[%d,%d]: GEMV %g, GEMM %g", i/s.out, i%s.out, got[i], gemmOut[i])
+										got[i] = float32(math.NaN())
+									}
+									if add {
+										copy(got, d0)
+										copy(gemmOut, d0)
+									}
+									if !pg.gemv(got, x, m, threads, add, nil) || !pg.gemm(gemmOut, x, m, threads, add, nil) {
+										t.Fatalf("%s: a path reported a skipped task without a done channel", name)
+									}
+									for i, v := range got[m*s.out:] {
+										if !math.IsNaN(float64(v)) {
+											t.Fatalf("%s: dst[%d] past the output was written: %g", name, m*s.out+i, v)
 										}
 									}
-								})
+									got = got[:m*s.out]
+									// The sum with d0 rounds once more: allow one rounding of it.
+									addTol := tol
+									if add {
+										addTol = make([]float64, len(tol))
+										for i := range tol {
+											addTol[i] = tol[i] + math.Abs(float64(wantAdd[i]))*0x1p-23
+										}
+									}
+									t.Run(name, func(t *testing.T) {
+										checkLinear(t, got, wantAdd, addTol, s.out)
+										for i := range got {
+											if math.Float32bits(got[i]) != math.Float32bits(gemmOut[i]) {
+												t.Fatalf("[%d,%d]: GEMV %g, GEMM %g", i/s.out, i%s.out, got[i], gemmOut[i])
+											}
+										}
+									})
+								}
 							}
 						}
 					}
@@ -155,8 +161,11 @@ var decoderShapes = []struct {
 }
 
 // BenchmarkGEMV runs one row through each 2B decoder projection with f32 and bf16 weights, by
-// the GEMV (what Linear does for m ≤ gemvMaxRows) and by the GEMM (the path m = 1 took before), on one and
-// two goroutines; the bytes per second are of weights read (b.SetBytes: the resident weights).
+// the GEMV (what Linear does for m ≤ gemvMaxRows; with each of its kernel sets on this machine,
+// gemvKernelSets) and by the GEMM (the path m = 1 took before), on one and two goroutines; the
+// bytes per second are of weights read (b.SetBytes: the resident weights), and %read is that
+// rate over MeasureBandwidth's read rate on as many goroutines (measured once per count, for a
+// second, before the first benchmark that reports it: a noisy machine moves both).
 // As in a decode step, whose 3.4 GB of bf16 weights no cache holds, the weights come from
 // memory: each iteration takes the next of enough copies of the layer to fill coldBytes, past
 // the last-level cache (480 MiB on the machine this was written on). Run as -bench
@@ -182,31 +191,74 @@ func BenchmarkGEMV(b *testing.B) {
 					}
 					copies[i] = l.g.(paths)
 				}
-				for _, path := range []string{"gemv", "gemm"} {
-					for _, threads := range []int{1, 2} {
-						b.Run(fmt.Sprintf("%s/%s/threads=%d", weights, path, threads), func(b *testing.B) {
-							run := func(i int) {
-								if path == "gemv" {
-									copies[i%len(copies)].gemv(dst, x, 1, threads, false, nil)
-								} else {
-									copies[i%len(copies)].gemm(dst, x, 1, threads, false, nil)
-								}
-							}
-							b.SetBytes(size)
-							for i := range copies { // warm up: page in, evict the previous run's
-								run(i)
-							}
-							i := 0
-							for b.Loop() {
-								run(i)
-								i++
-							}
-						})
+				sets, _ := gemvKernelSets(copies[0])
+				use := func(i int) {
+					for _, c := range copies {
+						_, u := gemvKernelSets(c)
+						u(i)
 					}
 				}
+				for _, path := range []string{"gemv", "gemm"} {
+					for si, set := range sets {
+						if path == "gemm" && si > 0 {
+							break // the GEMM has one kernel
+						}
+						name := path
+						if path == "gemv" && set != "" {
+							name += "/" + set
+						}
+						for _, threads := range []int{1, 2} {
+							b.Run(fmt.Sprintf("%s/%s/threads=%d", weights, name, threads), func(b *testing.B) {
+								use(si)
+								run := func(i int) {
+									if path == "gemv" {
+										copies[i%len(copies)].gemv(dst, x, 1, threads, false, nil)
+									} else {
+										copies[i%len(copies)].gemm(dst, x, 1, threads, false, nil)
+									}
+								}
+								b.SetBytes(size)
+								for i := range copies { // warm up: page in, evict the previous run's
+									run(i)
+								}
+								i := 0
+								for b.Loop() {
+									run(i)
+									i++
+								}
+								gbs := float64(size) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+								b.ReportMetric(100*gbs/readBandwidth(threads), "%read")
+							})
+						}
+					}
+				}
+				use(0)
 				copies = nil
 				runtime.GC() // free the copies' off-heap panels before the next set
 			}
 		})
 	}
+}
+
+// readBandwidths caches readBandwidth's measurements by goroutine count.
+var readBandwidths = map[int]float64{}
+
+// readBandwidth returns PeakBandwidth on threads goroutines for a second, measured on the first
+// call for that count.
+func readBandwidth(threads int) float64 {
+	if bw, ok := readBandwidths[threads]; ok {
+		return bw
+	}
+	bw := PeakBandwidth(threads, time.Second)
+	readBandwidths[threads] = bw
+	return bw
+}
+
+// kernelName names an implementation's kernel set in a test or benchmark: the implementation,
+// then the set if it has several ("avx2+fma/avx512").
+func kernelName(impl, set string) string {
+	if set == "" {
+		return impl
+	}
+	return impl + "/" + set
 }

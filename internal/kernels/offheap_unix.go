@@ -14,7 +14,8 @@ import (
 // while it is used: on the heap they would count towards the collector's goal, which with the
 // default GOGC=100 lets garbage grow to about their size before a collection runs. Off the
 // heap, the goal follows the activations only, and a long-running process (the server) stays
-// near weights + working set.
+// near weights + working set. A mapping of at least a huge page is advised to use transparent
+// huge pages (offheap_linux.go).
 func offHeap[T float32 | uint16 | float64](n int) ([]T, func()) {
 	size := n * int(unsafe.Sizeof(T(0)))
 	if size == 0 {
@@ -24,5 +25,6 @@ func offHeap[T float32 | uint16 | float64](n int) ([]T, func()) {
 	if err != nil {
 		return make([]T, n), nil
 	}
+	adviseHugePages(b)
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n), func() { _ = syscall.Munmap(b) }
 }
