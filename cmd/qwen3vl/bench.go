@@ -97,7 +97,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			d = 2 * time.Second
 		}
 		peak = kernels.PeakGFLOPS(*threads, d)
-		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Name())
+		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel; bf16: %s)\n", peak, *threads, kernels.Name(), kernels.BF16())
 		if *peakOnly {
 			bw := kernels.MeasureBandwidth(*threads, d, true)
 			fmt.Fprintf(stderr, "memory bandwidth on %d threads, best pass over arrays of %d MiB (%s read loop): read %.1f GB/s, copy %.1f GB/s, triad %.1f GB/s (STREAM's counting: no write-allocate traffic)\n",
