@@ -8,3 +8,5 @@ require (
 	golang.org/x/term v0.48.0
 	golang.org/x/text v0.44.0
 )
+
+require golang.org/x/arch v0.33.0

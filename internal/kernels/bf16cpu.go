@@ -1,3 +1,5 @@
+//go:generate go run gen_bf16.go
+
 package kernels
 
 import "strings"
