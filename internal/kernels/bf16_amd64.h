@@ -4,6 +4,12 @@
 // from internal/kernels/internal/bf16enc. Macro names list the operands in Intel order:
 // destination (the accumulator of VDPBF16PS), first source, second source.
 
+// vdpbf16ps zmm0, zmm1, zmm2
+#define VDPBF16PS_Z0_Z1_Z2 BYTE $0x62; BYTE $0xf2; BYTE $0x76; BYTE $0x48; BYTE $0x52; BYTE $0xc2
+
+// vcvtne2ps2bf16 zmm0, zmm1, zmm2
+#define VCVTNE2PS2BF16_Z0_Z1_Z2 BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xc2
+
 // vdpbf16ps zmm0, zmm30, zmm31
 #define VDPBF16PS_Z0_Z30_Z31 BYTE $0x62; BYTE $0x92; BYTE $0x0e; BYTE $0x40; BYTE $0x52; BYTE $0xc7
 

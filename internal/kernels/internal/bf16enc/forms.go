@@ -2,6 +2,8 @@ package bf16enc
 
 // Forms are the instructions the kernels' assembly uses, the contents of bf16_amd64.h:
 //
+//   - the one-instruction probes the tests hold to the pure-Go reference
+//     (bf16probe_amd64.s): VDPBF16PS Z0, Z1, Z2 and VCVTNE2PS2BF16 Z0, Z1, Z2;
 //   - the bf16 peak loop (peak_bf16_amd64.s): VDPBF16PS Zi, Z30, Z31 for the 16
 //     accumulators Z0–Z15;
 //   - the 8×32 GEMM micro-kernel (gemm_bf16_amd64.s), two k-pairs per step: for row i
@@ -10,7 +12,10 @@ package bf16enc
 //     panel's 16 columns × one k-pair, and row i's bf16 pair broadcast from the packed
 //     activations (8 pairs per k-pair, SI advancing 64 bytes per step).
 func Forms() []Inst {
-	var s []Inst
+	s := []Inst{
+		{Op: VDPBF16PS, Dst: 0, Src1: 1, Src2: 2},
+		{Op: VCVTNE2PS2BF16, Dst: 0, Src1: 1, Src2: 2},
+	}
 	for i := range 16 {
 		s = append(s, Inst{Op: VDPBF16PS, Dst: i, Src1: 30, Src2: 31})
 	}
