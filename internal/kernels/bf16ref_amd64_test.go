@@ -23,35 +23,6 @@ func sameF32(x, y float32, anyNaN bool) bool {
 	return math.Float32bits(x) == math.Float32bits(y)
 }
 
-// bf16Inputs are n bfloat16 values drawn from several distributions: any bit pattern (NaNs,
-// infinities, subnormals included), values of modest exponent (as activations and weights),
-// and values near the subnormal boundary and the overflow threshold.
-func bf16Inputs(r *rand.Rand, kind int) uint16 {
-	switch kind {
-	case 0:
-		return uint16(r.Uint32())
-	case 1: // |x| in [2⁻⁸, 2⁸)
-		return uint16(r.Uint32()&0x807f) | uint16(127-8+r.IntN(16))<<7
-	case 2: // exponents near the bottom: subnormal products and sums
-		return uint16(r.Uint32()&0x807f) | uint16(r.IntN(70))<<7
-	default: // exponents near the top: overflow
-		return uint16(r.Uint32()&0x807f) | uint16(190+r.IntN(65))<<7
-	}
-}
-
-func f32Input(r *rand.Rand, kind int) float32 {
-	switch kind {
-	case 0:
-		return math.Float32frombits(r.Uint32())
-	case 1:
-		return math.Float32frombits(r.Uint32()&0x807fffff | uint32(127-8+r.IntN(16))<<23)
-	case 2:
-		return math.Float32frombits(r.Uint32()&0x807fffff | uint32(r.IntN(8))<<23)
-	default:
-		return math.Float32frombits(r.Uint32()&0x807fffff | uint32(240+r.IntN(15))<<23)
-	}
-}
-
 // dpEdges are hand-picked lanes: {acc bits, a0, a1, b0, b1}.
 var dpEdges = [][5]uint32{
 	{0x00800000, 0, 0x1a40, 0, 0x9980},           // 2⁻¹²⁶ − 1.5·2⁻¹⁵¹: tiny after rounding to 24 bits, flushed to +0

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/qwen3vl/qwen3vl/internal/half"
@@ -61,5 +62,35 @@ func TestRoundBF16NE(t *testing.T) {
 		if special := e == 0 && uint32(u)&0x7fffff != 0 || f != f; !special && differs {
 			t.Fatalf("%#08x: RoundBF16NE %#04x, half.F32ToBF16 %#04x", u, RoundBF16NE(f), half.F32ToBF16(f))
 		}
+	}
+}
+
+// bf16Inputs is a bfloat16 value drawn from several distributions: any bit pattern (NaNs,
+// infinities, subnormals included), values of modest exponent (as activations and weights),
+// and values near the subnormal boundary and the overflow threshold.
+func bf16Inputs(r *rand.Rand, kind int) uint16 {
+	switch kind {
+	case 0:
+		return uint16(r.Uint32())
+	case 1: // |x| in [2⁻⁸, 2⁸)
+		return uint16(r.Uint32()&0x807f) | uint16(127-8+r.IntN(16))<<7
+	case 2: // exponents near the bottom: subnormal products and sums
+		return uint16(r.Uint32()&0x807f) | uint16(r.IntN(70))<<7
+	default: // exponents near the top: overflow
+		return uint16(r.Uint32()&0x807f) | uint16(190+r.IntN(65))<<7
+	}
+}
+
+// f32Input is a float32 drawn from the same kinds of distribution (as bf16Inputs).
+func f32Input(r *rand.Rand, kind int) float32 {
+	switch kind {
+	case 0:
+		return math.Float32frombits(r.Uint32())
+	case 1:
+		return math.Float32frombits(r.Uint32()&0x807fffff | uint32(127-8+r.IntN(16))<<23)
+	case 2:
+		return math.Float32frombits(r.Uint32()&0x807fffff | uint32(r.IntN(8))<<23)
+	default:
+		return math.Float32frombits(r.Uint32()&0x807fffff | uint32(240+r.IntN(15))<<23)
 	}
 }
