@@ -153,3 +153,27 @@
 
 // vdpbf16ps zmm15, zmm19, dword ptr [rsi+60]{1to16}
 #define VDPBF16PS_Z15_Z19_BCST_SI_60 BYTE $0x62; BYTE $0x72; BYTE $0x66; BYTE $0x50; BYTE $0x52; BYTE $0x7e; BYTE $0x0f
+
+// vcvtneps2bf16 ymm0, zmm16
+#define VCVTNEPS2BF16_Y0_Z16 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+
+// vcvtneps2bf16 ymm1, zmm17
+#define VCVTNEPS2BF16_Y1_Z17 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+
+// vcvtneps2bf16 ymm2, zmm18
+#define VCVTNEPS2BF16_Y2_Z18 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+
+// vcvtneps2bf16 ymm3, zmm19
+#define VCVTNEPS2BF16_Y3_Z19 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+
+// vcvtneps2bf16 ymm4, zmm20
+#define VCVTNEPS2BF16_Y4_Z20 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+
+// vcvtneps2bf16 ymm5, zmm21
+#define VCVTNEPS2BF16_Y5_Z21 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+
+// vcvtneps2bf16 ymm6, zmm22
+#define VCVTNEPS2BF16_Y6_Z22 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+
+// vcvtneps2bf16 ymm7, zmm23
+#define VCVTNEPS2BF16_Y7_Z23 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff

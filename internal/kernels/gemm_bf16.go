@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // The bf16 GEMM (issue 19), not yet used by any Linear: C[m, out] = X[m, in] · Wᵀ with X
 // rounded to bfloat16 (RoundBF16NE) as it is packed, W given as bfloat16, and every product
 // accumulated in float32 by VDPBF16PS's arithmetic (dpbf16Ref), the k-pairs in order.
@@ -48,17 +50,48 @@ func packBF16Rows(dst []uint32, x []float32, m, in int) []uint32 {
 	kp := (in + 1) / 2
 	nb := (m + bf16MR - 1) / bf16MR
 	dst = dst[:nb*bf16MR*kp]
-	clear(dst)
-	for i := range m {
-		block := dst[(i/bf16MR)*bf16MR*kp:]
-		r := i % bf16MR
-		row := x[i*in : (i+1)*in]
-		for k, v := range row {
-			block[(k/2)*bf16MR+r] |= uint32(RoundBF16NE(v)) << (16 * (k % 2))
+	if kp == 0 {
+		return dst
+	}
+	for b := range nb {
+		block := dst[b*bf16MR*kp : (b+1)*bf16MR*kp]
+		rows := min(bf16MR, m-b*bf16MR)
+		if rows < bf16MR || in%2 == 1 {
+			clear(block)
+		}
+		p0 := 0 // pairs done by the assembly
+		if rows == bf16MR && bf16PackAsm != nil {
+			chunks := in / 16
+			bf16PackAsm(block, x[b*bf16MR*in:(b+1)*bf16MR*in], in, chunks)
+			p0 = 8 * chunks
+		}
+		for r := range rows {
+			row := x[(b*bf16MR+r)*in:][:in]
+			out := block[r:]
+			for p := p0; p < in/2; p++ {
+				out[p*bf16MR] = uint32(roundBF16Fast(row[2*p])) | uint32(roundBF16Fast(row[2*p+1]))<<16
+			}
+			if in%2 == 1 {
+				out[(kp-1)*bf16MR] = uint32(roundBF16Fast(row[in-1]))
+			}
 		}
 	}
 	return dst
 }
+
+// roundBF16Fast is RoundBF16NE with the normal case inline.
+func roundBF16Fast(f float32) uint16 {
+	u := math.Float32bits(f)
+	if u&0x7f800000-0x00800000 >= 0x7f000000 { // exponent 0 (wraps) or 255
+		return roundBF16Special(f)
+	}
+	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
+}
+
+// roundBF16Special is RoundBF16NE out of line, so that roundBF16Fast inlines.
+//
+//go:noinline
+func roundBF16Special(f float32) uint16 { return RoundBF16NE(f) }
 
 // gemmBF16 computes dst[m, w.out] = X·Wᵀ from X packed by packBF16Rows (m rows), tile by
 // tile with tile (gemmBF16TileGo or the assembly), on the calling goroutine: panels outermost,

@@ -137,3 +137,40 @@ func BenchmarkGEMMBF16(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGEMMBF16VsF32 is an A/B on one thread, interleaved in each iteration: the bf16 GEMM
+// with its activation packing (packBF16Rows, then gemmBF16) against this machine's float32
+// Linear over the same bf16 weights (NewLinearBF16Bits, Forward), at the 4B tower's shapes;
+// "x-f32" is how many times faster the bf16 path is.
+func BenchmarkGEMMBF16VsF32(b *testing.B) {
+	if bf16TileAsm == nil {
+		b.Skipf("no bf16 assembly here (bf16: %s)", BF16())
+	}
+	r := rand.New(rand.NewPCG(19, 8))
+	for _, sh := range [][3]int{{432, 3072, 1024}, {432, 4096, 1024}, {432, 1024, 4096}} {
+		m, out, in := sh[0], sh[1], sh[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, out, in), func(b *testing.B) {
+			x, w := bf16Operands(r, "normal", m, out, in)
+			pw := packBF16Weights(w, out, in)
+			l, err := NewLinearBF16Bits(w, nil, out, in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a := make([]uint32, ((m+7)/8)*8*((in+1)/2))
+			dst := make([]float32, m*out)
+			l.Forward(dst, x, m, 1)
+			var t16, t32 time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				gemmBF16(dst, packBF16Rows(a, x, m, in), pw, m, bf16TileAsm)
+				t1 := time.Now()
+				l.Forward(dst, x, m, 1)
+				t16, t32 = t16+t1.Sub(t0), t32+time.Since(t1)
+			}
+			flop := bf16GEMMFLOPs(m, out, in) * float64(b.N)
+			b.ReportMetric(flop/t16.Seconds()/1e9, "bf16-GFLOP/s")
+			b.ReportMetric(flop/t32.Seconds()/1e9, "f32-GFLOP/s")
+			b.ReportMetric(t32.Seconds()/t16.Seconds(), "x-f32")
+		})
+	}
+}

@@ -10,7 +10,8 @@ package bf16enc
 //     (0–7), column half j (0–1) and step pair u (0–1), VDPBF16PS Z(2i+j), Z(16+2u+j),
 //     [SI + 32u + 4i]{1to16}: the accumulator of row i and columns 16j…16j+15, the weight
 //     panel's 16 columns × one k-pair, and row i's bf16 pair broadcast from the packed
-//     activations (8 pairs per k-pair, SI advancing 64 bytes per step).
+//     activations (8 pairs per k-pair, SI advancing 64 bytes per step);
+//   - the activation packer (pack_bf16_amd64.s): VCVTNEPS2BF16 Yr, Z(16+r) for r 0–7.
 func Forms() []Inst {
 	s := []Inst{
 		{Op: VDPBF16PS, Dst: 0, Src1: 1, Src2: 2},
@@ -25,6 +26,9 @@ func Forms() []Inst {
 				s = append(s, Inst{Op: VDPBF16PS, Dst: 2*i + j, Src1: 16 + 2*u + j, Mem: true, Base: 6, Disp: int32(32*u + 4*i), Bcst: true})
 			}
 		}
+	}
+	for r := range 8 {
+		s = append(s, Inst{Op: VCVTNEPS2BF16, Dst: r, Src2: 16 + r})
 	}
 	return s
 }
