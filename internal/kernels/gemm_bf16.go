@@ -47,6 +47,12 @@ func packBF16Weights(w []uint16, out, in int) *bf16Weights {
 // packBF16Rows packs X [m, in] (float32, row-major) as activation blocks into dst, which must
 // hold ⌈m/8⌉·8·⌈in/2⌉ uint32; it returns dst so filled.
 func packBF16Rows(dst []uint32, x []float32, m, in int) []uint32 {
+	return packBF16RowsWith(dst, x, m, in, bf16PackAsm)
+}
+
+// packBF16RowsWith is packBF16Rows with the full blocks' leading 16-column chunks packed by
+// asm, when not nil (bf16PackAsm), and everything in Go otherwise.
+func packBF16RowsWith(dst []uint32, x []float32, m, in int, asm func(block []uint32, x []float32, in, chunks int)) []uint32 {
 	kp := (in + 1) / 2
 	nb := (m + bf16MR - 1) / bf16MR
 	dst = dst[:nb*bf16MR*kp]
@@ -60,9 +66,9 @@ func packBF16Rows(dst []uint32, x []float32, m, in int) []uint32 {
 			clear(block)
 		}
 		p0 := 0 // pairs done by the assembly
-		if rows == bf16MR && bf16PackAsm != nil {
+		if rows == bf16MR && asm != nil {
 			chunks := in / 16
-			bf16PackAsm(block, x[b*bf16MR*in:(b+1)*bf16MR*in], in, chunks)
+			asm(block, x[b*bf16MR*in:(b+1)*bf16MR*in], in, chunks)
 			p0 = 8 * chunks
 		}
 		for r := range rows {
