@@ -99,24 +99,32 @@ func roundBF16Fast(f float32) uint16 {
 //go:noinline
 func roundBF16Special(f float32) uint16 { return RoundBF16NE(f) }
 
+// bf16Tile is a tile implementation: gemmBF16TileGo or the assembly's (bf16TileAsm).
+type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int)
+
 // gemmBF16 computes dst[m, w.out] = X·Wᵀ from X packed by packBF16Rows (m rows), tile by
-// tile with tile (gemmBF16TileGo or the assembly), on the calling goroutine: panels outermost,
-// so that one panel stays in cache while the blocks pass over it.
-func gemmBF16(dst []float32, a []uint32, w *bf16Weights, m int, tile func(a []uint32, b []uint16, c []float32, ldc, kp int)) {
-	kp := w.kp
+// tile with tile, on up to threads goroutines, one weight panel per task (runTasks): within a
+// task the panel stays in cache while the row blocks pass over it. Each element's arithmetic
+// is the same whatever threads is.
+func gemmBF16(dst []float32, a []uint32, w *bf16Weights, m, threads int, tile bf16Tile) {
+	np := (w.out + bf16NR - 1) / bf16NR
+	runTasks(np, threads, nil, func(_, t int) { gemmBF16Panel(dst, a, w, m, t, tile) })
+}
+
+// gemmBF16Panel computes dst's columns of weight panel t.
+func gemmBF16Panel(dst []float32, a []uint32, w *bf16Weights, m, t int, tile bf16Tile) {
+	kp, n0 := w.kp, t*bf16NR
 	var tmp [bf16MR * bf16NR]float32
-	for n0 := 0; n0 < w.out; n0 += bf16NR {
-		b := w.panels[(n0/bf16NR)*bf16NR*2*kp:][:bf16NR*2*kp]
-		for i0 := 0; i0 < m; i0 += bf16MR {
-			blk := a[(i0/bf16MR)*bf16MR*kp:][:bf16MR*kp]
-			if i0+bf16MR <= m && n0+bf16NR <= w.out {
-				tile(blk, b, dst[i0*w.out+n0:], w.out, kp)
-				continue
-			}
-			tile(blk, b, tmp[:], bf16NR, kp)
-			for r := range min(bf16MR, m-i0) {
-				copy(dst[(i0+r)*w.out+n0:(i0+r+1)*w.out], tmp[r*bf16NR:r*bf16NR+min(bf16NR, w.out-n0)])
-			}
+	b := w.panels[t*bf16NR*2*kp:][:bf16NR*2*kp]
+	for i0 := 0; i0 < m; i0 += bf16MR {
+		blk := a[(i0/bf16MR)*bf16MR*kp:][:bf16MR*kp]
+		if i0+bf16MR <= m && n0+bf16NR <= w.out {
+			tile(blk, b, dst[i0*w.out+n0:], w.out, kp)
+			continue
+		}
+		tile(blk, b, tmp[:], bf16NR, kp)
+		for r := range min(bf16MR, m-i0) {
+			copy(dst[(i0+r)*w.out+n0:(i0+r+1)*w.out], tmp[r*bf16NR:r*bf16NR+min(bf16NR, w.out-n0)])
 		}
 	}
 }

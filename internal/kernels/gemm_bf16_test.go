@@ -65,7 +65,8 @@ func TestGEMMBF16(t *testing.T) {
 				for i := range got {
 					got[i] = -7 // every element written
 				}
-				gemmBF16(got, a, pw, m, tile)
+				threads := 1 + len(got)%3
+				gemmBF16(got, a, pw, m, threads, tile)
 				bad := 0
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -111,30 +112,35 @@ func TestGEMMBF16RefSum(t *testing.T) {
 	}
 }
 
-// BenchmarkGEMMBF16 times the bf16 GEMM on one thread at the 4B tower's shapes (432 rows: the
-// seed image; hidden 1024, intermediate 4096; fused QKV 3072), reporting GFLOP/s and the
-// percentage of PeakBF16GFLOPS measured in the same run.
+// BenchmarkGEMMBF16 times the bf16 GEMM (packed operands; packing not timed) on 1 and 2
+// threads at the 4B tower's shapes (432 rows: the seed image; hidden 1024, intermediate 4096;
+// fused QKV 3072), reporting GFLOP/s and the percentage of PeakBF16GFLOPS on as many threads,
+// measured in the same run.
 func BenchmarkGEMMBF16(b *testing.B) {
 	if bf16TileAsm == nil {
 		b.Skipf("no bf16 assembly here (bf16: %s)", BF16())
 	}
-	peak, _ := PeakBF16GFLOPS(1, 300*time.Millisecond)
+	var peak [3]float64
+	for th := 1; th <= 2; th++ {
+		peak[th], _ = PeakBF16GFLOPS(th, 300*time.Millisecond)
+	}
 	r := rand.New(rand.NewPCG(19, 7))
 	for _, sh := range [][3]int{{432, 3072, 1024}, {432, 4096, 1024}, {432, 1024, 4096}, {432, 1024, 1024}} {
 		m, out, in := sh[0], sh[1], sh[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, out, in), func(b *testing.B) {
-			x, w := bf16Operands(r, "normal", m, out, in)
-			pw := packBF16Weights(w, out, in)
-			a := packBF16Rows(make([]uint32, ((m+7)/8)*8*((in+1)/2)), x, m, in)
-			dst := make([]float32, m*out)
-			b.ResetTimer()
-			for b.Loop() {
-				gemmBF16(dst, a, pw, m, bf16TileAsm)
-			}
-			g := bf16GEMMFLOPs(m, out, in) * float64(b.N) / b.Elapsed().Seconds() / 1e9
-			b.ReportMetric(g, "GFLOP/s")
-			b.ReportMetric(100*g/peak, "%peak")
-		})
+		x, w := bf16Operands(r, "normal", m, out, in)
+		pw := packBF16Weights(w, out, in)
+		a := packBF16Rows(make([]uint32, ((m+7)/8)*8*((in+1)/2)), x, m, in)
+		dst := make([]float32, m*out)
+		for th := 1; th <= 2; th++ {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", m, out, in, th), func(b *testing.B) {
+				for b.Loop() {
+					gemmBF16(dst, a, pw, m, th, bf16TileAsm)
+				}
+				g := bf16GEMMFLOPs(m, out, in) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+				b.ReportMetric(g, "GFLOP/s")
+				b.ReportMetric(100*g/peak[th], "%peak")
+			})
+		}
 	}
 }
 
@@ -162,7 +168,7 @@ func BenchmarkGEMMBF16VsF32(b *testing.B) {
 			var t16, t32 time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				gemmBF16(dst, packBF16Rows(a, x, m, in), pw, m, bf16TileAsm)
+				gemmBF16(dst, packBF16Rows(a, x, m, in), pw, m, 1, bf16TileAsm)
 				t1 := time.Now()
 				l.Forward(dst, x, m, 1)
 				t16, t32 = t16+t1.Sub(t0), t32+time.Since(t1)
