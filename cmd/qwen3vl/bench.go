@@ -48,7 +48,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fs.Int("warmup", 1, "untimed encodes (answers) before the timed ones")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
 	weights := fs.String("weights", "auto", weightsUsage)
-	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak and memory bandwidth (read, copy, triad), and exit")
+	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak, its bf16 dot-product (VDPBF16PS) peak where the CPU has AVX512_BF16, and memory bandwidth (read, copy, triad), and exit")
 	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out); with -generate, the FMA peak and the read bandwidth, each this long")
 	generate := fs.Bool("generate", false, "time the whole model as ask runs it: the image and -prompt in one user turn, then -tokens greedy tokens (eos ignored): encode, prefill, time to first token, decode tokens/s")
 	image := fs.String("image", repoSeedImage, "with -generate: the image of the prompt")
@@ -97,13 +97,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			d = 2 * time.Second
 		}
 		peak = kernels.PeakGFLOPS(*threads, d)
-		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel)\n", peak, *threads, kernels.Name())
+		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s on %d threads (%s kernel; bf16: %s)\n", peak, *threads, kernels.Name(), kernels.BF16())
 		if *peakOnly {
+			out := map[string]any{"peak_gflops": peak}
+			if bf, ok := kernels.PeakBF16GFLOPS(*threads, d); ok {
+				fmt.Fprintf(stderr, "bf16 dot-product peak: %.1f GFLOP/s on %d threads (VDPBF16PS on ZMM, 64 FLOP each; %.2f× the float32 FMA peak)\n", bf, *threads, bf/peak)
+				out["bf16_peak_gflops"] = bf
+			} else {
+				fmt.Fprintf(stderr, "bf16 dot-product peak: skipped (bf16: %s)\n", kernels.BF16())
+			}
 			bw := kernels.MeasureBandwidth(*threads, d, true)
 			fmt.Fprintf(stderr, "memory bandwidth on %d threads, best pass over arrays of %d MiB (%s read loop): read %.1f GB/s, copy %.1f GB/s, triad %.1f GB/s (STREAM's counting: no write-allocate traffic)\n",
 				*threads, bw.ArrayBytes>>20, bw.Kernel, bw.Read, bw.Copy, bw.Triad)
-			return json.NewEncoder(stdout).Encode(map[string]any{"peak_gflops": peak, "read_gbps": bw.Read, "copy_gbps": bw.Copy, "triad_gbps": bw.Triad,
-				"array_mib": bw.ArrayBytes >> 20, "bandwidth_kernel": bw.Kernel, "threads": *threads, "kernel": kernels.Name()})
+			for k, v := range map[string]any{"read_gbps": bw.Read, "copy_gbps": bw.Copy, "triad_gbps": bw.Triad,
+				"array_mib": bw.ArrayBytes >> 20, "bandwidth_kernel": bw.Kernel, "threads": *threads, "kernel": kernels.Name(), "bf16": kernels.BF16().String()} {
+				out[k] = v
+			}
+			return json.NewEncoder(stdout).Encode(out)
 		}
 	}
 	grid, err := parseGrid(*gridFlag)

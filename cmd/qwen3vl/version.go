@@ -21,11 +21,12 @@ type versionInfo struct {
 	Go       string   `json:"go"`
 	Platform string   `json:"platform"`
 	Kernels  string   `json:"kernels"`      // the kernel set in use
+	BF16     string   `json:"bf16"`         // the bfloat16 dot-product features (kernels.BF16)
 	CPU      []string `json:"cpu_features"` // the features the kernels look at
 }
 
 func currentVersion() versionInfo {
-	v := versionInfo{Version: "(unknown)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Kernels: kernels.Name()}
+	v := versionInfo{Version: "(unknown)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Kernels: kernels.Name(), BF16: kernels.BF16().String()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v.Version = bi.Main.Version
 		for _, s := range bi.Settings {
@@ -70,7 +71,7 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if v.Modified {
 		commit += " (with uncommitted changes)"
 	}
-	fmt.Fprintf(stdout, "qwen3vl %s\ncommit   %s\ngo       %s %s\nkernels  %s (CPU: %s)\n",
-		v.Version, commit, v.Go, v.Platform, v.Kernels, strings.Join(v.CPU, " "))
+	fmt.Fprintf(stdout, "qwen3vl %s\ncommit   %s\ngo       %s %s\nkernels  %s (CPU: %s)\nbf16     %s\n",
+		v.Version, commit, v.Go, v.Platform, v.Kernels, strings.Join(v.CPU, " "), v.BF16)
 	return nil
 }

@@ -15,8 +15,24 @@ import (
 // independent float32 multiply-adds, which measures what portable Go code can reach, not what
 // the hardware can.
 func PeakGFLOPS(threads int, d time.Duration) float64 {
+	return measurePeak(active.peak, active.peakFLOP, threads, d)
+}
+
+// PeakBF16GFLOPS measures this machine's bfloat16 dot-product peak in GFLOP/s like PeakGFLOPS,
+// with a register-only loop of 16 independent VDPBF16PS chains on ZMM registers (each
+// instruction 16 lanes × 2 bf16 products added: 64 FLOP). ok is false, and nothing is
+// measured, where the CPU lacks AVX512_BF16 or the build has no assembly (see BF16).
+func PeakBF16GFLOPS(threads int, d time.Duration) (gflops float64, ok bool) {
+	if bf16Peak == nil {
+		return 0, false
+	}
+	return measurePeak(bf16Peak, bf16PeakFLOP, threads, d), true
+}
+
+// measurePeak runs loop on threads goroutines for about d and returns its GFLOP/s, counting
+// flopsPerIter per iteration.
+func measurePeak(loop func(int) float32, flopsPerIter float64, threads int, d time.Duration) float64 {
 	threads = max(threads, 1)
-	loop, flopsPerIter := active.peak, active.peakFLOP
 	const iters = 1 << 15 // ~0.1 ms per call with the assembly loop
 	loop(1 << 10)         // warm up (page in the code, wake the core)
 	counts := make([]int64, threads)

@@ -1,0 +1,179 @@
+package kernels
+
+import "math"
+
+// The bf16 GEMM (issue 19), not yet used by any Linear: C[m, out] = X[m, in] · Wᵀ with X
+// rounded to bfloat16 (RoundBF16NE) as it is packed, W given as bfloat16, and every product
+// accumulated in float32 by VDPBF16PS's arithmetic (dpbf16Ref), the k-pairs in order.
+//
+// Layouts. k is taken in pairs, kp = ⌈in/2⌉ of them, an odd in padded with a zero.
+//   - Packed activations (packBF16Rows): blocks of bf16MR = 8 rows (the last padded with zero
+//     rows); within a block, for each k-pair p, 8 uint32, row r's (X[r, 2p], X[r, 2p+1]) as
+//     bf16 (the even element in the low half): bf16MR·kp uint32 per block.
+//   - Weight panels (packBF16Weights): panels of bf16NR = 32 output columns (the last padded
+//     with zero columns); within a panel, for each k-pair p, 64 uint16: column c's
+//     (W[c, 2p], W[c, 2p+1]) at 2c, 2c+1: bf16NR·2·kp uint16 per panel.
+//
+// A tile is one block × one panel: 8×32 float32, computed over all kp pairs (gemmBF16TileGo,
+// or the assembly's 8×32 VDPBF16PS micro-kernel where the CPU has AVX512_BF16).
+
+const (
+	bf16MR = 8  // rows of a tile (activation block)
+	bf16NR = 32 // columns of a tile (weight panel)
+)
+
+// bf16Weights is W [out, in] (bfloat16 bits, row-major) as weight panels.
+type bf16Weights struct {
+	panels      []uint16 // ⌈out/32⌉ panels of 64·kp
+	out, in, kp int
+}
+
+// packBF16Weights arranges W [out, in] (bf16 bits, row-major) in weight panels.
+func packBF16Weights(w []uint16, out, in int) *bf16Weights {
+	kp := (in + 1) / 2
+	np := (out + bf16NR - 1) / bf16NR
+	p := &bf16Weights{panels: make([]uint16, np*bf16NR*2*kp), out: out, in: in, kp: kp}
+	for n := range out {
+		panel := p.panels[(n/bf16NR)*bf16NR*2*kp:]
+		c := n % bf16NR
+		row := w[n*in : (n+1)*in]
+		for k, v := range row {
+			panel[(k/2)*2*bf16NR+2*c+k%2] = v
+		}
+	}
+	return p
+}
+
+// packBF16Rows packs X [m, in] (float32, row-major) as activation blocks into dst, which must
+// hold ⌈m/8⌉·8·⌈in/2⌉ uint32; it returns dst so filled.
+func packBF16Rows(dst []uint32, x []float32, m, in int) []uint32 {
+	return packBF16RowsWith(dst, x, m, in, bf16PackAsm)
+}
+
+// packBF16RowsWith is packBF16Rows with the full blocks' leading 16-column chunks packed by
+// asm, when not nil (bf16PackAsm), and everything in Go otherwise.
+func packBF16RowsWith(dst []uint32, x []float32, m, in int, asm func(block []uint32, x []float32, in, chunks int)) []uint32 {
+	kp := (in + 1) / 2
+	nb := (m + bf16MR - 1) / bf16MR
+	dst = dst[:nb*bf16MR*kp]
+	if kp == 0 {
+		return dst
+	}
+	for b := range nb {
+		block := dst[b*bf16MR*kp : (b+1)*bf16MR*kp]
+		rows := min(bf16MR, m-b*bf16MR)
+		if rows < bf16MR || in%2 == 1 {
+			clear(block)
+		}
+		p0 := 0 // pairs done by the assembly
+		if rows == bf16MR && asm != nil {
+			chunks := in / 16
+			asm(block, x[b*bf16MR*in:(b+1)*bf16MR*in], in, chunks)
+			p0 = 8 * chunks
+		}
+		for r := range rows {
+			row := x[(b*bf16MR+r)*in:][:in]
+			out := block[r:]
+			for p := p0; p < in/2; p++ {
+				out[p*bf16MR] = uint32(roundBF16Fast(row[2*p])) | uint32(roundBF16Fast(row[2*p+1]))<<16
+			}
+			if in%2 == 1 {
+				out[(kp-1)*bf16MR] = uint32(roundBF16Fast(row[in-1]))
+			}
+		}
+	}
+	return dst
+}
+
+// roundBF16Fast is RoundBF16NE with the normal case inline.
+func roundBF16Fast(f float32) uint16 {
+	u := math.Float32bits(f)
+	if u&0x7f800000-0x00800000 >= 0x7f000000 { // exponent 0 (wraps) or 255
+		return roundBF16Special(f)
+	}
+	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
+}
+
+// roundBF16Special is RoundBF16NE out of line, so that roundBF16Fast inlines.
+//
+//go:noinline
+func roundBF16Special(f float32) uint16 { return RoundBF16NE(f) }
+
+// bf16Tile is a tile implementation: gemmBF16TileGo or the assembly's (bf16TileAsm).
+type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int)
+
+// gemmBF16 computes dst[m, w.out] = X·Wᵀ from X packed by packBF16Rows (m rows), tile by
+// tile with tile, on up to threads goroutines, one weight panel per task (runTasks): within a
+// task the panel stays in cache while the row blocks pass over it. Each element's arithmetic
+// is the same whatever threads is.
+func gemmBF16(dst []float32, a []uint32, w *bf16Weights, m, threads int, tile bf16Tile) {
+	np := (w.out + bf16NR - 1) / bf16NR
+	runTasks(np, threads, nil, func(_, t int) { gemmBF16Panel(dst, a, w, m, t, tile) })
+}
+
+// gemmBF16Panel computes dst's columns of weight panel t.
+func gemmBF16Panel(dst []float32, a []uint32, w *bf16Weights, m, t int, tile bf16Tile) {
+	kp, n0 := w.kp, t*bf16NR
+	var tmp [bf16MR * bf16NR]float32
+	b := w.panels[t*bf16NR*2*kp:][:bf16NR*2*kp]
+	for i0 := 0; i0 < m; i0 += bf16MR {
+		blk := a[(i0/bf16MR)*bf16MR*kp:][:bf16MR*kp]
+		if i0+bf16MR <= m && n0+bf16NR <= w.out {
+			tile(blk, b, dst[i0*w.out+n0:], w.out, kp)
+			continue
+		}
+		tile(blk, b, tmp[:], bf16NR, kp)
+		for r := range min(bf16MR, m-i0) {
+			copy(dst[(i0+r)*w.out+n0:(i0+r+1)*w.out], tmp[r*bf16NR:r*bf16NR+min(bf16NR, w.out-n0)])
+		}
+	}
+}
+
+// gemmBF16TileGo is one 8×32 tile in portable Go: c[r·ldc + j] = the bf16 dot product of
+// block row r and panel column j over kp pairs, from zero, as VDPBF16PS lanes (the panel the
+// first source, the block the second).
+func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int) {
+	a, b = a[:bf16MR*kp], b[:bf16NR*2*kp]
+	for r := range bf16MR {
+		for j := range bf16NR {
+			var acc float32
+			for p := range kp {
+				x := a[p*bf16MR+r]
+				w := b[p*2*bf16NR+2*j:]
+				acc = dpbf16Ref(acc, w[0], w[1], uint16(x), uint16(x>>16))
+			}
+			c[r*ldc+j] = acc
+		}
+	}
+}
+
+// gemmBF16Ref is the definition, from unpacked operands: dst[i, n] = Σ over k-pairs p in order
+// of X[i, 2p:2p+2] (rounded by RoundBF16NE) · W[n, 2p:2p+2], each pair one VDPBF16PS lane step
+// (dpbf16Ref) from zero, an odd in padded with a zero. W is the instruction's first source and
+// X its second (what decides which NaN a NaN-carrying product gives).
+func gemmBF16Ref(x []float32, w []uint16, m, out, in int) []float32 {
+	dst := make([]float32, m*out)
+	at := func(i int, row []float32, wr []uint16) (uint16, uint16) {
+		if i < len(row) {
+			return RoundBF16NE(row[i]), wr[i]
+		}
+		return 0, 0
+	}
+	for i := range m {
+		xr := x[i*in : (i+1)*in]
+		for n := range out {
+			wr := w[n*in : (n+1)*in]
+			var acc float32
+			for k := 0; k < in; k += 2 {
+				x0, w0 := at(k, xr, wr)
+				x1, w1 := at(k+1, xr, wr)
+				acc = dpbf16Ref(acc, w0, w1, x0, x1)
+			}
+			dst[i*out+n] = acc
+		}
+	}
+	return dst
+}
+
+// bf16GEMMFLOPs is the work of one m×out×in multiplication, 2 per product-add.
+func bf16GEMMFLOPs(m, out, in int) float64 { return 2 * float64(m) * float64(out) * float64(in) }

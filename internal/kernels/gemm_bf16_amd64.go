@@ -1,0 +1,49 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "unsafe"
+
+// gemmBF16Tile is gemmBF16TileGo in assembly (gemm_bf16_amd64.s): an 8×32 VDPBF16PS
+// micro-kernel. Call it only where BF16().AVX512BF16.
+//
+//go:noescape
+func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int)
+
+// bf16TileAsm is the assembly tile with gemmBF16TileGo's signature, or nil where the CPU lacks
+// AVX512_BF16.
+var bf16TileAsm = func() func(a []uint32, b []uint16, c []float32, ldc, kp int) {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(a []uint32, b []uint16, c []float32, ldc, kp int) {
+		if kp == 0 {
+			gemmBF16TileGo(a, b, c, ldc, kp)
+			return
+		}
+		_, _ = a[bf16MR*kp-1], b[bf16NR*2*kp-1]
+		_ = c[(bf16MR-1)*ldc+bf16NR-1]
+		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp)
+	}
+}()
+
+// packBF16Block8 packs chunks × 8 k-pairs of one full 8-row activation block (row r at x + r ·
+// stride bytes) into dst (pack_bf16_amd64.s). Call it only where BF16().AVX512BF16.
+//
+//go:noescape
+func packBF16Block8(dst *uint32, x *float32, stride, chunks int)
+
+// bf16PackAsm packs the first 16·chunks columns of 8 rows of x (row length in) into block, as
+// packBF16Rows does, or is nil where the CPU lacks AVX512_BF16.
+var bf16PackAsm = func() func(block []uint32, x []float32, in, chunks int) {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(block []uint32, x []float32, in, chunks int) {
+		if chunks == 0 {
+			return
+		}
+		_, _ = block[chunks*8*bf16MR-1], x[(bf16MR-1)*in+16*chunks-1]
+		packBF16Block8(unsafe.SliceData(block), unsafe.SliceData(x), 4*in, chunks)
+	}
+}()

@@ -1,0 +1,214 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/internal/half"
+)
+
+// bf16Tiles are the tile implementations this machine and build have.
+func bf16Tiles() map[string]func(a []uint32, b []uint16, c []float32, ldc, kp int) {
+	m := map[string]func(a []uint32, b []uint16, c []float32, ldc, kp int){"go": gemmBF16TileGo}
+	if bf16TileAsm != nil {
+		m["avx512bf16"] = bf16TileAsm
+	}
+	return m
+}
+
+// bf16Operands fills X [m, in] and W [out, in] with values of the kind asked: "normal" (as
+// activations and weights), "wide" (exponents over the whole range: overflow, subnormal
+// products and sums, ties), "special" (zeros of both signs, subnormals, infinities, NaNs mixed
+// in).
+func bf16Operands(r *rand.Rand, kind string, m, out, in int) ([]float32, []uint16) {
+	x, w := make([]float32, m*in), make([]uint16, out*in)
+	for i := range x {
+		switch kind {
+		case "normal":
+			x[i] = float32(r.NormFloat64() * 3)
+		case "wide":
+			x[i] = f32Input(r, r.IntN(4))
+		default:
+			x[i] = []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-39, float32(math.Inf(1)), float32(math.NaN()), 1, -2.5}[r.IntN(8)]
+		}
+	}
+	for i := range w {
+		switch kind {
+		case "normal":
+			w[i] = half.F32ToBF16(float32(r.NormFloat64() * 0.05))
+		case "wide":
+			w[i] = bf16Inputs(r, r.IntN(4))
+		default:
+			w[i] = []uint16{0, 0x8000, 0x0001, 0x8040, 0x7f80, 0xff80, 0x7fc1, 0x3f80, 0xbf00}[r.IntN(9)]
+		}
+	}
+	return x, w
+}
+
+// TestGEMMBF16: every tile implementation, through the packing and the edge tiles, gives
+// gemmBF16Ref's bits, for shapes with partial blocks, partial panels and odd in.
+func TestGEMMBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 5))
+	shapes := [][3]int{{1, 1, 1}, {8, 32, 2}, {8, 32, 7}, {9, 33, 3}, {5, 70, 64}, {16, 64, 129}, {23, 100, 31}, {432 / 8, 96, 1024 / 8}, {3, 5, 0}}
+	for name, tile := range bf16Tiles() {
+		for _, kind := range []string{"normal", "wide", "special"} {
+			for _, sh := range shapes {
+				m, out, in := sh[0], sh[1], sh[2]
+				x, w := bf16Operands(r, kind, m, out, in)
+				want := gemmBF16Ref(x, w, m, out, in)
+				pw := packBF16Weights(w, out, in)
+				a := packBF16Rows(make([]uint32, ((m+7)/8)*8*((in+1)/2)), x, m, in)
+				got := make([]float32, m*out)
+				for i := range got {
+					got[i] = -7 // every element written
+				}
+				threads := 1 + len(got)%3
+				gemmBF16(got, a, pw, m, threads, tile)
+				bad := 0
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						if bad++; bad <= 3 {
+							t.Errorf("%s %s %dx%dx%d: [%d, %d] = %#08x, want %#08x", name, kind, m, out, in, i/out, i%out, math.Float32bits(got[i]), math.Float32bits(want[i]))
+						}
+					}
+				}
+			}
+		}
+	}
+	if bf16TileAsm == nil {
+		t.Logf("assembly tile not tested: bf16 %s", BF16())
+	}
+}
+
+// TestGEMMBF16RefSum: on values whose products and sums are exact in float32 (small
+// integers), gemmBF16Ref is the plain dot product, so the packing order cannot hide an error.
+func TestGEMMBF16RefSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 6))
+	m, out, in := 3, 4, 9
+	x, w := make([]float32, m*in), make([]uint16, out*in)
+	xf, wf := make([]float64, m*in), make([]float64, out*in)
+	for i := range x {
+		v := float64(r.IntN(17) - 8)
+		x[i], xf[i] = float32(v), v
+	}
+	for i := range w {
+		v := float64(r.IntN(9) - 4)
+		w[i], wf[i] = half.F32ToBF16(float32(v)), v
+	}
+	got := gemmBF16Ref(x, w, m, out, in)
+	for i := range m {
+		for n := range out {
+			var s float64
+			for k := range in {
+				s += xf[i*in+k] * wf[n*in+k]
+			}
+			if float64(got[i*out+n]) != s {
+				t.Errorf("[%d, %d] = %v, want %v", i, n, got[i*out+n], s)
+			}
+		}
+	}
+}
+
+// BenchmarkGEMMBF16 times the bf16 GEMM (packed operands; packing not timed) on 1 and 2
+// threads at the 4B tower's shapes (432 rows: the seed image; hidden 1024, intermediate 4096;
+// fused QKV 3072), reporting GFLOP/s and the percentage of PeakBF16GFLOPS on as many threads,
+// measured in the same run.
+func BenchmarkGEMMBF16(b *testing.B) {
+	if bf16TileAsm == nil {
+		b.Skipf("no bf16 assembly here (bf16: %s)", BF16())
+	}
+	var peak [3]float64
+	for th := 1; th <= 2; th++ {
+		peak[th], _ = PeakBF16GFLOPS(th, 300*time.Millisecond)
+	}
+	r := rand.New(rand.NewPCG(19, 7))
+	for _, sh := range [][3]int{{432, 3072, 1024}, {432, 4096, 1024}, {432, 1024, 4096}, {432, 1024, 1024}} {
+		m, out, in := sh[0], sh[1], sh[2]
+		x, w := bf16Operands(r, "normal", m, out, in)
+		pw := packBF16Weights(w, out, in)
+		a := packBF16Rows(make([]uint32, ((m+7)/8)*8*((in+1)/2)), x, m, in)
+		dst := make([]float32, m*out)
+		for th := 1; th <= 2; th++ {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", m, out, in, th), func(b *testing.B) {
+				for b.Loop() {
+					gemmBF16(dst, a, pw, m, th, bf16TileAsm)
+				}
+				g := bf16GEMMFLOPs(m, out, in) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+				b.ReportMetric(g, "GFLOP/s")
+				b.ReportMetric(100*g/peak[th], "%peak")
+			})
+		}
+	}
+}
+
+// BenchmarkGEMMBF16VsF32 is an A/B on one thread, interleaved in each iteration: the bf16 GEMM
+// with its activation packing (packBF16Rows, then gemmBF16) against this machine's float32
+// Linear over the same bf16 weights (NewLinearBF16Bits, Forward), at the 4B tower's shapes;
+// "x-f32" is how many times faster the bf16 path is.
+func BenchmarkGEMMBF16VsF32(b *testing.B) {
+	if bf16TileAsm == nil {
+		b.Skipf("no bf16 assembly here (bf16: %s)", BF16())
+	}
+	r := rand.New(rand.NewPCG(19, 8))
+	for _, sh := range [][3]int{{432, 3072, 1024}, {432, 4096, 1024}, {432, 1024, 4096}} {
+		m, out, in := sh[0], sh[1], sh[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, out, in), func(b *testing.B) {
+			x, w := bf16Operands(r, "normal", m, out, in)
+			pw := packBF16Weights(w, out, in)
+			l, err := NewLinearBF16Bits(w, nil, out, in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a := make([]uint32, ((m+7)/8)*8*((in+1)/2))
+			dst := make([]float32, m*out)
+			l.Forward(dst, x, m, 1)
+			var t16, t32 time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				gemmBF16(dst, packBF16Rows(a, x, m, in), pw, m, 1, bf16TileAsm)
+				t1 := time.Now()
+				l.Forward(dst, x, m, 1)
+				t16, t32 = t16+t1.Sub(t0), t32+time.Since(t1)
+			}
+			flop := bf16GEMMFLOPs(m, out, in) * float64(b.N)
+			b.ReportMetric(flop/t16.Seconds()/1e9, "bf16-GFLOP/s")
+			b.ReportMetric(flop/t32.Seconds()/1e9, "f32-GFLOP/s")
+			b.ReportMetric(t32.Seconds()/t16.Seconds(), "x-f32")
+		})
+	}
+}
+
+// TestPackBF16Rows: the assembly packing (where present) gives the Go packing's words, and the
+// Go packing puts each rounded value where the layout says.
+func TestPackBF16Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 9))
+	for _, kind := range []string{"normal", "wide", "special"} {
+		for _, sh := range [][2]int{{8, 16}, {8, 17}, {16, 48}, {13, 100}, {24, 1024}, {7, 5}} {
+			m, in := sh[0], sh[1]
+			x, _ := bf16Operands(r, kind, m, 1, in)
+			kp := (in + 1) / 2
+			n := ((m + 7) / 8) * 8 * kp
+			goPack := packBF16RowsWith(make([]uint32, n), x, m, in, nil)
+			for i := range m {
+				for k := range in {
+					word := goPack[(i/8)*8*kp+(k/2)*8+i%8] >> (16 * (k % 2))
+					if got, want := uint16(word), RoundBF16NE(x[i*in+k]); got != want {
+						t.Fatalf("%s %dx%d: X[%d, %d] packed %#04x, want %#04x", kind, m, in, i, k, got, want)
+					}
+				}
+			}
+			if bf16PackAsm == nil {
+				continue
+			}
+			asm := packBF16RowsWith(make([]uint32, n), x, m, in, bf16PackAsm)
+			for i := range asm {
+				if asm[i] != goPack[i] {
+					t.Fatalf("%s %dx%d: word %d: assembly %#08x, Go %#08x", kind, m, in, i, asm[i], goPack[i])
+				}
+			}
+		}
+	}
+}
