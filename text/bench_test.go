@@ -87,3 +87,35 @@ func BenchmarkDecode2B(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// BenchmarkPrefill2B: a 122-token prompt, last-row logits, on the 2B decoder's shape with
+// synthetic bf16 weights; reports GFLOP/s by FLOPs(cfg, 122, 0, 1), text's own accounting.
+// Building the model takes a while and needs about 4 GB; skipped with -short.
+func BenchmarkPrefill2B(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds the 2B decoder")
+	}
+	cfg, err := Preset("qwen3-vl-2b")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Random(cfg, 1, Options{Weights: WeightsBF16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int32, 122)
+	for i := range ids {
+		ids[i] = int32(i * 7)
+	}
+	c, _ := m.NewCache(len(ids))
+	ctx := context.Background()
+	for b.Loop() {
+		c.Reset()
+		if _, err := m.Prefill(ctx, c, Input{IDs: ids}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*len(ids))/sec, "tokens/s")
+	b.ReportMetric(float64(b.N)*float64(FLOPs(cfg, len(ids), 0, 1))/sec/1e9, "GFLOP/s")
+}
