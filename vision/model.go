@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
+	"github.com/qwen3vl/qwen3vl/internal/half"
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
 )
 
@@ -16,6 +17,7 @@ type Model struct {
 	cfg     Config
 	threads int
 	weights Weights // WeightsF32 or WeightsBF16
+	compute Compute // ComputeF32 or ComputeBF16
 
 	patch     *kernels.Linear // Conv3d with stride = kernel, as [D, PatchDim]
 	posTable  []float32       // [NumPositionEmbeddings, D]
@@ -47,7 +49,29 @@ type Options struct {
 	Threads int
 	// Weights says how the Linears' weights are held in memory; the zero value is WeightsAuto.
 	Weights Weights
+	// Compute says in which arithmetic the tower multiplies; the zero value is ComputeF32.
+	// ComputeBF16 holds the weights as bfloat16 and is an error where the CPU lacks the
+	// instructions (checkpoint.ResolveCompute).
+	Compute Compute
 }
+
+// Compute says in which arithmetic a Model multiplies: internal/checkpoint's (see
+// checkpoint.Compute), the type text.Compute is too.
+type Compute = checkpoint.Compute
+
+// The Compute values (see checkpoint.Compute).
+const (
+	ComputeF32  = checkpoint.ComputeF32
+	ComputeBF16 = checkpoint.ComputeBF16
+	ComputeAuto = checkpoint.ComputeAuto
+)
+
+// ParseCompute parses "f32", "bf16" or "auto" (the names Compute.String returns).
+func ParseCompute(s string) (Compute, error) { return checkpoint.ParseCompute(s) }
+
+// Compute returns the arithmetic the model multiplies in: ComputeF32 or ComputeBF16 (never
+// ComputeAuto; that is resolved at load).
+func (m *Model) Compute() Compute { return m.compute }
 
 // Weights says how a Model holds the weights of its Linears (the patch embedding, the blocks'
 // attention and MLP, the mergers) in memory: internal/checkpoint's, the type text.Weights is
@@ -122,7 +146,11 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if err := checkTensors(cfg, src); err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, threads: opts.Threads, weights: opts.Weights}
+	compute, weights, err := checkpoint.ResolveCompute(opts.Compute, opts.Weights, kernels.BF16Dot())
+	if err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	m := &Model{cfg: cfg, threads: opts.Threads, weights: weights, compute: compute}
 	switch m.weights {
 	case WeightsAuto:
 		m.weights = WeightsBF16
@@ -141,7 +169,7 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	}
 	// Tensors are read (converted to float32 unless bf16 weights stay bf16) and packed for the
 	// kernels in parallel, a module (a block, a merger) per goroutine.
-	l := &loader{Binder: checkpoint.NewBinder(m.threads), src: src, bf16: m.weights == WeightsBF16}
+	l := &loader{Binder: checkpoint.NewBinder(m.threads), src: src, bf16: m.weights == WeightsBF16, dot: m.compute == ComputeBF16}
 	// The parameter table binds every tensor to its field; a module is one task.
 	for _, mod := range cfg.modules(m) {
 		l.Go(func() { l.bind(mod.params) })
@@ -159,6 +187,7 @@ type loader struct {
 	*checkpoint.Binder
 	src  source
 	bf16 bool // build Linears with bfloat16 weights
+	dot  bool // build Linears that multiply in bfloat16 (kernels.NewLinearBF16Dot; bf16 is set too)
 }
 
 // bind reads the tensors of one module of the parameter table into their destinations.
@@ -199,7 +228,12 @@ func (l *loader) linear(prefix string, out, in int) *kernels.Linear {
 		return nil
 	}
 	newLinear := kernels.NewLinear
-	if l.bf16 {
+	switch {
+	case l.dot:
+		newLinear = func(w, b []float32, out, in int) (*kernels.Linear, error) {
+			return kernels.NewLinearBF16Dot(half.F32sToBF16(w), b, out, in)
+		}
+	case l.bf16:
 		newLinear = kernels.NewLinearBF16
 	}
 	lin, err := newLinear(w, b, out, in)
@@ -224,7 +258,11 @@ func (l *loader) linearBF16Bits(prefix string, out, in int) *kernels.Linear {
 	if l.Failed() {
 		return nil
 	}
-	lin, err := kernels.NewLinearBF16Bits(w, b, out, in)
+	newLinear := kernels.NewLinearBF16Bits
+	if l.dot {
+		newLinear = kernels.NewLinearBF16Dot
+	}
+	lin, err := newLinear(w, b, out, in)
 	if err != nil {
 		l.Fail(fmt.Errorf("%s: %w", prefix, err))
 	}

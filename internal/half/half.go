@@ -22,6 +22,15 @@ func F32ToBF16(f float32) uint16 {
 	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
 }
 
+// F32sToBF16 converts each value of f by F32ToBF16 into a new slice.
+func F32sToBF16(f []float32) []uint16 {
+	b := make([]uint16, len(f))
+	for i, v := range f {
+		b[i] = F32ToBF16(v)
+	}
+	return b
+}
+
 // F16ToF32 converts an IEEE 754 binary16 bit pattern to float32. The conversion is exact for
 // every input: zeros keep their sign, subnormals become normal float32 values, infinities
 // stay infinite, and NaNs stay NaN with their payload shifted into the top of the float32

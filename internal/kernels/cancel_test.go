@@ -53,6 +53,13 @@ func cancelCases(t *testing.T) []cancelCase {
 	}
 	dstV := make([]float32, outV)
 	var cases []cancelCase
+	for name, tile := range bf16Tiles() {
+		l, err := newLinearBF16Dot(w16, bias, out, in, tile, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, cancelCase{name + "/LinearBF16Dot", func(ctx context.Context, th int) error { return l.ForwardAddContext(ctx, dst, x, m, th) }})
+	}
 	for _, im := range impls {
 		lV, err := newLinear(im, wV, biasV, outV, inV)
 		if err != nil {

@@ -60,11 +60,7 @@ func NewLinearBF16(w, bias []float32, out, in int) (*Linear, error) {
 	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
-	w16 := make([]uint16, len(w))
-	for i, v := range w {
-		w16[i] = half.F32ToBF16(v)
-	}
-	return newLinearBF16Bits(active, w16, bias, out, in)
+	return newLinearBF16Bits(active, half.F32sToBF16(w), bias, out, in)
 }
 
 // NewLinearBF16Bits is NewLinearBF16 for weights that are bfloat16 already: w holds W [out, in]

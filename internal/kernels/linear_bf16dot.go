@@ -1,0 +1,141 @@
+package kernels
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// A Linear in bfloat16 arithmetic (issue 19's `-compute bf16`): W held as bfloat16 in the bf16
+// GEMM's weight panels, each call's activations rounded to bfloat16 (RoundBF16NE) as they are
+// packed, every product accumulated in float32 by VDPBF16PS's arithmetic (gemm_bf16.go). Not
+// the arithmetic of NewLinear or NewLinearBF16 (those multiply in float32): its outputs differ
+// from theirs by bfloat16's rounding of x, as PyTorch's bfloat16 matmul's do from float32's.
+
+// NewLinearBF16Dot is a Linear that multiplies in bfloat16 arithmetic: w holds W [out, in] as
+// bfloat16 bits (copied into the panels, not retained), bias [out] (or nil) stays float32.
+// Forward computes, for each output, y = (Σ over k-pairs in order, from zero, of the
+// VDPBF16PS lane step with W's pair the first source and x's rounded pair the second) + bias,
+// and ForwardAdd dst + y. The assembly micro-kernel runs where BF16().AVX512BF16 and the build
+// has assembly (BF16Dot); elsewhere its portable Go twin gives the same bits, many times
+// slower. For m ≤ gemvMaxRows rows too the GEMM runs (padded to 8-row blocks), so a row's
+// result does not depend on how many rows a call has.
+func NewLinearBF16Dot(w []uint16, bias []float32, out, in int) (*Linear, error) {
+	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16PackAsm)
+}
+
+// BF16Dot reports whether NewLinearBF16Dot's Linears run the AVX512_BF16 assembly here (else
+// the portable Go, correct but slow: models refuse bf16 compute then).
+func BF16Dot() bool { return bf16TileAsm != nil }
+
+// newLinearBF16Dot is NewLinearBF16Dot with the given tile and packing kernels (nil pack: Go).
+func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack func(block []uint32, x []float32, in, chunks int)) (*Linear, error) {
+	if err := validateLinear(len(w), bias, out, in); err != nil {
+		return nil, err
+	}
+	if tile == nil {
+		tile = gemmBF16TileGo
+	}
+	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack}
+	if bias != nil {
+		g.bias = append([]float32(nil), bias...)
+	}
+	return &Linear{In: in, Out: out, g: g}, nil
+}
+
+// bf16DotGEMM is a Linear's gemm in bfloat16 arithmetic.
+type bf16DotGEMM struct {
+	w    *bf16Weights
+	bias []float32 // [out] or nil
+	tile bf16Tile
+	pack func(block []uint32, x []float32, in, chunks int)
+}
+
+// bf16RowsPerTask is how many rows (whole 8-row blocks) one task of a call multiplies against
+// one weight panel: the panel stays in cache while they pass over it, and a task is a few
+// milliseconds at most (256 rows × 32 columns × 4096 inputs is 67 MFLOP).
+const bf16RowsPerTask = 256
+
+// packedRowBufs recycles the packed activations of bf16 calls.
+var packedRowBufs sync.Pool
+
+// forward packs x (one task per 8-row block), then multiplies (one task per weight panel and
+// chunk of row blocks), each phase by runTasks on up to threads goroutines; once done is
+// closed no further task starts and forward returns false, with dst partly computed.
+func (g *bf16DotGEMM) forward(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
+	w := g.w
+	nb := (m + bf16MR - 1) / bf16MR
+	n := nb * bf16MR * w.kp
+	bp, _ := packedRowBufs.Get().(*[]uint32)
+	if bp == nil || cap(*bp) < n {
+		b := make([]uint32, n, 1<<bits.Len(uint(n-1)))
+		bp = &b
+	}
+	a := (*bp)[:n]
+	defer packedRowBufs.Put(bp)
+
+	if !runTasks(nb, threads, done, func(_, b int) { g.packBlock(a, x, m, b) }) {
+		return false
+	}
+	np := (w.out + bf16NR - 1) / bf16NR
+	perTask := bf16RowsPerTask / bf16MR
+	chunks := (nb + perTask - 1) / perTask
+	return runTasks(np*chunks, threads, done, func(_, t int) {
+		p, c := t/chunks, t%chunks
+		b0 := c * perTask
+		g.panel(dst, a, m, p, b0, min(b0+perTask, nb), add)
+	})
+}
+
+// packBlock packs 8-row block b of x [m, in] into a (packBF16Rows' layout).
+func (g *bf16DotGEMM) packBlock(a []uint32, x []float32, m, b int) {
+	kp, in := g.w.kp, g.w.in
+	rows := min(bf16MR, m-b*bf16MR)
+	packBF16RowsWith(a[b*bf16MR*kp:(b+1)*bf16MR*kp], x[b*bf16MR*in:(b*bf16MR+rows)*in], rows, in, g.pack)
+}
+
+// panel computes dst's columns of weight panel p for row blocks [b0, b1): each 8×32 tile from
+// zero, then stored with the bias added (and added to dst if add).
+func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add bool) {
+	w := g.w
+	kp, out, n0 := w.kp, w.out, p*bf16NR
+	cols := min(bf16NR, out-n0)
+	pw := w.panels[p*bf16NR*2*kp:][:bf16NR*2*kp]
+	var bias []float32
+	if g.bias != nil {
+		bias = g.bias[n0 : n0+cols]
+	}
+	var tmp [bf16MR * bf16NR]float32
+	for b := b0; b < b1; b++ {
+		i0 := b * bf16MR
+		rows := min(bf16MR, m-i0)
+		blk := a[b*bf16MR*kp:][:bf16MR*kp]
+		if !add && bias == nil && rows == bf16MR && cols == bf16NR {
+			g.tile(blk, pw, dst[i0*out+n0:], out, kp)
+			continue
+		}
+		g.tile(blk, pw, tmp[:], bf16NR, kp)
+		for r := range rows {
+			storeTile(dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols], bias, add)
+		}
+	}
+}
+
+// storeTile sets d = t + bias (bias nil: t), or d += t + bias if add.
+func storeTile(d, t, bias []float32, add bool) {
+	switch {
+	case bias == nil && !add:
+		copy(d, t)
+	case bias == nil:
+		for j, v := range t {
+			d[j] += v
+		}
+	case !add:
+		for j, v := range t {
+			d[j] = v + bias[j]
+		}
+	default:
+		for j, v := range t {
+			d[j] += v + bias[j]
+		}
+	}
+}
