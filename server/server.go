@@ -130,7 +130,7 @@ func (s *Server) Load(ctx context.Context) error {
 	start := time.Now()
 	s.log.Info("loading model", "model", s.cfg.Model, "chat", s.cfg.Chat)
 	opts := pipeline.Options{
-		Vision: vision.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights},
+		Vision: vision.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights, Compute: s.cfg.Compute},
 		Hub:    s.cfg.Hub,
 		Logf:   func(format string, a ...any) { s.log.Info(fmt.Sprintf(format, a...)) },
 	}
@@ -158,7 +158,7 @@ func (s *Server) Load(ctx context.Context) error {
 	if err := s.install(p.Model, p.Image, p, a); err != nil {
 		return err
 	}
-	s.log.Info("model loaded", "model", s.modelID(), "weights", p.Model.Weights().String(), "seconds", time.Since(start).Seconds())
+	s.log.Info("model loaded", "model", s.modelID(), "weights", p.Model.Weights().String(), "compute", p.Model.Compute().String(), "seconds", time.Since(start).Seconds())
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
 	"github.com/qwen3vl/qwen3vl/internal/synth"
 )
 
@@ -29,19 +30,28 @@ func processCPU() time.Duration {
 //
 //	go test ./vision/ -run '^$' -bench Encode -benchtime 3x -cpuprofile cpu.out
 func BenchmarkEncode(b *testing.B) {
-	benchmarkEncode(b, []benchCase{{"qwen3-vl-4b", Grid{1, 18, 24}}, {"qwen3-vl-8b", Grid{1, 18, 24}}})
+	benchmarkEncode(b, []benchCase{{"qwen3-vl-4b", Grid{1, 18, 24}, ComputeF32}, {"qwen3-vl-8b", Grid{1, 18, 24}, ComputeF32}})
+}
+
+// BenchmarkEncodeBF16 is BenchmarkEncode with ComputeBF16 (skipped where the CPU lacks it).
+func BenchmarkEncodeBF16(b *testing.B) {
+	if !kernels.BF16Dot() {
+		b.Skipf("no bf16 dot-product assembly here (bf16: %s)", kernels.BF16())
+	}
+	benchmarkEncode(b, []benchCase{{"qwen3-vl-4b", Grid{1, 18, 24}, ComputeBF16}, {"qwen3-vl-8b", Grid{1, 18, 24}, ComputeBF16}})
 }
 
 // BenchmarkBigImage is BenchmarkEncode on a 1365×2048 image for the 8B tower: grid (1, 86, 128),
 // 11,008 patches in one segment, 25 TFLOP of which 15 in attention; one encode takes
 // minutes. Run it with -bench BigImage -benchtime 1x.
 func BenchmarkBigImage(b *testing.B) {
-	benchmarkEncode(b, []benchCase{{"qwen3-vl-8b", Grid{1, 86, 128}}})
+	benchmarkEncode(b, []benchCase{{"qwen3-vl-8b", Grid{1, 86, 128}, ComputeF32}})
 }
 
 type benchCase struct {
-	preset string
-	grid   Grid
+	preset  string
+	grid    Grid
+	compute Compute
 }
 
 func benchmarkEncode(b *testing.B, cases []benchCase) {
@@ -51,7 +61,7 @@ func benchmarkEncode(b *testing.B, cases []benchCase) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := Random(cfg, 1, Options{})
+			m, err := Random(cfg, 1, Options{Compute: c.compute})
 			if err != nil {
 				b.Fatal(err)
 			}

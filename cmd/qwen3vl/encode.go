@@ -23,6 +23,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
 	weights := fs.String("weights", "auto", weightsUsage)
+	compute := fs.String("compute", "f32", computeUsage)
 	quiet := fs.Bool("q", false, "no progress or summary on stderr")
 	keepGoing := fs.Bool("keep-going", false, "skip an input that cannot be read or preprocessed (reported by name) and encode the rest; the exit status is still 1 if any was skipped")
 	batchPatches := fs.Int("batch-patches", 4096, "encode consecutive inputs together, up to this many patches per call (more rows keep the kernels busier; a larger input runs alone; 1: one input per call). The outputs do not change")
@@ -48,6 +49,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("-o - (stdout) is only for -format jsonl")
 	}
 	wmode, err := parseWeights(*weights)
+	if err != nil {
+		return err
+	}
+	cmode, err := parseCompute(*compute)
 	if err != nil {
 		return err
 	}
@@ -89,7 +94,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	start := time.Now()
-	ckpt, err := pipeline.Resolve(ctx, spec, pipelineOptions(vision.Options{Threads: *threads, Weights: wmode}, ov, stderr))
+	ckpt, err := pipeline.Resolve(ctx, spec, pipelineOptions(vision.Options{Threads: *threads, Weights: wmode, Compute: cmode}, ov, stderr))
 	if err != nil {
 		return err
 	}
@@ -173,8 +178,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs (%s weights), encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
-			len(all.Items), all.LastHidden.Rows, all.Pooler.Rows, loadSecs, p.Model.Weights(), secs, float64(flops)/secs/1e9, *outPath, *format)
+		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs (%s weights, %s compute), encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
+			len(all.Items), all.LastHidden.Rows, all.Pooler.Rows, loadSecs, p.Model.Weights(), p.Model.Compute(), secs, float64(flops)/secs/1e9, *outPath, *format)
 	}
 	if skipped > 0 {
 		return fmt.Errorf("%d of %d inputs skipped (see above)", skipped, max(total, n))

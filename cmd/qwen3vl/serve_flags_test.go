@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 29 {
-		t.Errorf("%d flags, want 29", n)
+	if n != 30 {
+		t.Errorf("%d flags, want 30", n)
 	}
 
 	// Validate's messages read with flag names.

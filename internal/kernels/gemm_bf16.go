@@ -2,7 +2,7 @@ package kernels
 
 import "math"
 
-// The bf16 GEMM (issue 19), not yet used by any Linear: C[m, out] = X[m, in] · Wᵀ with X
+// The bf16 GEMM (issue 19; the Linear of NewLinearBF16Dot, linear_bf16dot.go): C[m, out] = X[m, in] · Wᵀ with X
 // rounded to bfloat16 (RoundBF16NE) as it is packed, W given as bfloat16, and every product
 // accumulated in float32 by VDPBF16PS's arithmetic (dpbf16Ref), the k-pairs in order.
 //
@@ -100,40 +100,17 @@ func roundBF16Fast(f float32) uint16 {
 func roundBF16Special(f float32) uint16 { return RoundBF16NE(f) }
 
 // bf16Tile is a tile implementation: gemmBF16TileGo or the assembly's (bf16TileAsm).
-type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int)
-
-// gemmBF16 computes dst[m, w.out] = X·Wᵀ from X packed by packBF16Rows (m rows), tile by
-// tile with tile, on up to threads goroutines, one weight panel per task (runTasks): within a
-// task the panel stays in cache while the row blocks pass over it. Each element's arithmetic
-// is the same whatever threads is.
-func gemmBF16(dst []float32, a []uint32, w *bf16Weights, m, threads int, tile bf16Tile) {
-	np := (w.out + bf16NR - 1) / bf16NR
-	runTasks(np, threads, nil, func(_, t int) { gemmBF16Panel(dst, a, w, m, t, tile) })
-}
-
-// gemmBF16Panel computes dst's columns of weight panel t.
-func gemmBF16Panel(dst []float32, a []uint32, w *bf16Weights, m, t int, tile bf16Tile) {
-	kp, n0 := w.kp, t*bf16NR
-	var tmp [bf16MR * bf16NR]float32
-	b := w.panels[t*bf16NR*2*kp:][:bf16NR*2*kp]
-	for i0 := 0; i0 < m; i0 += bf16MR {
-		blk := a[(i0/bf16MR)*bf16MR*kp:][:bf16MR*kp]
-		if i0+bf16MR <= m && n0+bf16NR <= w.out {
-			tile(blk, b, dst[i0*w.out+n0:], w.out, kp)
-			continue
-		}
-		tile(blk, b, tmp[:], bf16NR, kp)
-		for r := range min(bf16MR, m-i0) {
-			copy(dst[(i0+r)*w.out+n0:(i0+r+1)*w.out], tmp[r*bf16NR:r*bf16NR+min(bf16NR, w.out-n0)])
-		}
-	}
-}
+type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool)
 
 // gemmBF16TileGo is one 8×32 tile in portable Go: c[r·ldc + j] = the bf16 dot product of
 // block row r and panel column j over kp pairs, from zero, as VDPBF16PS lanes (the panel the
-// first source, the block the second).
-func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int) {
+// first source, the block the second), then + bias[j] if bias is not nil (it holds 32), then
+// added to c's value if add: c = c + (dot + bias).
+func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool) {
 	a, b = a[:bf16MR*kp], b[:bf16NR*2*kp]
+	if bias != nil {
+		bias = bias[:bf16NR]
+	}
 	for r := range bf16MR {
 		for j := range bf16NR {
 			var acc float32
@@ -141,6 +118,12 @@ func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int) {
 				x := a[p*bf16MR+r]
 				w := b[p*2*bf16NR+2*j:]
 				acc = dpbf16Ref(acc, w[0], w[1], uint16(x), uint16(x>>16))
+			}
+			if bias != nil {
+				acc += bias[j]
+			}
+			if add {
+				acc += c[r*ldc+j]
 			}
 			c[r*ldc+j] = acc
 		}

@@ -8,22 +8,30 @@ import "unsafe"
 // micro-kernel. Call it only where BF16().AVX512BF16.
 //
 //go:noescape
-func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int)
+func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int)
 
 // bf16TileAsm is the assembly tile with gemmBF16TileGo's signature, or nil where the CPU lacks
 // AVX512_BF16.
-var bf16TileAsm = func() func(a []uint32, b []uint16, c []float32, ldc, kp int) {
+var bf16TileAsm = func() bf16Tile {
 	if !bf16Features.AVX512BF16 {
 		return nil
 	}
-	return func(a []uint32, b []uint16, c []float32, ldc, kp int) {
+	return func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool) {
 		if kp == 0 {
-			gemmBF16TileGo(a, b, c, ldc, kp)
+			gemmBF16TileGo(a, b, c, ldc, kp, bias, add)
 			return
 		}
 		_, _ = a[bf16MR*kp-1], b[bf16NR*2*kp-1]
 		_ = c[(bf16MR-1)*ldc+bf16NR-1]
-		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp)
+		var pb *float32
+		if bias != nil {
+			pb = &bias[:bf16NR][0]
+		}
+		addFlag := 0
+		if add {
+			addFlag = 1
+		}
+		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp, pb, addFlag)
 	}
 }()
 

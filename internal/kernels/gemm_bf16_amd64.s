@@ -3,18 +3,21 @@
 #include "textflag.h"
 #include "bf16_amd64.h"
 
-// func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int)
+// func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int)
 // One 8×32 tile of the bf16 GEMM (gemm_bf16.go): c[r·ldc + j] = the VDPBF16PS dot product of
-// block row r and panel column j over kp k-pairs, from zero. Accumulators Z(2r) (columns
+// block row r and panel column j over kp k-pairs, from zero, plus bias[j] where bias is not
+// nil, plus c's value where add ≠ 0 (c = c + (dot + bias), as gemmBF16TileGo). Accumulators Z(2r) (columns
 // 0–15) and Z(2r+1) (16–31); per k-pair the panel's 128 bytes are loaded into two registers
 // (Z16, Z17, and Z18, Z19 for the second pair of a step) and row r's pair is broadcast from
 // the block ([SI + 4r]{1to16}). Two k-pairs per step, then one if kp is odd.
-TEXT ·gemmBF16Tile(SB), NOSPLIT, $0-40
+TEXT ·gemmBF16Tile(SB), NOSPLIT, $0-56
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DX
 	MOVQ c+16(FP), DI
 	MOVQ ldc+24(FP), R8
 	MOVQ kp+32(FP), CX
+	MOVQ bias+40(FP), R9
+	MOVQ add+48(FP), R10
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -102,6 +105,73 @@ tail:
 
 store:
 	SHLQ $2, R8
+	TESTQ R9, R9
+	JZ    added
+	VMOVUPS (R9), Z16
+	VMOVUPS 64(R9), Z17
+	VADDPS Z16, Z0, Z0
+	VADDPS Z17, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z17, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z17, Z5, Z5
+	VADDPS Z16, Z6, Z6
+	VADDPS Z17, Z7, Z7
+	VADDPS Z16, Z8, Z8
+	VADDPS Z17, Z9, Z9
+	VADDPS Z16, Z10, Z10
+	VADDPS Z17, Z11, Z11
+	VADDPS Z16, Z12, Z12
+	VADDPS Z17, Z13, Z13
+	VADDPS Z16, Z14, Z14
+	VADDPS Z17, Z15, Z15
+
+added:
+	TESTQ R10, R10
+	JZ    plain
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	VMOVUPS Z10, (DI)
+	VMOVUPS Z11, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	VMOVUPS Z14, (DI)
+	VMOVUPS Z15, 64(DI)
+	VZEROUPPER
+	RET
+
+plain:
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
 	ADDQ R8, DI

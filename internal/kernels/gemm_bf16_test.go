@@ -11,8 +11,8 @@ import (
 )
 
 // bf16Tiles are the tile implementations this machine and build have.
-func bf16Tiles() map[string]func(a []uint32, b []uint16, c []float32, ldc, kp int) {
-	m := map[string]func(a []uint32, b []uint16, c []float32, ldc, kp int){"go": gemmBF16TileGo}
+func bf16Tiles() map[string]bf16Tile {
+	m := map[string]bf16Tile{"go": gemmBF16TileGo}
 	if bf16TileAsm != nil {
 		m["avx512bf16"] = bf16TileAsm
 	}
@@ -66,7 +66,7 @@ func TestGEMMBF16(t *testing.T) {
 					got[i] = -7 // every element written
 				}
 				threads := 1 + len(got)%3
-				gemmBF16(got, a, pw, m, threads, tile)
+				(&bf16DotGEMM{w: pw, tile: tile}).multiply(got, a, m, threads, false, nil)
 				bad := 0
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -128,13 +128,13 @@ func BenchmarkGEMMBF16(b *testing.B) {
 	for _, sh := range [][3]int{{432, 3072, 1024}, {432, 4096, 1024}, {432, 1024, 4096}, {432, 1024, 1024}} {
 		m, out, in := sh[0], sh[1], sh[2]
 		x, w := bf16Operands(r, "normal", m, out, in)
-		pw := packBF16Weights(w, out, in)
+		g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: bf16TileAsm}
 		a := packBF16Rows(make([]uint32, ((m+7)/8)*8*((in+1)/2)), x, m, in)
 		dst := make([]float32, m*out)
 		for th := 1; th <= 2; th++ {
 			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", m, out, in, th), func(b *testing.B) {
 				for b.Loop() {
-					gemmBF16(dst, a, pw, m, th, bf16TileAsm)
+					g.multiply(dst, a, m, th, false, nil)
 				}
 				g := bf16GEMMFLOPs(m, out, in) * float64(b.N) / b.Elapsed().Seconds() / 1e9
 				b.ReportMetric(g, "GFLOP/s")
@@ -157,7 +157,7 @@ func BenchmarkGEMMBF16VsF32(b *testing.B) {
 		m, out, in := sh[0], sh[1], sh[2]
 		b.Run(fmt.Sprintf("%dx%dx%d", m, out, in), func(b *testing.B) {
 			x, w := bf16Operands(r, "normal", m, out, in)
-			pw := packBF16Weights(w, out, in)
+			g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: bf16TileAsm}
 			l, err := NewLinearBF16Bits(w, nil, out, in)
 			if err != nil {
 				b.Fatal(err)
@@ -168,7 +168,7 @@ func BenchmarkGEMMBF16VsF32(b *testing.B) {
 			var t16, t32 time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				gemmBF16(dst, packBF16Rows(a, x, m, in), pw, m, 1, bf16TileAsm)
+				g.multiply(dst, packBF16Rows(a, x, m, in), m, 1, false, nil)
 				t1 := time.Now()
 				l.Forward(dst, x, m, 1)
 				t16, t32 = t16+t1.Sub(t0), t32+time.Since(t1)

@@ -37,7 +37,8 @@ func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pa
 	}
 	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack}
 	if bias != nil {
-		g.bias = append([]float32(nil), bias...)
+		g.bias = make([]float32, len(g.w.panels)/(2*g.w.kp)) // padded to whole panels
+		copy(g.bias, bias)
 	}
 	return &Linear{In: in, Out: out, g: g}, nil
 }
@@ -45,7 +46,7 @@ func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pa
 // bf16DotGEMM is a Linear's gemm in bfloat16 arithmetic.
 type bf16DotGEMM struct {
 	w    *bf16Weights
-	bias []float32 // [out] or nil
+	bias []float32 // [out] padded with zeros to whole panels, or nil
 	tile bf16Tile
 	pack func(block []uint32, x []float32, in, chunks int)
 }
@@ -76,7 +77,14 @@ func (g *bf16DotGEMM) forward(dst, x []float32, m, threads int, add bool, done <
 	if !runTasks(nb, threads, done, func(_, b int) { g.packBlock(a, x, m, b) }) {
 		return false
 	}
-	np := (w.out + bf16NR - 1) / bf16NR
+	return g.multiply(dst, a, m, threads, add, done)
+}
+
+// multiply computes dst from activations a packed by packBF16Rows (m rows), one task per
+// weight panel and chunk of bf16RowsPerTask rows, as forward's second phase.
+func (g *bf16DotGEMM) multiply(dst []float32, a []uint32, m, threads int, add bool, done <-chan struct{}) bool {
+	nb := (m + bf16MR - 1) / bf16MR
+	np := (g.w.out + bf16NR - 1) / bf16NR
 	perTask := bf16RowsPerTask / bf16MR
 	chunks := (nb + perTask - 1) / perTask
 	return runTasks(np*chunks, threads, done, func(_, t int) {
@@ -94,7 +102,8 @@ func (g *bf16DotGEMM) packBlock(a []uint32, x []float32, m, b int) {
 }
 
 // panel computes dst's columns of weight panel p for row blocks [b0, b1): each 8×32 tile from
-// zero, then stored with the bias added (and added to dst if add).
+// zero, plus the bias, then stored (added to dst if add) by the tile itself, or for an edge
+// tile through a scratch tile.
 func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add bool) {
 	w := g.w
 	kp, out, n0 := w.kp, w.out, p*bf16NR
@@ -102,40 +111,27 @@ func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add boo
 	pw := w.panels[p*bf16NR*2*kp:][:bf16NR*2*kp]
 	var bias []float32
 	if g.bias != nil {
-		bias = g.bias[n0 : n0+cols]
+		bias = g.bias[n0 : n0+bf16NR]
 	}
 	var tmp [bf16MR * bf16NR]float32
 	for b := b0; b < b1; b++ {
 		i0 := b * bf16MR
 		rows := min(bf16MR, m-i0)
 		blk := a[b*bf16MR*kp:][:bf16MR*kp]
-		if !add && bias == nil && rows == bf16MR && cols == bf16NR {
-			g.tile(blk, pw, dst[i0*out+n0:], out, kp)
+		if rows == bf16MR && cols == bf16NR {
+			g.tile(blk, pw, dst[i0*out+n0:], out, kp, bias, add)
 			continue
 		}
-		g.tile(blk, pw, tmp[:], bf16NR, kp)
+		g.tile(blk, pw, tmp[:], bf16NR, kp, bias, false)
 		for r := range rows {
-			storeTile(dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols], bias, add)
-		}
-	}
-}
-
-// storeTile sets d = t + bias (bias nil: t), or d += t + bias if add.
-func storeTile(d, t, bias []float32, add bool) {
-	switch {
-	case bias == nil && !add:
-		copy(d, t)
-	case bias == nil:
-		for j, v := range t {
-			d[j] += v
-		}
-	case !add:
-		for j, v := range t {
-			d[j] = v + bias[j]
-		}
-	default:
-		for j, v := range t {
-			d[j] += v + bias[j]
+			d, t := dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols]
+			if !add {
+				copy(d, t)
+				continue
+			}
+			for j, v := range t {
+				d[j] += v
+			}
 		}
 	}
 }
