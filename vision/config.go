@@ -61,7 +61,16 @@ func defaultConfig() Config {
 }
 
 // supportedModelTypes are the top-level model_type values whose vision tower this package runs.
-var supportedModelTypes = []string{"qwen3_vl", "qwen3_vl_moe"}
+// In transformers 5.24.0 the Qwen3.5, Qwen3.5-MoE (also the Qwen3.6 releases) and Qwen4-Exp
+// vision models derive from Qwen3VLVisionModel without DeepStack.
+var supportedModelTypes = []string{"qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe", "qwen4_exp"}
+
+// noDeepstack are the model types (full, and vision-only "…_vision") whose tower has no
+// DeepStack mergers: their configs have no deepstack_visual_indexes, so the list is empty.
+var noDeepstack = map[string]bool{
+	"qwen3_5": true, "qwen3_5_moe": true, "qwen4_exp": true,
+	"qwen3_5_vision": true, "qwen3_5_moe_vision": true, "qwen4_exp_vision": true,
+}
 
 // ParseConfig reads a config.json: either a full Qwen3-VL / Qwen3-VL-MoE config with a nested
 // "vision_config", or a bare vision config. Fields left out take the reference's defaults.
@@ -72,19 +81,22 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("not a JSON object: %w", err)
 	}
 	body := data
+	modelType := ""
+	if mt, ok := top["model_type"]; ok {
+		if err := json.Unmarshal(mt, &modelType); err != nil {
+			return Config{}, fmt.Errorf("field model_type: %w", err)
+		}
+	}
 	if vc, ok := top["vision_config"]; ok {
-		if mt, ok := top["model_type"]; ok {
-			var s string
-			if err := json.Unmarshal(mt, &s); err != nil {
-				return Config{}, fmt.Errorf("field model_type: %w", err)
-			}
-			if !slices.Contains(supportedModelTypes, s) {
-				return Config{}, fmt.Errorf("model_type %q is not a Qwen3-VL model (want one of %v)", s, supportedModelTypes)
-			}
+		if modelType != "" && !slices.Contains(supportedModelTypes, modelType) {
+			return Config{}, fmt.Errorf("model_type %q is not a supported model (want one of %v)", modelType, supportedModelTypes)
 		}
 		body = vc
 	} else if _, ok := top["depth"]; !ok {
 		return Config{}, errors.New("neither a \"vision_config\" nor a bare vision config (no \"depth\")")
+	} else if modelType != "" && !noDeepstack[modelType] && !slices.Contains(supportedModelTypes, modelType) &&
+		!slices.Contains([]string{"qwen3_vl_vision", "qwen3_vl_moe_vision"}, modelType) {
+		return Config{}, fmt.Errorf("vision config model_type %q is not supported (want one of qwen3_vl_vision, qwen3_vl_moe_vision, qwen3_5_vision, qwen3_5_moe_vision, qwen4_exp_vision)", modelType)
 	}
 	cfg := defaultConfig()
 	cfg.DeepstackVisualIndexes = nil
@@ -95,7 +107,10 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return Config{}, fmt.Errorf("vision config: %w", checkpoint.DescribeJSONError(err))
 	}
-	if err := json.Unmarshal(body, &probe); err == nil && probe.Deepstack == nil {
+	if noDeepstack[modelType] {
+		// The reference deletes the field and the DeepStack mergers for these models.
+		cfg.DeepstackVisualIndexes = nil
+	} else if err := json.Unmarshal(body, &probe); err == nil && probe.Deepstack == nil {
 		cfg.DeepstackVisualIndexes = defaultConfig().DeepstackVisualIndexes
 	}
 	if err := cfg.Validate(); err != nil {

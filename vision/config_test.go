@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,64 @@ func TestParseRandom(t *testing.T) {
 		if ok != tc.ok || (err != nil) != tc.wantErr || (err == nil && ok && (seed != tc.seed || cfg.HiddenSize != tc.wantSize)) {
 			t.Errorf("ParseRandom(%q) = %d, %d, %v, %v", tc.spec, cfg.HiddenSize, seed, ok, err)
 		}
+	}
+}
+
+func TestParseConfigFamilies(t *testing.T) {
+	for _, tc := range []struct {
+		json      string
+		deepstack int
+		err       bool
+	}{
+		{`{"model_type":"qwen3_5","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`, 0, false},
+		{`{"model_type":"qwen3_5_moe","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`, 0, false},
+		{`{"model_type":"qwen4_exp","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`, 0, false},
+		{`{"model_type":"qwen3_5_vision","depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}`, 0, false},
+		{`{"model_type":"qwen3_vl","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32,"deepstack_visual_indexes":[1]}}`, 1, false},
+		{`{"model_type":"llava","vision_config":{"depth":2}}`, 0, true},
+		{`{"model_type":"siglip_vision","depth":2}`, 0, true},
+	} {
+		cfg, err := ParseConfig([]byte(tc.json))
+		if (err != nil) != tc.err {
+			t.Errorf("%s: err = %v, want error %v", tc.json, err, tc.err)
+			continue
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "qwen3_5") {
+				t.Errorf("%s: error %q does not list the supported types", tc.json, err)
+			}
+			continue
+		}
+		if len(cfg.DeepstackVisualIndexes) != tc.deepstack {
+			t.Errorf("%s: deepstack %v, want %d entries", tc.json, cfg.DeepstackVisualIndexes, tc.deepstack)
+		}
+	}
+}
+
+// TestEncodeNoDeepstack: a tower of a family without DeepStack (Qwen3.5) encodes and returns no
+// DeepStack features, only the pooler and the last hidden state.
+func TestEncodeNoDeepstack(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"model_type":"qwen3_5","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Random(cfg, 1, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := Grid{1, 4, 6}
+	pixels := make([]float32, grid.Patches()*cfg.PatchDim())
+	for i := range pixels {
+		pixels[i] = float32(i%7) / 7
+	}
+	out, err := m.Encode(context.Background(), pixels, []Grid{grid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deepstack) != 0 {
+		t.Errorf("%d DeepStack features, want none", len(out.Deepstack))
+	}
+	if out.Pooler.Rows != grid.Patches()/4 || out.Pooler.Cols != 32 {
+		t.Errorf("pooler %dx%d, want %dx32", out.Pooler.Rows, out.Pooler.Cols, grid.Patches()/4)
 	}
 }

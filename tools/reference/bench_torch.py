@@ -54,6 +54,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--attn", default="sdpa", choices=["sdpa", "eager"])
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="the model's and the pixels' dtype (bfloat16: oneDNN's bf16 kernels where the CPU has them)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -63,10 +65,10 @@ def main():
                               num_position_embeddings=2304, **PRESETS[args.preset])
     cfg._attn_implementation = args.attn
     start = time.perf_counter()
-    model = Qwen3VLVisionModel._from_config(cfg, torch_dtype=torch.float32).eval()
+    model = Qwen3VLVisionModel._from_config(cfg, torch_dtype=getattr(torch, args.dtype)).eval()
     load_s = time.perf_counter() - start
     n = t * h * w
-    pixels = torch.rand(n, 1536, dtype=torch.float32) * 2 - 1
+    pixels = (torch.rand(n, 1536, dtype=torch.float32) * 2 - 1).to(getattr(torch, args.dtype))
     grid = torch.tensor([[t, h, w]], dtype=torch.long)
     times = []
     with torch.no_grad():
@@ -78,7 +80,7 @@ def main():
     gflop = flops(cfg, t, h, w) / 1e9
     med = statistics.median(times)
     res = {
-        "engine": f"pytorch-{torch.__version__}/transformers-{transformers.__version__}/{args.attn}",
+        "engine": f"pytorch-{torch.__version__}/transformers-{transformers.__version__}/{args.attn}/{args.dtype}",
         "model": f"random:{args.preset}", "grid": [t, h, w], "patches": n, "threads": args.threads,
         "runs": args.runs, "load_s": load_s, "median_s": med, "min_s": min(times), "max_s": max(times),
         "gflop": gflop, "gflops": gflop / med,
