@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
-	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
 
 // -fidelity-bf16 FILE writes TestGoldensBF16's measured errors as Markdown table rows.
@@ -66,15 +65,7 @@ func TestGoldensBF16(t *testing.T) {
 				t.Fatalf("model computes in %v with %v weights, want bf16 and bf16", m.Compute(), m.Weights())
 			}
 			px, grids := goldenInputs(t, c, m.Config())
-			out, err := m.Encode(context.Background(), px, grids)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, err := safetensors.Open(filepath.Join(*goldenDirFlag, c.File))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ref.Close()
+			out, ref := encodeGolden(t, m, c, px, grids)
 			got := map[string]Matrix{"pooler_output": out.Pooler, "last_hidden_state": out.LastHidden}
 			for k, d := range out.Deepstack {
 				got[fmt.Sprintf("deepstack_features.%d", k)] = d

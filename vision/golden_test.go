@@ -170,15 +170,7 @@ func TestGoldens(t *testing.T) {
 			}
 			m := goldenModel(t, c)
 			px, grids := goldenInputs(t, c, m.Config())
-			out, err := m.Encode(context.Background(), px, grids)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, err := safetensors.Open(filepath.Join(*goldenDirFlag, c.File))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ref.Close()
+			out, ref := encodeGolden(t, m, c, px, grids)
 			relMax, cosMin := targets(c)
 			check := func(name string, got Matrix) {
 				info, ok := ref.Info(name)
@@ -224,4 +216,20 @@ func TestGoldens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodeGolden encodes a case's inputs with m and opens the case's golden file (closed when
+// the test ends).
+func encodeGolden(t *testing.T, m *Model, c goldenCase, px []float32, grids []Grid) (*Output, *safetensors.File) {
+	t.Helper()
+	out, err := m.Encode(context.Background(), px, grids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := safetensors.Open(filepath.Join(*goldenDirFlag, c.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close() })
+	return out, ref
 }
