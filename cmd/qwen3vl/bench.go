@@ -77,6 +77,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := checkCompute(cmode, wmode); err != nil {
+		return err
+	}
 	for _, name := range []string{"image", "prompt", "tokens", "tokenizer"} {
 		if !*generate && flagGiven(fs, name) {
 			return usagef("-%s is a flag of bench -generate", name)

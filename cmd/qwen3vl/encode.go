@@ -56,6 +56,9 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := checkCompute(cmode, wmode); err != nil {
+		return err
+	}
 	ov, err := imf.overrides()
 	if err != nil {
 		return err

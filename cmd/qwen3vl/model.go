@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/qwen3vl/qwen3vl/hub"
+	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
@@ -59,6 +61,15 @@ func parseCompute(s string) (vision.Compute, error) {
 		return 0, usagef("-compute %q: want f32, bf16 or auto", s)
 	}
 	return c, nil
+}
+
+// checkCompute refuses, before any model is resolved (a hub download may come first), a
+// -compute that this machine or the -weights value rules out, naming the flags.
+func checkCompute(c vision.Compute, w vision.Weights) error {
+	if _, _, err := checkpoint.ResolveCompute(c, w, kernels.BF16Dot()); err != nil {
+		return usagef("-compute %v with -weights %v: %v (bf16 here: %s)", c, w, err, kernels.BF16())
+	}
+	return nil
 }
 
 // parseWeights turns a -weights value into vision.Options.Weights.

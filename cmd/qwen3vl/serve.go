@@ -36,6 +36,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := parseSpec(cfg.Model); err != nil {
 		return err
 	}
+	if err := checkCompute(cfg.Compute, cfg.Weights); err != nil {
+		return err
+	}
 	cfg.Hub = hub.OptionsFromEnv()
 	done := make(chan struct{})
 	defer close(done)
