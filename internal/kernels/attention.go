@@ -89,11 +89,18 @@ type attnKernels struct {
 	// multiple of 8): m' = max(m, rowmax s), alpha = 2^(m − m'), m = m', s ← 2^(s − m'),
 	// sum = rowsum s. Lanes 6 and 7 of m, alpha, sum are scratch (m's must be finite).
 	softmax func(s []float32, ld, kb int, m, alpha, sum *[8]float32)
+	// tile, when not nil, makes these AttentionBF16's kernels: the products are bf16 GEMM tiles
+	// (gemm_bf16.go) over the layouts of attention_bf16.go, and scores, pv, pv8 are unused;
+	// pack packs its activation blocks and pairs its value rows (nil: in Go).
+	tile  bf16Tile
+	pack  bf16Pack
+	pairs bf16Pairs
 }
 
 // attnPlan splits the segments between the two ways of scheduling them.
 type attnPlan struct {
 	hd, hdv int
+	bf16    bool // AttentionBF16's layouts (attention_bf16.go)
 	// small segments: one goroutine takes a whole (segment, head) pair, packs it into its own
 	// K/V buffer and runs all its query blocks. Used when there are enough pairs to share out.
 	small    []attnSeg
@@ -108,8 +115,12 @@ type attnPlan struct {
 
 type attnSeg struct{ start, length int }
 
-func planAttention(segments []int, heads, hd, threads int) attnPlan {
-	p := attnPlan{hd: hd, hdv: valueWidth(hd), workers: max(threads, 1)}
+func planAttention(segments []int, heads, hd, threads int, bf16 bool) attnPlan {
+	p := attnPlan{hd: hd, hdv: valueWidth(hd), bf16: bf16, workers: max(threads, 1)}
+	align := attnNR // keys per K panel
+	if bf16 {
+		p.hdv, align = ceilTo(hd, bf16NR), bf16NR
+	}
 	smallPairs := 0
 	for _, s := range segments {
 		if s > 0 && s <= attnSmall {
@@ -124,10 +135,10 @@ func planAttention(segments []int, heads, hd, threads int) attnPlan {
 		case s == 0:
 		case s <= attnSmall && useSmall:
 			p.small = append(p.small, attnSeg{start, s})
-			p.smallMax = max(p.smallMax, ceilTo(s, attnNR))
+			p.smallMax = max(p.smallMax, ceilTo(s, align))
 		default:
 			p.big = append(p.big, attnSeg{start, s})
-			p.bigMax = max(p.bigMax, ceilTo(s, attnNR))
+			p.bigMax = max(p.bigMax, ceilTo(s, align))
 		}
 		start += s
 	}
@@ -137,6 +148,9 @@ func planAttention(segments []int, heads, hd, threads int) attnPlan {
 // workerFloats is the float32 scratch of one goroutine: its Q micro-panels, one S/P tile and
 // its O rows, plus a K/V buffer for small segments.
 func (p attnPlan) workerFloats() int {
+	if p.bf16 {
+		return p.workerFloatsBF16()
+	}
 	f := attnBQ*p.hd + attnMR*attnBK + attnBQ*p.hdv
 	if len(p.small) > 0 {
 		f += p.smallMax * (p.hd + p.hdv)
@@ -145,7 +159,15 @@ func (p attnPlan) workerFloats() int {
 }
 
 // sharedFloats is the K/V buffer of big segments, shared by all goroutines.
-func (p attnPlan) sharedFloats() int { return p.bigMax * (p.hd + p.hdv) }
+func (p attnPlan) sharedFloats() int { return p.bigMax * p.kvFloats() }
+
+// kvFloats is the K/V buffer per key (of a segment length rounded up to a whole K panel).
+func (p attnPlan) kvFloats() int {
+	if p.bf16 {
+		return (p.hd+1)/2 + p.hdv/2 // bf16 pairs in float32 slots
+	}
+	return p.hd + p.hdv
+}
 
 // valueWidth is the width of the value panels for headDim: 16-column panels and, when the
 // remainder is at most 8, one 8-column panel (72 → 64 + 8; 20 → 16 + 8; 76 → 80).
@@ -160,7 +182,7 @@ func valueWidth(hd int) int {
 // few small per-goroutine structures): O(longest segment · headDim + threads · headDim), never
 // O(n²).
 func attentionWorkspace(segments []int, heads, headDim, threads int) int {
-	p := planAttention(segments, heads, headDim, threads)
+	p := planAttention(segments, heads, headDim, threads, false)
 	return 4 * (p.sharedFloats() + p.workers*p.workerFloats())
 }
 
@@ -171,6 +193,7 @@ type attnWorker struct {
 	m          [attnBQ / attnMR][8]float32 // running row maxima per micro-panel (lanes 6, 7: 0)
 	l          [attnBQ]float64             // running row sums
 	alpha, sum [8]float32
+	bf         attnWorkerBF16 // AttentionBF16's (attention_bf16.go)
 }
 
 // f32Pool recycles Attention's scratch buffers between calls.
@@ -202,7 +225,7 @@ func attention(k *attnKernels, done <-chan struct{}, out, qkv []float32, n, head
 	if n == 0 {
 		return true
 	}
-	plan := planAttention(segments, heads, hd, threads)
+	plan := planAttention(segments, heads, hd, threads, k.tile != nil)
 	a := &attnRun{k: k, out: out, qkv: qkv, heads: heads, hd: hd, hdv: plan.hdv, d: d,
 		scale: float32(math.Log2E / math.Sqrt(float64(hd)))}
 
@@ -213,6 +236,11 @@ func attention(k *attnKernels, done <-chan struct{}, out, qkv []float32, n, head
 		bufs[i] = getF32(wf)
 		b := *bufs[i]
 		w := &attnWorker{}
+		if plan.bf16 {
+			w.kv = w.bf.carve(b, plan)
+			workers[i] = w
+			continue
+		}
 		w.q, b = b[:attnBQ*hd], b[attnBQ*hd:]
 		w.s, b = b[:attnMR*attnBK], b[attnMR*attnBK:]
 		w.o, b = b[:attnBQ*plan.hdv], b[attnBQ*plan.hdv:]
@@ -233,7 +261,7 @@ func attention(k *attnKernels, done <-chan struct{}, out, qkv []float32, n, head
 			w := workers[wi]
 			seg, h := plan.small[g/heads], g%heads
 			kv := a.newKV(w.kv, seg, h)
-			kv.pack(a, 0, kv.lp/attnNR)
+			kv.pack(a, 0, kv.panels())
 			for q0 := 0; q0 < seg.length; q0 += attnBQ {
 				if !a.queries(w, kv, q0, min(q0+attnBQ, seg.length), done) {
 					cut.Store(true)
@@ -254,7 +282,7 @@ func attention(k *attnKernels, done <-chan struct{}, out, qkv []float32, n, head
 			blocks := (seg.length + attnBQ - 1) / attnBQ
 			for h := 0; h < heads; h++ {
 				kv := a.newKV(*shared, seg, h)
-				panels := kv.lp / attnNR
+				panels := kv.panels()
 				chunks := (panels + attnPack - 1) / attnPack
 				if !runTasks(chunks, plan.workers, done, func(_, c int) {
 					kv.pack(a, c*attnPack, min((c+1)*attnPack, panels))
@@ -289,17 +317,33 @@ type attnRun struct {
 type attnKV struct {
 	seg    attnSeg
 	head   int
-	lp     int // segment length rounded up to attnNR
+	lp     int // segment length rounded up to a whole K panel (attnNR keys, bf16NR for bf16)
+	bf16   bool
 	kp, vp []float32
 }
 
 func (a *attnRun) newKV(buf []float32, seg attnSeg, head int) *attnKV {
+	if a.k.tile != nil {
+		return a.newKVBF16(buf, seg, head)
+	}
 	lp := ceilTo(seg.length, attnNR)
 	return &attnKV{seg: seg, head: head, lp: lp, kp: buf[:lp*a.hd], vp: buf[lp*a.hd : lp*(a.hd+a.hdv)]}
 }
 
+// panels is the number of K panels.
+func (kv *attnKV) panels() int {
+	if kv.bf16 {
+		return kv.lp / bf16NR
+	}
+	return kv.lp / attnNR
+}
+
 // pack fills K panels [lo, hi) and the same keys' rows of the V panels.
 func (kv *attnKV) pack(a *attnRun, lo, hi int) {
+	if kv.bf16 {
+		kv.packBF16(a, lo, hi)
+		return
+	}
 	hd, hdv, ld, l, lp := a.hd, a.hdv, 3*a.d, kv.seg.length, kv.lp
 	kBase := kv.seg.start*ld + a.d + kv.head*hd
 	vBase := kBase + a.d
@@ -353,6 +397,9 @@ func (kv *attnKV) pack(a *attnRun, lo, hi int) {
 // segment and head. It checks done before each block of attnBK keys and returns false, the rows
 // not computed, if it is closed.
 func (a *attnRun) queries(w *attnWorker, kv *attnKV, q0, q1 int, done <-chan struct{}) bool {
+	if kv.bf16 {
+		return a.queriesBF16(&w.bf, kv, q0, q1, done)
+	}
 	hd, hdv, ld, lp := a.hd, a.hdv, 3*a.d, kv.lp
 	rows := q1 - q0
 	mps := (rows + attnMR - 1) / attnMR

@@ -39,11 +39,13 @@ func bf16Shapes() []struct {
 // reference rounds w = 2^(s−m) at the final maximum; each is within ubf16 of its exact value,
 // and exp2Go adds 2 ulp (2⁻²²) per exponential, one per key and one α per block (B blocks),
 // while each rescale O·α rounds once (u per block); so each term of Σ P̃ṽ differs relatively by
-// at most 2·ubf16 + 2⁻²²·(2B+2) + B·u, to first order; (2) the kernel accumulates O in float32
-// (one rounding per key: γ(L) of Σ P̃|ṽ|, the reference in float64); (3) l: the kernel sums
-// P in 8 float32 lanes per block then in float64 (γ(attnBK/8+3)), the reference in float64,
-// and the final division rounds to float32 (u·|out|). With Σ P̃|ṽ|/l ≤ (1+ubf16)·absOut this
-// gives the bound below; the (1+ubf16)² factor covers the second-order terms.
+// at most 2·ubf16 + 2⁻²²·(2B+2) + B·u, to first order; (2) the kernel accumulates O in float32:
+// each block's products from zero, one rounding per key, and that sum added to O, one rounding
+// per block, so L + B roundings in all (γ(L+B) of Σ P̃|ṽ|), the reference in float64; (3) l:
+// the kernel sums P in 8 float32 lanes per block then in float64 (γ(attnBK/8+3)), the reference
+// in float64, and the final division rounds to float32 (u·|out|). With Σ P̃|ṽ|/l ≤
+// (1+ubf16)·absOut this gives the bound below; the (1+ubf16)² factor covers the second-order
+// terms.
 func TestAttentionBF16Ref(t *testing.T) {
 	r := rand.New(rand.NewPCG(201, 202))
 	for _, s := range bf16Shapes() {
@@ -63,7 +65,7 @@ func TestAttentionBF16Ref(t *testing.T) {
 		}
 		want := make([]float32, n*d)
 		abs := attentionBF16Ref(want, qkv, n, s.heads, s.hd, s.segments)
-		rel := (2*ubf16 + 0x1p-22*(2*blocks+2) + blocks*u32 + gamma(maxL) + gamma(attnBK/8+3)) * (1 + ubf16) * (1 + ubf16)
+		rel := (2*ubf16 + 0x1p-22*(2*blocks+2) + blocks*u32 + gamma(maxL+int(blocks)) + gamma(attnBK/8+3)) * (1 + ubf16) * (1 + ubf16)
 		for _, threads := range []int{1, 2} {
 			got := make([]float32, n*d)
 			AttentionBF16(got, qkv, n, s.heads, s.hd, s.segments, threads)
@@ -83,6 +85,45 @@ func TestAttentionBF16Ref(t *testing.T) {
 			}
 			if threads == 1 && s.hd == 72 {
 				t.Logf("hd %d segments %v: worst error %.3f of bound", s.hd, s.segments, worst)
+			}
+		}
+	}
+}
+
+// TestAttentionBF16Kernels: the assembly tile and packer give, bit for bit, what the portable
+// Go tile and packer give, on every shape, 1–2 goroutines, with normal inputs and with inputs
+// holding zeros, subnormals, infinities and NaNs.
+func TestAttentionBF16Kernels(t *testing.T) {
+	if bf16TileAsm == nil {
+		t.Skip("no AVX512_BF16 assembly on this machine or build: only the portable kernels run")
+	}
+	goKernels := bf16AttnKernels(nil, nil, nil)
+	r := rand.New(rand.NewPCG(211, 212))
+	specials := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-39, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, s := range bf16Shapes() {
+		n := 0
+		for _, l := range s.segments {
+			n += l
+		}
+		d := s.heads * s.hd
+		for _, kind := range []string{"normal", "special"} {
+			qkv := randSlice(r, n*3*d)
+			for i := range qkv {
+				qkv[i] *= 3
+				if kind == "special" && r.IntN(50) == 0 {
+					qkv[i] = specials[r.IntN(len(specials))]
+				}
+			}
+			for _, threads := range []int{1, 2} {
+				want, got := make([]float32, n*d), make([]float32, n*d)
+				attention(&goKernels, nil, want, qkv, n, s.heads, s.hd, s.segments, threads)
+				AttentionBF16(got, qkv, n, s.heads, s.hd, s.segments, threads)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("heads %d hd %d segments %v %s threads %d: out[%d] = %g (%#08x) with the assembly, %g (%#08x) in Go",
+							s.heads, s.hd, s.segments, kind, threads, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
 			}
 		}
 	}
@@ -111,7 +152,7 @@ func TestAttentionBF16Exact(t *testing.T) {
 		start := 0
 		for _, l := range s.segments {
 			blocks := float64((l + attnBK - 1) / attnBK)
-			acc := (2*ubf16+ubf16*ubf16)*(1+ubf16) + 0x1p-22*(2*blocks+2) + blocks*u32 + gamma(l) + gamma(attnBK/8+3)
+			acc := (2*ubf16+ubf16*ubf16)*(1+ubf16) + 0x1p-22*(2*blocks+2) + blocks*u32 + gamma(l+int(blocks)) + gamma(attnBK/8+3)
 			sc := make([]float64, l)
 			w := make([]float64, l)
 			for h := 0; h < s.heads; h++ {

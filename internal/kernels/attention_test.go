@@ -422,15 +422,15 @@ func TestAttention(t *testing.T) {
 // TestAttentionPlan checks the schedule: which segments are shared out whole and which query
 // block by query block.
 func TestAttentionPlan(t *testing.T) {
-	p := planAttention([]int{432}, 16, 64, 2)
+	p := planAttention([]int{432}, 16, 64, 2, false)
 	if len(p.small) != 1 || len(p.big) != 0 {
 		t.Errorf("432 patches × 16 heads on 2 threads: small %v big %v, want one small", p.small, p.big)
 	}
-	p = planAttention([]int{300}, 1, 64, 2)
+	p = planAttention([]int{300}, 1, 64, 2, false)
 	if len(p.small) != 0 || len(p.big) != 1 {
 		t.Errorf("one 300-row head on 2 threads: small %v big %v, want one big", p.small, p.big)
 	}
-	p = planAttention([]int{11008, 16, 16}, 16, 72, 2)
+	p = planAttention([]int{11008, 16, 16}, 16, 72, 2, false)
 	if len(p.small) != 2 || len(p.big) != 1 || p.bigMax != 11008 || p.smallMax != 16 {
 		t.Errorf("mixed: %+v", p)
 	}

@@ -47,12 +47,13 @@ func packBF16Weights(w []uint16, out, in int) *bf16Weights {
 // packBF16Rows packs X [m, in] (float32, row-major) as activation blocks into dst, which must
 // hold ⌈m/8⌉·8·⌈in/2⌉ uint32; it returns dst so filled.
 func packBF16Rows(dst []uint32, x []float32, m, in int) []uint32 {
-	return packBF16RowsWith(dst, x, m, in, bf16PackAsm)
+	return packBF16RowsWith(dst, x, m, in, in, bf16PackAsm)
 }
 
-// packBF16RowsWith is packBF16Rows with the full blocks' leading 16-column chunks packed by
-// asm, when not nil (bf16PackAsm), and everything in Go otherwise.
-func packBF16RowsWith(dst []uint32, x []float32, m, in int, asm func(block []uint32, x []float32, in, chunks int)) []uint32 {
+// packBF16RowsWith is packBF16Rows for rows ld ≥ in floats apart (row i at x[i·ld:]), with the
+// full blocks' leading 16-column chunks packed by asm, when not nil (bf16PackAsm), and
+// everything in Go otherwise.
+func packBF16RowsWith(dst []uint32, x []float32, m, in, ld int, asm bf16Pack) []uint32 {
 	kp := (in + 1) / 2
 	nb := (m + bf16MR - 1) / bf16MR
 	dst = dst[:nb*bf16MR*kp]
@@ -68,11 +69,11 @@ func packBF16RowsWith(dst []uint32, x []float32, m, in int, asm func(block []uin
 		p0 := 0 // pairs done by the assembly
 		if rows == bf16MR && asm != nil {
 			chunks := in / 16
-			asm(block, x[b*bf16MR*in:(b+1)*bf16MR*in], in, chunks)
+			asm(block, x[b*bf16MR*ld:(b*bf16MR+bf16MR-1)*ld+in], ld, chunks)
 			p0 = 8 * chunks
 		}
 		for r := range rows {
-			row := x[(b*bf16MR+r)*in:][:in]
+			row := x[(b*bf16MR+r)*ld:][:in]
 			out := block[r:]
 			for p := p0; p < in/2; p++ {
 				out[p*bf16MR] = uint32(roundBF16Fast(row[2*p])) | uint32(roundBF16Fast(row[2*p+1]))<<16
@@ -99,17 +100,30 @@ func roundBF16Fast(f float32) uint16 {
 //go:noinline
 func roundBF16Special(f float32) uint16 { return RoundBF16NE(f) }
 
+// bf16Pack is an activation packer for full 8-row blocks (bf16PackAsm): the first 16·chunks
+// columns of 8 rows of x, ld floats apart, into block.
+type bf16Pack = func(block []uint32, x []float32, ld, chunks int)
+
+// bf16Pairs packs two float32 rows column by column as bf16 pairs, dst[c] = (r0[c], r1[c]),
+// for a leading part of dst's columns, and returns how many (bf16PairsAsm).
+type bf16Pairs = func(dst []uint32, r0, r1 []float32) int
+
 // bf16Tile is a tile implementation: gemmBF16TileGo or the assembly's (bf16TileAsm).
-type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool)
+type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool, scale []float32)
 
 // gemmBF16TileGo is one 8×32 tile in portable Go: c[r·ldc + j] = the bf16 dot product of
 // block row r and panel column j over kp pairs, from zero, as VDPBF16PS lanes (the panel the
 // first source, the block the second), then + bias[j] if bias is not nil (it holds 32), then
-// added to c's value if add: c = c + (dot + bias).
-func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool) {
+// added to c's value if add: c = c + (dot + bias), or, with scale (8 values, one per row; only
+// with add), to c's value times the row's: c = (dot + bias) + scale[r]·c, each operation
+// rounded (AttentionBF16's O ← α·O + P·V).
+func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool, scale []float32) {
 	a, b = a[:bf16MR*kp], b[:bf16NR*2*kp]
 	if bias != nil {
 		bias = bias[:bf16NR]
+	}
+	if scale != nil {
+		scale = scale[:bf16MR]
 	}
 	for r := range bf16MR {
 		for j := range bf16NR {
@@ -122,7 +136,10 @@ func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []flo
 			if bias != nil {
 				acc += bias[j]
 			}
-			if add {
+			switch {
+			case add && scale != nil:
+				acc += scale[r] * c[r*ldc+j]
+			case add:
 				acc += c[r*ldc+j]
 			}
 			c[r*ldc+j] = acc

@@ -8,7 +8,7 @@ import "unsafe"
 // micro-kernel. Call it only where BF16().AVX512BF16.
 //
 //go:noescape
-func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int)
+func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int, scale *float32)
 
 // bf16TileAsm is the assembly tile with gemmBF16TileGo's signature, or nil where the CPU lacks
 // AVX512_BF16.
@@ -16,9 +16,9 @@ var bf16TileAsm = func() bf16Tile {
 	if !bf16Features.AVX512BF16 {
 		return nil
 	}
-	return func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool) {
+	return func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool, scale []float32) {
 		if kp == 0 {
-			gemmBF16TileGo(a, b, c, ldc, kp, bias, add)
+			gemmBF16TileGo(a, b, c, ldc, kp, bias, add, scale)
 			return
 		}
 		_, _ = a[bf16MR*kp-1], b[bf16NR*2*kp-1]
@@ -28,10 +28,14 @@ var bf16TileAsm = func() bf16Tile {
 			pb = &bias[:bf16NR][0]
 		}
 		addFlag := 0
+		var ps *float32
 		if add {
 			addFlag = 1
+			if scale != nil {
+				ps = &scale[:bf16MR][0]
+			}
 		}
-		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp, pb, addFlag)
+		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp, pb, addFlag, ps)
 	}
 }()
 
@@ -41,17 +45,40 @@ var bf16TileAsm = func() bf16Tile {
 //go:noescape
 func packBF16Block8(dst *uint32, x *float32, stride, chunks int)
 
-// bf16PackAsm packs the first 16·chunks columns of 8 rows of x (row length in) into block, as
+// bf16PackAsm packs the first 16·chunks columns of 8 rows of x (ld floats apart) into block, as
 // packBF16Rows does, or is nil where the CPU lacks AVX512_BF16.
-var bf16PackAsm = func() func(block []uint32, x []float32, in, chunks int) {
+var bf16PackAsm = func() bf16Pack {
 	if !bf16Features.AVX512BF16 {
 		return nil
 	}
-	return func(block []uint32, x []float32, in, chunks int) {
+	return func(block []uint32, x []float32, ld, chunks int) {
 		if chunks == 0 {
 			return
 		}
-		_, _ = block[chunks*8*bf16MR-1], x[(bf16MR-1)*in+16*chunks-1]
-		packBF16Block8(unsafe.SliceData(block), unsafe.SliceData(x), 4*in, chunks)
+		_, _ = block[chunks*8*bf16MR-1], x[(bf16MR-1)*ld+16*chunks-1]
+		packBF16Block8(unsafe.SliceData(block), unsafe.SliceData(x), 4*ld, chunks)
+	}
+}()
+
+// packBF16KeyPairs packs n columns (a multiple of 16) of rows r0, r1 as bf16 pairs:
+// dst[c] = (r0[c], r1[c]) (pack_bf16_amd64.s). Call it only where BF16().AVX512BF16.
+//
+//go:noescape
+func packBF16KeyPairs(dst *uint32, r0, r1 *float32, n int)
+
+// bf16PairsAsm is packBF16KeyPairs for the leading multiple of 16 of len(dst) columns, or nil
+// where the CPU lacks AVX512_BF16; it returns the number of columns packed.
+var bf16PairsAsm = func() bf16Pairs {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(dst []uint32, r0, r1 []float32) int {
+		n := len(dst) &^ 15
+		if n == 0 {
+			return 0
+		}
+		_, _ = r0[n-1], r1[n-1]
+		packBF16KeyPairs(unsafe.SliceData(dst), unsafe.SliceData(r0), unsafe.SliceData(r1), n)
+		return n
 	}
 }()

@@ -3,14 +3,14 @@
 #include "textflag.h"
 #include "bf16_amd64.h"
 
-// func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int)
+// func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int, scale *float32)
 // One 8×32 tile of the bf16 GEMM (gemm_bf16.go): c[r·ldc + j] = the VDPBF16PS dot product of
 // block row r and panel column j over kp k-pairs, from zero, plus bias[j] where bias is not
 // nil, plus c's value where add ≠ 0 (c = c + (dot + bias), as gemmBF16TileGo). Accumulators Z(2r) (columns
 // 0–15) and Z(2r+1) (16–31); per k-pair the panel's 128 bytes are loaded into two registers
 // (Z16, Z17, and Z18, Z19 for the second pair of a step) and row r's pair is broadcast from
 // the block ([SI + 4r]{1to16}). Two k-pairs per step, then one if kp is odd.
-TEXT ·gemmBF16Tile(SB), NOSPLIT, $0-56
+TEXT ·gemmBF16Tile(SB), NOSPLIT, $0-64
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DX
 	MOVQ c+16(FP), DI
@@ -18,6 +18,7 @@ TEXT ·gemmBF16Tile(SB), NOSPLIT, $0-56
 	MOVQ kp+32(FP), CX
 	MOVQ bias+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ scale+56(FP), R11
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -129,6 +130,8 @@ store:
 added:
 	TESTQ R10, R10
 	JZ    plain
+	TESTQ R11, R11
+	JNZ   scaled
 	VADDPS (DI), Z0, Z0
 	VADDPS 64(DI), Z1, Z1
 	VMOVUPS Z0, (DI)
@@ -195,5 +198,35 @@ plain:
 	ADDQ R8, DI
 	VMOVUPS Z14, (DI)
 	VMOVUPS Z15, 64(DI)
+	VZEROUPPER
+	RET
+
+// SCALEDROW stores one row of the tile as (dot + bias) + scale[r]·c: lo, hi hold the row's
+// dot + bias, off(R11) its scale, (DI) its 32 floats of c.
+#define SCALEDROW(off, lo, hi) \
+	VBROADCASTSS off(R11), Z16 \
+	VMULPS       (DI), Z16, Z17 \
+	VMULPS       64(DI), Z16, Z18 \
+	VADDPS       Z17, lo, lo \
+	VADDPS       Z18, hi, hi \
+	VMOVUPS      lo, (DI) \
+	VMOVUPS      hi, 64(DI)
+
+scaled:
+	SCALEDROW(0, Z0, Z1)
+	ADDQ R8, DI
+	SCALEDROW(4, Z2, Z3)
+	ADDQ R8, DI
+	SCALEDROW(8, Z4, Z5)
+	ADDQ R8, DI
+	SCALEDROW(12, Z6, Z7)
+	ADDQ R8, DI
+	SCALEDROW(16, Z8, Z9)
+	ADDQ R8, DI
+	SCALEDROW(20, Z10, Z11)
+	ADDQ R8, DI
+	SCALEDROW(24, Z12, Z13)
+	ADDQ R8, DI
+	SCALEDROW(28, Z14, Z15)
 	VZEROUPPER
 	RET

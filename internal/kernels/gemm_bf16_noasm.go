@@ -6,4 +6,7 @@ package kernels
 var bf16TileAsm bf16Tile
 
 // bf16PackAsm: no bf16 assembly in this build.
-var bf16PackAsm func(block []uint32, x []float32, in, chunks int)
+var bf16PackAsm bf16Pack
+
+// bf16PairsAsm: no bf16 assembly in this build.
+var bf16PairsAsm bf16Pairs

@@ -182,31 +182,33 @@ func BenchmarkGEMMBF16VsF32(b *testing.B) {
 }
 
 // TestPackBF16Rows: the assembly packing (where present) gives the Go packing's words, and the
-// Go packing puts each rounded value where the layout says.
+// Go packing puts each rounded value where the layout says, for rows packed (ld = in) and
+// rows further apart (ld > in, as AttentionBF16 packs its score tile).
 func TestPackBF16Rows(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 9))
 	for _, kind := range []string{"normal", "wide", "special"} {
-		for _, sh := range [][2]int{{8, 16}, {8, 17}, {16, 48}, {13, 100}, {24, 1024}, {7, 5}} {
-			m, in := sh[0], sh[1]
-			x, _ := bf16Operands(r, kind, m, 1, in)
+		for _, sh := range [][3]int{{8, 16, 16}, {8, 17, 17}, {16, 48, 48}, {13, 100, 100}, {24, 1024, 1024}, {7, 5, 5}, {8, 32, 256}, {16, 48, 53}, {13, 17, 40}} {
+			m, in, ld := sh[0], sh[1], sh[2]
+			xs, _ := bf16Operands(r, kind, m, 1, ld)
+			x := xs[:(m-1)*ld+in]
 			kp := (in + 1) / 2
 			n := ((m + 7) / 8) * 8 * kp
-			goPack := packBF16RowsWith(make([]uint32, n), x, m, in, nil)
+			goPack := packBF16RowsWith(make([]uint32, n), x, m, in, ld, nil)
 			for i := range m {
 				for k := range in {
 					word := goPack[(i/8)*8*kp+(k/2)*8+i%8] >> (16 * (k % 2))
-					if got, want := uint16(word), RoundBF16NE(x[i*in+k]); got != want {
-						t.Fatalf("%s %dx%d: X[%d, %d] packed %#04x, want %#04x", kind, m, in, i, k, got, want)
+					if got, want := uint16(word), RoundBF16NE(x[i*ld+k]); got != want {
+						t.Fatalf("%s %dx%d (ld %d): X[%d, %d] packed %#04x, want %#04x", kind, m, in, ld, i, k, got, want)
 					}
 				}
 			}
 			if bf16PackAsm == nil {
 				continue
 			}
-			asm := packBF16RowsWith(make([]uint32, n), x, m, in, bf16PackAsm)
+			asm := packBF16RowsWith(make([]uint32, n), x, m, in, ld, bf16PackAsm)
 			for i := range asm {
 				if asm[i] != goPack[i] {
-					t.Fatalf("%s %dx%d: word %d: assembly %#08x, Go %#08x", kind, m, in, i, asm[i], goPack[i])
+					t.Fatalf("%s %dx%d (ld %d): word %d: assembly %#08x, Go %#08x", kind, m, in, ld, i, asm[i], goPack[i])
 				}
 			}
 		}

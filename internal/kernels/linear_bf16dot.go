@@ -28,7 +28,7 @@ func NewLinearBF16Dot(w []uint16, bias []float32, out, in int) (*Linear, error) 
 func BF16Dot() bool { return bf16TileAsm != nil }
 
 // newLinearBF16Dot is NewLinearBF16Dot with the given tile and packing kernels (nil pack: Go).
-func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack func(block []uint32, x []float32, in, chunks int)) (*Linear, error) {
+func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack) (*Linear, error) {
 	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ type bf16DotGEMM struct {
 	w    *bf16Weights
 	bias []float32 // [out] padded with zeros to whole panels, or nil
 	tile bf16Tile
-	pack func(block []uint32, x []float32, in, chunks int)
+	pack bf16Pack
 }
 
 // bf16RowsPerTask is how many rows (whole 8-row blocks) one task of a call multiplies against
@@ -98,7 +98,7 @@ func (g *bf16DotGEMM) multiply(dst []float32, a []uint32, m, threads int, add bo
 func (g *bf16DotGEMM) packBlock(a []uint32, x []float32, m, b int) {
 	kp, in := g.w.kp, g.w.in
 	rows := min(bf16MR, m-b*bf16MR)
-	packBF16RowsWith(a[b*bf16MR*kp:(b+1)*bf16MR*kp], x[b*bf16MR*in:(b*bf16MR+rows)*in], rows, in, g.pack)
+	packBF16RowsWith(a[b*bf16MR*kp:(b+1)*bf16MR*kp], x[b*bf16MR*in:(b*bf16MR+rows)*in], rows, in, in, g.pack)
 }
 
 // panel computes dst's columns of weight panel p for row blocks [b0, b1): each 8×32 tile from
@@ -119,10 +119,10 @@ func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add boo
 		rows := min(bf16MR, m-i0)
 		blk := a[b*bf16MR*kp:][:bf16MR*kp]
 		if rows == bf16MR && cols == bf16NR {
-			g.tile(blk, pw, dst[i0*out+n0:], out, kp, bias, add)
+			g.tile(blk, pw, dst[i0*out+n0:], out, kp, bias, add, nil)
 			continue
 		}
-		g.tile(blk, pw, tmp[:], bf16NR, kp, bias, false)
+		g.tile(blk, pw, tmp[:], bf16NR, kp, bias, false, nil)
 		for r := range rows {
 			d, t := dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols]
 			if !add {

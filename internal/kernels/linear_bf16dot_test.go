@@ -14,7 +14,7 @@ import (
 // around the 32-column panels and an odd in.
 func TestLinearBF16Dot(t *testing.T) {
 	r := rand.New(rand.NewPCG(27, 1))
-	packs := map[string]func(block []uint32, x []float32, in, chunks int){"go-pack": nil}
+	packs := map[string]bf16Pack{"go-pack": nil}
 	if bf16PackAsm != nil {
 		packs["asm-pack"] = bf16PackAsm
 	}

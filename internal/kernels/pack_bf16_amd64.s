@@ -88,3 +88,38 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func packBF16KeyPairs(dst *uint32, r0, r1 *float32, n int)
+// Packs n columns (n a multiple of 16) of two float32 rows as bf16 pairs, column by column:
+// dst[c] = (r0[c], r1[c]) rounded by VCVTNEPS2BF16, r0's in the low half (AttentionBF16's V
+// panels: the pairs of keys 2j, 2j+1). Per 16 columns: one VCVTNEPS2BF16 per row, a word
+// interleave within each 128-bit lane (VPUNPCKLWD, VPUNPCKHWD), a lane permute to restore
+// column order; 64 bytes out.
+TEXT ·packBF16KeyPairs(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ   pairsdone
+
+pairs:
+	VMOVUPS (SI), Z16
+	VMOVUPS (DX), Z17
+	VCVTNEPS2BF16_Y0_Z16
+	VCVTNEPS2BF16_Y1_Z17
+	VPUNPCKLWD Y1, Y0, Y2        // columns 0–3 | 8–11
+	VPUNPCKHWD Y1, Y0, Y3        // columns 4–7 | 12–15
+	VPERM2I128 $0x20, Y3, Y2, Y4 // columns 0–7
+	VPERM2I128 $0x31, Y3, Y2, Y5 // columns 8–15
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  pairs
+
+pairsdone:
+	VZEROUPPER
+	RET
