@@ -78,7 +78,7 @@ func (m *Model) Encode(ctx context.Context, pixels []float32, grids []Grid) (*Ou
 		}
 	}
 
-	s := newScratch(cfg, n)
+	s := newScratch(cfg, n, m.compute)
 	out := &Output{Grids: append([]Grid(nil), grids...)}
 	report, _ := ctx.Value(progressKey{}).(func(done, total int))
 	stopped := func(err error, l int) error {
@@ -126,21 +126,31 @@ func WithProgress(ctx context.Context, report func(done, total int)) context.Con
 	return context.WithValue(ctx, progressKey{}, report)
 }
 
-// scratch holds one encode's activations, reused by every block. (The residual additions are
-// fused into the proj and fc2 multiplications, so their outputs need no buffer.)
+// scratch holds one encode's activations, reused by every block, and the attention kernel of
+// the model's arithmetic. (The residual additions are fused into the proj and fc2
+// multiplications, so their outputs need no buffer.)
 type scratch struct {
-	h   []float32 // [N, D] normalised input, then attention output
-	qkv []float32 // [N, 3D]
-	mlp []float32 // [N, I]
+	h      []float32 // [N, D] normalised input, then attention output
+	qkv    []float32 // [N, 3D]
+	mlp    []float32 // [N, I]
+	attend attention
 }
 
-func newScratch(cfg Config, n int) *scratch {
+// attention is kernels.AttentionContext's signature: the float32 kernel or AttentionBF16Context.
+type attention = func(ctx context.Context, out, qkv []float32, n, heads, headDim int, segments []int, threads int) error
+
+func newScratch(cfg Config, n int, compute Compute) *scratch {
 	d := cfg.HiddenSize
-	return &scratch{
-		h:   make([]float32, n*d),
-		qkv: make([]float32, n*3*d),
-		mlp: make([]float32, n*cfg.IntermediateSize),
+	s := &scratch{
+		h:      make([]float32, n*d),
+		qkv:    make([]float32, n*3*d),
+		mlp:    make([]float32, n*cfg.IntermediateSize),
+		attend: kernels.AttentionContext,
 	}
+	if compute == ComputeBF16 {
+		s.attend = kernels.AttentionBF16Context // QKᵀ and PV in bf16 arithmetic too
+	}
+	return s
 }
 
 // forward runs block l on x [N, D] in place:
@@ -155,7 +165,7 @@ func (b *block) forward(ctx context.Context, x []float32, s *scratch, cfg Config
 	}
 	tr.emit(l, "qkv", s.qkv, n, 3*d)
 	kernels.Rotary(s.qkv, n, 3*d, 2*heads, hd, cos, sin, th) // q and k: the first 2·heads heads of a row
-	if err := kernels.AttentionContext(ctx, s.h, s.qkv, n, heads, hd, segments, th); err != nil {
+	if err := s.attend(ctx, s.h, s.qkv, n, heads, hd, segments, th); err != nil {
 		return err
 	}
 	tr.emit(l, "attn", s.h, n, d)
