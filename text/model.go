@@ -17,6 +17,7 @@ type Model struct {
 	cfg     Config
 	threads int
 	weights Weights // WeightsF32 or WeightsBF16
+	compute Compute // ComputeF32 or ComputeBF16
 
 	embed   embedding       // embed_tokens [V, D]
 	layers  []layer         // L decoder layers
@@ -74,7 +75,27 @@ type Options struct {
 	// Weights says how weights are held in memory; the zero value is WeightsAuto (bf16 when
 	// every tensor is stored as bf16, else f32).
 	Weights Weights
+	// Compute says in which arithmetic the Linears multiply (prefill and decode alike); the
+	// zero value is ComputeF32. ComputeBF16 (kernels.NewLinearBF16Dot) holds the weights as
+	// bfloat16 and is an error where the CPU lacks the instructions
+	// (checkpoint.ResolveCompute). Attention, norms, rotary, SiLU and the residuals stay
+	// float32 in every mode.
+	Compute Compute
 }
+
+// Compute says in which arithmetic a Model multiplies: internal/checkpoint's, the vision
+// tower's type too (vision.Compute), with the same meaning.
+type Compute = checkpoint.Compute
+
+// The Compute values (see checkpoint.Compute).
+const (
+	ComputeF32  = checkpoint.ComputeF32
+	ComputeBF16 = checkpoint.ComputeBF16
+	ComputeAuto = checkpoint.ComputeAuto
+)
+
+// Compute returns the arithmetic the model's Linears multiply in: ComputeF32 or ComputeBF16.
+func (m *Model) Compute() Compute { return m.compute }
 
 // Config returns the model's configuration.
 func (m *Model) Config() Config { return m.cfg }
@@ -174,15 +195,18 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if err := checkTensors(cfg, src); err != nil {
 		return nil, err
 	}
-	w, err := resolveWeights(cfg, src, opts.Weights)
+	compute, w, err := checkpoint.ResolveCompute(opts.Compute, opts.Weights, kernels.BF16Dot())
 	if err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	if w, err = resolveWeights(cfg, src, w); err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, threads: opts.Threads, weights: w}
+	m := &Model{cfg: cfg, threads: opts.Threads, weights: w, compute: compute}
 	if m.threads <= 0 {
 		m.threads = runtime.GOMAXPROCS(0)
 	}
-	l := &loader{Binder: checkpoint.NewBinder(m.threads), src: src, bf16: w == WeightsBF16}
+	l := &loader{Binder: checkpoint.NewBinder(m.threads), src: src, bf16: w == WeightsBF16, dot: compute == ComputeBF16}
 	for _, mod := range cfg.modules(m) {
 		l.Go(func() { l.bind(mod.params) })
 	}
@@ -192,9 +216,9 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	if cfg.TieWordEmbeddings {
 		e := &m.embed
 		if e.f32 != nil {
-			m.lmHead, err = newLinear(l.bf16, e.f32, e.rows, e.cols)
+			m.lmHead, err = l.linear(e.f32, e.rows, e.cols)
 		} else {
-			m.lmHead, err = kernels.NewLinearBF16Bits(e.bf16, nil, e.rows, e.cols)
+			m.lmHead, err = l.linearBits(e.bf16, e.rows, e.cols)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("tied lm_head: %w", err)
@@ -204,11 +228,23 @@ func build(cfg Config, src source, opts Options) (*Model, error) {
 	return m, nil
 }
 
-func newLinear(bf16 bool, w []float32, out, in int) (*kernels.Linear, error) {
-	if bf16 {
+// linear packs W [out, in] given as float32 for the loader's weights and arithmetic.
+func (l *loader) linear(w []float32, out, in int) (*kernels.Linear, error) {
+	switch {
+	case l.dot:
+		return kernels.NewLinearBF16Dot(half.F32sToBF16(w), nil, out, in)
+	case l.bf16:
 		return kernels.NewLinearBF16(w, nil, out, in)
 	}
 	return kernels.NewLinear(w, nil, out, in)
+}
+
+// linearBits packs W [out, in] given as bfloat16 bits (bf16 weights kept so).
+func (l *loader) linearBits(w []uint16, out, in int) (*kernels.Linear, error) {
+	if l.dot {
+		return kernels.NewLinearBF16Dot(w, nil, out, in)
+	}
+	return kernels.NewLinearBF16Bits(w, nil, out, in)
 }
 
 // loader reads tensors from a source for build, from several goroutines, keeping the first
@@ -217,6 +253,7 @@ type loader struct {
 	*checkpoint.Binder
 	src  source
 	bf16 bool
+	dot  bool // Linears that multiply in bfloat16 (kernels.NewLinearBF16Dot; bf16 is set too)
 }
 
 // bind reads the tensors of one module into their destinations.
@@ -250,17 +287,13 @@ func (l *loader) bindOne(p param) error {
 			if err != nil {
 				return err
 			}
-			return bindExperts(p.experts, p.part, b, released, d, func(w []uint16, out, in int) (*kernels.Linear, error) {
-				return kernels.NewLinearBF16Bits(w, nil, out, in)
-			})
+			return bindExperts(p.experts, p.part, b, released, d, l.linearBits)
 		}
 		v, err := l.src.float32s(p.Name)
 		if err != nil {
 			return err
 		}
-		return bindExperts(p.experts, p.part, v, released, d, func(w []float32, out, in int) (*kernels.Linear, error) {
-			return newLinear(l.bf16, w, out, in)
-		})
+		return bindExperts(p.experts, p.part, v, released, d, l.linear)
 	case p.vec != nil:
 		v, err := l.src.float32s(p.Name)
 		*p.vec = v
@@ -291,7 +324,7 @@ func (l *loader) bindOne(p param) error {
 		if keepBits {
 			var b []uint16
 			if b, err = l.src.bf16Bits(p.Name); err == nil {
-				*p.lin, err = kernels.NewLinearBF16Bits(b, nil, out, in)
+				*p.lin, err = l.linearBits(b, out, in)
 			}
 			return err
 		}
@@ -299,7 +332,7 @@ func (l *loader) bindOne(p param) error {
 		if err != nil {
 			return err
 		}
-		*p.lin, err = newLinear(l.bf16, v, out, in)
+		*p.lin, err = l.linear(v, out, in)
 		return err
 	}
 	return nil

@@ -41,7 +41,7 @@ type benchResult struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N] [-weights auto|f32|bf16] [-compute f32|bf16|auto]\n"+
-		"       qwen3vl bench -generate -model random:PRESET|DIR|ID [-image F] [-prompt S] [-tokens N] [-runs N] [-warmup N] [-threads N] [-weights auto|f32|bf16] [-tokenizer DIR]\n"+
+		"       qwen3vl bench -generate -model random:PRESET|DIR|ID [-image F] [-prompt S] [-tokens N] [-runs N] [-warmup N] [-threads N] [-weights auto|f32|bf16] [-compute f32|bf16|auto] [-tokenizer DIR]\n"+
 		"       qwen3vl bench -peak [-threads N]", stderr)
 	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder, hub id Org/Name[@revision], or random:PRESET[@SEED]")
 	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches); not with -generate")
@@ -49,7 +49,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fs.Int("warmup", 1, "untimed encodes (answers) before the timed ones")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
 	weights := fs.String("weights", "auto", weightsUsage)
-	compute := fs.String("compute", "f32", computeUsage+"; not with -generate (the text decoder multiplies in float32); with bf16 the percentage is of the bf16 dot-product peak")
+	compute := fs.String("compute", "f32", computeUsage+"; with -generate, the text decoder's too (its attention stays float32); with bf16 the percentages are of the bf16 dot-product peak")
 	peakOnly := fs.Bool("peak", false, "only measure this machine's float32 FMA peak, its bf16 dot-product (VDPBF16PS) peak where the CPU has AVX512_BF16, and memory bandwidth (read, copy, triad), and exit")
 	peakSecs := fs.Float64("peak-seconds", 2, "how long to measure the peak (0: skip; percentages are then left out); with -generate, the FMA peak and the read bandwidth, each this long")
 	generate := fs.Bool("generate", false, "time the whole model as ask runs it: the image and -prompt in one user turn, then -tokens greedy tokens (eos ignored): encode, prefill, time to first token, decode tokens/s")
@@ -91,15 +91,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("-grid is not a flag of bench -generate: the grid is the -image's")
 		case *peakOnly:
 			return usagef("-peak and -generate exclude each other")
-		case flagGiven(fs, "compute"):
-			return usagef("-compute is not a flag of bench -generate yet: the text decoder multiplies in float32")
 		case *tokens < 1 || *tokens > 1<<16:
 			return usagef("-tokens %d: want 1 to 65536", *tokens)
 		case *image == "":
 			return usagef("-image is empty")
 		}
 		return runBenchGenerate(ctx, generateFlags{model: *model, weights: *weights, image: *image, prompt: *prompt, tokenizer: *tokenizer,
-			threads: *threads, runs: *runs, warmup: *warmup, tokens: *tokens, peakSecs: *peakSecs}, wmode, stdout, stderr)
+			threads: *threads, runs: *runs, warmup: *warmup, tokens: *tokens, peakSecs: *peakSecs, compute: cmode}, wmode, stdout, stderr)
 	}
 	grid, err := parseGrid(*gridFlag)
 	if err != nil && !*peakOnly {

@@ -27,10 +27,11 @@ type generateResult struct {
 	Mode   string `json:"mode"` // "generate"
 	Model  string `json:"model"`
 	// Threads are the kernels' goroutines; Weights the form the decoder's weights are held
-	// in (f32 or bf16), VisionWeights the tower's.
+	// in (f32 or bf16), VisionWeights the tower's; Compute the arithmetic of both (f32 or bf16).
 	Threads       int     `json:"threads"`
 	Weights       string  `json:"weights"`
 	VisionWeights string  `json:"vision_weights"`
+	Compute       string  `json:"compute"`
 	Runs          int     `json:"runs"`
 	Warmup        int     `json:"warmup"`
 	LoadS         float64 `json:"load_s"`
@@ -81,10 +82,13 @@ type generateResult struct {
 	DecodePctBandwidth float64 `json:"decode_pct_bandwidth,omitempty"`
 	// PeakGFLOPS is the float32 FMA peak (kernels.PeakGFLOPS) and ReadGBPS the memory read
 	// bandwidth (kernels.PeakBandwidth), both measured in this run before the model is
-	// loaded, on Threads goroutines; left out with -peak-seconds 0.
-	PeakGFLOPS float64 `json:"peak_gflops,omitempty"`
-	ReadGBPS   float64 `json:"read_gbps,omitempty"`
-	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// loaded, on Threads goroutines; left out with -peak-seconds 0. PeakBF16GFLOPS is the
+	// VDPBF16PS peak (kernels.PeakBF16GFLOPS), measured with -compute bf16 or auto where the
+	// CPU has it: the percentages of peak are then of it.
+	PeakGFLOPS     float64 `json:"peak_gflops,omitempty"`
+	PeakBF16GFLOPS float64 `json:"peak_bf16_gflops,omitempty"`
+	ReadGBPS       float64 `json:"read_gbps,omitempty"`
+	PeakRSSMiB     float64 `json:"peak_rss_mib"`
 }
 
 // generateFlags are bench -generate's settings (checked by runBench).
@@ -92,6 +96,7 @@ type generateFlags struct {
 	model, weights, image, prompt, tokenizer string
 	threads, runs, warmup, tokens            int
 	peakSecs                                 float64
+	compute                                  vision.Compute // the tower's and the decoder's
 }
 
 // runBenchGenerate times what `qwen3vl ask -image IMAGE PROMPT` does with greedy decoding and
@@ -114,8 +119,8 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 		return err
 	}
 	opts := pipeline.AssistantOptions{
-		Options:   pipelineOptions(vision.Options{Threads: f.threads, Weights: wmode}, pipeline.Overrides{}, stderr),
-		Decoder:   text.Options{Threads: f.threads, Weights: wmode},
+		Options:   pipelineOptions(vision.Options{Threads: f.threads, Weights: wmode, Compute: f.compute}, pipeline.Overrides{}, stderr),
+		Decoder:   text.Options{Threads: f.threads, Weights: wmode, Compute: f.compute},
 		Tokenizer: f.tokenizer,
 	}
 	if opts.Tokenizer == "" && spec.Kind == pipeline.Random {
@@ -136,6 +141,12 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 		res.ReadGBPS = bw.Read
 		fmt.Fprintf(stderr, "peak: %.1f GFLOP/s (%s kernel), memory read %.1f GB/s (%s loop, %d MiB), %d threads\n",
 			res.PeakGFLOPS, kernels.Name(), bw.Read, bw.Kernel, bw.ArrayBytes>>20, f.threads)
+		if f.compute != vision.ComputeF32 {
+			if bf, ok := kernels.PeakBF16GFLOPS(f.threads, d); ok {
+				res.PeakBF16GFLOPS = bf
+				fmt.Fprintf(stderr, "bf16 dot-product peak: %.1f GFLOP/s on %d threads\n", bf, f.threads)
+			}
+		}
 	}
 
 	start := time.Now()
@@ -145,6 +156,7 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 	}
 	res.LoadS = time.Since(start).Seconds()
 	res.Weights, res.VisionWeights = a.Decoder.Weights().String(), a.Model.Weights().String()
+	res.Compute = a.Decoder.Compute().String()
 	gen := a.Generation
 	// Greedy, no penalties, exactly f.tokens new ids: no eos, no stop strings, no length cap.
 	gen.DoSample, gen.Temperature, gen.TopK, gen.TopP, gen.MinP = false, 0, 0, 1, 0
@@ -192,9 +204,12 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 	res.PrefillGFLOP = float64(text.FLOPs(tcfg, res.PromptTokens, 0, 1)) / 1e9
 	res.EncodeGFLOPS = rate(res.VisionGFLOP, res.EncodeS)
 	res.PrefillGFLOPS = rate(res.PrefillGFLOP, res.PrefillS)
-	if res.PeakGFLOPS > 0 {
-		res.EncodePctPeak = 100 * res.EncodeGFLOPS / res.PeakGFLOPS
-		res.PrefillPctPeak = 100 * res.PrefillGFLOPS / res.PeakGFLOPS
+	if peak := res.PeakGFLOPS; peak > 0 {
+		if a.Decoder.Compute() == text.ComputeBF16 && res.PeakBF16GFLOPS > 0 {
+			peak = res.PeakBF16GFLOPS // bf16 products: the ceiling is the VDPBF16PS peak
+		}
+		res.EncodePctPeak = 100 * res.EncodeGFLOPS / peak
+		res.PrefillPctPeak = 100 * res.PrefillGFLOPS / peak
 	}
 	res.DecodeWeightBytes = decodeWeightBytes(tcfg, a.Decoder.Weights())
 	res.DecodeKVBytes = decodeKVBytes(tcfg, res.PromptTokens, f.tokens)
@@ -247,7 +262,7 @@ func decodeKVBytes(c text.Config, prompt, tokens int) int64 {
 
 // printGenerateTable prints bench -generate's human-readable summary.
 func printGenerateTable(w io.Writer, r *generateResult) {
-	fmt.Fprintf(w, "%s, %s weights (vision %s), %d threads, %d runs after %d warm-up\n", r.Model, r.Weights, r.VisionWeights, r.Threads, r.Runs, r.Warmup)
+	fmt.Fprintf(w, "%s, %s weights (vision %s), %s compute, %d threads, %d runs after %d warm-up\n", r.Model, r.Weights, r.VisionWeights, r.Compute, r.Threads, r.Runs, r.Warmup)
 	fmt.Fprintf(w, "prompt %d tokens (%d vision: grid %d,%d,%d, %d patches), %d new tokens; load %.1f s\n",
 		r.PromptTokens, r.VisionTokens, r.Grid[0], r.Grid[1], r.Grid[2], r.Patches, r.NewTokens, r.LoadS)
 	fmt.Fprintf(w, "%-22s %10s %10s %12s %8s\n", "stage", "median s", "GFLOP", "GFLOP/s", "% peak")
@@ -257,5 +272,9 @@ func printGenerateTable(w io.Writer, r *generateResult) {
 	fmt.Fprintf(w, "%-22s %10.3f   (min %.3f, max %.3f)\n", "time to first token", r.TTFTS, r.TTFTMinS, r.TTFTMaxS)
 	fmt.Fprintf(w, "decode: %.2f tokens/s (median step %.1f ms; %d tokens in %.2f s), weights %.2f GB/step → %.1f GB/s, %.1f%% of read bandwidth %.1f GB/s; KV %.1f MB/step\n",
 		r.DecodeTokS, 1e3*r.DecodeStepS, r.NewTokens, r.DecodeS, float64(r.DecodeWeightBytes)/1e9, r.DecodeGBPS, r.DecodePctBandwidth, r.ReadGBPS, float64(r.DecodeKVBytes)/1e6)
-	fmt.Fprintf(w, "FMA peak %.1f GFLOP/s; peak RSS %.0f MiB\n", r.PeakGFLOPS, r.PeakRSSMiB)
+	fmt.Fprintf(w, "FMA peak %.1f GFLOP/s", r.PeakGFLOPS)
+	if r.PeakBF16GFLOPS > 0 {
+		fmt.Fprintf(w, ", bf16 dot-product peak %.1f GFLOP/s (the %% peak of bf16 compute)", r.PeakBF16GFLOPS)
+	}
+	fmt.Fprintf(w, "; peak RSS %.0f MiB\n", r.PeakRSSMiB)
 }

@@ -147,6 +147,34 @@ func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []flo
 	}
 }
 
+// bf16Gemv is a one-row tile implementation: gemvBF16DotGo or the assembly's (bf16GemvAsm).
+type bf16Gemv = func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool)
+
+// gemvBF16DotGo is row 0 of gemmBF16TileGo (no scale): c[j] for j < 32 from block row 0 of a
+// (its pair p at a[8p]) and the panel b, bit for bit what the tile gives that row, without the
+// other rows' products: the decode step's matrix-vector product.
+func gemvBF16DotGo(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
+	b, c = b[:bf16NR*2*kp], c[:bf16NR]
+	if bias != nil {
+		bias = bias[:bf16NR]
+	}
+	for j := range bf16NR {
+		var acc float32
+		for p := range kp {
+			x := a[p*bf16MR]
+			w := b[p*2*bf16NR+2*j:]
+			acc = dpbf16Ref(acc, w[0], w[1], uint16(x), uint16(x>>16))
+		}
+		if bias != nil {
+			acc += bias[j]
+		}
+		if add {
+			acc += c[j]
+		}
+		c[j] = acc
+	}
+}
+
 // gemmBF16Ref is the definition, from unpacked operands: dst[i, n] = Σ over k-pairs p in order
 // of X[i, 2p:2p+2] (rounded by RoundBF16NE) · W[n, 2p:2p+2], each pair one VDPBF16PS lane step
 // (dpbf16Ref) from zero, an odd in padded with a zero. W is the instruction's first source and

@@ -82,3 +82,33 @@ var bf16PairsAsm = func() bf16Pairs {
 		return n
 	}
 }()
+
+// gemvBF16Dot is gemvBF16DotGo in assembly (gemm_bf16_amd64.s): row 0 of gemmBF16Tile. Call
+// it only where BF16().AVX512BF16.
+//
+//go:noescape
+func gemvBF16Dot(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
+
+// bf16GemvAsm is the assembly with gemvBF16DotGo's signature, or nil where the CPU lacks
+// AVX512_BF16.
+var bf16GemvAsm = func() bf16Gemv {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
+		if kp == 0 {
+			gemvBF16DotGo(a, b, c, kp, bias, add)
+			return
+		}
+		_, _, _ = a[bf16MR*(kp-1)], b[bf16NR*2*kp-1], c[bf16NR-1]
+		var pb *float32
+		if bias != nil {
+			pb = &bias[:bf16NR][0]
+		}
+		addFlag := 0
+		if add {
+			addFlag = 1
+		}
+		gemvBF16Dot(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag)
+	}
+}()

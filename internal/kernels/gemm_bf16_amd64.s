@@ -230,3 +230,62 @@ scaled:
 	SCALEDROW(28, Z14, Z15)
 	VZEROUPPER
 	RET
+
+// func gemvBF16Dot(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
+// Row 0 of gemmBF16Tile: c[j] = the VDPBF16PS dot product of block row 0 (a's pair p at a + 32p
+// bytes, the packed block's layout) and panel column j over kp k-pairs, from zero, plus bias[j]
+// where bias is not nil, plus c's value where add ≠ 0: bit for bit the tile's row 0, reading
+// the panel once without the seven other rows' products (the decode step's matrix-vector
+// product). Accumulators Z0 (columns 0–15) and Z1 (16–31), two k-pairs per step.
+TEXT ·gemvBF16Dot(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ c+16(FP), DI
+	MOVQ kp+24(FP), CX
+	MOVQ bias+32(FP), R9
+	MOVQ add+40(FP), R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   gvtail
+
+gvloop:
+	VMOVDQU32 (DX), Z16
+	VMOVDQU32 64(DX), Z17
+	VMOVDQU32 128(DX), Z18
+	VMOVDQU32 192(DX), Z19
+	VDPBF16PS_Z0_Z16_BCST_SI_0
+	VDPBF16PS_Z1_Z17_BCST_SI_0
+	VDPBF16PS_Z0_Z18_BCST_SI_32
+	VDPBF16PS_Z1_Z19_BCST_SI_32
+	ADDQ $64, SI
+	ADDQ $256, DX
+	DECQ BX
+	JNZ  gvloop
+
+gvtail:
+	TESTQ $1, CX
+	JZ    gvstore
+	VMOVDQU32 (DX), Z16
+	VMOVDQU32 64(DX), Z17
+	VDPBF16PS_Z0_Z16_BCST_SI_0
+	VDPBF16PS_Z1_Z17_BCST_SI_0
+
+gvstore:
+	TESTQ R9, R9
+	JZ    gvadd
+	VADDPS (R9), Z0, Z0
+	VADDPS 64(R9), Z1, Z1
+
+gvadd:
+	TESTQ R10, R10
+	JZ    gvplain
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+
+gvplain:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VZEROUPPER
+	RET

@@ -19,6 +19,15 @@ func bf16Tiles() map[string]bf16Tile {
 	return m
 }
 
+// bf16Gemvs are the one-row kernels, by the names of bf16Tiles' implementations.
+func bf16Gemvs() map[string]bf16Gemv {
+	m := map[string]bf16Gemv{"go": gemvBF16DotGo}
+	if bf16GemvAsm != nil {
+		m["avx512bf16"] = bf16GemvAsm
+	}
+	return m
+}
+
 // bf16Operands fills X [m, in] and W [out, in] with values of the kind asked: "normal" (as
 // activations and weights), "wide" (exponents over the whole range: overflow, subnormal
 // products and sums, ties), "special" (zeros of both signs, subnormals, infinities, NaNs mixed

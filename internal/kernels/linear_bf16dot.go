@@ -17,25 +17,30 @@ import (
 // VDPBF16PS lane step with W's pair the first source and x's rounded pair the second) + bias,
 // and ForwardAdd dst + y. The assembly micro-kernel runs where BF16().AVX512BF16 and the build
 // has assembly (BF16Dot); elsewhere its portable Go twin gives the same bits, many times
-// slower. For m ≤ gemvMaxRows rows too the GEMM runs (padded to 8-row blocks), so a row's
-// result does not depend on how many rows a call has.
+// slower. A one-row call (a decode step) runs a one-row kernel that computes exactly the tile's
+// row (reading each weight panel once, without the padding rows' products), so a row's result
+// does not depend on how many rows a call has.
 func NewLinearBF16Dot(w []uint16, bias []float32, out, in int) (*Linear, error) {
-	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16PackAsm)
+	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16PackAsm, bf16GemvAsm)
 }
 
 // BF16Dot reports whether NewLinearBF16Dot's Linears run the AVX512_BF16 assembly here (else
 // the portable Go, correct but slow: models refuse bf16 compute then).
 func BF16Dot() bool { return bf16TileAsm != nil }
 
-// newLinearBF16Dot is NewLinearBF16Dot with the given tile and packing kernels (nil pack: Go).
-func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack) (*Linear, error) {
+// newLinearBF16Dot is NewLinearBF16Dot with the given tile, packing and one-row kernels (nil:
+// Go).
+func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack, gemv bf16Gemv) (*Linear, error) {
 	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
 	if tile == nil {
 		tile = gemmBF16TileGo
 	}
-	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack}
+	if gemv == nil {
+		gemv = gemvBF16DotGo
+	}
+	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack, gemv: gemv}
 	if bias != nil {
 		g.bias = make([]float32, len(g.w.panels)/(2*g.w.kp)) // padded to whole panels
 		copy(g.bias, bias)
@@ -49,6 +54,7 @@ type bf16DotGEMM struct {
 	bias []float32 // [out] padded with zeros to whole panels, or nil
 	tile bf16Tile
 	pack bf16Pack
+	gemv bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
 }
 
 // bf16RowsPerTask is how many rows (whole 8-row blocks) one task of a call multiplies against
@@ -77,7 +83,46 @@ func (g *bf16DotGEMM) forward(dst, x []float32, m, threads int, add bool, done <
 	if !runTasks(nb, threads, done, func(_, b int) { g.packBlock(a, x, m, b) }) {
 		return false
 	}
+	if m == 1 {
+		return g.multiplyRow(dst, a, threads, add, done)
+	}
 	return g.multiply(dst, a, m, threads, add, done)
+}
+
+// bf16GemvPanels is how many weight panels one task of a one-row call multiplies: 8 panels of
+// a 2048-input Linear are 2 MiB of weights.
+const bf16GemvPanels = 8
+
+// multiplyRow is multiply for one row (m = 1, a one packed block) with the one-row kernel,
+// bit for bit what the tile gives: one task per bf16GemvPanels weight panels.
+func (g *bf16DotGEMM) multiplyRow(dst []float32, a []uint32, threads int, add bool, done <-chan struct{}) bool {
+	w := g.w
+	kp, out := w.kp, w.out
+	np := (out + bf16NR - 1) / bf16NR
+	tasks := (np + bf16GemvPanels - 1) / bf16GemvPanels
+	return runTasks(tasks, threads, done, func(_, t int) {
+		for p := t * bf16GemvPanels; p < min((t+1)*bf16GemvPanels, np); p++ {
+			n0 := p * bf16NR
+			pw := w.panels[p*bf16NR*2*kp:][:bf16NR*2*kp]
+			var bias []float32
+			if g.bias != nil {
+				bias = g.bias[n0 : n0+bf16NR]
+			}
+			if n0+bf16NR <= out {
+				g.gemv(a, pw, dst[n0:n0+bf16NR], kp, bias, add)
+				continue
+			}
+			var tmp [bf16NR]float32
+			g.gemv(a, pw, tmp[:], kp, bias, false)
+			for j, v := range tmp[:out-n0] {
+				if add {
+					dst[n0+j] += v
+				} else {
+					dst[n0+j] = v
+				}
+			}
+		}
+	})
 }
 
 // multiply computes dst from activations a packed by packBF16Rows (m rows), one task per

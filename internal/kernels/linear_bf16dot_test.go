@@ -9,7 +9,8 @@ import (
 
 // TestLinearBF16Dot: a bf16-arithmetic Linear gives, bit for bit, the definition
 // (gemmBF16Ref) plus the bias, and with ForwardAdd the previous values plus that, with every
-// tile implementation this machine has, the Go and (where present) assembly packing, on 1 to 3
+// tile implementation this machine has (with its one-row kernel for m = 1), the Go and (where
+// present) assembly packing, on 1 to 3
 // goroutines, for row counts around the 8-row blocks and the 256-row tasks and for shapes
 // around the 32-column panels and an odd in.
 func TestLinearBF16Dot(t *testing.T) {
@@ -33,7 +34,7 @@ func TestLinearBF16Dot(t *testing.T) {
 							if withBias {
 								b = bias
 							}
-							l, err := newLinearBF16Dot(w, b, s.out, s.in, tile, pack)
+							l, err := newLinearBF16Dot(w, b, s.out, s.in, tile, pack, bf16Gemvs()[tname])
 							if err != nil {
 								t.Fatal(err)
 							}
