@@ -28,7 +28,8 @@ type Config struct {
 	// Weights is how the model holds its weights in memory (vision.Options.Weights); the zero
 	// value, auto, keeps a bf16 checkpoint in bf16.
 	Weights vision.Weights
-	// Compute is the vision tower's arithmetic (vision.Options.Compute); the zero value is
+	// Compute is the arithmetic of the vision tower and, with a full checkpoint, of the text
+	// decoder's Linears (vision.Options.Compute, text.Options.Compute); the zero value is
 	// vision.ComputeF32. vision.ComputeBF16 fails the load where the CPU lacks AVX512_BF16.
 	Compute vision.Compute
 

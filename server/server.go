@@ -143,7 +143,7 @@ func (s *Server) Load(ctx context.Context) error {
 		}
 		a, err = pipeline.OpenAssistant(ctx, spec, pipeline.AssistantOptions{
 			Options: opts, Tokenizer: s.cfg.Tokenizer,
-			Decoder: text.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights},
+			Decoder: text.Options{Threads: s.cfg.Threads, Weights: s.cfg.Weights, Compute: s.cfg.Compute},
 		})
 		if err != nil {
 			return rephrase(err)

@@ -134,6 +134,7 @@ func askConversation(system string, images, videos int, question string) (*chat.
 // assistantFlags are the model and generation flags of ask and chat.
 type assistantFlags struct {
 	model, tokenizer, system, weights string
+	compute                           string
 	maxTokens, topK, threads          int
 	temperature, topP                 float64
 	seed                              uint64
@@ -152,6 +153,7 @@ func (f *assistantFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the sampler")
 	fs.IntVar(&f.threads, "threads", runtime.GOMAXPROCS(0), "goroutines for the kernels")
 	fs.StringVar(&f.weights, "weights", "auto", weightsUsage)
+	fs.StringVar(&f.compute, "compute", "f32", computeUsage+"; the text decoder's Linears too (its attention stays float32)")
 }
 
 // open checks the flags, opens the model and returns it with the generation settings: the
@@ -168,13 +170,20 @@ func (f *assistantFlags) open(ctx context.Context, fs *flag.FlagSet, ov pipeline
 	if err != nil {
 		return nil, gen, err
 	}
+	cmode, err := parseCompute(f.compute)
+	if err != nil {
+		return nil, gen, err
+	}
+	if err := checkCompute(cmode, wmode); err != nil {
+		return nil, gen, err
+	}
 	spec, err := parseSpec(f.model)
 	if err != nil {
 		return nil, gen, err
 	}
 	opts := pipeline.AssistantOptions{
-		Options:   pipelineOptions(vision.Options{Threads: f.threads, Weights: wmode}, ov, stderr),
-		Decoder:   text.Options{Threads: f.threads, Weights: wmode},
+		Options:   pipelineOptions(vision.Options{Threads: f.threads, Weights: wmode, Compute: cmode}, ov, stderr),
+		Decoder:   text.Options{Threads: f.threads, Weights: wmode, Compute: cmode},
 		Tokenizer: f.tokenizer,
 	}
 	if opts.Tokenizer == "" && spec.Kind == pipeline.Random {

@@ -52,7 +52,7 @@ func openModel(ctx context.Context, spec string, opts pipeline.Options) (*pipeli
 const weightsUsage = "weights in memory: auto (bf16 when the checkpoint's vision tower is stored in bf16, as released checkpoints are; else f32), f32 (converted to float32 once, at load) or bf16 (kept as bfloat16, widened while multiplying: half the resident weights, about the same speed; same outputs for a bf16 checkpoint)"
 
 // computeUsage documents the -compute flag of encode, bench and serve.
-const computeUsage = "arithmetic of the vision tower's multiplications: f32 (the default: float32, held to the reference at float32's precision), bf16 (bfloat16 weights times activations rounded to bfloat16, float32 accumulation: about twice the speed, about half PyTorch bfloat16's error; needs AVX512_BF16, see `qwen3vl version`) or auto (bf16 where the CPU has it, else f32)"
+const computeUsage = "arithmetic of the multiplications: f32 (the default: float32, held to the reference at float32's precision), bf16 (bfloat16 weights times activations rounded to bfloat16, float32 accumulation: about twice the speed, about half PyTorch bfloat16's error; needs AVX512_BF16, see `qwen3vl version`) or auto (bf16 where the CPU has it, else f32)"
 
 // parseCompute turns a -compute value into vision.Options.Compute.
 func parseCompute(s string) (vision.Compute, error) {

@@ -33,7 +33,7 @@ func serveSettings(c *server.Config) []serveSetting {
 		s("ModelID", "model-id", "model `id` reported by /v1/models and responses (default: the -model value)", (*stringValue)(&c.ModelID)),
 		s("Threads", "threads", "`goroutines` for the kernels (0: all CPUs)", (*intValue)(&c.Threads)),
 		s("Weights", "weights", "weights in `memory`: auto (bf16 for a checkpoint stored in bf16, else f32), f32 or bf16", (*weightsValue)(&c.Weights)),
-		s("Compute", "compute", "`arithmetic` of the vision tower: f32 (default), bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto (bf16 where the CPU has it)", (*computeValue)(&c.Compute)),
+		s("Compute", "compute", "`arithmetic` of the vision tower and the text decoder's Linears: f32 (default), bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto (bf16 where the CPU has it)", (*computeValue)(&c.Compute)),
 		s("Chat", "chat", "load the whole model (vision tower, text decoder, tokenizer, chat template) and serve POST /v1/chat/completions (OpenAI-compatible) beside /v1/encode", (*boolValue)(&c.Chat)),
 		s("Tokenizer", "tokenizer", "with -chat: folder with tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (a random: model needs one, e.g. testdata/tokenizer/qwen3vl) (`dir`)", (*stringValue)(&c.Tokenizer)),
 		s("ChatQueue", "chat-queue", "most chat `requests` admitted at once (one generates, the others wait); more get 429", (*intValue)(&c.ChatQueue)),
