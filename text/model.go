@@ -78,8 +78,8 @@ type Options struct {
 	// Compute says in which arithmetic the Linears multiply (prefill and decode alike); the
 	// zero value is ComputeF32. ComputeBF16 (kernels.NewLinearBF16Dot) holds the weights as
 	// bfloat16 and is an error where the CPU lacks the instructions
-	// (checkpoint.ResolveCompute). Attention, norms, rotary, SiLU and the residuals stay
-	// float32 in every mode.
+	// (checkpoint.ResolveCompute). Attention, norms, rotary, SiLU, the residuals and the MoE
+	// router (so that bf16 products do not flip expert choices) stay float32 in every mode.
 	Compute Compute
 }
 
@@ -320,11 +320,15 @@ func (l *loader) bindOne(p param) error {
 		p.embed.f32 = v
 		return nil
 	case p.lin != nil:
+		ld := l
+		if p.router && l.dot {
+			ld = &loader{Binder: l.Binder, src: l.src, bf16: true} // float32 arithmetic
+		}
 		var err error
 		if keepBits {
 			var b []uint16
 			if b, err = l.src.bf16Bits(p.Name); err == nil {
-				*p.lin, err = l.linearBits(b, out, in)
+				*p.lin, err = ld.linearBits(b, out, in)
 			}
 			return err
 		}
@@ -332,7 +336,7 @@ func (l *loader) bindOne(p param) error {
 		if err != nil {
 			return err
 		}
-		*p.lin, err = l.linear(v, out, in)
+		*p.lin, err = ld.linear(v, out, in)
 		return err
 	}
 	return nil

@@ -84,6 +84,9 @@ type param struct {
 	embed   *embedding       // the embedding table [V, D]
 	experts *moeBlock        // one fused tensor (part) of a sparse layer's experts
 	part    expertPart
+	// router marks the MoE router's Linear: it multiplies in float32 whatever the Compute
+	// (bf16 weights are widened exactly), so bf16 products do not flip expert choices.
+	router bool
 }
 
 // modules is the parameter table of a decoder of this config, with destinations in m (it sizes
@@ -95,6 +98,11 @@ func (c Config) modules(m *Model) []module {
 	}
 	lin := func(name string, dst **kernels.Linear, out, in int) param {
 		return param{TensorSpec: TensorSpec{Name: name, Shape: []int{out, in}}, lin: dst}
+	}
+	routerLin := func(name string, dst **kernels.Linear, out, in int) param {
+		p := lin(name, dst, out, in)
+		p.router = true
+		return p
 	}
 	mod := func(name string, kind moduleKind, params ...param) module {
 		for k := range params {
@@ -126,7 +134,7 @@ func (c Config) modules(m *Model) []module {
 					experts: ly.moe, part: part}
 			}
 			params = append(params,
-				lin(p+"mlp.gate.weight", &ly.moe.router, e, d),
+				routerLin(p+"mlp.gate.weight", &ly.moe.router, e, d),
 				fused(p+"mlp.experts.gate_up_proj", gateUpPart, 2*ie, d),
 				fused(p+"mlp.experts.down_proj", downPart, d, ie))
 		} else {
