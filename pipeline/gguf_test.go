@@ -25,7 +25,7 @@ func ggufFixture(dtype string) string {
 	return filepath.Join("..", "testdata", "gguf", "mmproj-tiny-"+dtype+".gguf")
 }
 
-func readFixture(t *testing.T, dtype string) []byte {
+func readFixture(t testing.TB, dtype string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(ggufFixture(dtype))
 	if err != nil {
@@ -34,7 +34,7 @@ func readFixture(t *testing.T, dtype string) []byte {
 	return b
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
+func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func writeFile(t *testing.T, path string, data []byte) {
 // ollamaStoreFixture is a fake ollama store: models are added with add, each a manifest of
 // the given layers under manifests/HOST/NAMESPACE/MODEL/TAG and their blobs.
 type ollamaStoreFixture struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 }
 
@@ -102,12 +102,19 @@ func (s ollamaStoreFixture) add(manifest string, layers ...fakeLayer) {
 	writeFile(s.t, filepath.Join(s.root, "manifests", filepath.FromSlash(manifest)), b)
 }
 
-// newOllamaStore makes a fake store in a temporary folder, with OLLAMA_MODELS set to it, and
-// its models: qwen3-vl-tiny (:latest and :f32) with the f32 fixture as projector, and the
-// failing cases.
-func newOllamaStore(t *testing.T) (ollamaStoreFixture, []byte) {
+// newOllamaStore makes a fake store in a temporary folder, with OLLAMA_MODELS set to it (see
+// buildOllamaStore).
+func newOllamaStore(t testing.TB) (ollamaStoreFixture, []byte) {
 	s := ollamaStoreFixture{t: t, root: t.TempDir()}
 	t.Setenv("OLLAMA_MODELS", s.root)
+	return s, s.build()
+}
+
+// build writes the store's models: qwen3-vl-tiny (:latest and :f32), someone/tiny:q8 and
+// hf.co/Org/Tiny-GGUF:Q8_0 with the f32 fixture as projector, and the failing cases. It
+// returns the projector's bytes.
+func (s ollamaStoreFixture) build() []byte {
+	t := s.t
 	proj := readFixture(t, "f32")
 	model := fakeLayer{mediaType: "application/vnd.ollama.image.model", data: []byte("GGUF text model stand-in"), size: -1}
 	projector := fakeLayer{mediaType: ollamaProjector, data: proj, size: -1}
@@ -129,7 +136,7 @@ func newOllamaStore(t *testing.T) (ollamaStoreFixture, []byte) {
 	s.add(lib+"two-projectors/latest", model, projector, projector)
 	writeFile(t, filepath.Join(s.root, "manifests", lib, "not-json", "latest"), []byte("{layers"))
 	writeFile(t, filepath.Join(s.root, "manifests", lib, "huge", "latest"), bytes.Repeat([]byte(" "), maxManifestBytes+1))
-	return s, proj
+	return proj
 }
 
 func TestParseSpecGGUF(t *testing.T) {
