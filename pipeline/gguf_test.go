@@ -413,3 +413,19 @@ func TestGGUFErrors(t *testing.T) {
 		t.Errorf("Checkpoint.Text: %v", err)
 	}
 }
+
+// TestGGUFOllamaNotQwen: an ollama projector that is not a Qwen3-VL tower fails in Resolve
+// naming the spec, not only its blob.
+func TestGGUFOllamaNotQwen(t *testing.T) {
+	store, proj := newOllamaStore(t)
+	other := bytes.Replace(proj, []byte("qwen3vl_merger"), []byte("qwen2vl_merger"), 1) // same length: the layout holds
+	store.add("registry.ollama.ai/library/other-vl/latest", fakeLayer{mediaType: ollamaProjector, data: other, size: -1})
+	s, err := ParseSpec("ollama:other-vl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Resolve(context.Background(), s, Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "pipeline: model ollama:other-vl: "+s.Path+": ") || !strings.Contains(err.Error(), `projector type "qwen2vl_merger"`) {
+		t.Errorf("Resolve: %v", err)
+	}
+}

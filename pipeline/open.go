@@ -139,6 +139,9 @@ func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) 
 		var err error
 		c.File = spec.Path
 		if c.Config, image, video, c.Types, err = resolveGGUF(spec.Path, opts.logf); err != nil {
+			if spec.Manifest != "" { // the blob's name says nothing of the model
+				return nil, reword(err, "pipeline: model "+spec.Text+": ", "pipeline: ")
+			}
 			return nil, err
 		}
 	default:

@@ -20,8 +20,9 @@ const (
 	// Hub is a Hugging Face hub id "Org/Name[@revision]".
 	Hub
 	// GGUF is a llama.cpp mmproj GGUF file holding the vision tower (projector type
-	// qwen3vl_merger): a file "….gguf", a folder holding no checkpoint but exactly one
-	// mmproj-*.gguf, or "ollama:NAME[:TAG]", the projector blob of a model in ollama's store.
+	// qwen3vl_merger): a file "….gguf" (or any existing file), a folder holding no checkpoint
+	// but exactly one mmproj-*.gguf, or "ollama:NAME[:TAG]", the projector blob of a model in
+	// ollama's store.
 	// It has no language model and no tokenizer.
 	GGUF
 )
