@@ -13,7 +13,8 @@ import (
 	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 )
 
-// ollama's model store, as ollama's own source (github.com/ollama/ollama) lays it out:
+// ollama's model store, as ollama's own source (github.com/ollama/ollama, read at commit
+// fb30760996871fa9460115c753afd2c60d4ab0f7) lays it out:
 //
 //   - the store is $OLLAMA_MODELS, else ~/.ollama/models (envconfig/config.go, Models);
 //   - a model NAME[:TAG] is host/namespace/model:tag with the defaults registry.ollama.ai,
@@ -32,10 +33,10 @@ import (
 // The models ollama publishes for Qwen3-VL are single GGUF files holding both the language
 // model and the vision tower in ollama's own layout (convert/convert_qwen3vl.go writes one
 // file unless asked for a projector; llama/compat/llama-ollama-compat.cpp rewrites such files
-// into llama.cpp's names when loading), with no projector layer: those are refused with a
-// message saying so. A model pulled from a GGUF repository (hf.co/ORG/REPO:TAG) or created
-// with a separate projector has the llama.cpp mmproj file as its projector layer, which is
-// read in place.
+// into llama.cpp's names when loading), with no projector layer (read from the source, not
+// seen in a pulled model): those are refused with a message saying so. A model whose
+// projector is a separate llama.cpp mmproj file (server/create.go stores it as a projector
+// layer) is read in place.
 
 // OllamaPrefix starts a model spec naming a model of ollama's store.
 const OllamaPrefix = "ollama:"
