@@ -155,5 +155,9 @@ func (c *Checkpoint) noteGGUF(m *vision.Model) {
 	if m.Weights() == vision.WeightsBF16 {
 		held = "then rounded to bfloat16 for weights bf16 (a second rounding; weights f32 and compute f32 keep the widened values)"
 	}
-	c.opts.logf("NOTE: %s stores %s tensors: widened (dequantized) to float32 at load, %s", c.File, strings.Join(lossy, ", "), held)
+	how := "widened to float32 at load"
+	if slices.Contains(lossy, gguf.Q8_0.String()) {
+		how = "widened to float32 at load (Q8_0 dequantized)"
+	}
+	c.opts.logf("NOTE: %s stores %s tensors: %s, %s", c.File, strings.Join(lossy, ", "), how, held)
 }
