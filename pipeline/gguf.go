@@ -153,7 +153,7 @@ func (c *Checkpoint) noteGGUF(m *vision.Model) {
 	}
 	held := "held as float32"
 	if m.Weights() == vision.WeightsBF16 {
-		held = "then rounded to bfloat16 for weights bf16 (a second rounding; weights f32 and compute f32 keep the widened values)"
+		held = "then rounded to bfloat16 for bf16 weights or compute (a second rounding; f32 weights with f32 compute keep the widened values)"
 	}
 	how := "widened to float32 at load"
 	if slices.Contains(lossy, gguf.Q8_0.String()) {

@@ -316,7 +316,7 @@ func TestGGUFLossyNotes(t *testing.T) {
 	}{
 		{"q8_0", vision.WeightsAuto, []string{"mmproj-tiny-q8_0.gguf stores F16, Q8_0 tensors: widened to float32 at load (Q8_0 dequantized), held as float32"}, vision.WeightsF32},
 		{"f16", vision.WeightsF32, []string{"stores F16 tensors: widened to float32 at load, held as float32"}, vision.WeightsF32},
-		{"q8_0", vision.WeightsBF16, []string{"then rounded to bfloat16 for weights bf16 (a second rounding"}, vision.WeightsBF16},
+		{"q8_0", vision.WeightsBF16, []string{"then rounded to bfloat16 for bf16 weights or compute (a second rounding"}, vision.WeightsBF16},
 	} {
 		var notes []string
 		opts := Options{Vision: vision.Options{Weights: c.weights}, Logf: func(f string, a ...any) { notes = append(notes, fmt.Sprintf(f, a...)) }}
