@@ -45,8 +45,12 @@ var tinyModels = []string{"tiny", "tiny-untied", "tiny-moe"}
 
 // OpenAssistant opens every part of a model spec: the text side first (cheap, and the most
 // likely to be missing), then the decoder and the vision tower. A random spec makes both
-// from their presets (the same name: qwen3-vl-2b, qwen3-vl-4b, tiny) and the seed.
+// from their presets (the same name: qwen3-vl-2b, qwen3-vl-4b, tiny) and the seed. A GGUF
+// spec, a vision tower alone, is refused (ErrVisionOnly).
 func OpenAssistant(ctx context.Context, spec Spec, opts AssistantOptions) (*Assistant, error) {
+	if err := spec.CheckText(); err != nil {
+		return nil, err
+	}
 	ro := opts.Options
 	ro.Hub.Text = true // the decoder needs the language tensors too: no vision-only download
 	c, err := Resolve(ctx, spec, ro)

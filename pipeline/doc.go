@@ -4,8 +4,8 @@
 //
 // The steps, in the order a shell calls them:
 //
-//	spec, err := pipeline.ParseSpec(text)          // DIR | Org/Name[@rev] | random:PRESET[@SEED]; no I/O
-//	ckpt, err := pipeline.Resolve(ctx, spec, opts) // the folder (downloaded if need be), config, preprocessing options; no weights
+//	spec, err := pipeline.ParseSpec(text)          // DIR | Org/Name[@rev] | random:PRESET[@SEED] | FILE.gguf | ollama:NAME[:TAG]; no network
+//	ckpt, err := pipeline.Resolve(ctx, spec, opts) // the folder (downloaded if need be) or GGUF file, config, preprocessing options; no weights
 //	p, err := ckpt.Load(ctx)                       // the weights (or pipeline.Open: all three)
 //	item, err := p.Prepare(ctx, pipeline.Input{Path: "cat.jpg"})
 //	var b pipeline.Batch

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/qwen3vl/qwen3vl/hub"
 	"github.com/qwen3vl/qwen3vl/imageproc"
@@ -76,8 +77,12 @@ func (o Overrides) Validate() error {
 // Checkpoint is a resolved model spec: everything known before the weights are read.
 type Checkpoint struct {
 	Spec Spec
-	// Dir is the local checkpoint folder; empty for a Random spec.
+	// Dir is the local checkpoint folder; empty for a Random or GGUF spec.
 	Dir string
+	// File is a GGUF spec's mmproj file and Types its tensor types (as "F32", "Q8_0"); empty
+	// for the other kinds.
+	File  string
+	Types []string
 	// Config is the vision tower's configuration.
 	Config vision.Config
 	// Image and Video are the preprocessing options: the checkpoint's, with the overrides
@@ -89,7 +94,9 @@ type Checkpoint struct {
 
 // Resolve turns a spec into a Checkpoint: a Hub spec is looked up in the caches or its vision
 // tower downloaded, a folder is checked, config.json and the preprocessing configs are read
-// and checked to fit each other. No weights are read.
+// and checked to fit each other; a GGUF spec's file is opened and its metadata read (the
+// configuration and the image normalization; the other preprocessing options are Qwen3-VL's
+// released ones). No weights are read.
 func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) {
 	if err := opts.Preprocess.Validate(); err != nil {
 		return nil, err
@@ -114,6 +121,9 @@ func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) 
 		}
 		c.Dir = dir
 		if _, err := os.Stat(filepath.Join(dir, "config.json")); errors.Is(err, fs.ErrNotExist) {
+			if m, _ := filepath.Glob(filepath.Join(dir, "mmproj-*.gguf")); len(m) > 0 {
+				return nil, fmt.Errorf("pipeline: %s is not a checkpoint folder: it has no config.json (for a llama.cpp mmproj file, give the file: %s)", dir, strings.Join(m, ", "))
+			}
 			return nil, fmt.Errorf("pipeline: %s is not a checkpoint folder: it has no config.json", dir)
 		}
 		if c.Config, err = vision.ReadConfig(filepath.Join(dir, "config.json")); err != nil {
@@ -123,6 +133,15 @@ func Resolve(ctx context.Context, spec Spec, opts Options) (*Checkpoint, error) 
 			return nil, err
 		}
 		if video, err = readVideoOptions(dir); err != nil {
+			return nil, err
+		}
+	case GGUF:
+		var err error
+		c.File = spec.Path
+		if c.Config, image, video, c.Types, err = resolveGGUF(spec.Path, opts.logf); err != nil {
+			if spec.Manifest != "" { // the blob's name says nothing of the model
+				return nil, reword(err, "pipeline: model "+spec.Text+": ", "pipeline: ")
+			}
 			return nil, err
 		}
 	default:
@@ -228,14 +247,20 @@ type Pipeline struct {
 	Model *vision.Model
 }
 
-// Load reads the checkpoint's weights (or makes the synthetic ones of a Random spec).
+// Load reads the checkpoint's weights (or makes the synthetic ones of a Random spec; or reads a
+// GGUF spec's mmproj file with vision.LoadGGUF, which widens F16 and Q8_0 tensors to float32).
 func (c *Checkpoint) Load(ctx context.Context) (*Pipeline, error) {
 	var m *vision.Model
 	var err error
-	if c.Spec.Kind == Random {
+	switch c.Spec.Kind {
+	case Random:
 		c.opts.logf("NOTE: model %s has synthetic random weights (seed %d): its features mean nothing", c.Spec.Text, c.Spec.Seed)
 		m, err = vision.Random(c.Config, c.Spec.Seed, c.opts.Vision)
-	} else {
+	case GGUF:
+		if m, err = vision.LoadGGUF(ctx, c.File, c.opts.Vision); err == nil {
+			c.noteGGUF(m)
+		}
+	default:
 		m, err = vision.Load(ctx, c.Dir, c.opts.Vision)
 	}
 	if err != nil {

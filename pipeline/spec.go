@@ -19,6 +19,12 @@ const (
 	Folder
 	// Hub is a Hugging Face hub id "Org/Name[@revision]".
 	Hub
+	// GGUF is a llama.cpp mmproj GGUF file holding the vision tower (projector type
+	// qwen3vl_merger): a file "….gguf" (or any existing file), a folder holding no checkpoint
+	// but exactly one mmproj-*.gguf, or "ollama:NAME[:TAG]", the projector blob of a model in
+	// ollama's store.
+	// It has no language model and no tokenizer.
+	GGUF
 )
 
 func (k Kind) String() string {
@@ -29,6 +35,8 @@ func (k Kind) String() string {
 		return "folder"
 	case Hub:
 		return "hub"
+	case GGUF:
+		return "gguf"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -43,8 +51,11 @@ type Spec struct {
 	Preset string
 	Seed   uint64
 	Config vision.Config
-	// Path is a Folder spec's folder, as given.
+	// Path is a Folder spec's folder, as given, or a GGUF spec's file (the folder's
+	// mmproj-*.gguf joined to it; an ollama spec's projector blob).
 	Path string
+	// Manifest is the ollama manifest an "ollama:" spec was found through; empty otherwise.
+	Manifest string
 	// Repo and Revision are a Hub spec's id and revision ("main" when none is given).
 	Repo, Revision string
 	// Default marks the spec of DefaultSpec: no model was named, and the default is used.
@@ -64,14 +75,17 @@ func (s Spec) String() string { return s.Text }
 // ErrNoModel is returned (wrapped) by ParseSpec for an empty spec.
 var ErrNoModel = errors.New("no model given")
 
-// ParseSpec parses a model spec without network access and without reading any file:
-// "random:PRESET[@SEED]", a hub id "Org/Name[@revision]", or a local folder (an existing
-// folder, or a spec that can only be a path: see hub.ParseSpec). The error names the spec and
-// says which forms are accepted.
+// ParseSpec parses a model spec without network access and without reading any weights:
+// "random:PRESET[@SEED]"; "ollama:NAME[:TAG]" (the manifest is read and the projector blob
+// checked, see ollama.go); an existing file, or a name ending in ".gguf" that is not a folder
+// (GGUF; Resolve opens it); an existing folder holding no config.json and no safetensors but exactly
+// one mmproj-*.gguf (GGUF: that file); a hub id "Org/Name[@revision]"; or a local checkpoint
+// folder (an existing folder, or a spec that can only be a path: see hub.ParseSpec). The
+// error names the spec and says which forms are accepted.
 func ParseSpec(text string) (Spec, error) {
 	s := Spec{Text: text}
 	if strings.TrimSpace(text) == "" {
-		return s, fmt.Errorf("pipeline: %w: give a checkpoint folder, a hub id such as %s, or random:PRESET for synthetic weights (presets: %s)",
+		return s, fmt.Errorf("pipeline: %w: give a checkpoint folder, a hub id such as %s, an mmproj .gguf file, ollama:NAME[:TAG], or random:PRESET for synthetic weights (presets: %s)",
 			ErrNoModel, hub.DefaultModel, strings.Join(vision.PresetNames(), ", "))
 	}
 	if cfg, seed, ok, err := vision.ParseRandom(text); ok {
@@ -81,6 +95,30 @@ func ParseSpec(text string) (Spec, error) {
 		name, _, _ := strings.Cut(strings.TrimPrefix(text, "random:"), "@")
 		s.Kind, s.Preset, s.Seed, s.Config = Random, name, seed, cfg
 		return s, nil
+	}
+	if name, ok := strings.CutPrefix(text, OllamaPrefix); ok {
+		blob, manifest, err := findOllamaProjector(ollamaStore(), name)
+		if err != nil {
+			return s, fmt.Errorf("pipeline: model %s: %w", text, err)
+		}
+		s.Kind, s.Path, s.Manifest = GGUF, blob, manifest
+		return s, nil
+	}
+	// Before the hub id rule: "org/x.gguf" is a file, never a hub id. An existing file is
+	// one too, whatever its name (an ollama blob is sha256-HEX): a checkpoint is a folder.
+	if isGGUFName(text) && !isDir(text) || isFile(text) {
+		s.Kind, s.Path = GGUF, text
+		return s, nil
+	}
+	if isDir(text) {
+		file, err := folderMMProj(text)
+		if err != nil {
+			return s, fmt.Errorf("pipeline: model %s: %w", text, err)
+		}
+		if file != "" {
+			s.Kind, s.Path = GGUF, file
+			return s, nil
+		}
 	}
 	repo, rev, local, err := hub.ParseSpec(text)
 	if err != nil {

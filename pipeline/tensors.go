@@ -129,7 +129,9 @@ func f64Tensor(name string, v []float64) safetensors.Tensor {
 }
 
 // Metadata is the provenance an output file carries in its safetensors header: the producer,
-// the model spec and where it came from, the weights form, the image pixel budget and
+// the model spec and where it came from (a GGUF spec: model_format "gguf", model_file, its
+// tensor types gguf_types as "F32,Q8_0", and ollama_manifest for an ollama spec), the weights
+// form, the image pixel budget and
 // resampler, and each item's name (a JSON list).
 func (p *Pipeline) Metadata(items []Item) map[string]string {
 	m := p.Checkpoint.Metadata(items)
@@ -165,6 +167,13 @@ func (c *Checkpoint) Metadata(items []Item) map[string]string {
 		}
 	case Random:
 		m["seed"] = strconv.FormatUint(c.Spec.Seed, 10)
+	case GGUF:
+		m["model_format"] = "gguf"
+		m["model_file"] = c.File
+		m["gguf_types"] = strings.Join(c.Types, ",")
+		if c.Spec.Manifest != "" {
+			m["ollama_manifest"] = c.Spec.Manifest
+		}
 	}
 	return m
 }

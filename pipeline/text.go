@@ -67,6 +67,9 @@ func OpenText(dir string) (*Text, error) {
 // (from the caches, or downloaded with its vision tower), and a random spec, which has no
 // tokenizer, is refused.
 func ResolveText(ctx context.Context, spec Spec, opts Options) (*Text, error) {
+	if err := spec.CheckText(); err != nil {
+		return nil, err
+	}
 	switch spec.Kind {
 	case Random:
 		return nil, fmt.Errorf("pipeline: model %s has synthetic weights and no tokenizer; give a checkpoint folder, a folder holding tokenizer.json, or a hub id", spec.Text)
@@ -84,6 +87,9 @@ func ResolveText(ctx context.Context, spec Spec, opts Options) (*Text, error) {
 
 // Text reads the checkpoint's text side ([OpenText] on its folder).
 func (c *Checkpoint) Text() (*Text, error) {
+	if err := c.Spec.CheckText(); err != nil {
+		return nil, err
+	}
 	if c.Dir == "" {
 		return nil, fmt.Errorf("pipeline: model %s has no folder, so no tokenizer", c.Spec.Text)
 	}

@@ -18,8 +18,9 @@ type Config struct {
 	// Addr is the TCP address Run listens on (host:port).
 	Addr string
 	// Model is the model to serve: "random:PRESET[@SEED]" (synthetic weights of a preset
-	// shape), a checkpoint folder, or a hub id Org/Name[@revision] (see Hub): pipeline.ParseSpec's
-	// grammar.
+	// shape), a checkpoint folder, a hub id Org/Name[@revision] (see Hub), or a llama.cpp
+	// mmproj GGUF file or "ollama:NAME[:TAG]" (a vision tower only: not with Chat):
+	// pipeline.ParseSpec's grammar.
 	Model string
 	// ModelID is the id /v1/models and the responses report; empty means Model.
 	ModelID string

@@ -95,6 +95,8 @@ const (
 	ggufKeyUseSiLU    = "clip.use_silu"
 	ggufKeyImageMean  = "clip.vision.image_mean"
 	ggufKeyImageStd   = "clip.vision.image_std"
+	ggufKeyMinPixels  = "clip.vision.image_min_pixels"
+	ggufKeyMaxPixels  = "clip.vision.image_max_pixels"
 	ggufKeyProjection = "clip.vision.projection_dim"
 )
 
@@ -204,6 +206,28 @@ func GGUFImageNorm(f *gguf.File) (mean, std [3]float64, err error) {
 		copy(k.dst[:], v)
 	}
 	return mean, std, nil
+}
+
+// GGUFPixels returns the file's image pixel budget, clip.vision.image_min_pixels and
+// image_max_pixels (ollama's converter writes the preprocessor's size.shortest_edge and
+// longest_edge there; llama.cpp's leaves them out for Qwen3-VL), each 0 when absent.
+func GGUFPixels(f *gguf.File) (minPixels, maxPixels int, err error) {
+	for _, k := range []struct {
+		key string
+		dst *int
+	}{{ggufKeyMinPixels, &minPixels}, {ggufKeyMaxPixels, &maxPixels}} {
+		v, err := f.Int(k.key)
+		switch {
+		case errors.Is(err, gguf.ErrMissingKey):
+			continue
+		case err != nil:
+			return 0, 0, err
+		case v < 1 || v > math.MaxInt32:
+			return 0, 0, fmt.Errorf("gguf: %s: %s %d is out of range [1, %d]", f.Path, k.key, v, math.MaxInt32)
+		}
+		*k.dst = int(v)
+	}
+	return minPixels, maxPixels, nil
 }
 
 // LoadGGUF reads the tower from a llama.cpp mmproj GGUF file (see ConfigFromGGUF). Tensors may

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -197,5 +198,73 @@ func TestGGUFNames(t *testing.T) {
 		if got, ok := ggufName(bad, []int{8, 16, 24}); ok {
 			t.Errorf("ggufName(%s) = %q, want none", bad, got)
 		}
+	}
+}
+
+// TestGGUFPixels: the pixel budget keys ollama's converter writes are read when present, their
+// absence is no error, and a wrong type or value is one naming the key.
+func TestGGUFPixels(t *testing.T) {
+	// kvFile is a GGUF file of no tensors and the given u32 (or, for a negative value, i32)
+	// keys, written field by field.
+	kvFile := func(kvs ...any) []byte {
+		b := binary.LittleEndian.AppendUint32([]byte("GGUF"), 3)
+		b = binary.LittleEndian.AppendUint64(b, 0)
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(kvs)/2))
+		for i := 0; i < len(kvs); i += 2 {
+			k := kvs[i].(string)
+			b = binary.LittleEndian.AppendUint64(b, uint64(len(k)))
+			b = append(b, k...)
+			switch v := kvs[i+1].(type) {
+			case int:
+				if v < 0 {
+					b = binary.LittleEndian.AppendUint32(b, uint32(gguf.TypeInt32))
+				} else {
+					b = binary.LittleEndian.AppendUint32(b, uint32(gguf.TypeUint32))
+				}
+				b = binary.LittleEndian.AppendUint32(b, uint32(v))
+			case string:
+				b = binary.LittleEndian.AppendUint32(b, uint32(gguf.TypeString))
+				b = binary.LittleEndian.AppendUint64(b, uint64(len(v)))
+				b = append(b, v...)
+			}
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		min, max int
+		wantErr  string
+	}{
+		{"both", kvFile(ggufKeyMinPixels, 65536, ggufKeyMaxPixels, 16777216), 65536, 16777216, ""},
+		{"max only", kvFile(ggufKeyMaxPixels, 1000000), 0, 1000000, ""},
+		{"none", kvFile(), 0, 0, ""},
+		{"zero", kvFile(ggufKeyMinPixels, 0), 0, 0, "clip.vision.image_min_pixels 0 is out of range"},
+		{"negative", kvFile(ggufKeyMaxPixels, -5), 0, 0, "clip.vision.image_max_pixels -5 is out of range"},
+		{"string", kvFile(ggufKeyMinPixels, "big"), 0, 0, `key "clip.vision.image_min_pixels" is a string, want an integer`},
+	} {
+		f, err := gguf.Parse(c.data)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		lo, hi, err := GGUFPixels(f)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: %d, %d, %v; want an error saying %q", c.name, lo, hi, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || lo != c.min || hi != c.max {
+			t.Errorf("%s: %d, %d, %v; want %d, %d", c.name, lo, hi, err, c.min, c.max)
+		}
+	}
+	// llama.cpp's converter writes neither for Qwen3-VL.
+	f, err := gguf.Open(ggufFixture("f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if lo, hi, err := GGUFPixels(f); lo != 0 || hi != 0 || err != nil {
+		t.Errorf("fixture: %d, %d, %v", lo, hi, err)
 	}
 }

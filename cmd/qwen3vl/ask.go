@@ -177,7 +177,7 @@ func (f *assistantFlags) open(ctx context.Context, fs *flag.FlagSet, ov pipeline
 	if err := checkCompute(cmode, wmode); err != nil {
 		return nil, gen, err
 	}
-	spec, err := parseSpec(f.model)
+	spec, err := parseTextSpec(f.model)
 	if err != nil {
 		return nil, gen, err
 	}

@@ -43,7 +43,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("bench", "bench -model random:PRESET|DIR -grid T,H,W [-runs N] [-threads N] [-weights auto|f32|bf16] [-compute f32|bf16|auto]\n"+
 		"       qwen3vl bench -generate -model random:PRESET|DIR|ID [-image F] [-prompt S] [-tokens N] [-runs N] [-warmup N] [-threads N] [-weights auto|f32|bf16] [-compute f32|bf16|auto] [-tokenizer DIR]\n"+
 		"       qwen3vl bench -peak [-threads N]", stderr)
-	model := fs.String("model", "random:qwen3-vl-4b", "checkpoint folder, hub id Org/Name[@revision], or random:PRESET[@SEED]")
+	model := fs.String("model", "random:qwen3-vl-4b", modelUsage)
 	gridFlag := fs.String("grid", "1,18,24", "patch grid t,h,w of one item (the default is the 400×300 seed image: 432 patches); not with -generate")
 	runs := fs.Int("runs", 3, "timed encodes (with -generate: timed answers) after the warm-up")
 	warmup := fs.Int("warmup", 1, "untimed encodes (answers) before the timed ones")

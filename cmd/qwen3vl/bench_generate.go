@@ -103,7 +103,7 @@ type generateFlags struct {
 // eos ignored: -warmup untimed runs, then -runs timed ones, each a Prepare of the image and an
 // Assistant.Ask on a new session; it prints a table and the generateResult JSON line.
 func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights, stdout, stderr io.Writer) error {
-	spec, err := parseSpec(f.model)
+	spec, err := parseTextSpec(f.model)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ import (
 )
 
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("explain", "explain [-model DIR|PRESET|random:PRESET] [-size WxH] [IMAGE]", stderr)
-	model := fs.String("model", "qwen3-vl-2b", "a checkpoint folder (only config.json and preprocessor_config.json are read), or a preset name ("+strings.Join(vision.PresetNames(), ", ")+")")
+	fs := newFlagSet("explain", "explain [-model DIR|FILE.gguf|PRESET|random:PRESET] [-size WxH] [IMAGE]", stderr)
+	model := fs.String("model", "qwen3-vl-2b", "a checkpoint folder (only config.json and preprocessor_config.json are read), a llama.cpp mmproj .gguf file or ollama:NAME[:TAG] (only its metadata is read), or a preset name ("+strings.Join(vision.PresetNames(), ", ")+")")
 	size := fs.String("size", "", "explain an image of this size (WxH) instead of a file")
 	var imf imageFlags
 	imf.register(fs)

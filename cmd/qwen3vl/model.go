@@ -12,8 +12,8 @@ import (
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
-// modelUsage documents the -model flag of encode, bench and serve.
-const modelUsage = "checkpoint folder (config.json + safetensors), hub id Org/Name[@revision], or random:PRESET[@SEED] for synthetic weights"
+// modelUsage documents the -model flag of encode and bench.
+const modelUsage = "checkpoint folder (config.json + safetensors), hub id Org/Name[@revision], llama.cpp mmproj file FILE.gguf (or a folder holding one mmproj-*.gguf), ollama:NAME[:TAG] (the projector of a model in ollama's store), or random:PRESET[@SEED] for synthetic weights"
 
 // pipelineOptions are the pipeline's options for the command: the hub from the environment
 // (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, caches), its notes on stderr.
@@ -30,6 +30,19 @@ func pipelineOptions(vo vision.Options, ov pipeline.Overrides, stderr io.Writer)
 func parseSpec(spec string) (pipeline.Spec, error) {
 	s, err := pipeline.ParseSpec(spec)
 	if err != nil {
+		return s, usageError{describe(err)}
+	}
+	return s, nil
+}
+
+// parseTextSpec parses the -model value of a command that needs the language model or the
+// tokenizer: a GGUF mmproj file, a vision tower alone, is a usage error too.
+func parseTextSpec(spec string) (pipeline.Spec, error) {
+	s, err := parseSpec(spec)
+	if err != nil {
+		return s, err
+	}
+	if err := s.CheckText(); err != nil {
 		return s, usageError{describe(err)}
 	}
 	return s, nil

@@ -33,7 +33,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return usagef("%s", flags.describe(err))
 	}
-	if _, err := parseSpec(cfg.Model); err != nil {
+	parse := parseSpec
+	if cfg.Chat {
+		parse = parseTextSpec // the chat endpoint needs the language model
+	}
+	if _, err := parse(cfg.Model); err != nil {
 		return err
 	}
 	if err := checkCompute(cfg.Compute, cfg.Weights); err != nil {

@@ -29,7 +29,7 @@ func serveSettings(c *server.Config) []serveSetting {
 	}
 	return []serveSetting{
 		s("Addr", "addr", "address to listen on, `host:port` (use :8080 to listen on every interface)", (*stringValue)(&c.Addr)),
-		s("Model", "model", "checkpoint folder, hub id, or random:PRESET[@SEED] for synthetic weights (`model`)", (*stringValue)(&c.Model)),
+		s("Model", "model", "checkpoint folder, hub id, llama.cpp mmproj FILE.gguf (or a folder holding one), ollama:NAME[:TAG] (not with -chat), or random:PRESET[@SEED] for synthetic weights (`model`)", (*stringValue)(&c.Model)),
 		s("ModelID", "model-id", "model `id` reported by /v1/models and responses (default: the -model value)", (*stringValue)(&c.ModelID)),
 		s("Threads", "threads", "`goroutines` for the kernels (0: all CPUs)", (*intValue)(&c.Threads)),
 		s("Weights", "weights", "weights in `memory`: auto (bf16 for a checkpoint stored in bf16, else f32), f32 or bf16", (*weightsValue)(&c.Weights)),

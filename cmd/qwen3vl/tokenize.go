@@ -87,7 +87,7 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	spec := pipeline.DefaultSpec()
 	if *model != "" {
-		if spec, err = parseSpec(*model); err != nil {
+		if spec, err = parseTextSpec(*model); err != nil {
 			return err
 		}
 	}
