@@ -15,10 +15,11 @@ import (
 //
 // The arithmetic, per segment, head and query row (keys taken in blocks of attnBK):
 //
-//	q̃ = RNE_bf16(q·log₂e/√headDim)       the scaling in float32, as Attention's, then rounded
-//	k̃ = RNE_bf16(k), ṽ = RNE_bf16(v)      round to nearest even, subnormals to zero (RoundBF16NE)
-//	s_j = Σ over pairs (2t, 2t+1) of dims, t = 0, 1, …, of dpbf16Ref steps from zero (an odd
-//	      headDim pads a zero)
+//	q̃ = RNE_bf16(q), k̃ = RNE_bf16(k), ṽ = RNE_bf16(v)   to nearest even, subnormals to zero
+//	                                                     (RoundBF16NE)
+//	s_j = (log₂e/√headDim) · (Σ over pairs (2t, 2t+1) of dims, t = 0, 1, …, of dpbf16Ref steps
+//	      from zero; an odd headDim pads a zero), the product rounded to float32 (the tile's
+//	      scaled epilogue)
 //	online softmax exactly as Attention's (max, exp2, α, l in float32; l's rescaling in float64)
 //	P̃ = RNE_bf16(2^(s − m'))              m' the running maximum at that key block
 //	D = Σ over pairs of keys (2j, 2j+1) of the block of dpbf16Ref steps of P̃·ṽ, from zero
@@ -36,7 +37,8 @@ import (
 //	          panel j/32, pair t, key j%32 at uint16 64t + 2(j%32): (k̃_j[2t], k̃_j[2t+1])
 //	V panels: hdv/32 weight panels of Vᵀ (the columns as output columns, keys as the inner
 //	          dimension): panel c/32, key pair j/2, column c%32 at 64(j/2) + 2(c%32) + j%2
-//	Q blocks: the task's scaled rows as activation blocks (packBF16Rows): 8 rows per block
+//	Q blocks: the task's rows as activation blocks (packBF16RowsWith from qkv): 8 rows per
+//	          block, zero rows up to a whole bf16Unit
 //	S:        bf16Unit = 24 rows of attnBK floats: three tile blocks' scores, which the 6-row
 //	          softmax kernel takes in four groups
 //	P:        one tile block's 8 rows of S packed as an activation block (packBF16RowsWith,
@@ -77,8 +79,7 @@ const bf16Unit = 24
 
 // attnWorkerBF16 is one goroutine's AttentionBF16 scratch (layouts in AttentionBF16's comment).
 type attnWorkerBF16 struct {
-	qf []float32 // the task's query rows, scaled: attnBQ × headDim
-	qb []uint32  // the same as activation blocks
+	qb []uint32 // the task's query rows as activation blocks: attnBQ × ⌈headDim/2⌉
 	s  []float32 // bf16Unit × attnBK
 	p  []uint32  // 8 × attnBK/2
 	o  []float32 // attnBQ × hdv
@@ -92,7 +93,7 @@ type attnWorkerBF16 struct {
 // workerFloatsBF16 is workerFloats for AttentionBF16.
 func (p attnPlan) workerFloatsBF16() int {
 	hdp := (p.hd + 1) / 2
-	f := attnBQ*p.hd + attnBQ*hdp + bf16Unit*attnBK + bf16MR*attnBK/2 + attnBQ*p.hdv
+	f := attnBQ*hdp + bf16Unit*attnBK + bf16MR*attnBK/2 + attnBQ*p.hdv
 	if len(p.small) > 0 {
 		f += p.smallMax * p.kvFloats()
 	}
@@ -103,7 +104,6 @@ func (p attnPlan) workerFloatsBF16() int {
 // buffer of small segments.
 func (w *attnWorkerBF16) carve(b []float32, p attnPlan) []float32 {
 	hdp := (p.hd + 1) / 2
-	w.qf, b = b[:attnBQ*p.hd], b[attnBQ*p.hd:]
 	w.qb, b = pairWords(b[:attnBQ*hdp]), b[attnBQ*hdp:]
 	w.s, b = b[:bf16Unit*attnBK], b[bf16Unit*attnBK:]
 	w.p, b = pairWords(b[:bf16MR*attnBK/2]), b[bf16MR*attnBK/2:]
@@ -197,16 +197,10 @@ func (a *attnRun) queriesBF16(w *attnWorkerBF16, kv *attnKV, q0, q1 int, done <-
 	padded := ceilTo(rows, bf16Unit)
 	qBase := kv.seg.start*ld + kv.head*hd
 
-	qf := w.qf[:padded*hd]
-	c := a.scale
-	for i := range rows {
-		dst := qf[i*hd : (i+1)*hd]
-		for p, x := range a.qkv[qBase+(q0+i)*ld:][:hd] {
-			dst[p] = x * c
-		}
-	}
-	clear(qf[rows*hd:])
-	qb := packBF16RowsWith(w.qb, qf, padded, hd, hd, a.k.pack)
+	qrows := a.qkv[qBase+q0*ld : qBase+(q0+rows-1)*ld+hd]
+	qb := w.qb[:padded*hdp]
+	clear(qb[len(packBF16RowsWith(qb, qrows, rows, hd, ld, a.k.pack)):]) // zero rows to the unit's end
+	scale := [bf16MR]float32{a.scale, a.scale, a.scale, a.scale, a.scale, a.scale, a.scale, a.scale}
 	o := w.o[:padded*hdv] // written whole by the first key block
 	negInf := float32(math.Inf(-1))
 	for g := range padded / attnMR {
@@ -228,7 +222,7 @@ func (a *attnRun) queriesBF16(w *attnWorkerBF16, kv *attnKV, q0, q1 int, done <-
 				qblk := qb[(u/bf16MR+b)*bf16MR*hdp:][:bf16MR*hdp]
 				for t := range kb / bf16NR {
 					panel := (j0/bf16NR + t) * 2 * bf16NR * hdp
-					k.tile(qblk, kh[panel:panel+2*bf16NR*hdp], s[b*bf16MR*attnBK+t*bf16NR:], attnBK, hdp, nil, false, nil)
+					k.tile(qblk, kh[panel:panel+2*bf16NR*hdp], s[b*bf16MR*attnBK+t*bf16NR:], attnBK, hdp, nil, false, scale[:])
 				}
 			}
 			if valid < kb {
@@ -252,9 +246,13 @@ func (a *attnRun) queriesBF16(w *attnWorkerBF16, kv *attnKV, q0, q1 int, done <-
 			for b := range bf16Unit / bf16MR {
 				pb := packBF16RowsWith(w.p, s[b*bf16MR*attnBK:], bf16MR, kb, attnBK, k.pack)
 				ob := o[(u+b*bf16MR)*hdv:][:bf16MR*hdv]
+				var rescale []float32 // O ← D + α·O after the first key block, O ← D in it
+				if j0 > 0 {
+					rescale = alpha[b*bf16MR : (b+1)*bf16MR]
+				}
 				for g := 0; g < hdv; g += bf16NR {
 					panel := (g/bf16NR)*bf16NR*lp + j0*bf16NR
-					k.tile(pb, vh[panel:panel+bf16NR*kb], ob[g:], hdv, kb/2, nil, j0 > 0, alpha[b*bf16MR:(b+1)*bf16MR])
+					k.tile(pb, vh[panel:panel+bf16NR*kb], ob[g:], hdv, kb/2, nil, j0 > 0, rescale)
 				}
 			}
 		}

@@ -3,8 +3,8 @@ package kernels
 import "math"
 
 // attentionBF16Ref is the slow, obvious reference for AttentionBF16 on one thread: per segment,
-// head and query row, the scores as AttentionBF16 defines them (bf16-rounded scaled q and k,
-// dpbf16Ref steps in the pair order), their maximum m, w_j = exp2Go(s_j − m), l = Σ w_j in
+// head and query row, the scores as AttentionBF16 defines them (bf16-rounded q and k,
+// dpbf16Ref steps in the pair order, then the scaling), their maximum m, w_j = exp2Go(s_j − m), l = Σ w_j in
 // float64, and out = Σ_j RNE_bf16(w_j)·ṽ_j / l with the sum in float64. It also returns
 // absOut[i] = Σ_j w_j·|ṽ_j| / l for each output, the scale of the errors (see the tests).
 func attentionBF16Ref(out, qkv []float32, n, heads, hd int, segments []int) (absOut []float64) {
@@ -20,7 +20,7 @@ func attentionBF16Ref(out, qkv []float32, n, heads, hd int, segments []int) (abs
 				m := float32(math.Inf(-1))
 				for j := 0; j < l; j++ {
 					k := qkv[(start+j)*3*d+d+h*hd:][:hd]
-					s[j] = dotBF16(hd, func(p int) float32 { return q[p] * scale }, func(p int) float32 { return k[p] })
+					s[j] = scale * dotBF16(hd, func(p int) float32 { return q[p] }, func(p int) float32 { return k[p] })
 					m = max(m, s[j])
 				}
 				acc := make([]float64, hd)

@@ -130,10 +130,11 @@ func TestAttentionBF16Kernels(t *testing.T) {
 }
 
 // TestAttentionBF16Exact compares AttentionBF16 with the exact (float64) attention of the
-// float32 inputs within bfloat16-level error. Rounding q (after the float32 scaling, itself u)
-// and k to bfloat16 perturbs each product q_p·k_p by at most (1+ubf16)²(1+u)−1, and the float32
-// accumulation by γ(hd) of Σ|q_p k_p|: each base-2 score s_j by at most δ = (2ubf16 + ubf16² + u
-// + γ(hd+1))·Σ|q_p k_jp|·log₂e/√hd + 2u|s_j|. The normalised weights 2^s_j/Σ2^s then change
+// float32 inputs within bfloat16-level error. Rounding q and k to bfloat16 perturbs each
+// product q_p·k_p by at most (1+ubf16)²−1, the float32 accumulation adds γ(hd) of Σ|q_p k_p|,
+// and the scaling (the float32 constant log₂e/√hd, then the rounded product) 2u|s_j|: each
+// base-2 score s_j moves by at most δ = (2ubf16 + ubf16² + u + γ(hd+1))·Σ|q_p k_jp|·log₂e/√hd
+// + 2u|s_j| (the u and γ(hd+1) leave a margin over γ(hd)). The normalised weights 2^s_j/Σ2^s then change
 // by a factor within exp(±2·ln2·δmax); rounding P and V to bfloat16 adds 2ubf16 per term, and the
 // float32 accumulation and the online rescaling (see TestAttentionBF16Ref) the rest, all
 // relative to Σ w_j|v_j| (w the exact weights).

@@ -114,9 +114,9 @@ type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []fl
 // gemmBF16TileGo is one 8×32 tile in portable Go: c[r·ldc + j] = the bf16 dot product of
 // block row r and panel column j over kp pairs, from zero, as VDPBF16PS lanes (the panel the
 // first source, the block the second), then + bias[j] if bias is not nil (it holds 32), then
-// added to c's value if add: c = c + (dot + bias), or, with scale (8 values, one per row; only
-// with add), to c's value times the row's: c = (dot + bias) + scale[r]·c, each operation
-// rounded (AttentionBF16's O ← α·O + P·V).
+// added to c's value if add: c = c + (dot + bias). With scale (8 values, one per row) and add,
+// c = (dot + bias) + scale[r]·c (AttentionBF16's O ← D + α·O); with scale and not add,
+// c = scale[r]·(dot + bias) (its scaled scores); each operation rounded.
 func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool, scale []float32) {
 	a, b = a[:bf16MR*kp], b[:bf16NR*2*kp]
 	if bias != nil {
@@ -141,6 +141,8 @@ func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []flo
 				acc += scale[r] * c[r*ldc+j]
 			case add:
 				acc += c[r*ldc+j]
+			case scale != nil:
+				acc = scale[r] * acc
 			}
 			c[r*ldc+j] = acc
 		}

@@ -28,12 +28,12 @@ var bf16TileAsm = func() bf16Tile {
 			pb = &bias[:bf16NR][0]
 		}
 		addFlag := 0
-		var ps *float32
 		if add {
 			addFlag = 1
-			if scale != nil {
-				ps = &scale[:bf16MR][0]
-			}
+		}
+		var ps *float32
+		if scale != nil {
+			ps = &scale[:bf16MR][0]
 		}
 		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp, pb, addFlag, ps)
 	}

@@ -4,6 +4,8 @@
 #include "bf16_amd64.h"
 
 // func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int, scale *float32)
+// (scale, when not nil, holds one factor per row: c = (dot + bias) + scale[r]·c with add,
+// c = scale[r]·(dot + bias) without.)
 // One 8×32 tile of the bf16 GEMM (gemm_bf16.go): c[r·ldc + j] = the VDPBF16PS dot product of
 // block row r and panel column j over kp k-pairs, from zero, plus bias[j] where bias is not
 // nil, plus c's value where add ≠ 0 (c = c + (dot + bias), as gemmBF16TileGo). Accumulators Z(2r) (columns
@@ -129,7 +131,7 @@ store:
 
 added:
 	TESTQ R10, R10
-	JZ    plain
+	JZ    unadded
 	TESTQ R11, R11
 	JNZ   scaled
 	VADDPS (DI), Z0, Z0
@@ -173,6 +175,35 @@ added:
 	VMOVUPS Z15, 64(DI)
 	VZEROUPPER
 	RET
+
+unadded:
+	TESTQ R11, R11
+	JZ    plain
+	// c = scale[r]·(dot + bias)
+	VBROADCASTSS 0(R11), Z16
+	VMULPS Z0, Z16, Z0
+	VMULPS Z1, Z16, Z1
+	VBROADCASTSS 4(R11), Z16
+	VMULPS Z2, Z16, Z2
+	VMULPS Z3, Z16, Z3
+	VBROADCASTSS 8(R11), Z16
+	VMULPS Z4, Z16, Z4
+	VMULPS Z5, Z16, Z5
+	VBROADCASTSS 12(R11), Z16
+	VMULPS Z6, Z16, Z6
+	VMULPS Z7, Z16, Z7
+	VBROADCASTSS 16(R11), Z16
+	VMULPS Z8, Z16, Z8
+	VMULPS Z9, Z16, Z9
+	VBROADCASTSS 20(R11), Z16
+	VMULPS Z10, Z16, Z10
+	VMULPS Z11, Z16, Z11
+	VBROADCASTSS 24(R11), Z16
+	VMULPS Z12, Z16, Z12
+	VMULPS Z13, Z16, Z13
+	VBROADCASTSS 28(R11), Z16
+	VMULPS Z14, Z16, Z14
+	VMULPS Z15, Z16, Z15
 
 plain:
 	VMOVUPS Z0, (DI)
