@@ -79,7 +79,7 @@ const bf16Unit = 24
 
 // attnWorkerBF16 is one goroutine's AttentionBF16 scratch (layouts in AttentionBF16's comment).
 type attnWorkerBF16 struct {
-	qb []uint32 // the task's query rows as activation blocks: attnBQ × ⌈headDim/2⌉
+	qb []uint32  // the task's query rows as activation blocks: attnBQ × ⌈headDim/2⌉
 	s  []float32 // bf16Unit × attnBK
 	p  []uint32  // 8 × attnBK/2
 	o  []float32 // attnBQ × hdv
