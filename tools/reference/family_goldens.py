@@ -161,6 +161,10 @@ for _fam, _f in FAMILIES.items():
         family=_fam, vision=dict(_TINY_VISION, **({"deepstack_visual_indexes": [1, 2]} if _f["deepstack"] else {}))
     )
 _RELEASED = dict(mg.COMMON, depth=27, hidden_size=1152, intermediate_size=4304, num_heads=16)
+CONFIGS["qwen3.5-0.8b"] = dict(
+    family="qwen3_5",
+    vision=dict(mg.COMMON, depth=12, hidden_size=768, intermediate_size=3072, num_heads=12, out_hidden_size=1024),
+)
 CONFIGS["qwen3.5-27b"] = dict(family="qwen3_5", vision=dict(_RELEASED, out_hidden_size=5120))
 CONFIGS["qwen3.5-35b-a3b"] = dict(family="qwen3_5_moe", vision=dict(_RELEASED, out_hidden_size=2048))
 
@@ -169,6 +173,7 @@ WEIGHTS_SEED = {
     "tiny-qwen3.5-moe": 36,
     "tiny-qwen4-exp": 40,
     "tiny-cohere-compass": 50,
+    "qwen3.5-0.8b": 8,
     "qwen3.5-27b": 27,
     "qwen3.5-35b-a3b": 335,
 }
@@ -188,6 +193,7 @@ for _i, (_fam, _f) in enumerate(FAMILIES.items()):
             weights_seed=WEIGHTS_SEED[_cfg] + 1000,
         )
     )
+CASES.append(dict(name="qwen3.5-0.8b-seed", config="qwen3.5-0.8b", pixels_seed=800002, grids=[[1, 18, 24]]))
 CASES.append(dict(name="qwen3.5-27b-seed", config="qwen3.5-27b", pixels_seed=27002, grids=[[1, 18, 24]]))
 CASES.append(dict(name="qwen3.5-35b-a3b-seed", config="qwen3.5-35b-a3b", pixels_seed=35002, grids=[[1, 18, 24]]))
 for _c in CASES:
