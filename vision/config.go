@@ -11,8 +11,9 @@ import (
 	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 )
 
-// Config is the shape of a Qwen3-VL vision tower: the "vision_config" of a Qwen3-VL (or
-// Qwen3-VL-MoE) checkpoint's config.json, with Hugging Face's field names.
+// Config is the shape of a Qwen3-VL vision tower: the "vision_config" of the config.json of a
+// checkpoint of one of the families (ModelTypes: Qwen3-VL, Qwen3-VL-MoE, Qwen3.5, Qwen3.5-MoE,
+// Qwen4-Exp, CohereCompass), with Hugging Face's field names.
 type Config struct {
 	Depth                  int    `json:"depth"`                    // transformer blocks
 	HiddenSize             int    `json:"hidden_size"`              // D
