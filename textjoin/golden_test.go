@@ -18,6 +18,18 @@ import (
 // pinned Hugging Face transformers (see testdata/textjoin/README.md); never by this package.
 const goldenDir = "../testdata/textjoin"
 
+// goldenDirs are the golden sets: Qwen3-VL's, and Qwen3.5's (textjoin_goldens.py --family
+// qwen3.5: the same processor and cases with Qwen3.5's token ids, and no DeepStack).
+var goldenDirs = []string{goldenDir, filepath.Join(goldenDir, "qwen3.5")}
+
+// forEachGolden runs fn on each golden set, as a subtest named by its folder.
+func forEachGolden(t *testing.T, fn func(t *testing.T, dir string)) {
+	t.Helper()
+	for _, dir := range goldenDirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { fn(t, dir) })
+	}
+}
+
 // The chat template's forms of one image and one video, which the golden prompts use.
 const (
 	chatImage = "<|vision_start|><|image_pad|><|vision_end|>"
@@ -105,14 +117,15 @@ func sameFloats(a, b []float64) bool {
 
 type goldenFile struct {
 	Versions         map[string]string `json:"versions"`
+	ModelType        string            `json:"model_type"`
 	Tokens           map[string]int32  `json:"tokens"`
 	SpatialMergeSize int               `json:"spatial_merge_size"`
 	Cases            []goldenCase      `json:"cases"`
 }
 
-func readJSON(t *testing.T, name string, v any) {
+func readJSON(t *testing.T, dir, name string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(goldenDir, name))
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatalf("goldens: %v", err)
 	}
@@ -121,10 +134,10 @@ func readJSON(t *testing.T, name string, v any) {
 	}
 }
 
-func readCases(t *testing.T) goldenFile {
+func readCases(t *testing.T, dir string) goldenFile {
 	t.Helper()
 	var g goldenFile
-	readJSON(t, "cases.json", &g)
+	readJSON(t, dir, "cases.json", &g)
 	if len(g.Cases) == 0 {
 		t.Fatal("goldens: cases.json has no cases")
 	}
@@ -132,9 +145,9 @@ func readCases(t *testing.T) goldenFile {
 }
 
 // goldenTokens are the tokens of the golden checkpoint folder, read as a runtime would.
-func goldenTokens(t *testing.T) Tokens {
+func goldenTokens(t *testing.T, dir string) Tokens {
 	t.Helper()
-	tok, err := LoadTokens(filepath.Join(goldenDir, "checkpoint"))
+	tok, err := LoadTokens(filepath.Join(dir, "checkpoint"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +185,40 @@ func byteEncoder(s string) ([]int32, error) {
 	return ids, nil
 }
 
+// encoder is byteEncoder for a golden set: the set's special tokens (cases.json "tokens") other
+// than the four vision tokens are atomic, every other byte is one token.
+func (g goldenFile) encoder() func(string) ([]int32, error) {
+	specials := map[string]int32{}
+	for text, id := range g.Tokens {
+		switch text {
+		case DefaultVisionStart, DefaultVisionEnd, DefaultImagePad, DefaultVideoPad:
+		default:
+			specials[text] = id
+		}
+	}
+	return func(s string) ([]int32, error) {
+		var ids []int32
+		for i := 0; i < len(s); {
+			special := false
+			if s[i] == '<' {
+				for text, id := range specials {
+					if strings.HasPrefix(s[i:], text) {
+						ids = append(ids, id)
+						i += len(text)
+						special = true
+						break
+					}
+				}
+			}
+			if !special {
+				ids = append(ids, int32(s[i]))
+				i++
+			}
+		}
+		return ids, nil
+	}
+}
+
 func unmasked(ids []int32, mask []int) []int32 {
 	var out []int32
 	for i, id := range ids {
@@ -182,9 +229,11 @@ func unmasked(ids []int32, mask []int) []int32 {
 	return out
 }
 
-func TestGoldenTokens(t *testing.T) {
-	g := readCases(t)
-	tok := goldenTokens(t)
+func TestGoldenTokens(t *testing.T) { forEachGolden(t, testGoldenTokens) }
+
+func testGoldenTokens(t *testing.T, dir string) {
+	g := readCases(t, dir)
+	tok := goldenTokens(t, dir)
 	want := Tokens{
 		VisionStart: Token{g.Tokens["<|vision_start|>"], "<|vision_start|>"},
 		VisionEnd:   Token{g.Tokens["<|vision_end|>"], "<|vision_end|>"},
@@ -195,14 +244,22 @@ func TestGoldenTokens(t *testing.T) {
 	if tok != want {
 		t.Fatalf("LoadTokens = %+v, want %+v", tok, want)
 	}
-	if tok != DefaultTokens() {
-		t.Fatalf("the golden checkpoint's tokens %+v differ from the defaults %+v", tok, DefaultTokens())
+	// The ids are also the defaults of the checkpoint's model_type (what the reference's config
+	// class would take for a config.json without them).
+	def, ok := FamilyTokens(g.ModelType)
+	if g.ModelType == "" {
+		def, ok = DefaultTokens(), true
+	}
+	if !ok || tok != def {
+		t.Fatalf("the golden checkpoint's tokens %+v differ from the defaults of model_type %q: %+v", tok, g.ModelType, def)
 	}
 }
 
-func TestGoldenExpand(t *testing.T) {
-	g := readCases(t)
-	tok := goldenTokens(t)
+func TestGoldenExpand(t *testing.T) { forEachGolden(t, testGoldenExpand) }
+
+func testGoldenExpand(t *testing.T, dir string) {
+	g := readCases(t, dir)
+	tok := goldenTokens(t, dir)
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			images, videos := c.images(), c.videos(t)
@@ -240,7 +297,7 @@ func TestGoldenExpand(t *testing.T) {
 					t.Errorf("row %d: image spans at bytes %v, processor's replacements at %v", b, got, starts)
 				}
 				// tokenized, the expansion is the processor's input_ids (without the padding)
-				ids, err := e.Encode(byteEncoder, tok)
+				ids, err := e.Encode(g.encoder(), tok)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -285,9 +342,11 @@ func checkSpans(t *testing.T, ids []int32, spans []Span, tok Tokens) {
 	}
 }
 
-func TestGoldenExpandIDs(t *testing.T) {
-	g := readCases(t)
-	tok := goldenTokens(t)
+func TestGoldenExpandIDs(t *testing.T) { forEachGolden(t, testGoldenExpandIDs) }
+
+func testGoldenExpandIDs(t *testing.T, dir string) {
+	g := readCases(t, dir)
+	tok := goldenTokens(t, dir)
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			images, videos := c.images(), c.videos(t)
@@ -302,7 +361,7 @@ func TestGoldenExpandIDs(t *testing.T) {
 						nv++
 					}
 				}
-				ids, spans, err := ExpandIDs(raw, images[:ni], videos[:nv], tok, byteEncoder)
+				ids, spans, err := ExpandIDs(raw, images[:ni], videos[:nv], tok, g.encoder())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -316,9 +375,11 @@ func TestGoldenExpandIDs(t *testing.T) {
 	}
 }
 
-func TestGoldenTokenTypes(t *testing.T) {
-	g := readCases(t)
-	tok := goldenTokens(t)
+func TestGoldenTokenTypes(t *testing.T) { forEachGolden(t, testGoldenTokenTypes) }
+
+func testGoldenTokenTypes(t *testing.T, dir string) {
+	g := readCases(t, dir)
+	tok := goldenTokens(t, dir)
 	for _, c := range g.Cases {
 		for b, ids := range c.InputIDs {
 			got := TokenTypes(ids, tok)
@@ -331,9 +392,11 @@ func TestGoldenTokenTypes(t *testing.T) {
 	}
 }
 
-func TestGoldenRopeIndex(t *testing.T) {
-	g := readCases(t)
-	tok := goldenTokens(t)
+func TestGoldenRopeIndex(t *testing.T) { forEachGolden(t, testGoldenRopeIndex) }
+
+func testGoldenRopeIndex(t *testing.T, dir string) {
+	g := readCases(t, dir)
+	tok := goldenTokens(t, dir)
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			masks := make([][]bool, len(c.AttentionMask))
@@ -379,9 +442,9 @@ func TestGoldenRopeIndex(t *testing.T) {
 	}
 }
 
-func openTensors(t *testing.T, name string) *safetensors.File {
+func openTensors(t *testing.T, dir, name string) *safetensors.File {
 	t.Helper()
-	f, err := safetensors.Open(filepath.Join(goldenDir, name))
+	f, err := safetensors.Open(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,12 +490,14 @@ func sameBits(a, b []float32) int {
 	return -1
 }
 
-func TestGoldenScatter(t *testing.T) {
-	g := readCases(t)
-	tok := goldenTokens(t)
+func TestGoldenScatter(t *testing.T) { forEachGolden(t, testGoldenScatter) }
+
+func testGoldenScatter(t *testing.T, dir string) {
+	g := readCases(t, dir)
+	tok := goldenTokens(t, dir)
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			f := openTensors(t, c.Tensors)
+			f := openTensors(t, dir, c.Tensors)
 			embeds := readMatrix(t, f, "text_embeds")
 			images := readFeatures(t, f, "image", c.DeepstackLayers)
 			videos := readFeatures(t, f, "video", c.DeepstackLayers)
@@ -444,9 +509,21 @@ func TestGoldenScatter(t *testing.T) {
 			if i := sameBits(embeds.Data, want.Data); i >= 0 {
 				t.Fatalf("inputs_embeds differ from the reference at value %d", i)
 			}
-			maskBytes, err := f.Bytes("visual_pos_masks")
-			if err != nil {
-				t.Fatal(err)
+			var maskBytes []byte
+			if _, ok := f.Info("visual_pos_masks"); ok {
+				if maskBytes, err = f.Bytes("visual_pos_masks"); err != nil {
+					t.Fatal(err)
+				}
+			} else if c.DeepstackLayers == 0 {
+				// A model without DeepStack gets no visual mask; the visual rows are the
+				// reference's multimodal token types.
+				for _, row := range c.MMTokenTypeIDs {
+					for _, k := range row {
+						maskBytes = append(maskBytes, byte(min(k, 1)))
+					}
+				}
+			} else {
+				t.Fatal("no visual_pos_masks in the golden")
 			}
 			if len(maskBytes) != len(p.Visual) {
 				t.Fatalf("visual mask of %d, reference %d", len(p.Visual), len(maskBytes))
@@ -465,10 +542,13 @@ func TestGoldenScatter(t *testing.T) {
 					t.Fatalf("deepstack_visual_embeds[%d] differ from the reference", j)
 				}
 			}
-			// decoder layer 0's output plus DeepStack row 0 at the visual positions is layer 1's input
+			// decoder layer 0's output plus DeepStack row 0 at the visual positions is layer 1's
+			// input (with no DeepStack, layer 0's output is)
 			h := readMatrix(t, f, "layer0_out")
-			if err := AddDeepstack(h, p.Visual, p.Deepstack[0]); err != nil {
-				t.Fatal(err)
+			if len(p.Deepstack) > 0 {
+				if err := AddDeepstack(h, p.Visual, p.Deepstack[0]); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if i := sameBits(h.Data, readMatrix(t, f, "layer1_in").Data); i >= 0 {
 				t.Fatalf("layer 0 output + DeepStack differs from layer 1's input at value %d", i)
@@ -479,14 +559,16 @@ func TestGoldenScatter(t *testing.T) {
 
 // TestGoldenTimestamps checks TimestampText against Python's format(x, ".1f") on the values of
 // timestamps.json (its sampling and group parts are imageproc's: imageproc/frames_test.go).
-func TestGoldenTimestamps(t *testing.T) {
+func TestGoldenTimestamps(t *testing.T) { forEachGolden(t, testGoldenTimestamps) }
+
+func testGoldenTimestamps(t *testing.T, dir string) {
 	var g struct {
 		Format []struct {
 			Bits string `json:"bits"`
 			Text string `json:"text"`
 		} `json:"format"`
 	}
-	readJSON(t, "timestamps.json", &g)
+	readJSON(t, dir, "timestamps.json", &g)
 	if len(g.Format) < 100 {
 		t.Fatal("timestamps.json is incomplete")
 	}
@@ -502,7 +584,9 @@ func TestGoldenTimestamps(t *testing.T) {
 	}
 }
 
-func TestGoldenErrors(t *testing.T) {
+func TestGoldenErrors(t *testing.T) { forEachGolden(t, testGoldenErrors) }
+
+func testGoldenErrors(t *testing.T, dir string) {
 	var g struct {
 		Expand []struct {
 			Name    string   `json:"name"`
@@ -521,8 +605,8 @@ func TestGoldenErrors(t *testing.T) {
 			Delta    int      `json:"rope_delta"`
 		} `json:"rope"`
 	}
-	readJSON(t, "errors.json", &g)
-	tok := goldenTokens(t)
+	readJSON(t, dir, "errors.json", &g)
+	tok := goldenTokens(t, dir)
 	for _, c := range g.Expand {
 		t.Run("expand/"+c.Name, func(t *testing.T) {
 			images := make([]Grid, c.Images)

@@ -54,6 +54,31 @@ func DefaultTokens() Tokens {
 	}
 }
 
+// familyIDs are the vision-token ids the pinned transformers' config classes default to, by
+// model_type: vision_start, vision_end, image_pad, video_pad (Qwen3VLConfig, Qwen3VLMoeConfig;
+// Qwen3_5Config, Qwen3_5MoeConfig, Qwen4ExpConfig; CohereCompassConfig).
+var familyIDs = map[string][4]int32{
+	"qwen3_vl":       {151652, 151653, 151655, 151656},
+	"qwen3_vl_moe":   {151652, 151653, 151655, 151656},
+	"qwen3_5":        {248053, 248054, 248056, 248057},
+	"qwen3_5_moe":    {248053, 248054, 248056, 248057},
+	"qwen4_exp":      {248053, 248054, 248056, 248057},
+	"cohere_compass": {255028, 255029, 255031, 255032},
+}
+
+// FamilyTokens returns the tokens a checkpoint of model_type modelType has when its
+// config.json names none: the ids its config class defaults to, with the default texts and
+// merge size. ok is false for a model_type it does not know.
+func FamilyTokens(modelType string) (t Tokens, ok bool) {
+	ids, ok := familyIDs[modelType]
+	if !ok {
+		return Tokens{}, false
+	}
+	t = DefaultTokens()
+	t.VisionStart.ID, t.VisionEnd.ID, t.ImagePad.ID, t.VideoPad.ID = ids[0], ids[1], ids[2], ids[3]
+	return t, true
+}
+
 // Validate checks that the ids are distinct and non-negative, the strings distinct and
 // non-empty, and the merge size positive.
 func (t Tokens) Validate() error {
@@ -128,12 +153,15 @@ func LoadTokens(dir string) (Tokens, error) {
 // ParseTokens builds Tokens from the contents of config.json, tokenizer_config.json and
 // tokenizer.json; any of them may be nil. Ids come from config.json (top-level image_token_id,
 // video_token_id, vision_start_token_id, vision_end_token_id; the merge size from
-// vision_config.spatial_merge_size). Each id's text comes from tokenizer_config.json's
-// added_tokens_decoder, else tokenizer.json's added_tokens, else the default text.
+// vision_config.spatial_merge_size); an id it leaves out is its model_type's default
+// (FamilyTokens: 248053… for qwen3_5, qwen3_5_moe and qwen4_exp), else Qwen3-VL's. Each id's
+// text comes from tokenizer_config.json's added_tokens_decoder, else tokenizer.json's
+// added_tokens, else the default text.
 func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) {
 	t := DefaultTokens()
 	if config != nil {
 		var c struct {
+			ModelType          string `json:"model_type"`
 			ImageTokenID       *int64 `json:"image_token_id"`
 			VideoTokenID       *int64 `json:"video_token_id"`
 			VisionStartTokenID *int64 `json:"vision_start_token_id"`
@@ -144,6 +172,9 @@ func ParseTokens(config, tokenizerConfig, tokenizerJSON []byte) (Tokens, error) 
 		}
 		if err := unmarshalObject(config, &c); err != nil {
 			return Tokens{}, fmt.Errorf("textjoin: config.json: %w", err)
+		}
+		if ft, ok := FamilyTokens(c.ModelType); ok {
+			t = ft
 		}
 		set := func(dst *int32, v *int64, name string) error {
 			if v == nil {

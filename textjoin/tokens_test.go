@@ -25,6 +25,16 @@ func TestParseTokens(t *testing.T) {
 	custom.ImagePad = Token{7, "<img>"}
 	custom.VideoPad = Token{8, "<vid>"}
 	custom.MergeSize = 3
+	qwen35 := def
+	qwen35.VisionStart.ID, qwen35.VisionEnd.ID, qwen35.ImagePad.ID, qwen35.VideoPad.ID = 248053, 248054, 248056, 248057
+	qwen35custom := qwen35
+	qwen35custom.ImagePad, qwen35custom.VideoPad, qwen35custom.MergeSize = custom.ImagePad, custom.VideoPad, 3
+	if ft, ok := FamilyTokens("qwen3_5"); !ok || ft != qwen35 {
+		t.Errorf("FamilyTokens(qwen3_5) = %+v, %v", ft, ok)
+	}
+	if _, ok := FamilyTokens("llava"); ok {
+		t.Error("FamilyTokens(llava): ok")
+	}
 	tests := []struct {
 		name                    string
 		config, tokCfg, tokJSON string
@@ -33,6 +43,14 @@ func TestParseTokens(t *testing.T) {
 		{"no files: defaults", "", "", "", def},
 		{"released layout", `{"image_token_id":151655,"video_token_id":151656,"vision_start_token_id":151652,"vision_end_token_id":151653,"vision_config":{"spatial_merge_size":2}}`, releasedTokenizerConfig, "", def},
 		{"config lacks ids and vision_config", `{"model_type":"qwen3_vl"}`, "", "", def},
+		// Without ids, a Qwen3.5 config takes its config class's defaults, not Qwen3-VL's.
+		{"qwen3_5 without ids", `{"model_type":"qwen3_5"}`, "", "", qwen35},
+		{"qwen3_5_moe without ids", `{"model_type":"qwen3_5_moe"}`, "", "", qwen35},
+		{"qwen4_exp without ids", `{"model_type":"qwen4_exp"}`, "", "", qwen35},
+		{"qwen3_5 with its released ids", `{"model_type":"qwen3_5","image_token_id":248056,"video_token_id":248057,"vision_start_token_id":248053,"vision_end_token_id":248054}`, "", "", qwen35},
+		{"qwen3_5 with other ids", `{"model_type":"qwen3_5","image_token_id":7,"video_token_id":8,"vision_config":{"spatial_merge_size":3}}`,
+			`{"added_tokens_decoder":{"7":{"content":"<img>"},"8":{"content":"<vid>"}}}`, "", qwen35custom},
+		{"unknown model_type: Qwen3-VL's", `{"model_type":"llava"}`, "", "", def},
 		{"custom ids, strings from tokenizer_config",
 			`{"image_token_id":7,"video_token_id":8,"vision_config":{"spatial_merge_size":3}}`,
 			`{"added_tokens_decoder":{"7":{"content":"<img>"},"8":{"content":"<vid>"}}}`, "", custom},

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
+	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/checkpoint"
 )
 
-// Config is the shape of a Qwen3-VL vision tower: the "vision_config" of a Qwen3-VL (or
-// Qwen3-VL-MoE) checkpoint's config.json, with Hugging Face's field names.
+// Config is the shape of a Qwen3-VL vision tower: the "vision_config" of the config.json of a
+// checkpoint of one of the families (ModelTypes: Qwen3-VL, Qwen3-VL-MoE, Qwen3.5, Qwen3.5-MoE,
+// Qwen4-Exp, CohereCompass), with Hugging Face's field names.
 type Config struct {
 	Depth                  int    `json:"depth"`                    // transformer blocks
 	HiddenSize             int    `json:"hidden_size"`              // D
@@ -60,20 +61,48 @@ func defaultConfig() Config {
 	}
 }
 
-// supportedModelTypes are the top-level model_type values whose vision tower this package runs.
-// In transformers 5.24.0 the Qwen3.5, Qwen3.5-MoE (also the Qwen3.6 releases) and Qwen4-Exp
-// vision models derive from Qwen3VLVisionModel without DeepStack.
-var supportedModelTypes = []string{"qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe", "qwen4_exp"}
-
-// noDeepstack are the model types (full, and vision-only "…_vision") whose tower has no
-// DeepStack mergers: their configs have no deepstack_visual_indexes, so the list is empty.
-var noDeepstack = map[string]bool{
-	"qwen3_5": true, "qwen3_5_moe": true, "qwen4_exp": true,
-	"qwen3_5_vision": true, "qwen3_5_moe_vision": true, "qwen4_exp_vision": true,
+// Families are the model types whose vision tower this package runs. In the pinned transformers
+// (5.24.0) each of these vision configs derives from Qwen3VLVisionConfig and each vision model
+// from Qwen3VLVisionModel, with the same patch embedding, position table, rotary blocks and
+// mergers; Qwen3.5, Qwen3.5-MoE (also the Qwen3.6 releases) and Qwen4-Exp delete the DeepStack
+// mergers. (LFM3-VL's Lfm3VlVisionConfig also derives from Qwen3VLVisionConfig, but its vision
+// model is another network, so it is refused.)
+var families = []struct {
+	ModelType string // the full model's model_type; the bare vision config's is ModelType+"_vision"
+	Deepstack bool   // whether the tower has DeepStack mergers
+}{
+	{"qwen3_vl", true}, {"qwen3_vl_moe", true},
+	{"qwen3_5", false}, {"qwen3_5_moe", false}, {"qwen4_exp", false},
+	{"cohere_compass", true},
 }
 
-// ParseConfig reads a config.json: either a full Qwen3-VL / Qwen3-VL-MoE config with a nested
-// "vision_config", or a bare vision config. Fields left out take the reference's defaults.
+// ModelTypes lists the supported full-model model_type values, in the order of families.
+func ModelTypes() []string {
+	out := make([]string, len(families))
+	for i, f := range families {
+		out[i] = f.ModelType
+	}
+	return out
+}
+
+// family finds the family of a full-model ("qwen3_5") or vision-only ("qwen3_5_vision")
+// model_type.
+func family(modelType string) (deepstack, ok bool) {
+	for _, f := range families {
+		if modelType == f.ModelType || modelType == f.ModelType+"_vision" {
+			return f.Deepstack, true
+		}
+	}
+	return false, false
+}
+
+// ParseConfig reads a config.json: either a full config with a nested "vision_config" (of a
+// supported model_type: ModelTypes), or a bare vision config (model_type, if any, the
+// "…_vision" one of a supported family). Fields left out take the reference's defaults; the
+// families without DeepStack get an empty deepstack_visual_indexes whatever the file says (the
+// reference deletes the field and the mergers; released Qwen3.5 configs carry []). A
+// rope_parameters object (transformers 5 writes {"rope_theta": 10000.0, "rope_type": "axial"})
+// must name the axial type and θ = RopeTheta, the only ones the reference's vision models build.
 // The result is validated.
 func ParseConfig(data []byte) (Config, error) {
 	var top map[string]json.RawMessage
@@ -87,36 +116,80 @@ func ParseConfig(data []byte) (Config, error) {
 			return Config{}, fmt.Errorf("field model_type: %w", err)
 		}
 	}
+	deepstack := true
 	if vc, ok := top["vision_config"]; ok {
-		if modelType != "" && !slices.Contains(supportedModelTypes, modelType) {
-			return Config{}, fmt.Errorf("model_type %q is not a supported model (want one of %v)", modelType, supportedModelTypes)
+		if modelType != "" {
+			ds, known := family(modelType)
+			if !known || strings.HasSuffix(modelType, "_vision") {
+				return Config{}, fmt.Errorf("model_type %q is not a supported model (want one of %v)", modelType, ModelTypes())
+			}
+			deepstack = ds
 		}
 		body = vc
 	} else if _, ok := top["depth"]; !ok {
 		return Config{}, errors.New("neither a \"vision_config\" nor a bare vision config (no \"depth\")")
-	} else if modelType != "" && !noDeepstack[modelType] && !slices.Contains(supportedModelTypes, modelType) &&
-		!slices.Contains([]string{"qwen3_vl_vision", "qwen3_vl_moe_vision"}, modelType) {
-		return Config{}, fmt.Errorf("vision config model_type %q is not supported (want one of qwen3_vl_vision, qwen3_vl_moe_vision, qwen3_5_vision, qwen3_5_moe_vision, qwen4_exp_vision)", modelType)
+	} else if modelType != "" {
+		ds, known := family(modelType)
+		if !known {
+			return Config{}, fmt.Errorf("vision config model_type %q is not supported (want one of %v, or the full model's config)", modelType, visionModelTypes())
+		}
+		deepstack = ds
 	}
 	cfg := defaultConfig()
 	cfg.DeepstackVisualIndexes = nil
 	var probe struct {
-		Deepstack *[]int `json:"deepstack_visual_indexes"`
+		Deepstack      *[]int          `json:"deepstack_visual_indexes"`
+		RopeParameters json.RawMessage `json:"rope_parameters"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&cfg); err != nil {
 		return Config{}, fmt.Errorf("vision config: %w", checkpoint.DescribeJSONError(err))
 	}
-	if noDeepstack[modelType] {
-		// The reference deletes the field and the DeepStack mergers for these models.
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return Config{}, fmt.Errorf("vision config: %w", checkpoint.DescribeJSONError(err))
+	}
+	if !deepstack {
 		cfg.DeepstackVisualIndexes = nil
-	} else if err := json.Unmarshal(body, &probe); err == nil && probe.Deepstack == nil {
+	} else if probe.Deepstack == nil {
 		cfg.DeepstackVisualIndexes = defaultConfig().DeepstackVisualIndexes
+	}
+	if err := checkRopeParameters(probe.RopeParameters); err != nil {
+		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// visionModelTypes lists the supported bare vision configs' model_type values.
+func visionModelTypes() []string {
+	out := ModelTypes()
+	for i := range out {
+		out[i] += "_vision"
+	}
+	return out
+}
+
+// checkRopeParameters checks a vision config's rope_parameters (absent or null is the default).
+func checkRopeParameters(raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var rp struct {
+		RopeTheta *float64 `json:"rope_theta"`
+		RopeType  *string  `json:"rope_type"`
+	}
+	if err := json.Unmarshal(raw, &rp); err != nil {
+		return fmt.Errorf("vision config: field rope_parameters: %w", checkpoint.DescribeJSONError(err))
+	}
+	if rp.RopeType != nil && *rp.RopeType != "axial" {
+		return fmt.Errorf("vision config: field rope_parameters.rope_type = %q: the vision tower's rotary embedding is \"axial\"", *rp.RopeType)
+	}
+	if rp.RopeTheta != nil && *rp.RopeTheta != RopeTheta {
+		return fmt.Errorf("vision config: field rope_parameters.rope_theta = %g is not supported (the released towers use %d)", *rp.RopeTheta, RopeTheta)
+	}
+	return nil
 }
 
 // MaxConfigBytes bounds the config.json ReadConfig reads (released ones are a few KiB).

@@ -53,6 +53,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero", `{"depth": 0}`, "field depth = 0"},
 		{"negative", `{"depth": 4, "patch_size": -16}`, "field patch_size"},
 		{"huge", `{"depth": 4, "hidden_size": 99999999}`, "field hidden_size"},
+		{"rope type", `{"depth": 4, "rope_parameters": {"rope_type": "default"}}`, "rope_parameters.rope_type"},
+		{"rope theta", `{"depth": 4, "rope_parameters": {"rope_theta": 5000.0, "rope_type": "axial"}}`, "rope_parameters.rope_theta = 5000"},
+		{"rope not an object", `{"depth": 4, "rope_parameters": [1]}`, "rope_parameters"},
 		// Each factor within bounds, the product past them: 2¹⁶·2¹⁶·(2¹⁶)² wraps to 0, and
 		// 2¹⁵·2¹⁶·(2¹⁶)² to a negative int.
 		{"patch dim wraps to 0", `{"depth": 27, "in_channels": 65536, "temporal_patch_size": 65536, "patch_size": 65536}`, "in_channels×temporal_patch_size×patch_size²"},
@@ -93,6 +96,7 @@ func TestPresets(t *testing.T) {
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"depth": 4, "hidden_size": 64, "num_heads": 4, "num_position_embeddings": 36, "deepstack_visual_indexes": [1]}`))
 	f.Add([]byte(`{"model_type": "qwen3_vl", "vision_config": {"depth": 24}}`))
+	f.Add([]byte(`{"model_type": "qwen3_5", "vision_config": {"model_type": "qwen3_5", "deepstack_visual_indexes": [], "depth": 27, "rope_parameters": {"rope_theta": 10000.0, "rope_type": "axial"}}}`))
 	// Products of sizes that overflow int (each size within bounds).
 	f.Add([]byte(`{"depth": 27, "in_channels": 65536, "temporal_patch_size": 65536, "patch_size": 65536}`))
 	f.Add([]byte(`{"depth": 27, "in_channels": 32768, "temporal_patch_size": 65536, "patch_size": 65536}`))
@@ -157,7 +161,22 @@ func TestParseConfigFamilies(t *testing.T) {
 		{`{"model_type":"qwen4_exp","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`, 0, false},
 		{`{"model_type":"qwen3_5_vision","depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}`, 0, false},
 		{`{"model_type":"qwen3_vl","vision_config":{"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32,"deepstack_visual_indexes":[1]}}`, 1, false},
+		{`{"model_type":"qwen3_5_moe_vision","depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}`, 0, false},
+		{`{"model_type":"qwen4_exp_vision","depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}`, 0, false},
+		// A released Qwen3.5 config: the nested vision_config says "qwen3_5" and carries [].
+		{`{"model_type":"qwen3_5","vision_config":{"model_type":"qwen3_5","deepstack_visual_indexes":[],"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`, 0, false},
+		// The list is empty for these families whatever the file says (the reference deletes it).
+		{`{"model_type":"qwen3_5","vision_config":{"deepstack_visual_indexes":[0],"depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32}}`, 0, false},
+		// CohereCompass keeps DeepStack (its default list when the file has none).
+		{`{"model_type":"cohere_compass","vision_config":{"depth":27,"deepstack_visual_indexes":[8,16,24]}}`, 3, false},
+		{`{"model_type":"cohere_compass_vision","depth":27}`, 3, false},
+		{`{"model_type":"qwen3_5_vision","depth":2,"hidden_size":64,"num_heads":4,"intermediate_size":96,"out_hidden_size":32,"rope_parameters":{"rope_theta":10000.0,"rope_type":"axial"}}`, 0, false},
 		{`{"model_type":"llava","vision_config":{"depth":2}}`, 0, true},
+		// LFM3-VL's vision config derives from Qwen3VLVisionConfig, its tower is another network.
+		{`{"model_type":"lfm3_vl","vision_config":{"depth":2}}`, 0, true},
+		{`{"model_type":"lfm3_vl_vision","depth":2}`, 0, true},
+		// A vision-only model_type is not a full model's.
+		{`{"model_type":"qwen3_5_vision","vision_config":{"depth":2}}`, 0, true},
 		{`{"model_type":"siglip_vision","depth":2}`, 0, true},
 	} {
 		cfg, err := ParseConfig([]byte(tc.json))

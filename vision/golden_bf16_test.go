@@ -43,17 +43,17 @@ func TestGoldensBF16(t *testing.T) {
 				t.Skip("full-size golden skipped in -short mode")
 			}
 			opts := Options{Compute: ComputeBF16}
-			key := fmt.Sprintf("%s@%d", c.Config, c.WeightsSeed)
+			key := fmt.Sprintf("%s:%s@%d", c.Dir, c.Config, c.WeightsSeed)
 			var m *Model
 			var err error
 			switch {
 			case c.Checkpoint != "":
-				m, err = Load(context.Background(), filepath.Join(*goldenDirFlag, c.Checkpoint), opts)
+				m, err = Load(context.Background(), filepath.Join(c.Dir, c.Checkpoint), opts)
 			case key == last.key:
 				m = last.m
 			default:
 				var cfg Config
-				if cfg, err = ReadConfig(filepath.Join(*goldenDirFlag, "configs", c.Config+".json")); err == nil {
+				if cfg, err = ReadConfig(filepath.Join(c.Dir, "configs", c.Config+".json")); err == nil {
 					m, err = Random(cfg, c.WeightsSeed, opts)
 				}
 				last.key, last.m = key, m

@@ -146,7 +146,7 @@ func checkpointCase(t *testing.T) (goldenCase, string) {
 	t.Helper()
 	for _, c := range readManifest(t).Cases {
 		if c.Checkpoint != "" {
-			return c, filepath.Join(*goldenDirFlag, c.Checkpoint)
+			return c, filepath.Join(c.Dir, c.Checkpoint)
 		}
 	}
 	t.Fatal("goldens: no case with a checkpoint")

@@ -17,6 +17,13 @@ Everything here comes from transformers' own code, never from the Go package:
 Usage (from the repository root):
 
     tools/reference/.venv/bin/python tools/reference/textjoin_goldens.py
+    tools/reference/.venv/bin/python tools/reference/textjoin_goldens.py --family qwen3.5
+
+`--family qwen3.5` writes the same cases under testdata/textjoin/qwen3.5/ with the Qwen3.5
+special-token ids (248044…248057, as testdata/tokenizer/qwen3.5 holds them) and a tiny random
+Qwen3_5ForConditionalGeneration (no DeepStack; hybrid text model): the processor is the same
+Qwen3VLProcessor / Qwen3VLVideoProcessor (transformers maps qwen3_5, qwen3_5_moe and qwen4_exp
+to them), get_rope_index the same code.
 
 Outputs (testdata/textjoin/):
     cases.json               per case: prompts, items, expanded text, ids, masks, grids, positions,
@@ -57,6 +64,8 @@ from transformers import PreTrainedTokenizerFast, Qwen3VLProcessor  # noqa: E402
 from transformers.models.qwen2_vl import Qwen2VLImageProcessor  # noqa: E402
 from transformers.models.qwen3_vl.configuration_qwen3_vl import Qwen3VLConfig  # noqa: E402
 from transformers.models.qwen3_vl.modeling_qwen3_vl import Qwen3VLForConditionalGeneration  # noqa: E402
+from transformers.models.qwen3_5.configuration_qwen3_5 import Qwen3_5Config  # noqa: E402
+from transformers.models.qwen3_5.modeling_qwen3_5 import Qwen3_5ForConditionalGeneration  # noqa: E402
 from transformers.models.qwen3_vl.video_processing_qwen3_vl import Qwen3VLVideoProcessor  # noqa: E402
 from transformers.video_utils import VideoMetadata  # noqa: E402
 
@@ -81,6 +90,45 @@ SPECIAL = {
     "<|video_pad|>": 151656,
 }
 VOCAB_SIZE = 151680  # ≥ every id above; the text model's embedding table size
+
+# The same tokens at Qwen3.5's ids (testdata/tokenizer/qwen3.5, built by build_tokenizers.py).
+SPECIAL_QWEN35 = {
+    "<|endoftext|>": 248044,
+    "<|im_start|>": 248045,
+    "<|im_end|>": 248046,
+    "<|object_ref_start|>": 248047,
+    "<|object_ref_end|>": 248048,
+    "<|box_start|>": 248049,
+    "<|box_end|>": 248050,
+    "<|quad_start|>": 248051,
+    "<|quad_end|>": 248052,
+    "<|vision_start|>": 248053,
+    "<|vision_end|>": 248054,
+    "<|vision_pad|>": 248055,
+    "<|image_pad|>": 248056,
+    "<|video_pad|>": 248057,
+}
+VOCAB_SIZE_QWEN35 = 248064
+FAMILY = "qwen3-vl"  # set by --family
+
+
+def use_family(family: str):
+    """Switch the module's tokens, vocabulary size and output folder to a family."""
+    global FAMILY, SPECIAL, VOCAB_SIZE, OUT
+    FAMILY = family
+    if family == "qwen3.5":
+        SPECIAL, VOCAB_SIZE, OUT = SPECIAL_QWEN35, VOCAB_SIZE_QWEN35, OUT / "qwen3.5"
+        check_tokenizer_folder()
+    elif family != "qwen3-vl":
+        raise SystemExit(f"unknown family {family!r} (qwen3-vl, qwen3.5)")
+
+
+def check_tokenizer_folder():
+    """The Qwen3.5 ids above are those of testdata/tokenizer/qwen3.5/tokenizer.json."""
+    tj = json.loads((REPO / "testdata" / "tokenizer" / "qwen3.5" / "tokenizer.json").read_text())
+    have = {a["content"]: a["id"] for a in tj["added_tokens"]}
+    for text, i in SPECIAL.items():
+        assert have.get(text) == i, (text, have.get(text), i)
 
 IMG = "<|vision_start|><|image_pad|><|vision_end|>"  # what the chat template emits per image
 VID = "<|vision_start|><|video_pad|><|vision_end|>"  # ... and per video
@@ -144,7 +192,7 @@ def make_tokenizer() -> PreTrainedTokenizerFast:
         tokenizer_object=tk, pad_token="<|endoftext|>", eos_token="<|im_end|>", padding_side="left"
     )
     # sanity: ordinary text is bytes, specials are atomic
-    assert tok("é<|image_pad|>a").input_ids == [0xC3, 0xA9, 151655, 97]
+    assert tok("é<|image_pad|>a").input_ids == [0xC3, 0xA9, SPECIAL["<|image_pad|>"], 97]
     return tok
 
 
@@ -171,7 +219,9 @@ def make_processor() -> Qwen3VLProcessor:
 # ---------------------------------------------------------------------------------------------
 
 
-def make_config() -> Qwen3VLConfig:
+def make_config():
+    if FAMILY == "qwen3.5":
+        return make_config_qwen35()
     return Qwen3VLConfig(
         vision_config=dict(
             depth=3,
@@ -204,9 +254,54 @@ def make_config() -> Qwen3VLConfig:
     )
 
 
-def make_model(cfg: Qwen3VLConfig) -> Qwen3VLForConditionalGeneration:
+def make_config_qwen35() -> Qwen3_5Config:
+    """The tiny model of make_config as a Qwen3.5: no DeepStack, a linear-attention layer and a
+    full-attention one, and Qwen3.5's token ids."""
+    return Qwen3_5Config(
+        vision_config=dict(
+            depth=3,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=32,
+            patch_size=16,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            num_position_embeddings=2304,
+        ),
+        text_config=dict(
+            vocab_size=VOCAB_SIZE,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=3,
+            layer_types=["linear_attention", "full_attention", "linear_attention"],
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=16,
+            linear_num_key_heads=2,
+            linear_num_value_heads=2,
+            linear_key_head_dim=8,
+            linear_value_head_dim=8,
+            rope_parameters={
+                "rope_type": "default",
+                "rope_theta": 10000000.0,
+                "partial_rotary_factor": 1.0,
+                "mrope_section": [4, 2, 2],
+                "mrope_interleaved": True,
+            },
+            pad_token_id=SPECIAL["<|endoftext|>"],
+        ),
+        image_token_id=SPECIAL["<|image_pad|>"],
+        video_token_id=SPECIAL["<|video_pad|>"],
+        vision_start_token_id=SPECIAL["<|vision_start|>"],
+        vision_end_token_id=SPECIAL["<|vision_end|>"],
+    )
+
+
+def make_model(cfg):
     torch.manual_seed(7)
-    model = Qwen3VLForConditionalGeneration(cfg).eval()
+    cls = Qwen3_5ForConditionalGeneration if FAMILY == "qwen3.5" else Qwen3VLForConditionalGeneration
+    model = cls(cfg).eval()
     # Randomise every parameter (default init sets norms to 1 and biases to 0).
     g = torch.Generator().manual_seed(8)
     with torch.no_grad():
@@ -457,15 +552,15 @@ def run_case(proc, model, case, tensors_dir: Path) -> dict:
     t["inputs_embeds"] = prefill["inputs_embeds"].contiguous()
     if cap.image_out is not None:
         t["image_pooler"] = torch.cat(cap.image_out.pooler_output, 0).detach().contiguous()
-        for k, f in enumerate(cap.image_out.deepstack_features):
+        for k, f in enumerate(getattr(cap.image_out, "deepstack_features", None) or []):
             t[f"image_deepstack.{k}"] = torch.cat(f, 0).detach().contiguous()
     if cap.video_out is not None:
         t["video_pooler"] = torch.cat(cap.video_out.pooler_output, 0).detach().contiguous()
-        for k, f in enumerate(cap.video_out.deepstack_features):
+        for k, f in enumerate(getattr(cap.video_out, "deepstack_features", None) or []):
             t[f"video_deepstack.{k}"] = torch.cat(f, 0).detach().contiguous()
     if prefill["visual_pos_masks"] is not None:
         t["visual_pos_masks"] = prefill["visual_pos_masks"].contiguous()
-        for k, f in enumerate(prefill["deepstack_visual_embeds"]):
+        for k, f in enumerate(prefill["deepstack_visual_embeds"] or []):
             t[f"deepstack_visual_embeds.{k}"] = f.contiguous()
     t["layer0_out"] = cap.layer0_out.contiguous()
     t["layer1_in"] = cap.layer1_in.contiguous()
@@ -605,6 +700,11 @@ def rope_error_cases(model) -> list:
 
 
 def main():
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--family", default="qwen3-vl", help="qwen3-vl (testdata/textjoin) or qwen3.5 (testdata/textjoin/qwen3.5)")
+    use_family(ap.parse_args().family)
     check_versions()
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -625,6 +725,8 @@ def main():
     doc = {
         "generator": GENERATOR,
         "versions": versions(),
+        "family": FAMILY,
+        "model_type": cfg.model_type,
         "tokens": SPECIAL,
         "spatial_merge_size": cfg.vision_config.spatial_merge_size,
         "image_processor_size": SIZE,
