@@ -127,20 +127,28 @@ func positions(p textjoin.Positions, n, start int) ([3][]int, error) {
 	return p, nil
 }
 
-// scratch holds one forward pass's activations, reused by every layer.
+// scratch holds one forward pass's activations, reused by every layer, and the SwiGLU
+// activation of the model's arithmetic.
 type scratch struct {
 	h        []float32   // [n, D] the normalised input
 	q, attn  []float32   // [n, H·hd]
 	k, v     []float32   // [n, G·hd]
 	gate, up []float32   // [n, I] (dense layers)
 	moe      *moeScratch // sparse layers' activations, nil without any
+	// silu is kernels.SiLUMul (float32 compute: as PyTorch's float32) or, with bf16 compute,
+	// kernels.SiLUMulFast (float32 exp2, far below the bf16 products' error).
+	silu func(gate, up []float32, threads int)
 }
 
-func newScratch(cfg Config, n int) *scratch {
+func newScratch(cfg Config, n int, compute Compute) *scratch {
 	s := &scratch{
 		h: make([]float32, n*cfg.HiddenSize),
 		q: make([]float32, n*cfg.QDim()), attn: make([]float32, n*cfg.QDim()),
 		k: make([]float32, n*cfg.KVDim()), v: make([]float32, n*cfg.KVDim()),
+		silu: kernels.SiLUMul,
+	}
+	if compute == ComputeBF16 {
+		s.silu = kernels.SiLUMulFast
 	}
 	dense, sparse := false, false
 	for l := 0; l < cfg.NumLayers; l++ {
@@ -166,7 +174,7 @@ func (m *Model) forward(ctx context.Context, c *Cache, x Matrix, pos [3][]int, v
 	tr := traceFrom(ctx)
 	tr.emit(-1, "embed", x.Data, n, d)
 	cos, sin := m.ropeTables(pos, n)
-	s := newScratch(cfg, n)
+	s := newScratch(cfg, n, m.compute)
 	for l := range m.layers {
 		if err := m.layers[l].forward(ctx, c, l, x.Data, s, cfg, n, cos, sin, th, tr); err != nil {
 			return Matrix{}, fmt.Errorf("text: stopped in layer %d of %d: %w", l, len(m.layers), err)
@@ -230,7 +238,7 @@ func (ly *layer) forward(ctx context.Context, c *Cache, l int, x []float32, s *s
 	kernels.RMSNorm(s.h, x, ly.postNorm, n, d, eps, th)
 	tr.emit(l, "post_norm", s.h, n, d)
 	if ly.moe != nil { // x += moe(post_norm)
-		if err := ly.moe.forward(ctx, x, s.h, s.moe, n, d, th, l, tr); err != nil {
+		if err := ly.moe.forward(ctx, x, s.h, s.moe, s.silu, n, d, th, l, tr); err != nil {
 			return err
 		}
 		tr.emit(l, "layer_out", x, n, d)
@@ -242,7 +250,7 @@ func (ly *layer) forward(ctx context.Context, c *Cache, l int, x []float32, s *s
 	if err := ly.up.ForwardContext(ctx, s.up, s.h, n, th); err != nil {
 		return err
 	}
-	kernels.SiLUMul(s.gate, s.up, th)
+	s.silu(s.gate, s.up, th)
 	tr.emit(l, "mlp", s.gate, n, cfg.IntermediateSize)
 	if err := ly.down.ForwardAddContext(ctx, x, s.gate, n, th); err != nil { // x += down(mlp)
 		return err

@@ -120,7 +120,7 @@ func (s *moeScratch) group(n, k int) {
 // forward adds the block's output for the n rows of h [n, D] (post_attention_layernorm of x)
 // to x [n, D]. Each expert runs as three GEMMs over the rows routed to it (m = their count);
 // experts no token chose are not read, so a decode step reads k of the E experts' weights.
-func (b *moeBlock) forward(ctx context.Context, x, h []float32, s *moeScratch, n, d, th int, l int, tr tracer) error {
+func (b *moeBlock) forward(ctx context.Context, x, h []float32, s *moeScratch, silu func(gate, up []float32, threads int), n, d, th int, l int, tr tracer) error {
 	e, k, ie := len(b.experts), b.topK, b.inter
 	if err := b.router.ForwardContext(ctx, s.logits[:n*e], h, n, th); err != nil {
 		return err
@@ -146,7 +146,7 @@ func (b *moeBlock) forward(ctx context.Context, x, h []float32, s *moeScratch, n
 		if err := w.up.ForwardContext(ctx, up, rows, m, th); err != nil {
 			return err
 		}
-		kernels.SiLUMul(gate, up, th)
+		silu(gate, up, th)
 		if err := w.down.ForwardContext(ctx, rows, gate, m, th); err != nil {
 			return err
 		}

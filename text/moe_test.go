@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qwen3vl/qwen3vl/internal/kernels"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 	"github.com/qwen3vl/qwen3vl/internal/synth"
 )
@@ -136,7 +137,7 @@ func TestMoEMatchesReference(t *testing.T) {
 			want, chosen := moeRef(w, h, n)
 			s := newMoEScratch(cfg.MoE, n, d)
 			got := make([]float32, n*d)
-			if err := b.forward(context.Background(), got, h, s, n, d, threads, l, nil); err != nil {
+			if err := b.forward(context.Background(), got, h, s, kernels.SiLUMul, n, d, threads, l, nil); err != nil {
 				t.Fatal(err)
 			}
 			for i := 0; i < n; i++ {
@@ -158,7 +159,7 @@ func TestMoEMatchesReference(t *testing.T) {
 			one := newMoEScratch(cfg.MoE, 1, d)
 			for i := 0; i < n; i++ {
 				row := make([]float32, d)
-				if err := b.forward(context.Background(), row, h[i*d:(i+1)*d], one, 1, d, threads, l, nil); err != nil {
+				if err := b.forward(context.Background(), row, h[i*d:(i+1)*d], one, kernels.SiLUMul, 1, d, threads, l, nil); err != nil {
 					t.Fatal(err)
 				}
 				if e := maxAbsDiff(row, want[i*d:(i+1)*d]) / scale; e > 1e-6 {

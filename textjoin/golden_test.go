@@ -163,12 +163,16 @@ var goldenSpecials = map[string]int32{
 
 // byteEncoder is the golden tokenizer on text without vision tokens: its special tokens are
 // atomic, every other byte is one token whose id is the byte.
-func byteEncoder(s string) ([]int32, error) {
+func byteEncoder(s string) ([]int32, error) { return encodeBytes(s, goldenSpecials), nil }
+
+// encodeBytes is the golden tokenizers' rule: the specials are atomic, every other byte is one
+// token whose id is the byte.
+func encodeBytes(s string, specials map[string]int32) []int32 {
 	var ids []int32
 	for i := 0; i < len(s); {
 		special := false
 		if s[i] == '<' {
-			for text, id := range goldenSpecials {
+			for text, id := range specials {
 				if strings.HasPrefix(s[i:], text) {
 					ids = append(ids, id)
 					i += len(text)
@@ -182,7 +186,7 @@ func byteEncoder(s string) ([]int32, error) {
 			i++
 		}
 	}
-	return ids, nil
+	return ids
 }
 
 // encoder is byteEncoder for a golden set: the set's special tokens (cases.json "tokens") other
@@ -196,27 +200,7 @@ func (g goldenFile) encoder() func(string) ([]int32, error) {
 			specials[text] = id
 		}
 	}
-	return func(s string) ([]int32, error) {
-		var ids []int32
-		for i := 0; i < len(s); {
-			special := false
-			if s[i] == '<' {
-				for text, id := range specials {
-					if strings.HasPrefix(s[i:], text) {
-						ids = append(ids, id)
-						i += len(text)
-						special = true
-						break
-					}
-				}
-			}
-			if !special {
-				ids = append(ids, int32(s[i]))
-				i++
-			}
-		}
-		return ids, nil
-	}
+	return func(s string) ([]int32, error) { return encodeBytes(s, specials), nil }
 }
 
 func unmasked(ids []int32, mask []int) []int32 {

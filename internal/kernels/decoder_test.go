@@ -78,6 +78,34 @@ func TestSiLUMul(t *testing.T) {
 	}
 }
 
+// TestSiLUMulFast holds SiLUMulFast to its documented bound against the float64 formula, on
+// values saturated both ways and past the exponent clamp.
+func TestSiLUMulFast(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 11))
+	n := 10000
+	gate, up := randSlice(r, n), randSlice(r, n)
+	for i := range gate {
+		gate[i] *= 40
+	}
+	gate[0], gate[1], gate[2], gate[3] = -100, 100, 0, -87.5
+	got := append([]float32(nil), gate...)
+	SiLUMulFast(got, up, 3)
+	worst := 0.0
+	for i, g := range gate {
+		x, y := float64(g), float64(up[i])
+		exact := x / (1 + math.Exp(-x)) * y
+		bound := (2*math.Abs(x)+8)*0x1p-24*math.Abs(exact) + math.Abs(x*y)*6e-39
+		d := math.Abs(float64(got[i]) - exact)
+		if !(d <= bound) {
+			t.Fatalf("[%d] SiLUMulFast(%g, %g) = %g, exact %g (|diff| %.3g > %.3g)", i, g, up[i], got[i], exact, d, bound)
+		}
+		if bound > 0 {
+			worst = max(worst, d/bound)
+		}
+	}
+	t.Logf("worst error %.3f of the bound", worst)
+}
+
 func TestCausalAttention(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, c := range []struct{ n, p0, heads, kvHeads, headDim, stride int }{

@@ -10,6 +10,18 @@ import "unsafe"
 //go:noescape
 func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int, scale *float32)
 
+// epilogueArgs are the assembly's bias pointer (nil: none; else 32 floats) and add flag.
+func epilogueArgs(bias []float32, add bool) (*float32, int) {
+	var pb *float32
+	if bias != nil {
+		pb = &bias[:bf16NR][0]
+	}
+	if add {
+		return pb, 1
+	}
+	return pb, 0
+}
+
 // bf16TileAsm is the assembly tile with gemmBF16TileGo's signature, or nil where the CPU lacks
 // AVX512_BF16.
 var bf16TileAsm = func() bf16Tile {
@@ -23,14 +35,7 @@ var bf16TileAsm = func() bf16Tile {
 		}
 		_, _ = a[bf16MR*kp-1], b[bf16NR*2*kp-1]
 		_ = c[(bf16MR-1)*ldc+bf16NR-1]
-		var pb *float32
-		if bias != nil {
-			pb = &bias[:bf16NR][0]
-		}
-		addFlag := 0
-		if add {
-			addFlag = 1
-		}
+		pb, addFlag := epilogueArgs(bias, add)
 		var ps *float32
 		if scale != nil {
 			ps = &scale[:bf16MR][0]
@@ -101,14 +106,37 @@ var bf16GemvAsm = func() bf16Gemv {
 			return
 		}
 		_, _, _ = a[bf16MR*(kp-1)], b[bf16NR*2*kp-1], c[bf16NR-1]
+		pb, addFlag := epilogueArgs(bias, add)
+		gemvBF16Dot(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag)
+	}
+}()
+
+// gemvBF16Dot4 is gemvBF16Dot on four consecutive full weight panels (gemm_bf16_amd64.s). Call
+// it only where BF16().AVX512BF16.
+//
+//go:noescape
+func gemvBF16Dot4(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
+
+// bf16Gemv4Asm is gemvBF16Dot4 with gemvBF16DotGo's arguments for four panels (b 4·64·kp
+// uint16, c and bias 128 floats), or nil where the CPU lacks AVX512_BF16.
+var bf16Gemv4Asm = func() bf16Gemv {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
+		if kp == 0 {
+			gemv4BF16DotGo(a, b, c, kp, bias, add)
+			return
+		}
+		_, _, _ = a[bf16MR*(kp-1)], b[4*bf16NR*2*kp-1], c[4*bf16NR-1]
 		var pb *float32
 		if bias != nil {
-			pb = &bias[:bf16NR][0]
+			pb = &bias[:4*bf16NR][0]
 		}
 		addFlag := 0
 		if add {
 			addFlag = 1
 		}
-		gemvBF16Dot(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag)
+		gemvBF16Dot4(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag)
 	}
 }()

@@ -320,3 +320,87 @@ gvplain:
 	VMOVUPS Z1, 64(DI)
 	VZEROUPPER
 	RET
+
+// GV4PAIR performs one k-pair of gemvBF16Dot4: row 0's pair at off(SI) broadcast into Z31,
+// then for each of the four panels its two 16-column halves (at the panel's base + off2) into
+// Z30, one VDPBF16PS each (Z30 renamed per load; the accumulators' chains stay in k order).
+#define GV4PAIR(off, off2) \
+	VPBROADCASTD off(SI), Z31 \
+	VMOVDQU32    off2(DX), Z30 \
+	VDPBF16PS_Z0_Z30_Z31 \
+	VMOVDQU32    off2+64(DX), Z30 \
+	VDPBF16PS_Z1_Z30_Z31 \
+	VMOVDQU32    off2(DX)(R8*1), Z30 \
+	VDPBF16PS_Z2_Z30_Z31 \
+	VMOVDQU32    off2+64(DX)(R8*1), Z30 \
+	VDPBF16PS_Z3_Z30_Z31 \
+	VMOVDQU32    off2(DX)(R8*2), Z30 \
+	VDPBF16PS_Z4_Z30_Z31 \
+	VMOVDQU32    off2+64(DX)(R8*2), Z30 \
+	VDPBF16PS_Z5_Z30_Z31 \
+	VMOVDQU32    off2(DX)(R9*1), Z30 \
+	VDPBF16PS_Z6_Z30_Z31 \
+	VMOVDQU32    off2+64(DX)(R9*1), Z30 \
+	VDPBF16PS_Z7_Z30_Z31
+
+// GV4OUT finishes one 16-column half: + bias (off(R10)) where R10 ≠ 0, + c where R11 ≠ 0, stored.
+#define GV4OUT(z, off) \
+	TESTQ   R10, R10 \
+	JZ      2(PC) \
+	VADDPS  off(R10), z, z \
+	TESTQ   R11, R11 \
+	JZ      2(PC) \
+	VADDPS  off(DI), z, z \
+	VMOVUPS z, off(DI)
+
+// func gemvBF16Dot4(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
+// gemvBF16Dot on four consecutive weight panels at once (b: 4 × 64·kp uint16; c, bias: 128
+// floats): eight accumulator chains instead of two, so the loads, not VDPBF16PS's latency, set
+// the pace of a decode step. Each output is computed exactly as gemvBF16Dot (and the tile's
+// row 0) computes it: one VDPBF16PS per k-pair in order, from zero, then + bias, then + c.
+TEXT ·gemvBF16Dot4(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ c+16(FP), DI
+	MOVQ kp+24(FP), CX
+	MOVQ bias+32(FP), R10
+	MOVQ add+40(FP), R11
+	MOVQ CX, R8
+	SHLQ $7, R8          // panel stride: 128·kp bytes
+	LEAQ (R8)(R8*2), R9  // 3 strides
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   g4tail
+
+g4loop:
+	GV4PAIR(0, 0)
+	GV4PAIR(32, 128)
+	ADDQ $64, SI
+	ADDQ $256, DX
+	DECQ BX
+	JNZ  g4loop
+
+g4tail:
+	TESTQ $1, CX
+	JZ    g4store
+	GV4PAIR(0, 0)
+
+g4store:
+	GV4OUT(Z0, 0)
+	GV4OUT(Z1, 64)
+	GV4OUT(Z2, 128)
+	GV4OUT(Z3, 192)
+	GV4OUT(Z4, 256)
+	GV4OUT(Z5, 320)
+	GV4OUT(Z6, 384)
+	GV4OUT(Z7, 448)
+	VZEROUPPER
+	RET

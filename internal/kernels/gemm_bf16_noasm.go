@@ -11,5 +11,5 @@ var bf16PackAsm bf16Pack
 // bf16PairsAsm: no bf16 assembly in this build.
 var bf16PairsAsm bf16Pairs
 
-// bf16GemvAsm: no bf16 assembly in this build.
-var bf16GemvAsm bf16Gemv
+// bf16GemvAsm, bf16Gemv4Asm: no bf16 assembly in this build.
+var bf16GemvAsm, bf16Gemv4Asm bf16Gemv

@@ -19,6 +19,15 @@ func bf16Tiles() map[string]bf16Tile {
 	return m
 }
 
+// bf16Gemv4s are the four-panel one-row kernels, by the names of bf16Tiles' implementations.
+func bf16Gemv4s() map[string]bf16Gemv {
+	m := map[string]bf16Gemv{"go": gemv4BF16DotGo}
+	if bf16Gemv4Asm != nil {
+		m["avx512bf16"] = bf16Gemv4Asm
+	}
+	return m
+}
+
 // bf16Gemvs are the one-row kernels, by the names of bf16Tiles' implementations.
 func bf16Gemvs() map[string]bf16Gemv {
 	m := map[string]bf16Gemv{"go": gemvBF16DotGo}

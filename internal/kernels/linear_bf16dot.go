@@ -21,16 +21,16 @@ import (
 // row (reading each weight panel once, without the padding rows' products), so a row's result
 // does not depend on how many rows a call has.
 func NewLinearBF16Dot(w []uint16, bias []float32, out, in int) (*Linear, error) {
-	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16PackAsm, bf16GemvAsm)
+	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16PackAsm, bf16GemvAsm, bf16Gemv4Asm)
 }
 
 // BF16Dot reports whether NewLinearBF16Dot's Linears run the AVX512_BF16 assembly here (else
 // the portable Go, correct but slow: models refuse bf16 compute then).
 func BF16Dot() bool { return bf16TileAsm != nil }
 
-// newLinearBF16Dot is NewLinearBF16Dot with the given tile, packing and one-row kernels (nil:
-// Go).
-func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack, gemv bf16Gemv) (*Linear, error) {
+// newLinearBF16Dot is NewLinearBF16Dot with the given tile, packing and one-row kernels (one
+// panel, four panels; nil: Go).
+func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack, gemv, gemv4 bf16Gemv) (*Linear, error) {
 	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
@@ -40,7 +40,10 @@ func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pa
 	if gemv == nil {
 		gemv = gemvBF16DotGo
 	}
-	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack, gemv: gemv}
+	if gemv4 == nil {
+		gemv4 = gemv4BF16DotGo
+	}
+	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack, gemv: gemv, gemv4: gemv4}
 	if bias != nil {
 		g.bias = make([]float32, len(g.w.panels)/(2*g.w.kp)) // padded to whole panels
 		copy(g.bias, bias)
@@ -55,6 +58,20 @@ type bf16DotGEMM struct {
 	tile bf16Tile
 	pack bf16Pack
 	gemv bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
+	// gemv4 is gemv on four consecutive full panels at once (more chains in flight).
+	gemv4 bf16Gemv
+}
+
+// gemv4BF16DotGo is gemvBF16DotGo on four consecutive panels (b 4·64·kp uint16, c and bias
+// 128 floats): bf16Gemv4Asm's Go twin.
+func gemv4BF16DotGo(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
+	for p := range 4 {
+		var pbias []float32
+		if bias != nil {
+			pbias = bias[p*bf16NR:]
+		}
+		gemvBF16DotGo(a, b[p*bf16NR*2*kp:], c[p*bf16NR:], kp, pbias, add)
+	}
 }
 
 // bf16RowsPerTask is how many rows (whole 8-row blocks) one task of a call multiplies against
@@ -101,7 +118,16 @@ func (g *bf16DotGEMM) multiplyRow(dst []float32, a []uint32, threads int, add bo
 	np := (out + bf16NR - 1) / bf16NR
 	tasks := (np + bf16GemvPanels - 1) / bf16GemvPanels
 	return runTasks(tasks, threads, done, func(_, t int) {
-		for p := t * bf16GemvPanels; p < min((t+1)*bf16GemvPanels, np); p++ {
+		p, end := t*bf16GemvPanels, min((t+1)*bf16GemvPanels, np)
+		for ; p+4 <= end && (p+4)*bf16NR <= out; p += 4 {
+			n0 := p * bf16NR
+			var bias []float32
+			if g.bias != nil {
+				bias = g.bias[n0 : n0+4*bf16NR]
+			}
+			g.gemv4(a, w.panels[p*bf16NR*2*kp:][:4*bf16NR*2*kp], dst[n0:n0+4*bf16NR], kp, bias, add)
+		}
+		for ; p < end; p++ {
 			n0 := p * bf16NR
 			pw := w.panels[p*bf16NR*2*kp:][:bf16NR*2*kp]
 			var bias []float32

@@ -9,7 +9,7 @@ import (
 
 // TestLinearBF16Dot: a bf16-arithmetic Linear gives, bit for bit, the definition
 // (gemmBF16Ref) plus the bias, and with ForwardAdd the previous values plus that, with every
-// tile implementation this machine has (with its one-row kernel for m = 1), the Go and (where
+// tile implementation this machine has (with its one-row kernels for m = 1), the Go and (where
 // present) assembly packing, on 1 to 3
 // goroutines, for row counts around the 8-row blocks and the 256-row tasks and for shapes
 // around the 32-column panels and an odd in.
@@ -19,7 +19,7 @@ func TestLinearBF16Dot(t *testing.T) {
 	if bf16PackAsm != nil {
 		packs["asm-pack"] = bf16PackAsm
 	}
-	shapes := []struct{ out, in int }{{1, 1}, {31, 7}, {32, 16}, {33, 33}, {70, 96}, {64, 131}}
+	shapes := []struct{ out, in int }{{1, 1}, {31, 7}, {32, 16}, {33, 33}, {70, 96}, {64, 131}, {128, 5}, {290, 64}}
 	for _, kind := range []string{"normal", "wide", "special"} {
 		for _, s := range shapes {
 			for _, m := range []int{1, 4, 7, 8, 9, 17, 263} {
@@ -34,7 +34,7 @@ func TestLinearBF16Dot(t *testing.T) {
 							if withBias {
 								b = bias
 							}
-							l, err := newLinearBF16Dot(w, b, s.out, s.in, tile, pack, bf16Gemvs()[tname])
+							l, err := newLinearBF16Dot(w, b, s.out, s.in, tile, pack, bf16Gemvs()[tname], bf16Gemv4s()[tname])
 							if err != nil {
 								t.Fatal(err)
 							}

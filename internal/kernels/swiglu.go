@@ -30,3 +30,30 @@ func SiLUMulRef(gate, up []float32, threads int) {
 		gate[i] = float32(x*sigma) * up[i]
 	}
 }
+
+// SiLUMulFast is SiLUMul with e^−x from the float32 exp2 kernel (the softmax's: 2 ulp) instead
+// of float64's math.Exp, for bf16 compute, where it runs about five times faster and its error
+// is far below the products' (docs/FIDELITY.md §11): gate[i] = x / (1 + 2^(−x·log₂e)) · up[i],
+// each operation in float32. Relative to the exact value the error is at most (2|x| + 8)·u
+// (u = 2⁻²⁴; the |x| term is the rounding of the exponent −x·log₂e), plus, for x < −87, where
+// 2^(−x·log₂e) is clamped at 2¹²⁷, an absolute |x·up|·6e-39 (TestSiLUMulFast).
+func SiLUMulFast(gate, up []float32, threads int) {
+	if len(up) < len(gate) {
+		panic("kernels: SiLUMulFast: up shorter than gate")
+	}
+	const negLog2E = -math.Log2E
+	parallelFor((len(gate)+4095)/4096, threads, func(lo, hi int) {
+		var e [4096]float32
+		for c := lo; c < hi; c++ {
+			g := gate[c*4096 : min((c+1)*4096, len(gate))]
+			u, t := up[c*4096:][:len(g)], e[:len(g)]
+			for i, x := range g {
+				t[i] = x * negLog2E
+			}
+			active.exp2(t, t)
+			for i, x := range g {
+				g[i] = x / (1 + t[i]) * u[i]
+			}
+		}
+	})
+}
