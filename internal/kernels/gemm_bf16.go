@@ -149,10 +149,6 @@ func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []flo
 	}
 }
 
-// bf16Gemv4 is a four-panel one-row implementation: gemv4BF16DotGo or the assembly's
-// (bf16Gemv4Asm); next is the weights that follow (a prefetch hint, possibly empty).
-type bf16Gemv4 = func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool, next []uint16)
-
 // bf16Gemv is a one-row tile implementation: gemvBF16DotGo or the assembly's (bf16GemvAsm).
 type bf16Gemv = func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool)
 

@@ -115,23 +115,18 @@ var bf16GemvAsm = func() bf16Gemv {
 // it only where BF16().AVX512BF16.
 //
 //go:noescape
-func gemvBF16Dot4(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int, next *uint16)
+func gemvBF16Dot4(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
 
-// bf16Gemv4Asm is gemvBF16Dot4 with gemv4BF16DotGo's arguments (b 4·64·kp uint16, c and
-// bias 128 floats, next the weights to prefetch, or empty), or nil where the CPU lacks
-// AVX512_BF16.
-var bf16Gemv4Asm = func() bf16Gemv4 {
+// bf16Gemv4Asm is gemvBF16Dot4 with gemvBF16DotGo's arguments for four panels (b 4·64·kp
+// uint16, c and bias 128 floats), or nil where the CPU lacks AVX512_BF16.
+var bf16Gemv4Asm = func() bf16Gemv {
 	if !bf16Features.AVX512BF16 {
 		return nil
 	}
-	return func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool, next []uint16) {
+	return func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
 		if kp == 0 {
-			gemv4BF16DotGo(a, b, c, kp, bias, add, next)
+			gemv4BF16DotGo(a, b, c, kp, bias, add)
 			return
-		}
-		pn := unsafe.SliceData(b) // no next: prefetch this group again (it is in cache)
-		if len(next) > 0 {
-			pn = unsafe.SliceData(next)
 		}
 		_, _, _ = a[bf16MR*(kp-1)], b[4*bf16NR*2*kp-1], c[4*bf16NR-1]
 		var pb *float32
@@ -142,6 +137,6 @@ var bf16Gemv4Asm = func() bf16Gemv4 {
 		if add {
 			addFlag = 1
 		}
-		gemvBF16Dot4(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag, pn)
+		gemvBF16Dot4(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag)
 	}
 }()

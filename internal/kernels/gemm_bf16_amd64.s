@@ -353,21 +353,18 @@ gvplain:
 	VADDPS  off(DI), z, z \
 	VMOVUPS z, off(DI)
 
-// func gemvBF16Dot4(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int, next *uint16)
+// func gemvBF16Dot4(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
 // gemvBF16Dot on four consecutive weight panels at once (b: 4 × 64·kp uint16; c, bias: 128
 // floats): eight accumulator chains instead of two, so the loads, not VDPBF16PS's latency, set
 // the pace of a decode step. Each output is computed exactly as gemvBF16Dot (and the tile's
 // row 0) computes it: one VDPBF16PS per k-pair in order, from zero, then + bias, then + c.
-// While it reads, it prefetches into L2 the bytes from next on (the following group's panels),
-// 1 KiB per step, as many as the step reads (a hint: next need not be valid memory).
-TEXT ·gemvBF16Dot4(SB), NOSPLIT, $0-56
+TEXT ·gemvBF16Dot4(SB), NOSPLIT, $0-48
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DX
 	MOVQ c+16(FP), DI
 	MOVQ kp+24(FP), CX
 	MOVQ bias+32(FP), R10
 	MOVQ add+40(FP), R11
-	MOVQ next+48(FP), R12
 	MOVQ CX, R8
 	SHLQ $7, R8          // panel stride: 128·kp bytes
 	LEAQ (R8)(R8*2), R9  // 3 strides
@@ -386,23 +383,6 @@ TEXT ·gemvBF16Dot4(SB), NOSPLIT, $0-56
 g4loop:
 	GV4PAIR(0, 0)
 	GV4PAIR(32, 128)
-	PREFETCHT1 0(R12)
-	PREFETCHT1 64(R12)
-	PREFETCHT1 128(R12)
-	PREFETCHT1 192(R12)
-	PREFETCHT1 256(R12)
-	PREFETCHT1 320(R12)
-	PREFETCHT1 384(R12)
-	PREFETCHT1 448(R12)
-	PREFETCHT1 512(R12)
-	PREFETCHT1 576(R12)
-	PREFETCHT1 640(R12)
-	PREFETCHT1 704(R12)
-	PREFETCHT1 768(R12)
-	PREFETCHT1 832(R12)
-	PREFETCHT1 896(R12)
-	PREFETCHT1 960(R12)
-	ADDQ $1024, R12
 	ADDQ $64, SI
 	ADDQ $256, DX
 	DECQ BX

@@ -12,7 +12,4 @@ var bf16PackAsm bf16Pack
 var bf16PairsAsm bf16Pairs
 
 // bf16GemvAsm, bf16Gemv4Asm: no bf16 assembly in this build.
-var (
-	bf16GemvAsm  bf16Gemv
-	bf16Gemv4Asm bf16Gemv4
-)
+var bf16GemvAsm, bf16Gemv4Asm bf16Gemv

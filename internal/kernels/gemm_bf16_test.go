@@ -20,8 +20,8 @@ func bf16Tiles() map[string]bf16Tile {
 }
 
 // bf16Gemv4s are the four-panel one-row kernels, by the names of bf16Tiles' implementations.
-func bf16Gemv4s() map[string]bf16Gemv4 {
-	m := map[string]bf16Gemv4{"go": gemv4BF16DotGo}
+func bf16Gemv4s() map[string]bf16Gemv {
+	m := map[string]bf16Gemv{"go": gemv4BF16DotGo}
 	if bf16Gemv4Asm != nil {
 		m["avx512bf16"] = bf16Gemv4Asm
 	}

@@ -30,7 +30,7 @@ func BF16Dot() bool { return bf16TileAsm != nil }
 
 // newLinearBF16Dot is NewLinearBF16Dot with the given tile, packing and one-row kernels (one
 // panel, four panels; nil: Go).
-func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack, gemv bf16Gemv, gemv4 bf16Gemv4) (*Linear, error) {
+func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack, gemv, gemv4 bf16Gemv) (*Linear, error) {
 	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
@@ -59,12 +59,12 @@ type bf16DotGEMM struct {
 	pack bf16Pack
 	gemv bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
 	// gemv4 is gemv on four consecutive full panels at once (more chains in flight).
-	gemv4 bf16Gemv4
+	gemv4 bf16Gemv
 }
 
 // gemv4BF16DotGo is gemvBF16DotGo on four consecutive panels (b 4·64·kp uint16, c and bias
-// 128 floats): bf16Gemv4Asm's Go twin (next, the assembly's prefetch hint, is unused).
-func gemv4BF16DotGo(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool, _ []uint16) {
+// 128 floats): bf16Gemv4Asm's Go twin.
+func gemv4BF16DotGo(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
 	for p := range 4 {
 		var pbias []float32
 		if bias != nil {
@@ -125,8 +125,7 @@ func (g *bf16DotGEMM) multiplyRow(dst []float32, a []uint32, threads int, add bo
 			if g.bias != nil {
 				bias = g.bias[n0 : n0+4*bf16NR]
 			}
-			group := w.panels[p*bf16NR*2*kp:]
-			g.gemv4(a, group[:4*bf16NR*2*kp], dst[n0:n0+4*bf16NR], kp, bias, add, group[4*bf16NR*2*kp:])
+			g.gemv4(a, w.panels[p*bf16NR*2*kp:][:4*bf16NR*2*kp], dst[n0:n0+4*bf16NR], kp, bias, add)
 		}
 		for ; p < end; p++ {
 			n0 := p * bf16NR
