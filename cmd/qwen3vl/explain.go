@@ -76,7 +76,7 @@ func explain(out io.Writer, cfg vision.Config, name string, opts imageproc.Optio
 		return err
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
-	p("Qwen3-VL vision tower, %s: depth %d, D %d, %d heads × %d, MLP %d, out %d, DeepStack after blocks %v",
+	p("Vision tower (Qwen3-VL design), %s: depth %d, D %d, %d heads × %d, MLP %d, out %d, DeepStack after blocks %v",
 		name, cfg.Depth, cfg.HiddenSize, cfg.NumHeads, cfg.HeadDim(), cfg.IntermediateSize, cfg.OutHiddenSize, cfg.DeepstackVisualIndexes)
 	p("")
 	p("Input: %s", source)
