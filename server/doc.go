@@ -16,7 +16,9 @@
 // in order), a raw image body (Content-Type image/*), or JSON
 // {"images": [{"data": "<base64>"}, …], "min_pixels": N, "max_pixels": N}. min_pixels and
 // max_pixels (query parameters, form fields or JSON fields) narrow the resize budget within
-// the server's limit; include=last_hidden_state adds last_hidden_state to a JSON response.
+// the server's limit; include=last_hidden_state adds last_hidden_state to a JSON response;
+// format=vllm answers instead a JSON array of vLLM image_embeds chat content parts, one per
+// image (pipeline.Features.WriteVLLMJSON).
 // An image may also be {"url": U} or {"image_url": U | {"url": U}}. A remote U is fetched only
 // when it is under one of the prefixes of Config.AllowURLs (empty by default: refused, as a
 // server that fetches URLs for its clients can be made to reach addresses only it can reach,

@@ -35,6 +35,7 @@ const (
 type encodeParams struct {
 	minPixels, maxPixels *int
 	lastHidden           bool
+	vllm                 bool // format=vllm: a JSON array of vLLM image_embeds content parts
 }
 
 // rawImage is one image as received: its bytes, or the URL to fetch them from.
@@ -63,6 +64,10 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	var params encodeParams
 	if e := parseQuery(r.URL.Query(), &params); e != nil {
 		s.fail(w, info, e)
+		return
+	}
+	if params.vllm && format != formatJSON {
+		s.fail(w, info, errorf(http.StatusNotAcceptable, CodeNotAcceptable, "format=vllm answers application/json, which the Accept header %q does not prefer", r.Header.Get("Accept")))
 		return
 	}
 	mediaType, mediaParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -230,12 +235,23 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
-	if format == formatSafetensors {
+	switch {
+	case params.vllm:
+		var buf bytes.Buffer
+		if err := view.WriteVLLMJSON(&buf); err != nil {
+			s.log.Error("vllm parts", "err", err)
+			fail(errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err))
+			return
+		}
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(buf.Bytes())
+	case format == formatSafetensors:
 		h.Set("Content-Type", formatSafetensors)
 		h.Set("Content-Disposition", `attachment; filename="features.safetensors"`)
 		w.WriteHeader(http.StatusOK)
 		err = safetensors.Write(w, view.Tensors(), lm.metadata(view.Items))
-	} else {
+	default:
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		bw := bufio.NewWriterSize(w, 256<<10)
@@ -364,7 +380,7 @@ func negotiate(accept string) (string, *apiError) {
 	return "", errorf(http.StatusNotAcceptable, CodeNotAcceptable, "Accept %q allows neither application/json nor application/octet-stream (safetensors)", accept)
 }
 
-// parseQuery reads min_pixels, max_pixels and include from the query string.
+// parseQuery reads min_pixels, max_pixels, include and format from the query string.
 func parseQuery(q url.Values, p *encodeParams) *apiError {
 	for key, vals := range q {
 		if len(vals) != 1 {
@@ -380,11 +396,26 @@ func parseQuery(q url.Values, p *encodeParams) *apiError {
 			if e := setInclude(p, v); e != nil {
 				return e
 			}
+		case "format":
+			switch v {
+			case "vllm":
+				p.vllm = true
+			case "json":
+			default:
+				return errorf(http.StatusBadRequest, CodeInvalidParameter, "format=%q: want vllm (a JSON array of vLLM image_embeds content parts) or json (the default response)", v)
+			}
 		default:
-			return errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown query parameter %q (known: min_pixels, max_pixels, include)", key)
+			return errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown query parameter %q (known: min_pixels, max_pixels, include, format)", key)
 		}
 	}
+	if p.vllm && p.lastHidden {
+		return errVLLMLastHidden()
+	}
 	return nil
+}
+
+func errVLLMLastHidden() *apiError {
+	return errorf(http.StatusBadRequest, CodeInvalidParameter, "include=last_hidden_state does not go with format=vllm (a vLLM image_embeds part holds the merged tokens only)")
 }
 
 func setPixels(p *encodeParams, key, v string) *apiError {
@@ -407,6 +438,9 @@ func setInclude(p *encodeParams, v string) *apiError {
 	for _, item := range strings.Split(v, ",") {
 		switch strings.TrimSpace(item) {
 		case "last_hidden_state":
+			if p.vllm {
+				return errVLLMLastHidden()
+			}
 			p.lastHidden = true
 		case "":
 		default:

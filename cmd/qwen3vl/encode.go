@@ -18,7 +18,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -pixels P.safetensors)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
-	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl; - for stdout with jsonl) or a new folder (npy)")
+	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
@@ -43,10 +43,12 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("-threads %d: must be ≥ 0", *threads)
 	case *batchPatches < 1:
 		return usagef("-batch-patches %d: must be ≥ 1", *batchPatches)
+	case *format == "vllm-json" && len(imf.videos) > 0:
+		return usagef("-format vllm-json writes image_embeds parts: videos are not supported")
 	case !isOutputFormat(*format):
 		return usagef("-format %q: want one of %s", *format, strings.Join(outputFormats, ", "))
-	case *outPath == "-" && *format != "jsonl":
-		return usagef("-o - (stdout) is only for -format jsonl")
+	case *outPath == "-" && *format != "jsonl" && *format != "vllm-json":
+		return usagef("-o - (stdout) is only for -format jsonl and vllm-json")
 	}
 	wmode, err := parseWeights(*weights)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,17 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/qwen3vl/qwen3vl/internal/fsutil"
+	"github.com/qwen3vl/qwen3vl/internal/npy"
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // outputFormats are the values of encode's -format.
-var outputFormats = []string{"safetensors", "npy", "jsonl", "vllm"}
+var outputFormats = []string{"safetensors", "npy", "jsonl", "vllm", "vllm-json"}
 
 func isOutputFormat(f string) bool { return slices.Contains(outputFormats, f) }
 
@@ -33,6 +31,11 @@ func writeOutput(format, path string, f pipeline.Features, md map[string]string,
 	case "vllm":
 		md["layout"] = "vllm image_embeds [tokens, O·(1+deepstack)]"
 		return safetensors.WriteFile(path, f.VLLMTensors(), md)
+	case "vllm-json":
+		if path == "-" {
+			return f.WriteVLLMJSON(stdout)
+		}
+		return fsutil.WriteFile(path, f.WriteVLLMJSON)
 	case "npy":
 		return writeNpyDir(path, f.Tensors())
 	case "jsonl":
@@ -101,30 +104,21 @@ func writeNpyDir(dir string, ts []safetensors.Tensor) error {
 	return nil
 }
 
-// writeNpy writes one tensor in NumPy's .npy format, version 1.0: magic, a little-endian
-// header length, a Python dict literal padded with spaces to a multiple of 64 bytes, the data.
+// writeNpy writes one tensor in NumPy's .npy format, version 1.0 (see internal/npy).
 func writeNpy(w io.Writer, t safetensors.Tensor) error {
-	descr := map[safetensors.DType]string{safetensors.F32: "<f4", safetensors.F64: "<f8", safetensors.I64: "<i8"}[t.DType]
+	descr := map[safetensors.DType]npy.Descr{safetensors.F32: npy.F32, safetensors.F64: npy.F64, safetensors.I64: npy.I64}[t.DType]
 	if descr == "" {
 		return fmt.Errorf("npy: dtype %s not supported", t.DType)
 	}
-	dims := make([]string, len(t.Shape))
-	for i, d := range t.Shape {
-		dims[i] = strconv.Itoa(d)
+	h, err := npy.Header(descr, t.Shape, len(t.Data))
+	if err != nil {
+		return err
 	}
-	shape := strings.Join(dims, ", ")
-	if len(dims) == 1 {
-		shape += ","
+	if _, err := w.Write(h); err != nil {
+		return err
 	}
-	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape)
-	pad := 64 - (10+len(header)+1)%64
-	header += strings.Repeat(" ", pad%64) + "\n"
-	bw := bufio.NewWriter(w)
-	bw.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(bw, binary.LittleEndian, uint16(len(header)))
-	bw.WriteString(header)
-	bw.Write(t.Data)
-	return bw.Flush()
+	_, err = w.Write(t.Data)
+	return err
 }
 
 // jsonItem is one line of the jsonl output.

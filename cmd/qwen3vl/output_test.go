@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +63,50 @@ func TestEncodeFormats(t *testing.T) {
 		t.Errorf("image_grid_thw %v, %v", g, err)
 	}
 
+	// vllm-json: a JSON array, one image_embeds part per line, each the item's rows of the
+	// vllm output's image_embeds as base64 .npy, with the item's grid.
+	data, err := os.ReadFile(outs["vllm-json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n"); len(lines) != 4 || lines[0] != "[" || lines[3] != "]" {
+		t.Fatalf("vllm-json: %d lines, want [, two parts, ]", len(lines))
+	}
+	var parts []struct {
+		Type   string `json:"type"`
+		Embeds struct {
+			Data string `json:"image_embeds"`
+			Grid [3]int `json:"image_grid_thw"`
+		} `json:"image_embeds"`
+	}
+	if err := json.Unmarshal(data, &parts); err != nil || len(parts) != 2 {
+		t.Fatalf("vllm-json: %d parts, %v", len(parts), err)
+	}
+	embRaw, _ := v.Bytes("image_embeds")
+	grids, _ := v.Int64("image_grid_thw")
+	row := 0
+	for i, p := range parts {
+		b, err := base64.StdEncoding.DecodeString(p.Embeds.Data)
+		if err != nil || p.Type != "image_embeds" {
+			t.Fatalf("part %d: type %q, %v", i, p.Type, err)
+		}
+		n := p.Embeds.Grid[0] * p.Embeds.Grid[1] * p.Embeds.Grid[2] / 4
+		hl := int(binary.LittleEndian.Uint16(b[8:]))
+		if !strings.Contains(string(b[10:10+hl]), fmt.Sprintf("'shape': (%d, %d)", n, 3*o)) {
+			t.Errorf("part %d: header %q, want %d rows of %d", i, b[10:10+hl], n, 3*o)
+		}
+		if !bytes.Equal(b[10+hl:], embRaw[row*3*o*4:(row+n)*3*o*4]) {
+			t.Errorf("part %d: data differs from rows %d… of the vllm output", i, row)
+		}
+		if g := grids[3*i : 3*i+3]; p.Embeds.Grid != [3]int{int(g[0]), int(g[1]), int(g[2])} {
+			t.Errorf("part %d: grid %v, want %v", i, p.Embeds.Grid, g)
+		}
+		row += n
+	}
+	if row != tokens {
+		t.Errorf("parts cover %d tokens, want %d", row, tokens)
+	}
+
 	// npy: the same bytes as the safetensors tensors, behind a valid header.
 	for _, info := range ref.Header().Tensors {
 		data, err := os.ReadFile(filepath.Join(outs["npy"], info.Name+".npy"))
@@ -112,6 +158,9 @@ func TestEncodeFormats(t *testing.T) {
 	}
 	if code, _ := runCmd(t, "encode", "-model", "random:tiny", "-o", "-", inputs[0]); code != 2 {
 		t.Errorf("safetensors to stdout: exit %d", code)
+	}
+	if code, stderr := runCmd(t, "encode", "-model", "random:tiny", "-format", "vllm-json", "-o", "-", "-video", "../../testdata/video/inputs/four_frames", inputs[0]); code != 2 || !strings.Contains(stderr, "videos are not supported") {
+		t.Errorf("vllm-json with a video: exit %d: %s", code, stderr)
 	}
 }
 
