@@ -16,9 +16,9 @@ and Qwen4ExpForConditionalGeneration beside Qwen3-VL), with the gguf-py of that 
     tools/reference/.venv/bin/python tools/reference/mmproj_fixtures.py --llama-cpp /tmp/lcp/llama_cpp_python-0.3.36/vendor/llama.cpp [--family qwen3.5]
 
 The checkpoint folders have no preprocessor_config.json (the converter needs one for image_mean
-and image_std): the released one's values are written beside a copy of the folder. Qwen3.5,
-Qwen3.5-MoE and Qwen4-Exp use the Qwen3-VL processor with the same values (the converter writes
-all three families as projector type qwen3vl_merger, with no DeepStack layer flagged).
+and image_std): the released Qwen3-VL one's values are written beside a copy of the folder,
+for every family (Qwen3.5, Qwen3.5-MoE and Qwen4-Exp use the Qwen3-VL processor; the converter
+writes all three as projector type qwen3vl_merger, with no DeepStack layer flagged).
 """
 
 import argparse
@@ -44,7 +44,8 @@ FAMILIES = {
 }
 
 # Qwen/Qwen3-VL-2B-Instruct's preprocessor_config.json (the values imageproc.DefaultOptions has);
-# the Qwen3.5 releases' preprocessor_config.json holds the same keys and values.
+# a public copy of a Qwen3.5-35B-A3B derivative's preprocessor_config.json has the same keys and
+# values (the hub is out of reach here), and the converter reads only image_mean and image_std.
 PREPROCESSOR = {
     "size": {"longest_edge": 16777216, "shortest_edge": 65536},
     "patch_size": 16,
