@@ -304,6 +304,64 @@ func TestGGUFResolveLoad(t *testing.T) {
 	}
 }
 
+// TestGGUFFamilies: the Qwen3.5, Qwen3.5-MoE and Qwen4-Exp mmproj files resolve to their
+// checkpoint folders' config (no DeepStack) and preprocessing, and encode bit for bit as the
+// folders do, the vLLM layout O wide.
+func TestGGUFFamilies(t *testing.T) {
+	ctx := context.Background()
+	family := filepath.Join(goldenDir, "family")
+	for _, name := range []string{"qwen3.5", "qwen3.5-moe", "qwen4-exp"} {
+		ref, err := Open(ctx, filepath.Join(family, "tiny-"+name+"-checkpoint"), Options{Vision: vision.Options{Weights: vision.WeightsF32}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, err := ReadPixels(filepath.Join(family, "tiny-"+name+"-checkpoint.pixels.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		encode := func(p *Pipeline) Features {
+			var b Batch
+			for _, it := range items {
+				b.Add(it)
+			}
+			res, err := p.Encode(ctx, &b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Items(0, b.Len())
+		}
+		want := encode(ref)
+		file := filepath.Join("..", "testdata", "gguf", "mmproj-tiny-"+name+"-f32.gguf")
+		s, err := ParseSpec(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ck, err := Resolve(ctx, s, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if fmt.Sprint(ck.Config) != fmt.Sprint(ref.Config) || len(ck.Config.DeepstackVisualIndexes) != 0 {
+			t.Errorf("%s: config %+v, want %+v and no DeepStack", file, ck.Config, ref.Config)
+		}
+		if ck.Image != ref.Image || ck.Video != ref.Video {
+			t.Errorf("%s: options %+v / %+v, want %+v / %+v", file, ck.Image, ck.Video, ref.Image, ref.Video)
+		}
+		p, err := ck.Load(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		got := encode(p)
+		same(t, file+" pooler", got.Pooler, want.Pooler)
+		same(t, file+" last", got.LastHidden, want.LastHidden)
+		if len(got.Deepstack) != 0 || len(want.Deepstack) != 0 {
+			t.Errorf("%s: %d DeepStack outputs (folder: %d), want none", file, len(got.Deepstack), len(want.Deepstack))
+		}
+		if v := got.VLLMTensors()[0]; v.Name != VLLMEmbedsName || v.Shape[1] != ck.Config.OutHiddenSize {
+			t.Errorf("%s: vLLM %s shape %v, want width O = %d", file, v.Name, v.Shape, ck.Config.OutHiddenSize)
+		}
+	}
+}
+
 // TestGGUFLossyNotes: F16 and Q8_0 files load (widened to float32) with a note saying so,
 // and what rounding to bf16 weights adds.
 func TestGGUFLossyNotes(t *testing.T) {

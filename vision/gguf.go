@@ -16,9 +16,11 @@ import (
 // A llama.cpp mmproj GGUF file holds the tower as llama.cpp's convert_hf_to_gguf.py writes it
 // for Qwen3-VL (projector type "qwen3vl_merger"): the hyperparameters as clip.vision.* keys,
 // the tensors under llama.cpp's names, and the Conv3d patch embedding split along time into
-// two Conv2d kernels, v.patch_embd.weight (t = 0) and v.patch_embd.weight.1 (t = 1).
+// two Conv2d kernels, v.patch_embd.weight (t = 0) and v.patch_embd.weight.1 (t = 1). The
+// converter writes Qwen3-VL-MoE, Qwen3.5, Qwen3.5-MoE and Qwen4-Exp towers the same way (one
+// writer class), the last three with every clip.vision.is_deepstack_layers flag false.
 
-// ProjectorQwen3VL is the clip.projector_type of a Qwen3-VL mmproj file.
+// ProjectorQwen3VL is the clip.projector_type of a Qwen3-VL (or Qwen3.5-family) mmproj file.
 const ProjectorQwen3VL = "qwen3vl_merger"
 
 // The GGUF names of the patch embedding's two temporal halves.

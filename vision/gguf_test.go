@@ -16,20 +16,46 @@ import (
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
 
-// The mmproj files of testdata/gguf were written by llama.cpp's convert_hf_to_gguf.py from
-// testdata/golden/tiny-checkpoint (tools/reference/mmproj_fixtures.py). The tiny checkpoint is
-// stored in bf16, so its f32 and bf16 conversions hold its values exactly: encoding from them
-// must equal encoding from the safetensors folder bit for bit. f16 (exact for bf16 values in
-// binary16's normal range, not for the smallest weights) and q8_0 lose precision; their error
-// against HF float32 (testdata/golden/tiny-checkpoint.safetensors) is measured.
-func ggufFixture(dtype string) string {
-	return filepath.Join("..", "testdata", "gguf", "mmproj-tiny-"+dtype+".gguf")
+// The mmproj files of testdata/gguf were written by llama.cpp's convert_hf_to_gguf.py from the
+// tiny bf16 checkpoints of the goldens (tools/reference/mmproj_fixtures.py --family ...): the
+// Qwen3-VL one (testdata/golden/tiny-checkpoint, with DeepStack) and the Qwen3.5, Qwen3.5-MoE
+// and Qwen4-Exp ones (testdata/golden/family, no DeepStack), which the converter writes as the
+// same projector type. The checkpoints are stored in bf16, so their f32 and bf16 conversions hold
+// their values exactly: encoding from them must equal encoding from the safetensors folder bit
+// for bit. f16 (exact for bf16 values in binary16's normal range, not for the smallest weights)
+// and q8_0 lose precision; their error against HF float32 (the checkpoint's golden
+// <checkpoint>.safetensors beside it) is measured.
+type ggufCase struct {
+	family     string
+	stem       string // testdata/gguf/<stem>-<dtype>.gguf
+	dir        string // the folder holding the checkpoint, its golden pixels and its HF float32 outputs
+	checkpoint string
+	deepstack  int // DeepStack outputs
 }
 
-// encodeTinyCheckpointInputs encodes the tiny checkpoint's golden pixels with m.
-func encodeTinyCheckpointInputs(t *testing.T, m *Model) *Output {
+var (
+	goldenDir = filepath.Join("..", "testdata", "golden")
+	familyDir = filepath.Join(goldenDir, "family")
+)
+
+var ggufCases = []ggufCase{
+	{"qwen3-vl", "mmproj-tiny", goldenDir, "tiny-checkpoint", 2},
+	{"qwen3.5", "mmproj-tiny-qwen3.5", familyDir, "tiny-qwen3.5-checkpoint", 0},
+	{"qwen3.5-moe", "mmproj-tiny-qwen3.5-moe", familyDir, "tiny-qwen3.5-moe-checkpoint", 0},
+	{"qwen4-exp", "mmproj-tiny-qwen4-exp", familyDir, "tiny-qwen4-exp-checkpoint", 0},
+}
+
+func (c ggufCase) file(dtype string) string {
+	return filepath.Join("..", "testdata", "gguf", c.stem+"-"+dtype+".gguf")
+}
+
+// ggufFixture is the Qwen3-VL file of that type.
+func ggufFixture(dtype string) string { return ggufCases[0].file(dtype) }
+
+// encodeInputs encodes the checkpoint's golden pixels with m.
+func (c ggufCase) encodeInputs(t *testing.T, m *Model) *Output {
 	t.Helper()
-	f, err := safetensors.Open(filepath.Join("..", "testdata", "golden", "tiny-checkpoint.pixels.safetensors"))
+	f, err := safetensors.Open(filepath.Join(c.dir, c.checkpoint+".pixels.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +67,9 @@ func encodeTinyCheckpointInputs(t *testing.T, m *Model) *Output {
 	out, err := m.Encode(context.Background(), px, []Grid{{1, 6, 4}, {2, 4, 4}, {1, 2, 2}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(out.Deepstack) != c.deepstack {
+		t.Errorf("%s: %d DeepStack outputs, want %d", c.family, len(out.Deepstack), c.deepstack)
 	}
 	return out
 }
@@ -54,80 +83,90 @@ func outputs(o *Output) map[string]Matrix {
 }
 
 func TestGGUFConfig(t *testing.T) {
-	want, err := ReadConfig(filepath.Join("..", "testdata", "golden", "tiny-checkpoint", "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dtype := range []string{"f32", "f16", "bf16", "q8_0"} {
-		f, err := gguf.Open(ggufFixture(dtype))
+	for _, c := range ggufCases {
+		want, err := ReadConfig(filepath.Join(c.dir, c.checkpoint, "config.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ConfigFromGGUF(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", dtype, err)
-		}
-		if !configsEqual(got, want) {
-			t.Errorf("%s: config %+v, want %+v", dtype, got, want)
+		for _, dtype := range []string{"f32", "f16", "bf16", "q8_0"} {
+			f, err := gguf.Open(c.file(dtype))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ConfigFromGGUF(f)
+			f.Close()
+			if err != nil {
+				t.Fatalf("%s %s: %v", c.family, dtype, err)
+			}
+			if !configsEqual(got, want) || len(got.DeepstackVisualIndexes) != c.deepstack {
+				t.Errorf("%s %s: config %+v, want %+v", c.family, dtype, got, want)
+			}
 		}
 	}
 }
 
 func TestGGUFExact(t *testing.T) {
-	ref, err := Load(context.Background(), filepath.Join("..", "testdata", "golden", "tiny-checkpoint"), Options{Weights: WeightsF32})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := outputs(encodeTinyCheckpointInputs(t, ref))
-	for _, c := range []struct {
-		dtype   string
-		weights Weights
-	}{{"f32", WeightsAuto}, {"bf16", WeightsAuto}, {"bf16", WeightsBF16}, {"f32", WeightsBF16}} {
-		m, err := LoadGGUF(context.Background(), ggufFixture(c.dtype), Options{Weights: c.weights})
+	for _, c := range ggufCases {
+		ref, err := Load(context.Background(), filepath.Join(c.dir, c.checkpoint), Options{Weights: WeightsF32})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := outputs(encodeTinyCheckpointInputs(t, m))
-		for name, w := range want {
-			g := got[name]
-			if g.Rows != w.Rows || g.Cols != w.Cols || !slices.EqualFunc(g.Data, w.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
-				t.Errorf("%s GGUF, weights %v: %s differs from the safetensors checkpoint's", c.dtype, c.weights, name)
+		want := outputs(c.encodeInputs(t, ref))
+		for _, v := range []struct {
+			dtype   string
+			weights Weights
+		}{{"f32", WeightsAuto}, {"bf16", WeightsAuto}, {"bf16", WeightsBF16}, {"f32", WeightsBF16}} {
+			m, err := LoadGGUF(context.Background(), c.file(v.dtype), Options{Weights: v.weights})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := outputs(c.encodeInputs(t, m))
+			if len(got) != len(want) {
+				t.Errorf("%s %s GGUF: %d outputs, want %d", c.family, v.dtype, len(got), len(want))
+			}
+			for name, w := range want {
+				g := got[name]
+				if g.Rows != w.Rows || g.Cols != w.Cols || !slices.EqualFunc(g.Data, w.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+					t.Errorf("%s %s GGUF, weights %v: %s differs from the safetensors checkpoint's", c.family, v.dtype, v.weights, name)
+				}
 			}
 		}
 	}
 }
 
 // TestGGUFLossy measures the f16 and q8_0 files against the HF float32 golden. f16 is held to
-// the float32 path's targets (it measures rel ≤ 1.1e-6); q8_0 to about three times its measured error (rel ≤ 7.1e-3,
-// 1 − cosine ≤ 1.9e-5 on AMD EPYC, docs/FIDELITY.md), so that a misread tensor (a wrong scale,
-// a transposed or misplaced half) fails.
+// the float32 path's targets (every family measures rel ≤ 1.1e-6); q8_0 to about three times its
+// measured error (rel ≤ 7.1e-3, 1 − cosine ≤ 1.9e-5 for Qwen3-VL, and at most 7.8e-3 and 2.3e-5
+// for the other families, on AMD EPYC, docs/FIDELITY.md), so that a misread tensor (a wrong
+// scale, a transposed or misplaced half) fails.
 func TestGGUFLossy(t *testing.T) {
-	golden, err := safetensors.Open(filepath.Join("..", "testdata", "golden", "tiny-checkpoint.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer golden.Close()
-	for _, c := range []struct {
-		dtype  string
-		relMax float64
-		cosMin float64
-	}{{"f16", 1e-5, 0.99999}, {"q8_0", 2e-2, 0.9999}} {
-		m, err := LoadGGUF(context.Background(), ggufFixture(c.dtype), Options{})
+	for _, c := range ggufCases {
+		golden, err := safetensors.Open(filepath.Join(c.dir, c.checkpoint+".safetensors"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, got := range outputs(encodeTinyCheckpointInputs(t, m)) {
-			want, err := golden.Float32(name)
+		for _, v := range []struct {
+			dtype  string
+			relMax float64
+			cosMin float64
+		}{{"f16", 1e-5, 0.99999}, {"q8_0", 2e-2, 0.9999}} {
+			m, err := LoadGGUF(context.Background(), c.file(v.dtype), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			maxAbs, rel, cos := compare(got.Data, want)
-			t.Logf("FIDELITY gguf-%s %s max|Δ|=%.3g rel=%.3g 1-cos=%.3g", c.dtype, name, maxAbs, rel, 1-cos)
-			if !(rel <= c.relMax) || !(cos >= c.cosMin) {
-				t.Errorf("%s %s: rel %.3g (bound %.0e), cosine %.9f (bound %v)", c.dtype, name, rel, c.relMax, cos, c.cosMin)
+			for name, got := range outputs(c.encodeInputs(t, m)) {
+				want, err := golden.Float32(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				maxAbs, rel, cos := compare(got.Data, want)
+				t.Logf("FIDELITY gguf-%s %s %s max|Δ|=%.3g rel=%.3g 1-cos=%.3g", c.family, v.dtype, name, maxAbs, rel, 1-cos)
+				if !(rel <= v.relMax) || !(cos >= v.cosMin) {
+					t.Errorf("%s %s %s: rel %.3g (bound %.0e), cosine %.9f (bound %v)", c.family, v.dtype, name, rel, v.relMax, cos, v.cosMin)
+				}
 			}
 		}
+		golden.Close()
 	}
 }
 

@@ -7,13 +7,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/qwen3vl/qwen3vl/internal/safetensors"
 )
 
-// The mmproj fixtures were converted from testdata/golden/tiny-checkpoint by llama.cpp's
+// The mmproj fixtures were converted from testdata/golden/tiny-checkpoint (mmproj-tiny-*) and
+// the tiny checkpoints of testdata/golden/family (mmproj-tiny-FAMILY-*) by llama.cpp's
 // convert_hf_to_gguf.py (tools/reference/mmproj_fixtures.py; see testdata/gguf/README.md).
 const ggufDir = "../../testdata/gguf"
 
@@ -21,8 +23,14 @@ const ggufDir = "../../testdata/gguf"
 // file's tensors as float32 bits (grid_thw as int64) and its metadata.
 func encodeOutputs(t *testing.T, args ...string) (map[string][]uint32, map[string]string) {
 	t.Helper()
+	return encodePixelsOutputs(t, "../../testdata/golden/tiny-checkpoint.pixels.safetensors", args...)
+}
+
+// encodePixelsOutputs is encodeOutputs on the pixels file given.
+func encodePixelsOutputs(t *testing.T, pixels string, args ...string) (map[string][]uint32, map[string]string) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.safetensors")
-	args = append([]string{"encode", "-q", "-pixels", "../../testdata/golden/tiny-checkpoint.pixels.safetensors", "-o", out}, args...)
+	args = append([]string{"encode", "-q", "-pixels", pixels, "-o", out}, args...)
 	code, stderr := runCmd(t, args...)
 	if code != 0 {
 		t.Fatalf("%q: exit %d: %s", args, code, stderr)
@@ -109,6 +117,37 @@ func TestEncodeGGUF(t *testing.T) {
 		}
 		if md["model"] != c.model || md["model_format"] != "gguf" || md["model_file"] != c.file || md["gguf_types"] == "" {
 			t.Errorf("%s: metadata %v", c.model, md)
+		}
+	}
+}
+
+// TestEncodeGGUFFamilies: the mmproj files of the tiny Qwen3.5, Qwen3.5-MoE and Qwen4-Exp
+// checkpoints (no DeepStack) encode as the checkpoint folders do, bit for bit, and write no
+// deepstack_features.
+func TestEncodeGGUFFamilies(t *testing.T) {
+	const family = "../../testdata/golden/family"
+	for _, name := range []string{"qwen3.5", "qwen3.5-moe", "qwen4-exp"} {
+		pixels := filepath.Join(family, "tiny-"+name+"-checkpoint.pixels.safetensors")
+		want, _ := encodePixelsOutputs(t, pixels, "-model", filepath.Join(family, "tiny-"+name+"-checkpoint"), "-weights", "f32")
+		for _, c := range []struct{ dtype, weights string }{{"f32", "auto"}, {"bf16", "bf16"}} {
+			model := filepath.Join(ggufDir, "mmproj-tiny-"+name+"-"+c.dtype+".gguf")
+			got, md := encodePixelsOutputs(t, pixels, "-model", model, "-weights", c.weights)
+			if len(got) != len(want) || len(got) != 3 { // pooler_output, last_hidden_state, grid_thw
+				t.Errorf("%s: tensors %d, want %d (and 3)", model, len(got), len(want))
+			}
+			for n := range got {
+				if strings.HasPrefix(n, "deepstack_features") {
+					t.Errorf("%s: writes %s", model, n)
+				}
+			}
+			for n, w := range want {
+				if g := got[n]; !slices.Equal(g, w) {
+					t.Errorf("%s: %s differs from the safetensors checkpoint's", model, n)
+				}
+			}
+			if md["model_format"] != "gguf" || md["model_file"] != model {
+				t.Errorf("%s: metadata %v", model, md)
+			}
 		}
 	}
 }
