@@ -457,8 +457,8 @@ func (d *downloader) fetchTensors(ctx context.Context, partial string, p *plan) 
 	opts := d.opts
 	path := filepath.Join(partial, partFileName)
 	statePath := filepath.Join(partial, stateFileName)
-	var st downloadState
-	if b, err := os.ReadFile(statePath); err == nil {
+	var st downloadState // a missing, unreadable, oversized or non-regular state file: start over
+	if b, err := fsutil.ReadFile(statePath, 4<<10); err == nil {
 		json.Unmarshal(b, &st)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
