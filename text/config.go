@@ -141,7 +141,7 @@ func ParseConfig(data []byte) (Config, error) {
 				return Config{}, fmt.Errorf("field model_type: %w", err)
 			}
 			if s != denseType && s != moeType {
-				return Config{}, fmt.Errorf("model_type %q is not a Qwen3-VL model (want %s or %s)", s, denseType, moeType)
+				return Config{}, fmt.Errorf("model_type %q: the text decoder runs %s and %s only (other families' vision towers encode; their language models are not implemented)", s, denseType, moeType)
 			}
 			moe = s == moeType
 		}

@@ -49,7 +49,7 @@ func TestParseConfig(t *testing.T) {
 		{"not json", `[`, "not a JSON object"},
 		{"neither", `{"depth": 3}`, "neither"},
 		{"moe", `{"model_type": "qwen3_vl_moe", "text_config": {}}`, ""},
-		{"other", `{"model_type": "qwen2_5_vl", "text_config": {}}`, "not a Qwen3-VL model"},
+		{"other", `{"model_type": "qwen2_5_vl", "text_config": {}}`, "the text decoder runs qwen3_vl and qwen3_vl_moe only"},
 		{"zero layers", `{"text_config": {"num_hidden_layers": 0}}`, "num_hidden_layers = 0"},
 		{"huge vocab", `{"text_config": {"vocab_size": 1000000000}}`, "vocab_size"},
 		{"gqa", `{"text_config": {"num_attention_heads": 32, "num_key_value_heads": 5}}`, "multiple of num_key_value_heads"},
