@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 30 {
-		t.Errorf("%d flags, want 30", n)
+	if n != 32 {
+		t.Errorf("%d flags, want 32", n)
 	}
 
 	// Validate's messages read with flag names.
