@@ -192,6 +192,8 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"-model", t.TempDir(), "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, `qwen3vl serve: `},
 		{[]string{"-addr", "127.0.0.1:0"}, 2, "qwen3vl serve: -model is required"},
 		{[]string{"-model", "random:tiny@7", "-tokenizer", "x", "-chat-queue", "0"}, 2, "qwen3vl serve: -chat-queue 0 must be positive; -tokenizer x needs -chat true"},
+		{[]string{"-model", "random:tiny@7", "-chat", "-upstream", "http://127.0.0.1:8000"}, 2, "qwen3vl serve: -upstream http://127.0.0.1:8000 cannot be used with -chat true\n"},
+		{[]string{"-model", "random:tiny@7", "-upstream", "ftp://h/", "-upstream-timeout", "0s"}, 2, `qwen3vl serve: -upstream "ftp://h/" is not an http or https URL; -upstream-timeout 0s must be positive`},
 		{[]string{"-model", "random:tiny@7", "-chat", "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, "qwen3vl serve: model random:tiny@7 has synthetic weights and no tokenizer"},
 	} {
 		code, stderr := runCmd(t, append([]string{"serve"}, tc.args...)...)
