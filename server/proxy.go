@@ -237,8 +237,7 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, images []rawI
 		s.log.Error("encode failed", "err", res.err)
 		return nil, errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err)
 	}
-	info := res.features
-	vp, err := info.VLLMParts()
+	vp, err := res.features.VLLMParts()
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %s", strings.TrimPrefix(err.Error(), "pipeline: "))
 	}
