@@ -304,7 +304,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, ctx context.Con
 				info.clientGone, info.code = true, "client_gone"
 				panic(http.ErrAbortHandler)
 			}
-			if rc.Flush() != nil {
+			if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 				info.clientGone, info.code = true, "client_gone"
 				panic(http.ErrAbortHandler)
 			}

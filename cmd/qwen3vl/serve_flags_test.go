@@ -207,3 +207,22 @@ func TestServeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamEnv: QWEN3VL_UPSTREAM and QWEN3VL_UPSTREAM_TIMEOUT set Config.Upstream and
+// Config.UpstreamTimeout.
+func TestUpstreamEnv(t *testing.T) {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := bindServeFlags(fs, &cfg)
+	env := map[string]string{"QWEN3VL_UPSTREAM": "http://gpu:8000", "QWEN3VL_UPSTREAM_TIMEOUT": "90s"}
+	if err := f.applyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Upstream != "http://gpu:8000" || cfg.UpstreamTimeout != 90*time.Second {
+		t.Errorf("Upstream %q UpstreamTimeout %v", cfg.Upstream, cfg.UpstreamTimeout)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+}
