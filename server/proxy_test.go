@@ -20,17 +20,17 @@ import (
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
-// recorder is an httptest upstream that records every request it receives and answers with
+// upstreamRecorder is an httptest upstream that records every request it receives and answers with
 // its handler.
-type recorder struct {
+type upstreamRecorder struct {
 	mu      sync.Mutex
 	bodies  [][]byte
 	headers []http.Header
 	srv     *httptest.Server
 }
 
-func newRecorder2(t *testing.T, h http.HandlerFunc) *recorder {
-	rec := &recorder{}
+func recordUpstream(t *testing.T, h http.HandlerFunc) *upstreamRecorder {
+	rec := &upstreamRecorder{}
 	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		rec.mu.Lock()
@@ -47,7 +47,7 @@ func newRecorder2(t *testing.T, h http.HandlerFunc) *recorder {
 	return rec
 }
 
-func (rec *recorder) count() int {
+func (rec *upstreamRecorder) count() int {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return len(rec.bodies)
@@ -132,7 +132,7 @@ func checkEmbedsPart(t *testing.T, part json.RawMessage, want *vision.Output, im
 // upstream's answer comes back with its status, headers and body.
 func TestProxyForwardsEmbeds(t *testing.T) {
 	answer := `{"id":"chatcmpl-1","object":"chat.completion","choices":[]}`
-	up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) {
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Request-Id", "up-7")
 		w.WriteHeader(http.StatusOK)
@@ -223,7 +223,7 @@ func TestProxyForwardsEmbeds(t *testing.T) {
 
 // TestProxyNoImages: a request without images is forwarded byte for byte.
 func TestProxyNoImages(t *testing.T) {
-	up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
 	ts := newProxy(t, up.srv.URL, nil)
 	req := `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],  "model":"m"}`
 	if resp, body := postProxy(t, ts, req, nil); resp.StatusCode != 200 {
@@ -244,7 +244,7 @@ func TestProxyStream(t *testing.T) {
 		"data: [DONE]\n\n",
 	}
 	seen := make(chan struct{})
-	up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) {
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(200)
 		rc := http.NewResponseController(w)
@@ -315,7 +315,7 @@ func TestProxyUpstreamStatus(t *testing.T) {
 		{503, `{"error":"overloaded"}`},
 	} {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
-			up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) {
+			up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				w.Header().Set("Retry-After", "3")
 				w.WriteHeader(tc.status)
@@ -355,7 +355,7 @@ func TestProxyDeadAndSlowUpstream(t *testing.T) {
 		t.Errorf("message %q does not name the upstream %s", e.Error.Message, deadURL)
 	}
 
-	up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) {
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
@@ -373,7 +373,7 @@ func TestProxyDeadAndSlowUpstream(t *testing.T) {
 // TestProxyClientGone: a client that goes away cancels the upstream request.
 func TestProxyClientGone(t *testing.T) {
 	started, cancelled := make(chan struct{}), make(chan struct{})
-	up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) {
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: {}\n\n")
 		http.NewResponseController(w).Flush()
@@ -409,7 +409,7 @@ func TestProxyClientGone(t *testing.T) {
 
 // TestProxyBadInput: a malformed request or image is a 400 and nothing is sent upstream.
 func TestProxyBadInput(t *testing.T) {
-	up := newRecorder2(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
 	ts := newProxy(t, up.srv.URL, nil)
 	bad := "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("not an image"))
 	img := func(u string) string {
@@ -464,5 +464,58 @@ func TestProxyConfig(t *testing.T) {
 	c.Upstream = "https://vllm.internal:8000/base/"
 	if err := c.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestProxyRemoteImage: an image_url under the allow-list is fetched (without the client's
+// Authorization, which goes to the upstream only) and forwarded as its embeds; one more
+// image than the limit is 413 and nothing is forwarded.
+func TestProxyRemoteImage(t *testing.T) {
+	png := pngImage(t, 64, 48, 5)
+	var imgAuth []string
+	var mu sync.Mutex
+	imgs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		imgAuth = append(imgAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(png)
+	}))
+	defer imgs.Close()
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	ts := newProxy(t, up.srv.URL, func(c *Config) {
+		c.AllowURLs = []string{imgs.URL + "/img/"}
+		c.FetchPrivate = true
+		c.MaxImages = 2
+	})
+	want := expected(t, ts.Server, png)
+	resp, body := postProxy(t, ts, `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"`+imgs.URL+`/img/a.png"}}]}]}`,
+		map[string]string{"Authorization": "Bearer sk-secret"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	var fwd struct {
+		Messages []struct {
+			Content []json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(up.bodies[0], &fwd); err != nil || len(fwd.Messages) != 1 || len(fwd.Messages[0].Content) != 1 {
+		t.Fatalf("forwarded %.300s: %v", up.bodies[0], err)
+	}
+	checkEmbedsPart(t, fwd.Messages[0].Content[0], want, 0, 0)
+	if up.headers[0].Get("Authorization") != "Bearer sk-secret" {
+		t.Errorf("upstream Authorization %q", up.headers[0].Get("Authorization"))
+	}
+	mu.Lock()
+	if len(imgAuth) != 1 || imgAuth[0] != "" {
+		t.Errorf("image fetches saw Authorization %q", imgAuth)
+	}
+	mu.Unlock()
+
+	part := `{"type":"image_url","image_url":{"url":"` + dataURL(png) + `"}}`
+	resp, body = postProxy(t, ts, `{"messages":[{"role":"user","content":[`+part+`,`+part+`,`+part+`]}]}`, nil)
+	proxyError(t, resp, body, http.StatusRequestEntityTooLarge, CodeTooManyImages)
+	if up.count() != 1 {
+		t.Errorf("%d upstream requests, want 1", up.count())
 	}
 }
