@@ -519,3 +519,29 @@ func TestProxyRemoteImage(t *testing.T) {
 		t.Errorf("%d upstream requests, want 1", up.count())
 	}
 }
+
+// TestProxyTimeoutMidAnswer: an answer that has begun and stalls past the upstream timeout is
+// cut: the client gets what was sent, then a broken body, not a clean end.
+func TestProxyTimeoutMidAnswer(t *testing.T) {
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: 1\n\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	ts := newProxy(t, up.srv.URL, func(c *Config) { c.UpstreamTimeout = 300 * time.Millisecond })
+	req, _ := http.NewRequest("POST", ts.http.URL+chatRoute, strings.NewReader(`{"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := ts.http.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != "data: 1\n\n" || err == nil {
+		t.Errorf("status %d body %q err %v; want 200, the first event and a read error", resp.StatusCode, b, err)
+	}
+}
