@@ -90,6 +90,18 @@ type Config struct {
 	// ChatMaxTokens is the default and the largest max_tokens of a chat request.
 	ChatMaxTokens int
 
+	// Upstream is the base URL (http or https, without query or fragment) of an
+	// OpenAI-compatible server that takes vLLM image_embeds parts (vLLM started with
+	// --enable-mm-embeds): POST /v1/chat/completions then encodes the request's images here,
+	// replaces each image_url part with its image_embeds part and forwards the request to
+	// Upstream + "/v1/chat/completions", streaming the answer back (see the package
+	// documentation). Not with Chat.
+	Upstream string
+	// UpstreamTimeout bounds one forwarded request, from sending it to the end of the
+	// answer's body (504 if no answer has begun by then; the connection is closed if one
+	// has).
+	UpstreamTimeout time.Duration
+
 	// AllowURLs lists the URL prefixes whose images requests may give by URL (the url and
 	// image_url fields of /v1/encode, remote image_url parts of a chat request); empty, the
 	// default, fetches nothing. An entry is an absolute http or https URL without user info,
@@ -150,6 +162,7 @@ const (
 	DefaultChatQueue       = 4
 	DefaultChatMaxTokens   = 512
 	DefaultFetchTimeout    = 10 * time.Second
+	DefaultUpstreamTimeout = 10 * time.Minute
 )
 
 // DefaultConfig returns the defaults: listen on 127.0.0.1:8080, 64 MiB bodies, 16 images per
@@ -157,7 +170,8 @@ const (
 // 89478485 decoded pixels per image, 32 admitted requests, 5 ms batch wait, 16384 patches per
 // batch, 120 s per request, uploads of at least 32 KiB/s after 5 s, 60 s to shut down of
 // which the first 5 s keep the listener open, no image fetched by URL (10 s per fetch once
-// AllowURLs allows some, non-public addresses refused).
+// AllowURLs allows some, non-public addresses refused), no upstream (10 minutes per forwarded
+// request once Upstream is set).
 func DefaultConfig() Config {
 	return Config{
 		Addr:              DefaultAddr,
@@ -176,6 +190,7 @@ func DefaultConfig() Config {
 		ChatQueue:         DefaultChatQueue,
 		ChatMaxTokens:     DefaultChatMaxTokens,
 		FetchTimeout:      DefaultFetchTimeout,
+		UpstreamTimeout:   DefaultUpstreamTimeout,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",
@@ -273,6 +288,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Tokenizer != "" && !c.Chat {
 		errs = append(errs, &FieldError{Field: "Tokenizer", Value: c.Tokenizer, Problem: "needs", Other: "Chat", OtherValue: true})
+	}
+	if c.Upstream != "" {
+		if err := checkUpstream(c.Upstream); err != nil {
+			errs = append(errs, &FieldError{Field: "Upstream", Value: fmt.Sprintf("%q", c.Upstream), Problem: err.Error()})
+		}
+		if c.Chat {
+			errs = append(errs, &FieldError{Field: "Upstream", Value: c.Upstream, Problem: "cannot be used with", Other: "Chat", OtherValue: true})
+		}
+	}
+	if c.UpstreamTimeout <= 0 {
+		bad("UpstreamTimeout", c.UpstreamTimeout, "must be positive")
 	}
 	for _, u := range c.AllowURLs {
 		if _, err := parsePrefix(u); err != nil {

@@ -7,6 +7,7 @@
 //
 //	POST /v1/encode   images in, features out
 //	POST /v1/chat/completions  with a whole model (Config.Chat, SetAssistant): OpenAI's chat format
+//	POST /v1/chat/completions  with Config.Upstream: encoded here, forwarded to the upstream
 //	GET  /v1/models   the loaded model's id, config, preprocessing and limits
 //	GET  /healthz     200 while the process is alive
 //	GET  /readyz      200 once the model is loaded; 503 before, and while draining
@@ -46,6 +47,22 @@
 // once (429 beyond) and one generation runs at a time; a client that goes away cancels its
 // generation. Errors have OpenAI's shape {"error": {"message", "type", "param", "code"}}
 // (OpenAIError).
+//
+// # Encoding proxy
+//
+// With Config.Upstream (not with Chat), POST /v1/chat/completions is forwarded to
+// Upstream + "/v1/chat/completions", a vLLM OpenAI-compatible server started with
+// --enable-mm-embeds. The body is read under the encoder's limits and admitted as an encode
+// request; every image_url part (a data URI, or a URL under the allow-list, fetched) is
+// encoded through the batcher and replaced in place by its vLLM image_embeds part
+// (pipeline.VLLMPart); every other member, message and part is forwarded as received, and a
+// request without images byte for byte. A video part is refused (400). Only the request's
+// Authorization, Content-Type and Accept headers are sent upstream. The upstream's status,
+// headers (but those of the connection) and body come back unchanged, flushed as they arrive
+// (server-sent events stream live). An unreachable upstream is 502 upstream_unreachable, no
+// answer within Config.UpstreamTimeout 504 upstream_timeout (a connection closed once the
+// answer has begun); a client that goes away cancels the upstream request. Errors of the
+// proxy itself have OpenAI's shape and come before anything is sent.
 //
 // # Batching
 //

@@ -45,6 +45,11 @@ type metrics struct {
 	fetchSeconds *histogram        // qwen3vl_image_fetch_duration_seconds
 	fetchBytes   atomic.Uint64     // qwen3vl_image_fetch_bytes_total
 
+	// The encoding proxy (Config.Upstream).
+	proxyEncodeSeconds   *histogram    // qwen3vl_proxy_encode_duration_seconds
+	proxyUpstreamSeconds *histogram    // qwen3vl_proxy_upstream_duration_seconds
+	proxyUpstreamBytes   atomic.Uint64 // qwen3vl_proxy_upstream_sent_bytes_total
+
 	queueDepth atomic.Int64 // requests waiting for a batch
 	inFlight   atomic.Int64 // encode requests admitted (holding a queue slot)
 	encoding   atomic.Int64 // 1 while a batch is being encoded
@@ -57,16 +62,18 @@ type requestKey struct {
 
 func newMetrics() *metrics {
 	return &metrics{
-		requests:       map[requestKey]uint64{},
-		requestSeconds: newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
-		queueSeconds:   newHistogram(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-		encodeSeconds:  newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
-		batchRequests:  newHistogram(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64),
-		batchPatches:   newHistogram(256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072),
-		chatSeconds:    newHistogram(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
-		chatFirstToken: newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-		fetches:        map[string]uint64{},
-		fetchSeconds:   newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+		requests:             map[requestKey]uint64{},
+		requestSeconds:       newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+		queueSeconds:         newHistogram(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+		encodeSeconds:        newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+		batchRequests:        newHistogram(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64),
+		batchPatches:         newHistogram(256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072),
+		chatSeconds:          newHistogram(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+		chatFirstToken:       newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+		fetches:              map[string]uint64{},
+		proxyEncodeSeconds:   newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+		proxyUpstreamSeconds: newHistogram(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+		fetchSeconds:         newHistogram(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 	}
 }
 
@@ -246,6 +253,10 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 	}
 	p.single("qwen3vl_image_fetch_bytes_total", "counter", "Bytes of the images fetched by URL (bodies read, failed fetches included).", float64(m.fetchBytes.Load()))
 	p.histogram("qwen3vl_image_fetch_duration_seconds", "Time of one fetch of an image by URL, redirects included, whatever its outcome.", m.fetchSeconds)
+
+	p.histogram("qwen3vl_proxy_encode_duration_seconds", "Time from arrival to the rewritten body of chat completions forwarded upstream (body read, images fetched, decoded and encoded).", m.proxyEncodeSeconds)
+	p.histogram("qwen3vl_proxy_upstream_duration_seconds", "Time of one forwarded chat completion, from sending it upstream to the end of the answer's body, whatever its outcome.", m.proxyUpstreamSeconds)
+	p.single("qwen3vl_proxy_upstream_sent_bytes_total", "counter", "Bytes of the request bodies sent upstream.", float64(m.proxyUpstreamBytes.Load()))
 
 	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))
 	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (Config.Queue).", float64(queueCap))

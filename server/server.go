@@ -47,6 +47,7 @@ type Server struct {
 
 	allow allowList // Config.AllowURLs parsed
 	fetch *fetcher  // nil when allow is empty
+	up    *upstream // Config.Upstream; nil without one
 
 	chatSlots  chan struct{}                    // Config.ChatQueue admission tokens
 	chatRun    chan struct{}                    // one generation at a time
@@ -115,6 +116,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(s.allow) > 0 {
 		s.fetch = newFetcher(cfg, s.allow, s.m)
+	}
+	if cfg.Upstream != "" {
+		s.up = newUpstream(cfg.Upstream)
 	}
 	s.baseCtx, s.abort = context.WithCancel(context.Background())
 	return s, nil
@@ -282,6 +286,9 @@ func (s *Server) closeBy(deadline time.Time) {
 	s.closeOnce.Do(func() {
 		if s.fetch != nil {
 			defer s.fetch.close()
+		}
+		if s.up != nil {
+			defer s.up.client.CloseIdleConnections()
 		}
 		s.setOnce.Lock()
 		lm := s.model.Load()
@@ -553,6 +560,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/encode":
 		s.handleEncode(sw, r, info)
 	case chatRoute:
+		if s.up != nil {
+			s.handleProxy(sw, r, info)
+			return
+		}
 		s.handleChat(sw, r, info)
 	}
 }

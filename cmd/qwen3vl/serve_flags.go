@@ -38,6 +38,8 @@ func serveSettings(c *server.Config) []serveSetting {
 		s("Tokenizer", "tokenizer", "with -chat: folder with tokenizer.json, tokenizer_config.json and a chat template, instead of the checkpoint's (a random: model needs one, e.g. testdata/tokenizer/qwen3vl) (`dir`)", (*stringValue)(&c.Tokenizer)),
 		s("ChatQueue", "chat-queue", "most chat `requests` admitted at once (one generates, the others wait); more get 429", (*intValue)(&c.ChatQueue)),
 		s("ChatMaxTokens", "chat-max-tokens", "default and largest max_tokens of a chat request (`tokens`)", (*intValue)(&c.ChatMaxTokens)),
+		s("Upstream", "upstream", "forward POST /v1/chat/completions to this OpenAI-compatible `URL` (vLLM with --enable-mm-embeds) + /v1/chat/completions, each image_url part encoded here and replaced with its image_embeds part; not with -chat", (*stringValue)(&c.Upstream)),
+		s("UpstreamTimeout", "upstream-timeout", "time limit of one forwarded chat completion, from sending it to the end of the answer (a `duration`; 504 if no answer has begun)", (*durationValue)(&c.UpstreamTimeout)),
 		s("AllowURLs", "allow-url", "fetch images given by URL under this `prefix`, an absolute http(s) URL (repeat the flag or separate prefixes with commas; https://*.example.com/ allows subdomains); none by default", &listValue{p: &c.AllowURLs}),
 		s("FetchTimeout", "fetch-timeout", "time limit of fetching one image by URL: connecting, the headers and the whole body (a `duration`)", (*durationValue)(&c.FetchTimeout)),
 		s("FetchPrivate", "fetch-private", "let image fetches connect to loopback, private, link-local and other non-public addresses (refused by default, after the host name is resolved)", (*boolValue)(&c.FetchPrivate)),

@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 30 {
-		t.Errorf("%d flags, want 30", n)
+	if n != 32 {
+		t.Errorf("%d flags, want 32", n)
 	}
 
 	// Validate's messages read with flag names.
@@ -192,6 +192,8 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"-model", t.TempDir(), "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, `qwen3vl serve: `},
 		{[]string{"-addr", "127.0.0.1:0"}, 2, "qwen3vl serve: -model is required"},
 		{[]string{"-model", "random:tiny@7", "-tokenizer", "x", "-chat-queue", "0"}, 2, "qwen3vl serve: -chat-queue 0 must be positive; -tokenizer x needs -chat true"},
+		{[]string{"-model", "random:tiny@7", "-chat", "-upstream", "http://127.0.0.1:8000"}, 2, "qwen3vl serve: -upstream http://127.0.0.1:8000 cannot be used with -chat true\n"},
+		{[]string{"-model", "random:tiny@7", "-upstream", "ftp://h/", "-upstream-timeout", "0s"}, 2, `qwen3vl serve: -upstream "ftp://h/" is not an http or https URL; -upstream-timeout 0s must be positive`},
 		{[]string{"-model", "random:tiny@7", "-chat", "-addr", "127.0.0.1:0", "-log-level", "error"}, 1, "qwen3vl serve: model random:tiny@7 has synthetic weights and no tokenizer"},
 	} {
 		code, stderr := runCmd(t, append([]string{"serve"}, tc.args...)...)
@@ -203,5 +205,24 @@ func TestServeErrors(t *testing.T) {
 				t.Errorf("serve %q: %q stutters", tc.args, stderr)
 			}
 		}
+	}
+}
+
+// TestUpstreamEnv: QWEN3VL_UPSTREAM and QWEN3VL_UPSTREAM_TIMEOUT set Config.Upstream and
+// Config.UpstreamTimeout.
+func TestUpstreamEnv(t *testing.T) {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := bindServeFlags(fs, &cfg)
+	env := map[string]string{"QWEN3VL_UPSTREAM": "http://gpu:8000", "QWEN3VL_UPSTREAM_TIMEOUT": "90s"}
+	if err := f.applyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Upstream != "http://gpu:8000" || cfg.UpstreamTimeout != 90*time.Second {
+		t.Errorf("Upstream %q UpstreamTimeout %v", cfg.Upstream, cfg.UpstreamTimeout)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
 	}
 }
