@@ -117,13 +117,8 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 		s.failChat(w, info, errorf(http.StatusNotFound, CodeNotFound, "this server serves the vision encoder only: start it with a whole model (qwen3vl serve -chat) for chat completions"))
 		return
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		s.failChat(w, info, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "Content-Type %q: send application/json", r.Header.Get("Content-Type")))
-		return
-	}
-	if r.ContentLength > s.cfg.MaxBody {
-		s.failChat(w, info, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is %d bytes, over the body limit of %s", r.ContentLength, sizeString(s.cfg.MaxBody)))
+	if e := s.jsonBodyError(r); e != nil {
+		s.failChat(w, info, e)
 		return
 	}
 
@@ -473,4 +468,17 @@ func trimPackage(err error) string {
 		m = strings.TrimPrefix(m, p)
 	}
 	return m
+}
+
+// jsonBodyError checks a JSON-bodied request (the chat endpoint, the proxy): its Content-Type
+// must be application/json and its declared length within Config.MaxBody.
+func (s *Server) jsonBodyError(r *http.Request) *apiError {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "Content-Type %q: send application/json", r.Header.Get("Content-Type"))
+	}
+	if r.ContentLength > s.cfg.MaxBody {
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is %d bytes, over the body limit of %s", r.ContentLength, sizeString(s.cfg.MaxBody))
+	}
+	return nil
 }

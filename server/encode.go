@@ -88,21 +88,12 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		return
 	}
 
-	// Admission.
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		e := errorf(http.StatusTooManyRequests, CodeQueueFull, "the server is at capacity (%d requests admitted, its limit); retry later", s.cfg.Queue)
-		e.retryAfter = s.retryAfter()
+	release, e := s.admitEncode()
+	if e != nil {
 		s.fail(w, info, e)
 		return
 	}
-	s.m.inFlight.Add(1)
-	defer func() {
-		s.m.inFlight.Add(-1)
-		s.reclaim.finished.Add(1)
-		<-s.slots
-	}()
+	defer release()
 
 	// The request's context ends when its client goes, when its time is up (cause
 	// errTimedOut) and when a shutdown runs out of time (cause errAborted).
@@ -870,4 +861,27 @@ func writeEncodeJSON(w *bufio.Writer, model string, f pipeline.Features, lastHid
 		tokensTotal += tokens
 	}
 	fmt.Fprintf(w, `],"usage":{"images":%d,"patches":%d,"tokens":%d}}`+"\n", len(f.Items), p0, tokensTotal)
+}
+
+// admitEncode takes one of Config.Queue's slots for a request on the encode path (/v1/encode,
+// the proxy), or returns the 429 to send; release gives the slot back, once (later calls do
+// nothing), from the request's goroutine.
+func (s *Server) admitEncode() (release func(), e *apiError) {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		e := errorf(http.StatusTooManyRequests, CodeQueueFull, "the server is at capacity (%d requests admitted, its limit); retry later", s.cfg.Queue)
+		e.retryAfter = s.retryAfter()
+		return nil, e
+	}
+	s.m.inFlight.Add(1)
+	released := false
+	return func() {
+		if !released {
+			released = true
+			s.m.inFlight.Add(-1)
+			s.reclaim.finished.Add(1)
+			<-s.slots
+		}
+	}, nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,34 +82,14 @@ func (s *Server) handleProxy(w http.ResponseWriter, r *http.Request, info *reqIn
 		return
 	}
 	lm := s.model.Load()
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		s.failChat(w, info, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "Content-Type %q: send application/json", r.Header.Get("Content-Type")))
-		return
-	}
-	if r.ContentLength > s.cfg.MaxBody {
-		s.failChat(w, info, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is %d bytes, over the body limit of %s", r.ContentLength, sizeString(s.cfg.MaxBody)))
-		return
-	}
-
-	// Admission, as an encode request.
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		e := errorf(http.StatusTooManyRequests, CodeQueueFull, "the server is at capacity (%d requests admitted, its limit); retry later", s.cfg.Queue)
-		e.retryAfter = s.retryAfter()
+	if e := s.jsonBodyError(r); e != nil {
 		s.failChat(w, info, e)
 		return
 	}
-	s.m.inFlight.Add(1)
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			s.m.inFlight.Add(-1)
-			s.reclaim.finished.Add(1)
-			<-s.slots
-		}
+	release, e := s.admitEncode() // admission, as an encode request
+	if e != nil {
+		s.failChat(w, info, e)
+		return
 	}
 	defer release()
 
