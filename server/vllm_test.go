@@ -1,11 +1,7 @@
 package server
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
-	"math"
 	"strings"
 	"testing"
 )
@@ -27,49 +23,13 @@ func TestEncodeVLLM(t *testing.T) {
 	if lines := strings.Split(string(body), "\n"); len(lines) != 5 || lines[0] != "[" || lines[3] != "]" {
 		t.Errorf("want [, a part per line, ] and a newline; got %d lines", len(lines))
 	}
-	var parts []struct {
-		Type   string `json:"type"`
-		Embeds struct {
-			Data string `json:"image_embeds"`
-			Grid [3]int `json:"image_grid_thw"`
-		} `json:"image_embeds"`
-	}
+	var parts []json.RawMessage
 	if err := json.Unmarshal(body, &parts); err != nil || len(parts) != 2 {
 		t.Fatalf("%d parts, %v", len(parts), err)
 	}
-	o := want.Pooler.Cols
-	width := o * (1 + len(want.Deepstack))
 	row := 0
 	for i, p := range parts {
-		g := want.Grids[i]
-		if p.Type != "image_embeds" || p.Embeds.Grid != [3]int{g.T, g.H, g.W} {
-			t.Errorf("part %d: type %q grid %v, want %v", i, p.Type, p.Embeds.Grid, g)
-		}
-		raw, err := base64.StdEncoding.DecodeString(p.Embeds.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := g.Patches() / 4
-		hl := int(binary.LittleEndian.Uint16(raw[8:]))
-		if h := string(raw[10 : 10+hl]); !strings.Contains(h, fmt.Sprintf("'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d)", n, width)) {
-			t.Fatalf("part %d: header %q", i, h)
-		}
-		data := raw[10+hl:]
-		if len(data) != 4*n*width {
-			t.Fatalf("part %d: %d bytes of data, want %d", i, len(data), 4*n*width)
-		}
-		for r := 0; r < n; r++ {
-			for c := 0; c < width; c++ {
-				src := want.Pooler
-				if c >= o {
-					src = want.Deepstack[c/o-1]
-				}
-				w := src.Data[(row+r)*o+c%o]
-				if got := math.Float32frombits(binary.LittleEndian.Uint32(data[4*(r*width+c):])); math.Float32bits(got) != math.Float32bits(w) {
-					t.Fatalf("part %d row %d col %d = %g, want %g", i, r, c, got, w)
-				}
-			}
-		}
-		row += n
+		checkEmbedsPart(t, p, want, i, row)
+		row += want.Grids[i].Patches() / 4
 	}
 }
