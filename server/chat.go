@@ -140,11 +140,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 	// The request's context ends when its client goes and when a shutdown runs out of time
 	// (cause errAborted). Config.Timeout bounds the body's arrival only: a generation is
 	// bounded by its max_tokens.
-	ctx, abortRequest := context.WithCancelCause(r.Context())
-	defer abortRequest(nil)
-	defer context.AfterFunc(s.baseCtx, func() { abortRequest(errAborted) })()
+	ctx, stop := s.requestContext(r)
+	defer stop()
 	rc := http.NewResponseController(w)
-	up := &upload{r: r.Body, rc: rc, start: time.Now(), deadline: start.Add(s.cfg.Timeout), minRate: float64(s.cfg.MinUploadRate), grace: s.cfg.UploadGrace}
+	up := s.newUpload(r, rc, start.Add(s.cfg.Timeout))
 	body, e := readAll(http.MaxBytesReader(w, up, s.cfg.MaxBody), "the body")
 	if e != nil {
 		// The read deadline stays set (no up.finish): net/http reads what is left of the

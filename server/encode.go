@@ -97,16 +97,15 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 
 	// The request's context ends when its client goes, when its time is up (cause
 	// errTimedOut) and when a shutdown runs out of time (cause errAborted).
-	actx, abortRequest := context.WithCancelCause(r.Context())
-	defer abortRequest(nil)
-	defer context.AfterFunc(s.baseCtx, func() { abortRequest(errAborted) })()
+	actx, stop := s.requestContext(r)
+	defer stop()
 	ctx, cancel := context.WithTimeoutCause(actx, s.cfg.Timeout, errTimedOut)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(deadline.Add(30 * time.Second)) // a slow reader gets 30 s more
 	defer rc.SetWriteDeadline(time.Time{})              // net/http does not reset it for the next request
-	up := &upload{r: r.Body, rc: rc, start: time.Now(), deadline: deadline, minRate: float64(s.cfg.MinUploadRate), grace: s.cfg.UploadGrace}
+	up := s.newUpload(r, rc, deadline)
 	fail := func(e *apiError) { s.failRequest(w, ctx, up, info, e, start) }
 
 	body := http.MaxBytesReader(w, up, s.cfg.MaxBody)

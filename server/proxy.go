@@ -95,14 +95,12 @@ func (s *Server) handleProxy(w http.ResponseWriter, r *http.Request, info *reqIn
 
 	// The request's context ends when its client goes and when a shutdown runs out of time
 	// (cause errAborted); the body and the encode are bounded by Config.Timeout.
-	actx, abortRequest := context.WithCancelCause(r.Context())
-	defer abortRequest(nil)
-	defer context.AfterFunc(s.baseCtx, func() { abortRequest(errAborted) })()
+	actx, stop := s.requestContext(r)
+	defer stop()
 	ctx, cancel := context.WithTimeoutCause(actx, s.cfg.Timeout, errTimedOut)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	rc := http.NewResponseController(w)
-	up := &upload{r: r.Body, rc: rc, start: time.Now(), deadline: deadline, minRate: float64(s.cfg.MinUploadRate), grace: s.cfg.UploadGrace}
+	up := s.newUpload(r, http.NewResponseController(w), deadline)
 	fail := func(e *apiError) {
 		cause := context.Cause(ctx)
 		switch {

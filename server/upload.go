@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -76,4 +77,21 @@ func (u *upload) rate() float64 {
 		return 0
 	}
 	return float64(u.n) / s
+}
+
+// requestContext is a request's context: done when its client goes, and when a shutdown runs
+// out of time (cause errAborted). stop releases it (call it when the handler returns).
+func (s *Server) requestContext(r *http.Request) (ctx context.Context, stop func()) {
+	ctx, abort := context.WithCancelCause(r.Context())
+	unhook := context.AfterFunc(s.baseCtx, func() { abort(errAborted) })
+	return ctx, func() {
+		unhook()
+		abort(nil)
+	}
+}
+
+// newUpload wraps r's body in the minimum-upload-rate and deadline checks of Config
+// (MinUploadRate, UploadGrace), starting now.
+func (s *Server) newUpload(r *http.Request, rc *http.ResponseController, deadline time.Time) *upload {
+	return &upload{r: r.Body, rc: rc, start: time.Now(), deadline: deadline, minRate: float64(s.cfg.MinUploadRate), grace: s.cfg.UploadGrace}
 }
