@@ -37,8 +37,11 @@ func BenchmarkPrefill(b *testing.B) {
 
 // BenchmarkDecode: one token after 128 cached.
 func BenchmarkDecode(b *testing.B) {
-	m := benchModel(b)
-	ids := make([]int32, 128)
+	benchDecode(b, benchModel(b), make([]int32, 128))
+}
+
+// benchDecode times one decode step after the prompt ids are cached, reporting tokens/s.
+func benchDecode(b *testing.B, m *Model, ids []int32) {
 	c, _ := m.NewCache(len(ids) + 1)
 	ctx := context.Background()
 	if _, err := m.Prefill(ctx, c, Input{IDs: ids}); err != nil {
@@ -67,20 +70,7 @@ func BenchmarkDecode2B(b *testing.B) {
 			for i := range ids {
 				ids[i] = int32(i * 7)
 			}
-			c, _ := m.NewCache(len(ids) + 1)
-			ctx := context.Background()
-			if _, err := m.Prefill(ctx, c, Input{IDs: ids}); err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if err := c.Truncate(len(ids)); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := m.Decode(ctx, c, 5, len(ids)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+			benchDecode(b, m, ids)
 		})
 	}
 }
