@@ -140,13 +140,7 @@ func (g *bf16DotGEMM) multiplyRow(dst []float32, a []uint32, threads int, add bo
 			}
 			var tmp [bf16NR]float32
 			g.gemv(a, pw, tmp[:], kp, bias, false)
-			for j, v := range tmp[:out-n0] {
-				if add {
-					dst[n0+j] += v
-				} else {
-					dst[n0+j] = v
-				}
-			}
+			storeEdge(dst[n0:out], tmp[:], add)
 		}
 	})
 }
@@ -195,14 +189,19 @@ func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add boo
 		}
 		g.tile(blk, pw, tmp[:], bf16NR, kp, bias, false, nil)
 		for r := range rows {
-			d, t := dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols]
-			if !add {
-				copy(d, t)
-				continue
-			}
-			for j, v := range t {
-				d[j] += v
-			}
+			storeEdge(dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols], add)
 		}
+	}
+}
+
+// storeEdge stores an edge tile's row t into d (as many columns as d has), added to d's values
+// if add.
+func storeEdge(d, t []float32, add bool) {
+	if !add {
+		copy(d, t)
+		return
+	}
+	for j, v := range t[:len(d)] {
+		d[j] += v
 	}
 }
