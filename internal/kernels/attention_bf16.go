@@ -268,20 +268,3 @@ func (a *attnRun) queriesBF16(w *attnWorkerBF16, kv *attnKV, q0, q1 int, done <-
 	}
 	return true
 }
-
-// bf16 is RoundBF16NE, for the reference.
-func bf16(x float32) uint16 { return RoundBF16NE(x) }
-
-// dotBF16 is the score of one pair: Σ over pairs (2t, 2t+1) of dpbf16Ref steps, x_p = x(p),
-// y_p = y(p), p < k (an odd k pads a zero pair element).
-func dotBF16(k int, x, y func(p int) float32) float32 {
-	var acc float32
-	for p := 0; p < k; p += 2 {
-		var x1, y1 uint16
-		if p+1 < k {
-			x1, y1 = bf16(x(p+1)), bf16(y(p+1))
-		}
-		acc = dpbf16Ref(acc, bf16(x(p)), x1, bf16(y(p)), y1)
-	}
-	return acc
-}

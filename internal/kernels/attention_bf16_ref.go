@@ -50,3 +50,20 @@ func attentionBF16Ref(out, qkv []float32, n, heads, hd int, segments []int) (abs
 
 // bf16ToF32 widens bfloat16 bits.
 func bf16ToF32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+
+// bf16 is RoundBF16NE, for the reference.
+func bf16(x float32) uint16 { return RoundBF16NE(x) }
+
+// dotBF16 is the score of one pair: Σ over pairs (2t, 2t+1) of dpbf16Ref steps, x_p = x(p),
+// y_p = y(p), p < k (an odd k pads a zero pair element).
+func dotBF16(k int, x, y func(p int) float32) float32 {
+	var acc float32
+	for p := 0; p < k; p += 2 {
+		var x1, y1 uint16
+		if p+1 < k {
+			x1, y1 = bf16(x(p+1)), bf16(y(p+1))
+		}
+		acc = dpbf16Ref(acc, bf16(x(p)), x1, bf16(y(p)), y1)
+	}
+	return acc
+}
