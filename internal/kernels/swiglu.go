@@ -32,8 +32,9 @@ func SiLUMulRef(gate, up []float32, threads int) {
 }
 
 // SiLUMulFast is SiLUMul with e^−x from the float32 exp2 kernel (the softmax's: 2 ulp) instead
-// of float64's math.Exp, for bf16 compute, where it runs about five times faster and its error
-// is far below the products' (docs/FIDELITY.md §11): gate[i] = x / (1 + 2^(−x·log₂e)) · up[i],
+// of float64's math.Exp, for bf16 compute, where it runs about five times faster (7.4 → 1.4 ms
+// for 122×6144 values on one thread of an AMD EPYC, Zen 4) and its error is far below the
+// products' (docs/FIDELITY.md §11): gate[i] = x / (1 + 2^(−x·log₂e)) · up[i],
 // each operation in float32. Relative to the exact value the error is at most (2|x| + 8)·u
 // (u = 2⁻²⁴; the |x| term is the rounding of the exponent −x·log₂e), plus, for x < −87, where
 // 2^(−x·log₂e) is clamped at 2¹²⁷, an absolute |x·up|·6e-39 (TestSiLUMulFast).
