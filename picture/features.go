@@ -43,7 +43,7 @@ type Map struct {
 // FeatureMaps returns the PCA colour maps of f, the features of one image (one item, T = 1):
 // pooler_output, each DeepStack level, last_hidden_state, in that order. For each tensor the
 // top three principal components of its rows (fitPCA: power iteration with deflation, fitted on
-// at most 4096 rows) become red, green and blue, each scaled from its 1st percentile (0) to its
+// at most 1024 rows) become red, green and blue, each scaled from its 1st percentile (0) to its
 // 99th (255), clamped, rounded to nearest; a component explaining less than 1e-9 of the
 // variance is a flat 128. Rows are in merge-window order: token r is window
 // (r / (W/m), r mod (W/m)) in (row, column); patch row r is patch (mh, mw) = (j / m, j mod m),
