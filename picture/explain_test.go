@@ -197,3 +197,26 @@ func TestExplainErrors(t *testing.T) {
 		t.Errorf("nil image: %v", err)
 	}
 }
+
+// TestExplainAnyImage: any image.Image of the right size draws as the packed RGB does.
+func TestExplainAnyImage(t *testing.T) {
+	e := explainFor(t, 96, 64)
+	src := patchColours(96, 64)
+	rgba := image.NewRGBA(image.Rect(10, 20, 106, 84)) // bounds off the origin
+	for y := range 64 {
+		for x := range 96 {
+			rgba.Set(10+x, 20+y, src.At(x, y))
+		}
+	}
+	a, err := ExplainImage(src, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ExplainImage(rgba, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Pix, b.Pix) {
+		t.Error("an *image.RGBA draws differently from the same *imageproc.RGB")
+	}
+}
