@@ -79,6 +79,18 @@ func (ix *Index) Export(path string) (ExportStats, error) {
 	grids := make([]int64, 0, 3*len(ok))
 	itemNames := make([]string, len(ok))
 	for i, e := range ok {
+		// The index's grid is the shard's own.
+		f, err := shard(e)
+		if err != nil {
+			return st, err
+		}
+		g, err := f.Int64(pipeline.GridName)
+		if err != nil {
+			return st, err
+		}
+		if e.Item < 0 || 3*e.Item+3 > len(g) || [3]int{int(g[3*e.Item]), int(g[3*e.Item+1]), int(g[3*e.Item+2])} != e.Grid {
+			return st, fmt.Errorf("%s: item %d is not the grid %v the index gives %s", f.Path(), e.Item, e.Grid, e.Key)
+		}
 		st.Tokens += e.Tokens[1] - e.Tokens[0]
 		st.Patches += e.Patches[1] - e.Patches[0]
 		grids = append(grids, int64(e.Grid[0]), int64(e.Grid[1]), int64(e.Grid[2]))

@@ -171,6 +171,21 @@ func TestRunExportIsPlainEncode(t *testing.T) {
 	if got := export(t, dir); !bytes.Equal(got, want) {
 		t.Fatal("export after a rerun differs")
 	}
+	// Without the overlap (-no-pipeline), and with more preparing goroutines: the same.
+	for _, c := range []struct {
+		serial  bool
+		workers int
+	}{{true, 0}, {false, 3}} {
+		dir := filepath.Join(t.TempDir(), "job")
+		cfg := config(t, p, dir, Source{Args: []string{in}}, Split{})
+		cfg.Serial, cfg.Workers = c.serial, c.workers
+		if _, err := Run(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		if got := export(t, dir); !bytes.Equal(got, want) {
+			t.Errorf("serial %v, %d workers: export differs", c.serial, c.workers)
+		}
+	}
 }
 
 // TestCancelledRunsResume: runs stopped after k encodes (the context cancelled, as by

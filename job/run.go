@@ -165,6 +165,7 @@ type runner struct {
 	prog    Progress
 	resumed atomic.Int64
 	shards  int
+	wrote   bool // a segment was written (done.json removed)
 }
 
 // open checks the folder against the manifest, cleans a killed run's leftovers and reads the
@@ -200,9 +201,6 @@ func open(c Config) (*runner, error) {
 		return nil, err
 	}
 	if err := f.clean(); err != nil {
-		return nil, err
-	}
-	if err := os.Remove(filepath.Join(c.Dir, DoneName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	r := &runner{c: c, seq: f.next(), done: map[keyHash]int64{}, refs: map[[32]byte]ref{},
@@ -527,6 +525,13 @@ func (r *runner) maybeFlush() error {
 func (r *runner) flush() error {
 	if len(r.bufEntries) == 0 && len(r.entries) == 0 {
 		return nil
+	}
+	if !r.wrote {
+		// The folder is no longer complete once it holds entries done.json does not count.
+		if err := os.Remove(filepath.Join(r.c.Dir, DoneName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		r.wrote = true
 	}
 	if len(r.bufEntries) > 0 {
 		name := shardName(r.seq)
