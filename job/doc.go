@@ -43,8 +43,14 @@
 // difference. The inputs must not change between runs of one folder: an input found at
 // another ordinal than the index records is refused.
 //
+// Memory: the features of one shard being filled and of the batches queued; per input of the
+// stream, 24 bytes for the duplicate-key check, and per complete input of the folder, its key's
+// hash and ordinal, and its bytes' hash with its rows (about 100 bytes); never the input list
+// or its paths. Merge and export hold one entry per input.
+//
 // Inputs with identical bytes (SHA-256) are encoded once: the later ones' entries point to the
-// first one's rows (Dup), within a run and across runs.
+// first one's rows (Dup), within a run and across runs of a folder; workers do not share
+// their hashes, so two workers may each encode a copy.
 //
 // # Merging and export
 //

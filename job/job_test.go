@@ -479,3 +479,37 @@ func TestKeys(t *testing.T) {
 		t.Errorf("glob keys %v", kg)
 	}
 }
+
+// TestVanishedInput: a file deleted after its folder was listed (the walk reads a folder's
+// names when it enters it) and before it is read is recorded as failed, and the job goes on.
+func TestVanishedInput(t *testing.T) {
+	p := sharedTiny(t)
+	in := t.TempDir()
+	var paths []string
+	for i := range 30 {
+		img := image.NewRGBA(image.Rect(0, 0, 20+i, 20))
+		for j := range img.Pix {
+			img.Pix[j] = uint8(i * j)
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		path := filepath.Join(in, fmt.Sprintf("%02d.png", i))
+		os.WriteFile(path, buf.Bytes(), 0o644)
+		paths = append(paths, path)
+	}
+	last := paths[len(paths)-1]
+	dir := filepath.Join(t.TempDir(), "job")
+	c := config(t, p, dir, Source{Args: []string{in}}, Split{})
+	c.Workers, c.Queue = 1, 1
+	var once sync.Once
+	c.Progress = func(Progress) { once.Do(func() { os.Remove(last) }) }
+	var failed []Entry
+	c.Failed = func(e Entry) { failed = append(failed, e) }
+	sum, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done != 29 || len(failed) != 1 || failed[0].Path != last || !strings.Contains(failed[0].Error, "no such file (listed, then gone)") {
+		t.Fatalf("summary %+v, failed %+v: want %s failed as gone", sum, failed, last)
+	}
+}

@@ -58,6 +58,9 @@ type Config struct {
 	// failed input's entry. Both may be nil.
 	Progress func(Progress)
 	Failed   func(Entry)
+	// Warn receives notes on the outputs (NaN or infinite values in a batch, which are written
+	// all the same, as encode writes them); nil discards them.
+	Warn func(msg string)
 	// Create starts atomic writes (default fsutil.Create); Encode runs the tower (default
 	// Pipeline.Encode). Tests replace them.
 	Create CreateFunc
@@ -472,6 +475,13 @@ func (r *runner) encodeBatch(ctx context.Context) error {
 	res, err := r.c.Encode(ctx, &r.batch)
 	if err != nil {
 		return err
+	}
+	if bad := res.Output().NonFinite; bad > 0 && r.c.Warn != nil {
+		names := make([]string, len(r.batchIn))
+		for i, in := range r.batchIn {
+			names[i] = in.Path
+		}
+		r.c.Warn(fmt.Sprintf("%d output values are NaN or infinite (items %s)", bad, strings.Join(names, ", ")))
 	}
 	for i := range r.batch.Len() {
 		f := res.Items(i, i+1)

@@ -15,7 +15,7 @@ import (
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -list FILE | -pixels P.safetensors)\n       qwen3vl encode [-model M] -o DIR/ [-shard i/n] (IMAGE|FOLDER|GLOB)... [-list FILE]   (a batch job: see -o)", stderr)
+	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -list FILE | -pixels P.safetensors)\n       qwen3vl encode [-model M] -o DIR/ [-shard i/n] [-list FILE] (IMAGE|FOLDER|GLOB)...   (a batch job: see -o)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
 	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy); or, for -format safetensors, a batch job's folder: a path ending in /, or a job folder made so before (sharded, resumable: rerun the same command to finish it; see README)")

@@ -212,6 +212,10 @@ func runEncodeJob(ctx context.Context, e encodeJob, stderr io.Writer) error {
 		Pipeline: p, Manifest: m, ShardBytes: shardBytes, BatchPatches: e.batchPatches,
 		Workers: e.jf.prepWorkers, Serial: e.jf.noPipeline, Queue: e.jf.queue, FailFast: e.jf.failFast,
 		Progress: prog.update,
+		Warn: func(msg string) {
+			prog.clear()
+			fmt.Fprintf(stderr, "qwen3vl: WARNING: %s\n", msg)
+		},
 		Failed: func(en job.Entry) {
 			prog.clear()
 			fmt.Fprintf(stderr, "qwen3vl: failed: %s\n", describe(fmt.Errorf("%s", en.Error)))

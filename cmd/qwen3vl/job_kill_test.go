@@ -24,7 +24,8 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("QWEN3VL_TEST_MAIN") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+		main() // the command itself, its signal handling included
+		return
 	}
 	os.Exit(m.Run())
 }
@@ -178,6 +179,59 @@ func TestJobSurvivesSIGKILL(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "job")
 	work(dir, nil, kills)
 	check("one worker", dir)
+
+	// SIGINT: the run stops (exit 130) after writing what it encoded; nothing is left half done.
+	// Forty inputs at a larger pixel budget, so that it is still running when interrupted.
+	var lines []string
+	if err := (job.Source{Args: []string{in}}).Walk(context.Background(), func(x job.Input) error {
+		if len(lines) < 40 {
+			lines = append(lines, x.Path)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(t.TempDir(), "list.txt")
+	os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	big := []string{"encode", "-q", "-model", "random:tiny", "-min-pixels", "60000", "-max-pixels", "70000", "-list", list}
+	plainBig := filepath.Join(t.TempDir(), "plain.safetensors")
+	if code, stderr := runCmd(t, append(big, "-o", plainBig)...); code != 0 {
+		t.Fatalf("plain encode: %d %s", code, stderr)
+	}
+	dir = filepath.Join(t.TempDir(), "job")
+	cmd := exec.Command(os.Args[0], append(big, "-shard-bytes", "64K", "-o", dir+"/")...)
+	cmd.Env = append(os.Environ(), "QWEN3VL_TEST_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupted once it has written its first segment: mid-run.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if segs, _ := filepath.Glob(filepath.Join(dir, "index-*.jsonl")); len(segs) > 0 {
+			break
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	if code != 130 && err != nil {
+		t.Errorf("SIGINT: exit %d (%v), want 130", code, err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "index-*.jsonl"))
+	t.Logf("SIGINT: exit %d, %d segments written", code, len(segs))
+	if tp, op := leftovers(dir); tp+op > 0 {
+		t.Errorf("SIGINT left %d temporary files and %d orphaned shards", tp, op)
+	}
+	if code, stderr := runCmd(t, append(big, "-shard-bytes", "64K", "-o", dir+"/")...); code != 0 {
+		t.Fatalf("resume after SIGINT: %d %s", code, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "export.safetensors")
+	if code, stderr := runCmd(t, "index", "export", "-q", dir, "-o", out); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	if a, b := mustRead(t, plainBig), mustRead(t, out); !bytes.Equal(a, b) {
+		t.Fatal("after SIGINT: the export differs from the plain encode")
+	}
+
 	for _, w := range []int{1, 3, 7} {
 		root := t.TempDir()
 		for i := range w {
@@ -193,6 +247,14 @@ func TestJobSurvivesSIGKILL(t *testing.T) {
 	if killed == 0 {
 		t.Error("no run was killed before it finished: the test proved nothing")
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func mustWorkerDirs(t *testing.T, root string) []string {
