@@ -513,3 +513,62 @@ func TestVanishedInput(t *testing.T) {
 		t.Fatalf("summary %+v, failed %+v: want %s failed as gone", sum, failed, last)
 	}
 }
+
+// TestWorkersOnOtherMounts: workers that see the same folder at different paths split it the
+// same way (keys are relative to the folder); merged, the features are the plain encode's.
+func TestWorkersOnOtherMounts(t *testing.T) {
+	p := sharedTiny(t)
+	a := t.TempDir()
+	paths := writeImages(t, a, 20, 8)
+	b := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.CopyFS(b, os.DirFS(a)); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	for i, in := range []string{a, b, a} {
+		dir := filepath.Join(root, fmt.Sprint(i))
+		if _, err := Run(context.Background(), config(t, p, dir, Source{Args: []string{in}}, Split{Index: i, Count: 3})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := Merge(mustDirs(t, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "x.safetensors")
+	if _, err := ix.Export(out); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(t.TempDir(), "plain.safetensors")
+	os.WriteFile(plain, plainFile(t, p, paths), 0o644)
+	got, err := safetensors.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	want, err := safetensors.Open(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	infos := want.Header().Tensors
+	if len(infos) < 4 {
+		t.Fatalf("plain file has tensors %v", infos)
+	}
+	for _, ti := range infos {
+		n := ti.Name
+		x, err1 := got.Bytes(n)
+		y, err2 := want.Bytes(n)
+		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s differs (%v, %v)", n, err1, err2)
+		}
+	}
+}
+
+func mustDirs(t *testing.T, root string) []string {
+	dirs, err := WorkerDirs([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs
+}

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/qwen3vl/qwen3vl/job"
 )
 
 // TestEncodeJobCommand: a job folder is told apart by its trailing slash (or its manifest),
@@ -57,5 +60,35 @@ func TestEncodeJobCommand(t *testing.T) {
 	}
 	if code, stderr := runCmd(t, "index", "merge", "-o", filepath.Join(t.TempDir(), "m.jsonl"), dir); code != 0 || !strings.Contains(stderr, "13 inputs: 12 encoded, 1 failed") {
 		t.Errorf("merge: exit %d, %q", code, stderr)
+	}
+}
+
+// TestJobProgressAndSizes: the progress line's counts and ETA (a terminal's redrawn line; a
+// plain line elsewhere; nothing with -q), and -shard-bytes sizes.
+func TestJobProgressAndSizes(t *testing.T) {
+	for _, c := range []struct {
+		terminal, enabled bool
+		want              string
+	}{
+		{true, true, "\r3/10 items (1 duplicates, 0 failed, 2 already done), "},
+		{false, true, "qwen3vl: 3/10 items (1 duplicates, 0 failed, 2 already done), "},
+		{false, false, ""},
+	} {
+		var b strings.Builder
+		p := &jobProgress{w: &b, terminal: c.terminal, enabled: c.enabled, start: time.Now().Add(-3 * time.Second)}
+		p.update(job.Progress{Done: 2, Dups: 1, Resumed: 2, Todo: 10})
+		got := b.String()
+		if !strings.HasPrefix(got, c.want) || (c.want != "" && !strings.Contains(got, "items/s, ETA ")) || (c.want == "" && got != "") {
+			t.Errorf("terminal %v enabled %v: %q, want %q… with an ETA", c.terminal, c.enabled, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{{"256M", 256 << 20}, {"12K", 12 << 10}, {"1G", 1 << 30}, {"4096", 4096}, {"2MiB", 2 << 20}, {"0", 0}, {"-1K", 0}, {"big", 0}} {
+		got, err := parseBytes(c.in)
+		if (err != nil) != (c.want == 0) || got != c.want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
 	}
 }
