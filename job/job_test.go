@@ -572,3 +572,50 @@ func mustDirs(t *testing.T, root string) []string {
 	}
 	return dirs
 }
+
+// TestLeftoversCleaned: what a killed run can leave (a temporary file of an atomic write, a
+// shard no segment lists, which would take the next shard's number) is removed on resume,
+// and the features are unchanged.
+func TestLeftoversCleaned(t *testing.T) {
+	p := sharedTiny(t)
+	in := t.TempDir()
+	paths := writeImages(t, in, 10, 9)
+	want := plainFile(t, p, paths)
+	dir := filepath.Join(t.TempDir(), "job")
+	c := config(t, p, dir, Source{Args: []string{in}}, Split{})
+	c.ShardBytes = 8 << 10
+	if _, err := Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	f, err := scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(dir, shardName(f.next()))
+	temp := filepath.Join(dir, "."+segmentName(f.next())+".tmp-abc")
+	for _, p := range []string{orphan, temp} {
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Drop the last segment too, as if the run had been killed before writing it.
+	last := filepath.Join(dir, segmentName(f.segments[len(f.segments)-1]))
+	if err := os.Remove(last); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done == 0 || sum.Resumed == 0 {
+		t.Errorf("resume: %+v, want some inputs redone and some resumed", sum)
+	}
+	for _, p := range []string{orphan, temp} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s not removed", p)
+		}
+	}
+	if got := export(t, dir); !bytes.Equal(got, want) {
+		t.Error("export after cleaning differs")
+	}
+}
