@@ -16,10 +16,10 @@ import (
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("encode", "encode [-model M] [-format F] [-o OUT] [-png DIR] (IMAGE... | -pixels P.safetensors)", stderr)
+	fs := newFlagSet("encode", "encode [-model M] [-format F] [-o OUT] [-png DIR] (IMAGE... | -list FILE | -pixels P.safetensors)\n       qwen3vl encode [-model M] -o DIR/ [-shard i/n] [-list FILE] (IMAGE|FOLDER|GLOB)...   (a batch job: see -o)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
-	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy)")
+	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy); or, for -format safetensors, a batch job's folder: a path ending in /, or a job folder made so before (sharded, resumable: rerun the same command to finish it; see README)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	pngDir := fs.String("png", "", "also draw each image's feature maps (PCA of pooler_output, each DeepStack level and last_hidden_state as RGB, beside the image as resized) into this folder, as I-NAME.png (I the item's index); made if missing. Images only")
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
@@ -31,13 +31,37 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	batchPatches := fs.Int("batch-patches", 4096, "encode consecutive inputs together, up to this many patches per call (more rows keep the kernels busier; a larger input runs alone; 1: one input per call). The outputs do not change")
 	var imf imageFlags
 	imf.register(fs)
+	fs.StringVar(&imf.list, "list", "", "a file of input paths, one a line (- for stdin), after the positional inputs")
+	var jf jobFlags
+	jf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if dir, ok := jobOutput(*outPath, *format); ok {
+		switch {
+		case *pixelsPath != "" || len(imf.videos) > 0:
+			return usagef("-o %s is a batch job's folder: it takes images (files, folders, globs, -list), not -pixels or -video", *outPath)
+		case *format != "safetensors":
+			return usagef("-o %s is a batch job's folder: only -format safetensors", *outPath)
+		case *keepGoing:
+			return usagef("-keep-going is a batch job's default (failed inputs are recorded in the index; -fail-fast stops at the first)")
+		case *features:
+			return usagef("-features is for -format jsonl")
+		case *pngDir != "":
+			return usagef("-png is for a plain encode, not a batch job's folder")
+		}
+		return runEncodeJob(ctx, encodeJob{
+			dir: dir, model: *model, modelGiven: flagGiven(fs, "model"), args: fs.Args(), imf: imf, jf: jf,
+			threads: *threads, weights: *weights, compute: *compute, batchPatches: *batchPatches, quiet: *quiet,
+		}, stderr)
+	}
+	if err := jf.refuseOutsideJob(fs); err != nil {
+		return err
+	}
 	switch {
-	case *pixelsPath == "" && fs.NArg() == 0 && len(imf.videos) == 0:
-		return usagef("no input: give image files (or folders, globs), -video, or -pixels")
-	case *pixelsPath != "" && (fs.NArg() > 0 || len(imf.videos) > 0):
+	case *pixelsPath == "" && fs.NArg() == 0 && len(imf.videos) == 0 && imf.list == "":
+		return usagef("no input: give image files (or folders, globs), -list, -video, or -pixels")
+	case *pixelsPath != "" && (fs.NArg() > 0 || len(imf.videos) > 0 || imf.list != ""):
 		return usagef("give either image/video files or -pixels, not both")
 	case *outPath == "" && *pngDir == "":
 		return usagef("-o is required (or -png DIR alone)")
