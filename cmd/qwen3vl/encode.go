@@ -288,17 +288,16 @@ func checkInputs(ctx context.Context, inputs []pipeline.Input, ov pipeline.Overr
 // progress prints "items done/total, items/s, ETA" on one terminal line, and while a call runs
 // longer than a second, the transformer blocks it has done.
 type progress struct {
-	w       io.Writer
+	statusLine
 	total   int
 	n       int
 	start   time.Time
 	call    time.Time // when the running Encode call's first block report came, or zero
 	enabled bool
-	printed bool // something is on the line
 }
 
 func newProgress(w io.Writer, total int, enabled bool) *progress {
-	return &progress{w: w, total: total, start: time.Now(), enabled: enabled}
+	return &progress{statusLine: statusLine{w: w}, total: total, start: time.Now(), enabled: enabled}
 }
 
 // step records one finished item.
@@ -332,21 +331,33 @@ func (p *progress) print(extra string) {
 	if p.n > 0 && p.n < p.total {
 		eta = ", ETA " + time.Duration(float64(p.total-p.n)/rate*float64(time.Second)).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "\r[%-30s] %d/%d items, %.2f items/s%s%s\x1b[K", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, eta, extra)
-	p.printed = true
+	p.redraw(fmt.Sprintf("[%-30s] %d/%d items, %.2f items/s%s%s", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, eta, extra))
 }
 
-// clear empties the progress line before another message is written.
-func (p *progress) clear() {
-	if p.printed {
-		fmt.Fprint(p.w, "\r\x1b[K")
-		p.printed = false
+// statusLine is one line of a terminal redrawn in place (a progress bar).
+type statusLine struct {
+	w       io.Writer
+	printed bool // something is on the line
+}
+
+// redraw replaces the line with line.
+func (l *statusLine) redraw(line string) {
+	fmt.Fprintf(l.w, "\r%s\x1b[K", line)
+	l.printed = true
+}
+
+// clear empties the line before another message is written.
+func (l *statusLine) clear() {
+	if l.printed {
+		fmt.Fprint(l.w, "\r\x1b[K")
+		l.printed = false
 	}
 }
 
-func (p *progress) done() {
-	if p.printed {
-		fmt.Fprintln(p.w)
-		p.printed = false
+// done ends the line, leaving what it shows.
+func (l *statusLine) done() {
+	if l.printed {
+		fmt.Fprintln(l.w)
+		l.printed = false
 	}
 }

@@ -206,7 +206,7 @@ func runEncodeJob(ctx context.Context, e encodeJob, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	prog := &jobProgress{w: stderr, terminal: isTerminal(stderr), enabled: !e.quiet, start: time.Now()}
+	prog := &jobProgress{statusLine: statusLine{w: stderr}, terminal: isTerminal(stderr), enabled: !e.quiet, start: time.Now()}
 	cfg := job.Config{
 		Dir: e.dir, Source: job.Source{Args: e.args, List: e.imf.list, Stdin: os.Stdin}, Split: sp,
 		Pipeline: p, Manifest: m, ShardBytes: shardBytes, BatchPatches: e.batchPatches,
@@ -225,7 +225,7 @@ func runEncodeJob(ctx context.Context, e encodeJob, stderr io.Writer) error {
 		cfg.Workers = 0
 	}
 	sum, err := job.Run(ctx, cfg)
-	prog.finish()
+	prog.done()
 	if !e.quiet && (err == nil || sum.Done+sum.Dups+sum.Failed > 0) {
 		secs := time.Since(prog.start).Seconds()
 		fmt.Fprintf(stderr, "qwen3vl: job %s (worker %s): %d encoded, %d duplicates, %d failed, %d already done; %d shards written; %.1fs (%.2f items/s)\n",
@@ -243,10 +243,9 @@ func runEncodeJob(ctx context.Context, e encodeJob, stderr io.Writer) error {
 // jobProgress draws a job's progress: on a terminal one line redrawn (items/s, ETA once the
 // inputs are all listed), elsewhere a plain line every 10 seconds; nothing with -q.
 type jobProgress struct {
-	w                 io.Writer
+	statusLine
 	terminal, enabled bool
 	start, last       time.Time
-	printed           bool
 }
 
 func (p *jobProgress) update(pr job.Progress) {
@@ -272,23 +271,8 @@ func (p *jobProgress) update(pr job.Progress) {
 	}
 	line := fmt.Sprintf("%d/%s items (%d duplicates, %d failed, %d already done), %.2f items/s%s", n, total, pr.Dups, pr.Failed, pr.Resumed, rate, eta)
 	if p.terminal {
-		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
-		p.printed = true
+		p.redraw(line)
 	} else {
 		fmt.Fprintf(p.w, "qwen3vl: %s\n", line)
-	}
-}
-
-func (p *jobProgress) clear() {
-	if p.printed {
-		fmt.Fprint(p.w, "\r\x1b[K")
-		p.printed = false
-	}
-}
-
-func (p *jobProgress) finish() {
-	if p.printed {
-		fmt.Fprintln(p.w)
-		p.printed = false
 	}
 }

@@ -75,7 +75,7 @@ func TestJobProgressAndSizes(t *testing.T) {
 		{false, false, ""},
 	} {
 		var b strings.Builder
-		p := &jobProgress{w: &b, terminal: c.terminal, enabled: c.enabled, start: time.Now().Add(-3 * time.Second)}
+		p := &jobProgress{statusLine: statusLine{w: &b}, terminal: c.terminal, enabled: c.enabled, start: time.Now().Add(-3 * time.Second)}
 		p.update(job.Progress{Done: 2, Dups: 1, Resumed: 2, Todo: 10})
 		got := b.String()
 		if !strings.HasPrefix(got, c.want) || (c.want != "" && !strings.Contains(got, "items/s, ETA ")) || (c.want == "" && got != "") {
