@@ -181,7 +181,7 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
 	var extra struct {
-		NumKVHeads     *int            `json:"num_key_value_heads"`
+		NumKVHeads     json.RawMessage `json:"num_key_value_heads"`
 		HeadDim        *int            `json:"head_dim"`
 		RopeTheta      *float64        `json:"rope_theta"`
 		RopeParameters json.RawMessage `json:"rope_parameters"`
@@ -190,7 +190,13 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := json.Unmarshal(body, &extra); err != nil {
 		return Config{}, fmt.Errorf("text config: %w", checkpoint.DescribeJSONError(err))
 	}
-	if extra.NumKVHeads == nil && !moe { // the reference: num_key_value_heads defaults to the heads
+	// num_key_value_heads left out keeps the class default (32 dense, 16 MoE); an explicit null
+	// means the heads in the dense config and is refused by the MoE config's strict int field
+	// (transformers 5.24).
+	if string(extra.NumKVHeads) == "null" {
+		if moe {
+			return Config{}, fmt.Errorf("field num_key_value_heads is null: %s wants a number", moeTextType)
+		}
 		cfg.NumKVHeads = cfg.NumHeads
 	}
 	if extra.HeadDim == nil && moe && cfg.NumHeads > 0 { // Qwen3VLMoeTextConfig: hidden_size // heads

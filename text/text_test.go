@@ -44,9 +44,11 @@ func TestParseConfig(t *testing.T) {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 	for _, c := range []struct{ name, json, err string }{
-		{"bare", `{"num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2, "head_dim": 4, "rope_parameters": {"rope_theta": 10000, "mrope_section": [1, 1, 0]}}`, ""},
-		{"4.x rope_scaling", `{"num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2, "head_dim": 4, "rope_theta": 10000, "rope_scaling": {"type": "mrope", "mrope_section": [1, 1, 0]}}`, ""},
+		{"bare", `{"num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": null, "head_dim": 4, "rope_parameters": {"rope_theta": 10000, "mrope_section": [1, 1, 0]}}`, ""},
+		{"4.x rope_scaling", `{"num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 4, "rope_theta": 10000, "rope_scaling": {"type": "mrope", "mrope_section": [1, 1, 0]}}`, ""},
 		{"not json", `[`, "not a JSON object"},
+		{"kv default", `{"text_config": {"num_attention_heads": 16}}`, "multiple of num_key_value_heads = 32"},
+		{"moe kv null", `{"model_type": "qwen3_vl_moe", "text_config": {"num_key_value_heads": null}}`, "num_key_value_heads is null"},
 		{"neither", `{"depth": 3}`, "neither"},
 		{"moe", `{"model_type": "qwen3_vl_moe", "text_config": {}}`, ""},
 		{"other", `{"model_type": "qwen2_5_vl", "text_config": {}}`, "the text decoder runs qwen3_vl and qwen3_vl_moe only"},
@@ -76,6 +78,20 @@ func TestParseConfig(t *testing.T) {
 	tied, err := ParseConfig([]byte(`{"text_config": {"tie_word_embeddings": false}, "tie_word_embeddings": true}`))
 	if err != nil || !tied.TieWordEmbeddings || tied.NumKVHeads != tied.NumHeads {
 		t.Errorf("top-level tie_word_embeddings and kv heads default: %+v, %v", tied, err)
+	}
+	// num_key_value_heads as transformers 5.24 reads it (checked there): left out, the class
+	// default (32; MoE 16); null, the heads (dense only).
+	for _, c := range []struct {
+		json string
+		want int
+	}{
+		{`{"text_config": {"num_attention_heads": 64}}`, 32},
+		{`{"text_config": {"num_attention_heads": 64, "num_key_value_heads": null}}`, 64},
+		{`{"model_type": "qwen3_vl_moe", "text_config": {"num_attention_heads": 32, "hidden_size": 4096}}`, 16},
+	} {
+		if cfg, err := ParseConfig([]byte(c.json)); err != nil || cfg.NumKVHeads != c.want {
+			t.Errorf("%s: num_key_value_heads %d (%v), want %d", c.json, cfg.NumKVHeads, err, c.want)
+		}
 	}
 }
 
