@@ -9,17 +9,19 @@ import (
 	"time"
 
 	"github.com/qwen3vl/qwen3vl/hub"
+	"github.com/qwen3vl/qwen3vl/picture"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 	"golang.org/x/term"
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -pixels P.safetensors)", stderr)
+	fs := newFlagSet("encode", "encode [-model M] [-format F] [-o OUT] [-png DIR] (IMAGE... | -pixels P.safetensors)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
 	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
+	pngDir := fs.String("png", "", "also draw each image's feature maps (PCA of pooler_output, each DeepStack level and last_hidden_state as RGB, beside the image as resized) into this folder, as I-NAME.png (I the item's index); made if missing. Images only")
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
 	weights := fs.String("weights", "auto", weightsUsage)
@@ -37,8 +39,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("no input: give image files (or folders, globs), -video, or -pixels")
 	case *pixelsPath != "" && (fs.NArg() > 0 || len(imf.videos) > 0):
 		return usagef("give either image/video files or -pixels, not both")
-	case *outPath == "":
-		return usagef("-o is required")
+	case *outPath == "" && *pngDir == "":
+		return usagef("-o is required (or -png DIR alone)")
+	case *pngDir != "" && len(imf.videos) > 0:
+		return usagef("-png draws images only: no -video")
 	case *threads < 0:
 		return usagef("-threads %d: must be ≥ 0", *threads)
 	case *batchPatches < 1:
@@ -86,8 +90,15 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		inputPaths = []string{*pixelsPath}
 	}
-	if err := checkOutput(*format, *outPath, inputPaths); err != nil {
-		return err
+	if *outPath != "" {
+		if err := checkOutput(*format, *outPath, inputPaths); err != nil {
+			return err
+		}
+	}
+	if *pngDir != "" {
+		if err := checkPNGDir(*pngDir); err != nil {
+			return err
+		}
 	}
 	total := len(inputs)
 	if inputs, err = checkInputs(ctx, inputs, ov, *keepGoing, stderr); err != nil {
@@ -96,6 +107,11 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *pixelsPath != "" {
 		if pixelItems, err = pipeline.ReadPixels(*pixelsPath); err != nil {
 			return err
+		}
+		for _, it := range pixelItems {
+			if it.Video && *pngDir != "" {
+				return usagef("-png draws images only: %s is a video", it.Name)
+			}
 		}
 	}
 	start := time.Now()
@@ -115,6 +131,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer prog.done()
 	var all pipeline.Features
 	var b pipeline.Batch
+	var pngs *featurePNGs
+	if *pngDir != "" {
+		pngs = &featurePNGs{dir: *pngDir, opts: ckpt.Image, maps: picture.MapOptions{PatchSize: p.Config.PatchSize, MergeSize: p.Config.SpatialMergeSize, DeepstackBlocks: p.Config.DeepstackVisualIndexes}}
+	}
 	var flops int64
 	encStart := time.Now()
 	// Consecutive inputs are encoded together up to -batch-patches: the rows of one item never
@@ -129,6 +149,11 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		f := res.Items(0, b.Len())
 		warnNonFinite(stderr, res, f)
+		if pngs != nil {
+			if err := pngs.write(&b, res); err != nil {
+				return err
+			}
+		}
 		all.Append(f)
 		flops += vision.FLOPs(p.Config, b.Grids())
 		for range b.Len() {
@@ -179,10 +204,15 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("no input could be encoded (%d skipped)", skipped)
 	}
 	secs := time.Since(encStart).Seconds()
-	if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
-		return err
+	if *outPath != "" {
+		if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
+			return err
+		}
 	}
-	if !*quiet {
+	if !*quiet && pngs != nil {
+		fmt.Fprintf(stderr, "qwen3vl: wrote %d feature pictures into %s\n", pngs.n, *pngDir)
+	}
+	if !*quiet && *outPath != "" {
 		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs (%s weights, %s compute), encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
 			len(all.Items), all.LastHidden.Rows, all.Pooler.Rows, loadSecs, p.Model.Weights(), p.Model.Compute(), secs, float64(flops)/secs/1e9, *outPath, *format)
 	}
