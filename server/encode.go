@@ -39,7 +39,6 @@ type encodeParams struct {
 	lastHidden           bool
 	vllm                 bool   // format=vllm: a JSON array of vLLM image_embeds content parts
 	format               string // the response's media type, negotiated from Accept
-	level                string // features.png: the output drawn (Route.levels)
 }
 
 // rawImage is one image as received: its bytes, or the URL to fetch them from.
@@ -59,7 +58,7 @@ type rawImage struct {
 type encodeRoute struct {
 	path string
 	// options are the request options taken besides min_pixels and max_pixels: "include",
-	// "format" (query only), "level" (query only).
+	// "format" (query only).
 	options []string
 	// one: the route draws one image, and refuses a request with more.
 	one bool
@@ -88,6 +87,7 @@ type encodeRequest struct {
 	ctx     context.Context
 	start   time.Time
 	params  encodeParams
+	opts    imageproc.Options // the preprocessing of its images: the server's, its budget
 	items   []pipeline.Item
 	patches int
 	flops   int64
@@ -247,7 +247,7 @@ func (s *Server) serveEncode(w http.ResponseWriter, r *http.Request, info *reqIn
 		return
 	}
 	info.patches = patches
-	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, items: items, patches: patches, flops: flops, info: info, fail: fail})
+	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, opts: opts, items: items, patches: patches, flops: flops, info: info, fail: fail})
 }
 
 // encode runs the request's items through the batcher and returns their outputs (views into
@@ -454,7 +454,7 @@ func negotiate(accept string) (string, *apiError) {
 	return "", errorf(http.StatusNotAcceptable, CodeNotAcceptable, "Accept %q allows neither application/json nor application/octet-stream (safetensors)", accept)
 }
 
-// parseQuery reads min_pixels, max_pixels and the route's options (include, format, level)
+// parseQuery reads min_pixels, max_pixels and the route's options (include, format)
 // from the query string.
 func parseQuery(q url.Values, p *encodeParams) *apiError {
 	for key, vals := range q {
@@ -479,11 +479,6 @@ func parseQuery(q url.Values, p *encodeParams) *apiError {
 			default:
 				return errorf(http.StatusBadRequest, CodeInvalidParameter, "format=%q: want vllm (a JSON array of vLLM image_embeds content parts) or json (the default response)", v)
 			}
-		case key == "level" && p.route.takes(key):
-			if !slices.Contains(featureLevels, v) {
-				return errorf(http.StatusBadRequest, CodeInvalidParameter, "level=%q: want one of %s", v, strings.Join(featureLevels, ", "))
-			}
-			p.level = v
 		default:
 			return errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown query parameter %q (known: %s)", key, strings.Join(append([]string{"min_pixels", "max_pixels"}, p.route.options...), ", "))
 		}

@@ -1,19 +1,25 @@
 package server
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/picture"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 )
 
 // Media type of the pictures.
 const formatPNG = "image/png"
 
-// featureLevels are the outputs POST /v1/features.png draws (its level parameter): the merged
-// tokens, each DeepStack level, the last block's patches.
-var featureLevels = []string{"pooler_output", "deepstack_features.0", "deepstack_features.1", "deepstack_features.2", "last_hidden_state"}
-
-// explainRoute is POST /v1/explain.png: the image as resized, with its patch grid, merge
-// windows and token numbers, beside the dataflow of the tower for it.
+// explainRoute is POST /v1/explain.png: the image as the processor resized it, with its patch
+// grid, merge windows and token numbers, beside the dataflow of the tower for it
+// (picture.Explain). No encode runs: the picture needs the image's size and the configuration.
 var explainRoute = &encodeRoute{
 	path:      "/v1/explain.png",
 	one:       true,
@@ -21,10 +27,11 @@ var explainRoute = &encodeRoute{
 	answer:    (*Server).answerExplain,
 }
 
-// featuresRoute is POST /v1/features.png: a PCA of one output's rows as colours on the image.
+// featuresRoute is POST /v1/features.png: the image encoded as /v1/encode encodes it (the
+// same batcher), and the PCA of each output, pooler_output, every DeepStack level and
+// last_hidden_state, drawn as colours on the image grid (picture.Features).
 var featuresRoute = &encodeRoute{
 	path:      "/v1/features.png",
-	options:   []string{"level"},
 	one:       true,
 	negotiate: negotiatePNG,
 	answer:    (*Server).answerFeatures,
@@ -36,8 +43,16 @@ func negotiatePNG(accept string) (string, *apiError) {
 		return formatPNG, nil
 	}
 	for _, part := range strings.Split(accept, ",") {
-		mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		switch strings.ToLower(strings.TrimSpace(mt)) {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		if q, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(q, 64); err != nil || f <= 0 {
+				continue
+			}
+		}
+		switch mt {
 		case formatPNG, "image/*", "*/*":
 			return formatPNG, nil
 		}
@@ -45,10 +60,81 @@ func negotiatePNG(accept string) (string, *apiError) {
 	return "", errorf(http.StatusNotAcceptable, CodeNotAcceptable, "Accept %q does not allow image/png, the only answer of this route", accept)
 }
 
-func (s *Server) answerExplain(w http.ResponseWriter, req *encodeRequest) {
-	req.fail(errorf(http.StatusNotImplemented, CodeInternal, "not yet"))
+// resized is the request's one image as the processor resized it, read back from its pixel
+// rows (imageproc.Unpatchify: the resized image exactly), or the error answered.
+func resized(req *encodeRequest) (*imageproc.RGB, bool) {
+	it := req.items[0]
+	img, err := imageproc.Unpatchify(it.Pixels, imageproc.Grid(it.Grid), 0, req.opts)
+	if err != nil {
+		req.fail(errorf(http.StatusInternalServerError, CodeInternal, "%s: the resized image: %v", it.Name, trimPrefix(err)))
+		return nil, false
+	}
+	return img, true
 }
 
+// answerExplain answers POST /v1/explain.png.
+func (s *Server) answerExplain(w http.ResponseWriter, req *encodeRequest) {
+	it := req.items[0]
+	req.info.tokens = it.Grid.Patches() / (req.lm.vcfg.SpatialMergeSize * req.lm.vcfg.SpatialMergeSize)
+	img, ok := resized(req)
+	if !ok {
+		return
+	}
+	source := fmt.Sprintf("%s, %d×%d after EXIF orientation", it.Name, it.Width, it.Height)
+	e, err := pipeline.Explain(req.lm.vcfg, req.lm.id, req.opts, source, it.Width, it.Height)
+	if err != nil {
+		req.fail(errorf(http.StatusUnprocessableEntity, CodeImageUnprocessable, "%s: %s", it.Name, trimPackage(err)))
+		return
+	}
+	req.items = nil
+	var buf bytes.Buffer
+	if err := picture.Explain(&buf, img, e); err != nil {
+		req.fail(pictureError(it.Name, err))
+		return
+	}
+	s.writePNG(w, req, buf.Bytes())
+}
+
+// answerFeatures answers POST /v1/features.png.
 func (s *Server) answerFeatures(w http.ResponseWriter, req *encodeRequest) {
-	req.fail(errorf(http.StatusNotImplemented, CodeInternal, "not yet"))
+	img, ok := resized(req)
+	if !ok {
+		return
+	}
+	res, ok := s.encode(req)
+	if !ok {
+		return
+	}
+	cfg := req.lm.vcfg
+	var buf bytes.Buffer
+	err := picture.Features(&buf, img, res.features, picture.MapOptions{PatchSize: cfg.PatchSize, MergeSize: cfg.SpatialMergeSize, DeepstackBlocks: cfg.DeepstackVisualIndexes})
+	if err != nil {
+		req.fail(pictureError(res.features.Items[0].Name, err))
+		return
+	}
+	w.Header().Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	s.writePNG(w, req, buf.Bytes())
+}
+
+// pictureError is the answer to a picture that could not be drawn: 422 when it would be too
+// large, else 500 (non-finite features, a bug).
+func pictureError(name string, err error) *apiError {
+	msg := strings.TrimPrefix(err.Error(), "picture: ")
+	if errors.Is(err, picture.ErrTooLarge) {
+		return errorf(http.StatusUnprocessableEntity, CodeImageUnprocessable, "%s: %s", name, msg)
+	}
+	return errorf(http.StatusInternalServerError, CodeInternal, "%s: drawing the picture: %s", name, msg)
+}
+
+// writePNG answers a picture.
+func (s *Server) writePNG(w http.ResponseWriter, req *encodeRequest, png []byte) {
+	h := w.Header()
+	h.Set("Content-Type", formatPNG)
+	h.Set("Content-Length", strconv.Itoa(len(png)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(png); err != nil {
+		s.abandon(req.info, err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestPageInBrowser(t *testing.T) {
 		served <- run(ctx, []string{"serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port),
 			"-chat", "-model", "random:tiny@7", "-tokenizer", "../../testdata/tokenizer/qwen3vl",
 			"-max-body", "1M", "-max-pixels", "200704", "-chat-max-tokens", "24", "-threads", "2",
-			"-drain-delay", "0", "-shutdown-timeout", "5s", "-log-level", "warn"}, io.Discard, &stderr)
+			"-drain-delay", "0", "-shutdown-timeout", "5s", "-log-level", "error"}, io.Discard, &stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -75,7 +76,7 @@ func TestPageInBrowser(t *testing.T) {
 	d := startBrowser(t, driver, browser, downloads)
 	d.navigate(base + "/")
 	d.waitUntil(30*time.Second, "the page to read /v1/models", "document.body.dataset.ready === '1'")
-	if got := d.text("document.getElementById('model').textContent"); got != "model random:tiny@7 · chat" {
+	if got := d.text("document.getElementById('model').textContent"); !strings.HasPrefix(got, "model random:tiny@7 · chat · synthetic random weights") {
 		t.Errorf("the page's model line is %q", got)
 	}
 
@@ -89,7 +90,7 @@ func TestPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.sendKeys("#file", imagePath)
-	d.waitUntil(2*time.Minute, "the pictures", "document.getElementById('status').textContent === 'grad_400x300.png: drawn.' && document.getElementById('explain').complete && document.getElementById('features').complete")
+	d.waitUntil(2*time.Minute, "the pictures", "(document.getElementById('status').textContent === 'grad_400x300.png: drawn.' && document.getElementById('explain').complete && document.getElementById('features').complete) || !document.getElementById('error').hidden")
 	if d.text("document.getElementById('error').hidden") != "true" {
 		t.Fatalf("the page shows an error: %s", d.text("document.getElementById('error').textContent"))
 	}
@@ -102,7 +103,7 @@ func TestPageInBrowser(t *testing.T) {
 	// The pictures saved from the page are the API's answers, byte for byte.
 	for _, c := range []struct{ link, file, route string }{
 		{"#save-explain", "explain.png", "/v1/explain.png"},
-		{"#save-features", "features-pooler_output.png", "/v1/features.png?level=pooler_output"},
+		{"#save-features", "features.png", "/v1/features.png"},
 	} {
 		d.click(c.link)
 		got := waitDownload(t, downloads, c.file)
@@ -145,10 +146,17 @@ new MutationObserver(() => window.pieces++).observe(document.getElementById('ans
 	if answer == "" {
 		t.Error("the answer is empty")
 	}
+	if meta := d.text("document.getElementById('answer-meta').textContent"); !regexp.MustCompile(`^[0-9]+ tokens, finish_reason (length|stop); the prompt was [0-9]+ tokens`).MatchString(meta) {
+		t.Errorf("under the answer: %q, want its tokens and finish_reason", meta)
+	}
 	if pieces == "0" || pieces == "1" {
 		t.Errorf("the answer came in %s piece(s), not streamed", pieces)
 	}
 
+	// The whole page in the screenshot: the window as tall as the document.
+	var height int
+	d.run(&height, "return document.documentElement.scrollHeight;")
+	d.do("POST", "/window/rect", map[string]int{"width": 1280, "height": min(height+120, 4000)}, nil)
 	shot := d.screenshot()
 	if _, err := png.Decode(bytes.NewReader(shot)); err != nil {
 		t.Fatalf("screenshot: %v", err)

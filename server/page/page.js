@@ -85,18 +85,10 @@ async function loadModels() {
     const m = list.data[0];
     state.models = m;
     const l = m.limits;
-    $('model').textContent = `model ${m.id}` + (m.chat ? ' · chat' : '');
+    $('model').textContent = `model ${m.id}` + (m.chat ? ' · chat' : '') +
+      (m.id.startsWith('random:') ? ' · synthetic random weights: the features and answers are noise' : '');
     $('limits').textContent = `At most ${size(l.max_body_bytes)} a request; images resized to at most ${l.max_pixels} pixels; ` +
       `${m.preprocessor.patch_size}-px patches, ${m.preprocessor.merge_size}×${m.preprocessor.merge_size} merged into one token.`;
-    const levels = ['pooler_output'];
-    for (let i = 0; i < (m.config.deepstack_visual_indexes || []).length; i++) levels.push(`deepstack_features.${i}`);
-    levels.push('last_hidden_state');
-    const sel = $('level');
-    sel.replaceChildren(...levels.map((v) => {
-      const o = document.createElement('option');
-      o.value = v; o.textContent = v;
-      return o;
-    }));
     $('ask').hidden = !m.chat;
     document.body.dataset.ready = '1';
   } catch (e) {
@@ -128,7 +120,7 @@ function showPicture(id, blob) {
   $(id).src = u;
   const a = $('save-' + id);
   a.href = u;
-  a.download = id === 'features' ? `features-${$('level').value || 'pooler_output'}.png` : 'explain.png';
+  a.download = id + '.png';
 }
 
 async function draw() {
@@ -141,7 +133,7 @@ async function draw() {
   try {
     const [explain, features] = await Promise.all([
       post('/v1/explain.png', 'image/png'),
-      post('/v1/features.png?level=' + encodeURIComponent($('level').value || 'pooler_output'), 'image/png'),
+      post('/v1/features.png', 'image/png'),
     ]);
     showPicture('explain', explain);
     showPicture('features', features);
@@ -149,20 +141,6 @@ async function draw() {
     status(`${state.image.name}: drawn.`);
   } catch (e) {
     status('');
-    showError(e.message);
-  } finally {
-    busy(-1);
-  }
-}
-
-async function redrawFeatures() {
-  if (!state.image) return;
-  clearError();
-  busy(1);
-  try {
-    const blob = await post('/v1/features.png?level=' + encodeURIComponent($('level').value), 'image/png');
-    showPicture('features', blob);
-  } catch (e) {
     showError(e.message);
   } finally {
     busy(-1);
@@ -207,10 +185,11 @@ async function ask(ev) {
   clearError();
   const out = $('answer');
   out.textContent = '';
+  $('answer-meta').textContent = '';
   const content = [];
   if (state.image) content.push({ type: 'image_url', image_url: { url: await dataURL(state.image.blob) } });
   content.push({ type: 'text', text: q });
-  const body = { messages: [{ role: 'user', content }], stream: true };
+  const body = { messages: [{ role: 'user', content }], stream: true, stream_options: { include_usage: true } };
   if (state.models && state.models.chat) body.max_tokens = Math.min(128, state.models.chat.max_tokens);
   state.ask = new AbortController();
   $('ask-button').disabled = true;
@@ -228,6 +207,7 @@ async function ask(ev) {
     const dec = new TextDecoder();
     let buf = '';
     let finish = '';
+    let usage = null;
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -242,6 +222,7 @@ async function ask(ev) {
           if (data === '[DONE]') continue;
           const chunk = JSON.parse(data);
           if (chunk.error) throw new Error(`stream: ${chunk.error.code}: ${chunk.error.message}`);
+          if (chunk.usage) usage = chunk.usage;
           for (const c of chunk.choices || []) {
             if (c.delta && c.delta.content) out.textContent += c.delta.content;
             if (c.finish_reason) finish = c.finish_reason;
@@ -249,6 +230,10 @@ async function ask(ev) {
         }
       }
     }
+    let meta = `finish_reason ${finish}`;
+    if (usage) meta = `${usage.completion_tokens} tokens, ${meta}; the prompt was ${usage.prompt_tokens} tokens`;
+    if (out.textContent.trim() === '') meta += ' (the answer is only whitespace)';
+    $('answer-meta').textContent = meta;
     document.body.dataset.answer = 'done:' + finish;
   } catch (e) {
     document.body.dataset.answer = 'error';
@@ -302,7 +287,6 @@ function init() {
     if (f) setImage(f, f.name);
   });
   document.addEventListener('paste', fromClipboard);
-  $('level').addEventListener('change', redrawFeatures);
   $('download').addEventListener('click', download);
   $('ask-form').addEventListener('submit', ask);
   $('stop-button').addEventListener('click', () => state.ask && state.ask.abort());
