@@ -75,14 +75,25 @@ func Unpatchify(pixels []float32, grid Grid, group int, opts Options) (*RGB, err
 	return img, nil
 }
 
-// level is the 8-bit level whose value in the increasing table lut is nearest to v (the
-// lower at a tie); NaN maps to 0.
+// level is the 8-bit level whose value in lut is nearest to v (the lower level at a tie);
+// lut is monotonic, increasing for a positive std and decreasing for a negative one. NaN maps
+// to 0.
 func level(lut *[256]float32, v float32) uint8 {
-	if !(v > lut[0]) {
+	if v != v {
 		return 0
 	}
-	i := sort.Search(256, func(i int) bool { return lut[i] >= v })
-	if i == 256 {
+	up := lut[255] >= lut[0]
+	// The first level at or past v in the table's direction.
+	i := sort.Search(256, func(i int) bool {
+		if up {
+			return lut[i] >= v
+		}
+		return lut[i] <= v
+	})
+	switch i {
+	case 0:
+		return 0
+	case 256:
 		return 255
 	}
 	if math.Abs(float64(v-lut[i-1])) <= math.Abs(float64(lut[i]-v)) {

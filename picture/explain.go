@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 )
 
@@ -214,9 +215,15 @@ func drawScaled(dst *image.RGBA, img image.Image, s int) {
 		return
 	}
 	ib := img.Bounds()
+	rgb, packed := img.(*imageproc.RGB) // the usual case, read directly
 	for y := 0; y < b.Dy(); y++ {
 		row := dst.Pix[dst.PixOffset(b.Min.X, b.Min.Y+y):]
 		for x := 0; x < b.Dx(); x++ {
+			if packed {
+				i := 3 * ((y/s)*rgb.Width + x/s)
+				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = rgb.Pix[i], rgb.Pix[i+1], rgb.Pix[i+2], 255
+				continue
+			}
 			c := color.RGBAModel.Convert(img.At(ib.Min.X+x/s, ib.Min.Y+y/s)).(color.RGBA)
 			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, 255
 		}

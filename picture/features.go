@@ -43,8 +43,9 @@ type Map struct {
 // FeatureMaps returns the PCA colour maps of f, the features of one image (one item, T = 1):
 // pooler_output, each DeepStack level, last_hidden_state, in that order. For each tensor the
 // top three principal components of its rows (fitPCA: power iteration with deflation, fitted on
-// at most 4096 rows) become red, green and blue, each scaled from its 1st percentile (0) to its
-// 99th (255), clamped, rounded to nearest. Rows are in merge-window order: token r is window
+// at most 1024 rows) become red, green and blue, each scaled from its 1st percentile (0) to its
+// 99th (255), clamped, rounded to nearest; a component explaining less than 1e-9 of the
+// variance is a flat 128. Rows are in merge-window order: token r is window
 // (r / (W/m), r mod (W/m)) in (row, column); patch row r is patch (mh, mw) = (j / m, j mod m),
 // j = r mod m², of window r / m². A video (T > 1) is refused.
 func FeatureMaps(f pipeline.Features, o MapOptions) ([]Map, error) {
@@ -92,7 +93,15 @@ func FeatureMaps(f pipeline.Features, o MapOptions) ([]Map, error) {
 		for r := range coords {
 			coords[r] = p.project(t.x.Data[r*t.x.Cols : (r+1)*t.x.Cols])
 		}
-		levels := colourLevels(coords, 3)
+		// A component with no variance to speak of (below 1e-9 of the total: rounding noise,
+		// as in data of fewer than three dimensions) is not drawn; its channel is 128.
+		k := 0
+		for _, v := range p.variances {
+			if v > 1e-9*p.total {
+				k++
+			}
+		}
+		levels := colourLevels(coords, k)
 		var img *image.RGBA
 		if t.patchLevel {
 			img = image.NewRGBA(image.Rect(0, 0, g.W, g.H))

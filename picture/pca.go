@@ -5,11 +5,11 @@ import "math"
 // pcaIterations bounds the power iterations per component; pcaTolerance stops them earlier
 // once the vector moves less than this (Euclidean norm of the change of a unit vector).
 const (
-	pcaIterations = 300
+	pcaIterations = 150
 	pcaTolerance  = 1e-10
 	// pcaFitRows bounds the rows the components are fitted on: a larger matrix is fitted on
 	// every k-th row (k = ⌈rows/pcaFitRows⌉, from row 0), then every row is projected.
-	pcaFitRows = 4096
+	pcaFitRows = 1024
 )
 
 // pca is the top principal components of the rows of a [rows, cols] matrix.

@@ -109,8 +109,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		for _, it := range pixelItems {
-			if it.Video && *pngDir != "" {
-				return usagef("-png draws images only: %s is a video", it.Name)
+			if (it.Video || it.Grid.T != 1) && *pngDir != "" {
+				return usagef("-png draws images only: %s is a video (grid %v)", it.Name, it.Grid)
 			}
 		}
 	}
