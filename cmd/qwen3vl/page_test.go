@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
@@ -131,9 +132,10 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	checkSafetensorsHeader(t, got, "pooler_output", "deepstack_features.0", "last_hidden_state", "grid_thw")
 
-	// Ask: the answer streams in, piece by piece.
+	// Ask: the answer streams in, piece by piece (each event of the stream one change of the
+	// answer; how many arrive in one read is the network's business).
 	d.run(nil, `window.pieces = 0;
-new MutationObserver(() => window.pieces++).observe(document.getElementById('answer'), {childList: true, characterData: true, subtree: true});`)
+new MutationObserver((records) => window.pieces += records.length).observe(document.getElementById('answer'), {childList: true, characterData: true, subtree: true});`)
 	d.sendKeys("#question", "What is in the picture?")
 	d.click("#ask-button")
 	d.waitUntil(3*time.Minute, "the answer", "(document.body.dataset.answer || '').startsWith('done:') || document.body.dataset.answer === 'error'")
@@ -142,7 +144,7 @@ new MutationObserver(() => window.pieces++).observe(document.getElementById('ans
 	}
 	answer := d.text("document.getElementById('answer').textContent")
 	pieces := d.text("window.pieces")
-	t.Logf("answer (%s, in %s DOM changes): %q", d.text("document.body.dataset.answer"), pieces, answer)
+	t.Logf("answer (%s, in %s changes of the answer): %q", d.text("document.body.dataset.answer"), pieces, answer)
 	if answer == "" {
 		t.Error("the answer is empty")
 	}
@@ -166,6 +168,15 @@ new MutationObserver(() => window.pieces++).observe(document.getElementById('ans
 			t.Fatal(err)
 		}
 		t.Logf("wrote docs/page.png (%d bytes)", len(shot))
+	}
+
+	// An image pasted (a file on the clipboard) is drawn as well, after the screenshot.
+	d.run(nil, `const b = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+const dt = new DataTransfer(); dt.items.add(new File([b], 'pasted.png', {type: 'image/png'}));
+document.body.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));`, base64.StdEncoding.EncodeToString(imageBytes))
+	d.waitUntil(2*time.Minute, "the pictures of a pasted image", "(document.getElementById('status').textContent === 'pasted.png: drawn.' && document.getElementById('explain').complete) || !document.getElementById('error').hidden")
+	if d.text("document.getElementById('error').hidden") != "true" {
+		t.Fatalf("pasting an image: the page shows an error: %s", d.text("document.getElementById('error').textContent"))
 	}
 
 	// Bad input through the page: the API's own status, code and message, shown on the page.
