@@ -87,12 +87,10 @@ func (s *Server) answerExplain(w http.ResponseWriter, req *encodeRequest) {
 		return
 	}
 	req.items = nil
-	var buf bytes.Buffer
-	if err := picture.Explain(&buf, img, e); err != nil {
-		req.fail(pictureError(it.Name, err))
-		return
+	png, ok := s.draw(req, it.Name, func(buf *bytes.Buffer) error { return picture.Explain(buf, img, e) })
+	if ok {
+		s.writePNG(w, req, png)
 	}
-	s.writePNG(w, req, buf.Bytes())
 }
 
 // answerFeatures answers POST /v1/features.png.
@@ -106,14 +104,31 @@ func (s *Server) answerFeatures(w http.ResponseWriter, req *encodeRequest) {
 		return
 	}
 	cfg := req.lm.vcfg
-	var buf bytes.Buffer
-	err := picture.Features(&buf, img, res.features, picture.MapOptions{PatchSize: cfg.PatchSize, MergeSize: cfg.SpatialMergeSize, DeepstackBlocks: cfg.DeepstackVisualIndexes})
-	if err != nil {
-		req.fail(pictureError(res.features.Items[0].Name, err))
-		return
+	opts := picture.MapOptions{PatchSize: cfg.PatchSize, MergeSize: cfg.SpatialMergeSize, DeepstackBlocks: cfg.DeepstackVisualIndexes}
+	png, ok := s.draw(req, res.features.Items[0].Name, func(buf *bytes.Buffer) error { return picture.Features(buf, img, res.features, opts) })
+	if ok {
+		w.Header().Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+		s.writePNG(w, req, png)
 	}
-	w.Header().Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
-	s.writePNG(w, req, buf.Bytes())
+}
+
+// draw runs a picture's drawing as decoding runs, at most GOMAXPROCS at once (a picture of a
+// large image is tens of MB while it is drawn), and returns its PNG, or answers the error.
+func (s *Server) draw(req *encodeRequest, name string, f func(*bytes.Buffer) error) ([]byte, bool) {
+	select {
+	case s.decodeSem <- struct{}{}:
+	case <-req.ctx.Done():
+		req.fail(nil)
+		return nil, false
+	}
+	var buf bytes.Buffer
+	err := f(&buf)
+	<-s.decodeSem
+	if err != nil {
+		req.fail(pictureError(name, err))
+		return nil, false
+	}
+	return buf.Bytes(), true
 }
 
 // pictureError is the answer to a picture that could not be drawn: 422 when it would be too
