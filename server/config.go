@@ -122,6 +122,11 @@ type Config struct {
 	// whatever name was allowed.
 	FetchPrivate bool
 
+	// Page serves the page at GET / (with /page.css, /page.js, /favicon.svg): drop, paste or
+	// choose an image, see its explain picture and feature map, download its features and,
+	// with Chat, ask about it. Off, those paths are 404; the API's routes are the same.
+	Page bool
+
 	// ReadHeaderTimeout and IdleTimeout are passed to the http.Server of Run.
 	ReadHeaderTimeout, IdleTimeout time.Duration
 
@@ -171,7 +176,7 @@ const (
 // batch, 120 s per request, uploads of at least 32 KiB/s after 5 s, 60 s to shut down of
 // which the first 5 s keep the listener open, no image fetched by URL (10 s per fetch once
 // AllowURLs allows some, non-public addresses refused), no upstream (10 minutes per forwarded
-// request once Upstream is set).
+// request once Upstream is set), the page served at GET /.
 func DefaultConfig() Config {
 	return Config{
 		Addr:              DefaultAddr,
@@ -191,6 +196,7 @@ func DefaultConfig() Config {
 		ChatMaxTokens:     DefaultChatMaxTokens,
 		FetchTimeout:      DefaultFetchTimeout,
 		UpstreamTimeout:   DefaultUpstreamTimeout,
+		Page:              true,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",

@@ -6,12 +6,16 @@
 // # Routes
 //
 //	POST /v1/encode   images in, features out
+//	POST /v1/explain.png   one image in: its patch grid, merge windows and dataflow drawn (PNG)
+//	POST /v1/features.png  one image in: a PCA of each output drawn on its grid (PNG)
 //	POST /v1/chat/completions  with a whole model (Config.Chat, SetAssistant): OpenAI's chat format
 //	POST /v1/chat/completions  with Config.Upstream: encoded here, forwarded to the upstream
 //	GET  /v1/models   the loaded model's id, config, preprocessing and limits
 //	GET  /healthz     200 while the process is alive
 //	GET  /readyz      200 once the model is loaded; 503 before, and while draining
 //	GET  /metrics     Prometheus text format
+//	GET  /            the page (Config.Page): drop an image, see its pictures, download its
+//	                  features, ask about it (also /page.js, /page.css, /favicon.svg)
 //
 // POST /v1/encode takes one or more images as a multipart/form-data body (every file part,
 // in order), a raw image body (Content-Type image/*), or JSON
@@ -34,6 +38,10 @@
 // last_hidden_state as float32, grid_thw as int64; the request's images concatenated in
 // order). Every error is {"error": {"code": "…", "message": "…"}} with its status (see the
 // Code constants).
+//
+// The pictures' routes are on the same path as POST /v1/encode (serveEncode): the same input
+// forms, budget options, limits, admission, metrics and errors; one image each, Accept must
+// allow image/png.
 //
 // # Chat completions
 //

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +34,11 @@ const (
 
 // encodeParams are a request's options, from the query string or the body.
 type encodeParams struct {
+	route                *encodeRoute // the route the request came by: which options it takes
 	minPixels, maxPixels *int
 	lastHidden           bool
-	vllm                 bool // format=vllm: a JSON array of vLLM image_embeds content parts
+	vllm                 bool   // format=vllm: a JSON array of vLLM image_embeds content parts
+	format               string // the response's media type, negotiated from Accept
 }
 
 // rawImage is one image as received: its bytes, or the URL to fetch them from.
@@ -46,8 +49,62 @@ type rawImage struct {
 	param string   // the request field of the URL, for the OpenAI error body
 }
 
+// encodeRoute is one route of the encode path: POST /v1/encode and the pictures of the page
+// (POST /v1/explain.png, POST /v1/features.png). They share one path, serveEncode: the cheap
+// checks, admission (Config.Queue), the body read under its limits (MaxBody, the minimum
+// upload rate, Timeout), the images fetched, decoded and preprocessed under the budget and
+// the decode limit, admission by cost; they differ in the options they take, the media
+// types they answer, and the answer.
+type encodeRoute struct {
+	path string
+	// options are the request options taken besides min_pixels and max_pixels: "include",
+	// "format" (query only).
+	options []string
+	// one: the route draws one image, and refuses a request with more.
+	one bool
+	// negotiate picks the response's media type from the Accept header.
+	negotiate func(accept string) (string, *apiError)
+	// answer writes the response of a request read, admitted and preprocessed; it encodes
+	// the items with s.encode when it needs the tower's outputs.
+	answer func(s *Server, w http.ResponseWriter, req *encodeRequest)
+}
+
+// takes reports whether the route takes the option name.
+func (r *encodeRoute) takes(name string) bool { return slices.Contains(r.options, name) }
+
+// encodeAPI is the route of POST /v1/encode.
+var encodeAPI = &encodeRoute{
+	path:      "/v1/encode",
+	options:   []string{"include", "format"},
+	negotiate: negotiate,
+	answer:    (*Server).answerEncode,
+}
+
+// encodeRequest is a request on the encode path, read, admitted and preprocessed: what a
+// route answers from. fail answers it with an error (or the cause its context ended with).
+type encodeRequest struct {
+	lm      *loadedModel
+	ctx     context.Context
+	start   time.Time
+	params  encodeParams
+	opts    imageproc.Options // the preprocessing of its images: the server's, its budget
+	items   []pipeline.Item
+	patches int
+	flops   int64
+	info    *reqInfo
+	fail    func(e *apiError)
+}
+
 // handleEncode serves POST /v1/encode.
 func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+	s.serveEncode(w, r, info, encodeAPI)
+}
+
+// serveEncode serves a request of an encode-path route: the checks that need no body first,
+// then a queue slot, the body, the images fetched, decoded and preprocessed (at most
+// GOMAXPROCS requests at once, refused as soon as their estimated work is over the timeout),
+// and the route's answer.
+func (s *Server) serveEncode(w http.ResponseWriter, r *http.Request, info *reqInfo, route *encodeRoute) {
 	start := time.Now()
 	lm := s.model.Load()
 	if e := s.notReady(); e != nil {
@@ -56,12 +113,13 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	}
 
 	// Cheap checks first, before a queue slot is taken or the body is read.
-	format, e := negotiate(r.Header.Get("Accept"))
+	params := encodeParams{route: route}
+	format, e := route.negotiate(r.Header.Get("Accept"))
 	if e != nil {
 		s.fail(w, info, e)
 		return
 	}
-	var params encodeParams
+	params.format = format
 	if e := parseQuery(r.URL.Query(), &params); e != nil {
 		s.fail(w, info, e)
 		return
@@ -139,6 +197,10 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		fail(errorf(http.StatusBadRequest, CodeInvalidRequest, "no images in the request"))
 		return
 	}
+	if route.one && len(images) > 1 {
+		fail(errorf(http.StatusBadRequest, CodeInvalidRequest, "%d images in the request: %s draws one", len(images), route.path))
+		return
+	}
 	info.images = len(images)
 	opts, e := budget(lm, &params)
 	if e != nil {
@@ -185,22 +247,29 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		return
 	}
 	info.patches = patches
+	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, opts: opts, items: items, patches: patches, flops: flops, info: info, fail: fail})
+}
 
-	j := &job{ctx: ctx, items: items, patches: patches, flops: flops, done: make(chan result, 1)}
-	items = nil
+// encode runs the request's items through the batcher and returns their outputs (views into
+// the batch's), or answers the request with the error and returns false. The items' pixels
+// are let go once batched.
+func (s *Server) encode(req *encodeRequest) (result, bool) {
+	lm, info := req.lm, req.info
+	j := &job{ctx: req.ctx, items: req.items, patches: req.patches, flops: req.flops, done: make(chan result, 1)}
+	req.items = nil
 	if err := lm.batcher.submit(j); err != nil {
 		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
 		e.retryAfter = 1
-		fail(e)
-		return
+		req.fail(e)
+		return result{}, false
 	}
 	var res result
 	select {
 	case res = <-j.done:
-	case <-ctx.Done():
+	case <-req.ctx.Done():
 		lm.batcher.withdraw(j) // if still queued, it never starts
-		fail(nil)
-		return
+		req.fail(nil)
+		return result{}, false
 	}
 	j.items = nil
 	if res.err != nil {
@@ -208,35 +277,45 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		case errors.Is(res.err, errAborted):
 			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
 			e.retryAfter = 1
-			fail(e)
+			req.fail(e)
 		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			fail(nil) // the request's context is done: failRequest says why
+			req.fail(nil) // the request's context is done: failRequest says why
 		default:
 			s.log.Error("encode failed", "err", res.err)
-			fail(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
+			req.fail(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
 		}
+		return result{}, false
+	}
+	info.tokens = req.patches / (lm.vcfg.SpatialMergeSize * lm.vcfg.SpatialMergeSize)
+	info.batch = res.batchRequests
+	s.m.requestSeconds.observe(time.Since(req.start).Seconds())
+	return res, true
+}
+
+// answerEncode answers POST /v1/encode: the features as JSON, safetensors or vLLM parts.
+func (s *Server) answerEncode(w http.ResponseWriter, req *encodeRequest) {
+	res, ok := s.encode(req)
+	if !ok {
 		return
 	}
-	info.tokens = patches / (lm.vcfg.SpatialMergeSize * lm.vcfg.SpatialMergeSize)
-	info.batch = res.batchRequests
-	s.m.requestSeconds.observe(time.Since(start).Seconds())
-
+	lm, params := req.lm, req.params
 	view := res.features
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	var err error
 	switch {
 	case params.vllm:
 		var buf bytes.Buffer
 		if err := view.WriteVLLMJSON(&buf); err != nil {
 			s.log.Error("vllm parts", "err", err)
-			fail(errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err))
+			req.fail(errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err))
 			return
 		}
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, err = w.Write(buf.Bytes())
-	case format == formatSafetensors:
+	case params.format == formatSafetensors:
 		h.Set("Content-Type", formatSafetensors)
 		h.Set("Content-Disposition", `attachment; filename="features.safetensors"`)
 		w.WriteHeader(http.StatusOK)
@@ -249,13 +328,18 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		err = bw.Flush()
 	}
 	if err != nil {
-		// The client went away (or stopped reading) half-way: the response was not
-		// delivered. Close the connection rather than let net/http end it as if complete.
-		s.log.Debug("writing the response", "err", err)
-		info.clientGone = true
-		info.code = "client_gone"
-		panic(http.ErrAbortHandler)
+		s.abandon(req.info, err)
 	}
+}
+
+// abandon ends a request whose response could not be written whole: the client went away
+// (or stopped reading) half-way, so the response was not delivered. The connection is closed
+// rather than let net/http end it as if complete.
+func (s *Server) abandon(info *reqInfo, err error) {
+	s.log.Debug("writing the response", "err", err)
+	info.clientGone = true
+	info.code = "client_gone"
+	panic(http.ErrAbortHandler)
 }
 
 // failRequest answers a request that cannot go on: e, unless the body missed its deadline
@@ -370,23 +454,24 @@ func negotiate(accept string) (string, *apiError) {
 	return "", errorf(http.StatusNotAcceptable, CodeNotAcceptable, "Accept %q allows neither application/json nor application/octet-stream (safetensors)", accept)
 }
 
-// parseQuery reads min_pixels, max_pixels, include and format from the query string.
+// parseQuery reads min_pixels, max_pixels and the route's options (include, format)
+// from the query string.
 func parseQuery(q url.Values, p *encodeParams) *apiError {
 	for key, vals := range q {
 		if len(vals) != 1 {
 			return errorf(http.StatusBadRequest, CodeInvalidParameter, "query parameter %s is given %d times", key, len(vals))
 		}
 		v := vals[0]
-		switch key {
-		case "min_pixels", "max_pixels":
+		switch {
+		case key == "min_pixels", key == "max_pixels":
 			if e := setPixels(p, key, v); e != nil {
 				return e
 			}
-		case "include":
+		case key == "include" && p.route.takes(key):
 			if e := setInclude(p, v); e != nil {
 				return e
 			}
-		case "format":
+		case key == "format" && p.route.takes(key):
 			switch v {
 			case "vllm":
 				p.vllm = true
@@ -395,7 +480,7 @@ func parseQuery(q url.Values, p *encodeParams) *apiError {
 				return errorf(http.StatusBadRequest, CodeInvalidParameter, "format=%q: want vllm (a JSON array of vLLM image_embeds content parts) or json (the default response)", v)
 			}
 		default:
-			return errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown query parameter %q (known: min_pixels, max_pixels, include, format)", key)
+			return errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown query parameter %q (known: %s)", key, strings.Join(append([]string{"min_pixels", "max_pixels"}, p.route.options...), ", "))
 		}
 	}
 	if p.vllm && p.lastHidden {
@@ -540,11 +625,18 @@ func (s *Server) readMultipart(body io.Reader, boundary string, p *encodeParams)
 				return nil, e
 			}
 		case "include":
+			if !p.route.takes(name) {
+				return nil, errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown form field %q (images are file parts; the fields are min_pixels, max_pixels)", name)
+			}
 			if e := setInclude(p, string(value)); e != nil {
 				return nil, e
 			}
 		default:
-			return nil, errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown form field %q (images are file parts; the fields are min_pixels, max_pixels, include)", name)
+			known := "min_pixels, max_pixels"
+			if p.route.takes("include") {
+				known += ", include"
+			}
+			return nil, errorf(http.StatusBadRequest, CodeInvalidParameter, "unknown form field %q (images are file parts; the fields are %s)", name, known)
 		}
 	}
 	return images, nil
@@ -596,6 +688,9 @@ func (s *Server) readJSON(body io.Reader, p *encodeParams) ([]rawImage, *apiErro
 		}
 	}
 	if len(req.Include) > 0 {
+		if !p.route.takes("include") {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON body: the field \"include\" is not taken by %s", p.route.path)
+		}
 		if e := setInclude(p, strings.Join(req.Include, ",")); e != nil {
 			return nil, e
 		}

@@ -419,12 +419,34 @@ func (s *Server) run(ctx context.Context, ln net.Listener) error {
 
 // routes are the route labels of the metrics; any other path is counted as "other".
 var routes = map[string]string{
-	"/v1/encode": http.MethodPost,
-	chatRoute:    http.MethodPost,
-	"/v1/models": http.MethodGet,
-	"/healthz":   http.MethodGet,
-	"/readyz":    http.MethodGet,
-	"/metrics":   http.MethodGet,
+	"/v1/encode":       http.MethodPost,
+	explainRoute.path:  http.MethodPost,
+	featuresRoute.path: http.MethodPost,
+	chatRoute:          http.MethodPost,
+	"/v1/models":       http.MethodGet,
+	"/healthz":         http.MethodGet,
+	"/readyz":          http.MethodGet,
+	"/metrics":         http.MethodGet,
+	"/":                http.MethodGet, // the page's files, with Config.Page
+	"/page.css":        http.MethodGet,
+	"/page.js":         http.MethodGet,
+	"/favicon.svg":     http.MethodGet,
+}
+
+// encodePath reports whether route is on the encode path (its log line has the images,
+// patches and tokens).
+func encodePath(route string) bool {
+	return route == "/v1/encode" || route == explainRoute.path || route == featuresRoute.path
+}
+
+// route is the route of a request path: its metrics label and its method, or ok false for a
+// path that is not served (the page's files without Config.Page).
+func (s *Server) route(p string) (method string, ok bool) {
+	method, ok = routes[p]
+	if _, page := pageRoutes[p]; page && !s.cfg.Page {
+		return "", false
+	}
+	return method, ok
 }
 
 // reqInfo collects what the request log line and metrics report.
@@ -466,7 +488,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	info := &reqInfo{}
 	route := "other"
-	if _, ok := routes[r.URL.Path]; ok {
+	if _, ok := s.route(r.URL.Path); ok {
 		route = r.URL.Path
 	}
 	defer func() {
@@ -503,7 +525,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Float64("duration_ms", math.Round(float64(time.Since(start).Microseconds()))/1000),
 			slog.String("remote", r.RemoteAddr),
 		}
-		if route == "/v1/encode" {
+		if encodePath(route) {
 			attrs = append(attrs, slog.Int("images", info.images), slog.Int("patches", info.patches), slog.Int("tokens", info.tokens), slog.Int("batch", info.batch), slog.Int64("bytes", sw.bytes))
 		}
 		if route == chatRoute {
@@ -522,9 +544,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	want, ok := routes[r.URL.Path]
+	want, ok := s.route(r.URL.Path)
 	if !ok {
-		s.fail(sw, info, errorf(http.StatusNotFound, CodeNotFound, "no route %s; the routes are POST /v1/encode, POST /v1/chat/completions (with a whole model), GET /v1/models, /healthz, /readyz, /metrics", r.URL.Path))
+		page := ""
+		if s.cfg.Page {
+			page = ", GET / (the page)"
+		}
+		s.fail(sw, info, errorf(http.StatusNotFound, CodeNotFound, "no route %s; the routes are POST /v1/encode, POST /v1/explain.png, POST /v1/features.png, POST /v1/chat/completions (with a whole model), GET /v1/models, /healthz, /readyz, /metrics%s", r.URL.Path, page))
 		return
 	}
 	if r.Method != want && !(want == http.MethodGet && r.Method == http.MethodHead) {
@@ -559,6 +585,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleModels(sw, info)
 	case "/v1/encode":
 		s.handleEncode(sw, r, info)
+	case explainRoute.path:
+		s.serveEncode(sw, r, info, explainRoute)
+	case featuresRoute.path:
+		s.serveEncode(sw, r, info, featuresRoute)
+	case "/", "/page.css", "/page.js", "/favicon.svg":
+		s.servePage(sw, r, pageRoutes[r.URL.Path])
 	case chatRoute:
 		if s.up != nil {
 			s.handleProxy(sw, r, info)

@@ -297,7 +297,7 @@ func TestErrors(t *testing.T) {
 	ctBig, bodyBig := mpWith(nil, img, big)
 	cases := []tc{
 		{"unknown route", "GET", "/v2/encode", "", nil, nil, 404, CodeNotFound},
-		{"root", "GET", "/", "", nil, nil, 404, CodeNotFound},
+		{"a path beside the page", "GET", "/index.html", "", nil, nil, 404, CodeNotFound},
 		{"GET encode", "GET", "/v1/encode", "", nil, nil, 405, CodeMethodNotAllowed},
 		{"POST healthz", "POST", "/healthz", "", nil, nil, 405, CodeMethodNotAllowed},
 		{"DELETE models", "DELETE", "/v1/models", "", nil, nil, 405, CodeMethodNotAllowed},

@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 32 {
-		t.Errorf("%d flags, want 32", n)
+	if n != 33 {
+		t.Errorf("%d flags, want 33", n)
 	}
 
 	// Validate's messages read with flag names.
@@ -92,6 +92,37 @@ func TestServeFlagsAndEnv(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "QWEN3VL_QUEUE") || !strings.Contains(err.Error(), "QWEN3VL_TIMEOUT") {
 		t.Errorf("bad env: %v", err)
+	}
+}
+
+// TestPageFlag: the page is on by default; -page=false and QWEN3VL_PAGE=false turn it off, and
+// the flag wins over the variable.
+func TestPageFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{nil, "", true},
+		{[]string{"-page=false"}, "", false},
+		{nil, "false", false},
+		{nil, "0", false},
+		{[]string{"-page"}, "false", true},
+		{[]string{"-page=false"}, "true", false},
+	} {
+		cfg := server.DefaultConfig()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		f := bindServeFlags(fs, &cfg)
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.applyEnv(func(k string) (string, bool) { return c.env, k == "QWEN3VL_PAGE" }); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Page != c.want {
+			t.Errorf("%v with QWEN3VL_PAGE=%q: Page %v, want %v", c.args, c.env, cfg.Page, c.want)
+		}
 	}
 }
 
