@@ -18,7 +18,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -pixels P.safetensors)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
-	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy)")
+	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json), a new folder (npy), or vLLM's encoder-cache root (vllm-ec)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
@@ -29,6 +29,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	batchPatches := fs.Int("batch-patches", 4096, "encode consecutive inputs together, up to this many patches per call (more rows keep the kernels busier; a larger input runs alone; 1: one input per call). The outputs do not change")
 	var imf imageFlags
 	imf.register(fs)
+	var vf vllmFlags
+	vf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +47,12 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("-batch-patches %d: must be ≥ 1", *batchPatches)
 	case *format == "vllm-json" && len(imf.videos) > 0:
 		return usagef("-format vllm-json writes image_embeds parts: videos are not supported")
+	case *format == "vllm-ec" && len(imf.videos) > 0:
+		return usagef("-format vllm-ec writes image entries: videos are not supported")
+	case *format == "vllm-ec" && *pixelsPath != "":
+		return usagef("-format vllm-ec hashes the image files as vLLM does: give image files, not -pixels")
+	case *format != "vllm-ec" && vf.given(fs):
+		return usagef("-vllm-model, -vllm-hash and -vllm-mm-kwargs are for -format vllm-ec")
 	case !isOutputFormat(*format):
 		return usagef("-format %q: want one of %s", *format, strings.Join(outputFormats, ", "))
 	case *outPath == "-" && *format != "jsonl" && *format != "vllm-json":
@@ -64,6 +72,12 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ov, err := imf.overrides()
 	if err != nil {
 		return err
+	}
+	var ec *ecWriter
+	if *format == "vllm-ec" {
+		if ec, err = vf.writer(*outPath, &ov, stderr); err != nil {
+			return err
+		}
 	}
 	spec := pipeline.DefaultSpec()
 	if flagGiven(fs, "model") {
@@ -167,6 +181,18 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			prog.clear()
 			fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.Name, w)
 		}
+		if ec != nil {
+			if err := ec.hash(in.Path); err != nil {
+				if ctx.Err() != nil || !*keepGoing {
+					return err
+				}
+				prog.clear()
+				fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
+				skipped++
+				prog.total--
+				continue
+			}
+		}
 		if err := add(it); err != nil {
 			return err
 		}
@@ -179,7 +205,12 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("no input could be encoded (%d skipped)", skipped)
 	}
 	secs := time.Since(encStart).Seconds()
-	if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
+	if ec != nil {
+		err = ec.write(all, stderr, *quiet)
+	} else {
+		err = writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout)
+	}
+	if err != nil {
 		return err
 	}
 	if !*quiet {
