@@ -6,9 +6,11 @@ import (
 	"github.com/qwen3vl/qwen3vl/hub"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/qwen3vl/qwen3vl/internal/mmhash"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -102,6 +104,21 @@ type Config struct {
 	// has).
 	UpstreamTimeout time.Duration
 
+	// VLLMECDir, when set, is the shared_storage_path of vLLM's example EC connector
+	// (ECExampleConnector): every image encoded (POST /v1/encode, and the images of forwarded
+	// chat completions) is also written there as VLLMECDir/{mm_hash}/encoder_cache.safetensors,
+	// the hash computed as vLLM 0.34.0 computes it for the same bytes (pipeline.VLLMImageHash),
+	// so that a vLLM consumer (ec_role "ec_consumer") reading that folder skips its encoder.
+	// The folder must exist. An image vLLM would load otherwise (transparent pixels, 16-bit
+	// gray) or a failed write is skipped and logged; the request is answered all the same.
+	VLLMECDir string
+	// VLLMModel is the --model the vLLM consumer is started with: vLLM hashes it with every
+	// image. Required with VLLMECDir.
+	VLLMModel string
+	// VLLMHash is the consumer's --mm-hasher-algorithm: blake3 (vLLM's default), sha256 or
+	// sha512.
+	VLLMHash string
+
 	// AllowURLs lists the URL prefixes whose images requests may give by URL (the url and
 	// image_url fields of /v1/encode, remote image_url parts of a chat request); empty, the
 	// default, fetches nothing. An entry is an absolute http or https URL without user info,
@@ -191,6 +208,7 @@ func DefaultConfig() Config {
 		ChatMaxTokens:     DefaultChatMaxTokens,
 		FetchTimeout:      DefaultFetchTimeout,
 		UpstreamTimeout:   DefaultUpstreamTimeout,
+		VLLMHash:          string(mmhash.Blake3),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",
@@ -299,6 +317,17 @@ func (c *Config) Validate() error {
 	}
 	if c.UpstreamTimeout <= 0 {
 		bad("UpstreamTimeout", c.UpstreamTimeout, "must be positive")
+	}
+	if c.VLLMECDir != "" {
+		if fi, err := os.Stat(c.VLLMECDir); err != nil || !fi.IsDir() {
+			errs = append(errs, &FieldError{Field: "VLLMECDir", Value: fmt.Sprintf("%q", c.VLLMECDir), Problem: "must be an existing folder"})
+		}
+		if c.VLLMModel == "" {
+			errs = append(errs, &FieldError{Field: "VLLMModel", Problem: "is required (the --model vLLM is started with: vLLM hashes it with every image) with", Other: "VLLMECDir", OtherValue: c.VLLMECDir})
+		}
+	}
+	if _, err := mmhash.Algorithm(c.VLLMHash).New(); err != nil {
+		errs = append(errs, &FieldError{Field: "VLLMHash", Value: fmt.Sprintf("%q", c.VLLMHash), Problem: "must be blake3, sha256 or sha512"})
 	}
 	for _, u := range c.AllowURLs {
 		if _, err := parsePrefix(u); err != nil {

@@ -161,12 +161,17 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	items := make([]pipeline.Item, 0, len(images))
 	patches := 0
 	var flops int64
+	var ecHashes []string
+	ecKey := s.ecKey(encodeKwargs(&params))
 	for i := range images {
 		if ctx.Err() != nil {
 			break
 		}
 		var img *imageproc.Image
 		img, e = preprocess(images[i], opts)
+		if e == nil && s.cfg.VLLMECDir != "" {
+			ecHashes = append(ecHashes, s.ecHash(ecKey, images[i]))
+		}
 		images[i].data = nil
 		if e != nil {
 			break
@@ -225,6 +230,9 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	if ecHashes != nil {
+		h.Set(ecHeader, s.ecWrite(view, ecHashes))
+	}
 	switch {
 	case params.vllm:
 		var buf bytes.Buffer
