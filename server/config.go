@@ -118,6 +118,12 @@ type Config struct {
 	// VLLMHash is the consumer's --mm-hasher-algorithm: blake3 (vLLM's default), sha256 or
 	// sha512.
 	VLLMHash string
+	// UpstreamEC (with Upstream and VLLMECDir) forwards each image as an image_embeds part that
+	// names its encoder-cache entry, {"image_embeds": {"image_grid_thw": [t, h, w]}, "uuid":
+	// HASH}, instead of carrying the embeddings: the upstream, a vLLM EC consumer reading
+	// VLLMECDir, loads them from there. An image without an entry (one vLLM would load
+	// otherwise, a failed write) is sent with its embeddings.
+	UpstreamEC bool
 
 	// AllowURLs lists the URL prefixes whose images requests may give by URL (the url and
 	// image_url fields of /v1/encode, remote image_url parts of a chat request); empty, the
@@ -325,6 +331,12 @@ func (c *Config) Validate() error {
 		if c.VLLMModel == "" {
 			errs = append(errs, &FieldError{Field: "VLLMModel", Problem: "is required (the --model vLLM is started with: vLLM hashes it with every image) with", Other: "VLLMECDir", OtherValue: c.VLLMECDir})
 		}
+	}
+	if c.UpstreamEC && c.Upstream == "" {
+		errs = append(errs, &FieldError{Field: "UpstreamEC", Value: true, Problem: "needs", Other: "Upstream", OtherValue: "(the vLLM EC consumer's URL)"})
+	}
+	if c.UpstreamEC && c.VLLMECDir == "" {
+		errs = append(errs, &FieldError{Field: "UpstreamEC", Value: true, Problem: "needs", Other: "VLLMECDir", OtherValue: "(the consumer's shared_storage_path)"})
 	}
 	if _, err := mmhash.Algorithm(c.VLLMHash).New(); err != nil {
 		errs = append(errs, &FieldError{Field: "VLLMHash", Value: fmt.Sprintf("%q", c.VLLMHash), Problem: "must be blake3, sha256 or sha512"})

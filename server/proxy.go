@@ -242,12 +242,31 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, opts imagepro
 	if err != nil {
 		return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %s", strings.TrimPrefix(err.Error(), "pipeline: "))
 	}
+	// With UpstreamEC the part names the entry (uuid: the image's hash; the entry is under the
+	// identifier vLLM derives from it); an image without an entry keeps its embeddings.
+	var written []string
 	if ecHashes != nil {
-		ec = s.ecWrite(res.features, ecHashes)
+		ids := ecHashes
+		if s.cfg.UpstreamEC {
+			ids = make([]string, len(ecHashes))
+			for i, h := range ecHashes {
+				if h != "" {
+					ids[i], _ = key.UUID(h) // no error: the key's model is set (Validate)
+				}
+			}
+		}
+		written = s.ecWriteAll(res.features, ids)
+		ec = strings.Join(written, ",")
 	}
 	parts = make([][]byte, len(vp))
 	for i, p := range vp {
-		if parts[i], err = json.Marshal(p); err != nil {
+		var v any = p
+		if s.cfg.UpstreamEC && i < len(written) && written[i] != "-" {
+			ref := ecRefPart{Type: "image_embeds", UUID: ecHashes[i]}
+			ref.Embeds.GridTHW = p.Embeds.GridTHW
+			v = ref
+		}
+		if parts[i], err = json.Marshal(v); err != nil {
 			return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)
 		}
 	}

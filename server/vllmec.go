@@ -43,6 +43,11 @@ func (s *Server) ecHash(key mmhash.Key, im rawImage) string {
 // ecWrite writes the entries of f's items under Config.VLLMECDir, hashes[i] the i-th item's
 // ("" skips it), and returns the ecHeader value. A failed write is logged and skipped.
 func (s *Server) ecWrite(f pipeline.Features, hashes []string) string {
+	return strings.Join(s.ecWriteAll(f, hashes), ",")
+}
+
+// ecWriteAll is ecWrite's work: each item's written hash, "-" where none was written.
+func (s *Server) ecWriteAll(f pipeline.Features, hashes []string) []string {
 	out := make([]string, len(hashes))
 	for i, h := range hashes {
 		out[i] = "-"
@@ -67,5 +72,20 @@ func (s *Server) ecWrite(f pipeline.Features, hashes []string) string {
 		}
 		out[i] = h
 	}
-	return strings.Join(out, ",")
+	return out
+}
+
+// ecRefPart is the image_embeds part that names an encoder-cache entry instead of carrying
+// the embeddings (Config.UpstreamEC): only the metadata, image_grid_thw, and the part's uuid,
+// which a vLLM EC consumer takes as the item's identity (allow_missing_mm_embeddings:
+// vllm/config/vllm.py, MultiModalDataParser.embedding_field_sets in vllm/multimodal/parse.py;
+// the uuid becomes the mm_hash as ProcessorInputs.get_mm_hashes says) and looks up in its
+// connector's storage, as vLLM's own EPD proxy sends them
+// (examples/disaggregated/disaggregated_encoder/disagg_epd_proxy.py).
+type ecRefPart struct {
+	Type   string `json:"type"` // "image_embeds"
+	Embeds struct {
+		GridTHW [3]int `json:"image_grid_thw"`
+	} `json:"image_embeds"`
+	UUID string `json:"uuid"`
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -133,5 +135,65 @@ func TestVLLMECConfig(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v, want %q", err, tc.want)
 		}
+	}
+}
+
+// TestProxyUpstreamEC: with UpstreamEC each image reaches the upstream as a metadata-only
+// image_embeds part whose uuid is the image's hash, its entry written under the identifier vLLM
+// derives from that uuid (the uuid itself without hash factors, hash_kwargs of it with them);
+// an image without an entry keeps its embeddings.
+func TestProxyUpstreamEC(t *testing.T) {
+	root := t.TempDir()
+	up := recordUpstream(t, chatAnswer)
+	ts := newProxy(t, up.srv.URL, func(c *Config) { c.VLLMECDir, c.VLLMModel, c.UpstreamEC = root, "m", true })
+	a, b := pngImage(t, 100, 60, 5), translucentPNG(t)
+	for _, kw := range []string{"", `"mm_processor_kwargs":{"max_pixels":16384},`} {
+		req := `{"model":"m",` + kw + `"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(a) + `"}},{"type":"image_url","image_url":{"url":"data:image/png;base64,` + base64.StdEncoding.EncodeToString(b) + `"}},{"type":"text","text":"x"}]}]}`
+		resp, body := postProxy(t, ts, req, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		key := mmhash.Key{Algorithm: mmhash.Blake3, ModelID: "m"}
+		if kw != "" {
+			key.MMProcessorKwargs = mmhash.Map{{Key: "max_pixels", Value: int64(16384)}}
+		}
+		h, _ := pipeline.VLLMImageHash(key, "a", a)
+		id, _ := key.UUID(h)
+		if (kw == "") != (id == h) {
+			t.Fatalf("identifier %s for uuid %s with kwargs %q", id, h, kw)
+		}
+		if got := resp.Header.Get(ecHeader); got != id+",-" {
+			t.Errorf("%s %q, want %q", ecHeader, got, id+",-")
+		}
+		ecEntry(t, root, id)
+		var fwd struct {
+			Messages []struct {
+				Content []json.RawMessage `json:"content"`
+			} `json:"messages"`
+		}
+		up.mu.Lock()
+		last := up.bodies[len(up.bodies)-1]
+		up.mu.Unlock()
+		if err := json.Unmarshal(last, &fwd); err != nil {
+			t.Fatal(err)
+		}
+		parts := fwd.Messages[0].Content
+		var ref map[string]json.RawMessage
+		json.Unmarshal(parts[0], &ref)
+		var grid struct {
+			G []int `json:"image_grid_thw"`
+		}
+		json.Unmarshal(ref["image_embeds"], &grid)
+		if string(ref["type"]) != `"image_embeds"` || string(ref["uuid"]) != `"`+h+`"` || len(grid.G) != 3 || bytes.Contains(ref["image_embeds"], []byte(`"image_embeds":`)) {
+			t.Errorf("first part %s", parts[0])
+		}
+		if !bytes.Contains(parts[1], []byte(`"image_embeds":"k05VTVBZ`)) || bytes.Contains(parts[1], []byte(`"uuid"`)) {
+			t.Errorf("the translucent image's part does not carry its embeddings: %.200s", parts[1])
+		}
+	}
+	c := testConfig()
+	c.UpstreamEC = true
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "UpstreamEC true needs Upstream") || !strings.Contains(err.Error(), "needs VLLMECDir") {
+		t.Errorf("Validate: %v", err)
 	}
 }

@@ -43,6 +43,7 @@ func serveSettings(c *server.Config) []serveSetting {
 		s("VLLMECDir", "vllm-ec-dir", "also write every encoded image to vLLM's encoder cache in this `folder` (the shared_storage_path of an ECExampleConnector consumer): FOLDER/{mm_hash}/encoder_cache.safetensors, hashed as vLLM hashes the image", (*stringValue)(&c.VLLMECDir)),
 		s("VLLMModel", "vllm-model", "with -vllm-ec-dir: the --model the vLLM consumer is started with (vLLM hashes it with every image) (`model`)", (*stringValue)(&c.VLLMModel)),
 		s("VLLMHash", "vllm-hash", "with -vllm-ec-dir: the consumer's --mm-hasher-algorithm, blake3, sha256 or sha512 (`algorithm`)", (*stringValue)(&c.VLLMHash)),
+		s("UpstreamEC", "upstream-ec", "with -upstream and -vllm-ec-dir: forward each image as an image_embeds part naming its encoder-cache entry (image_grid_thw and a uuid) instead of the embeddings, for a vLLM EC consumer reading -vllm-ec-dir", (*boolValue)(&c.UpstreamEC)),
 		s("AllowURLs", "allow-url", "fetch images given by URL under this `prefix`, an absolute http(s) URL (repeat the flag or separate prefixes with commas; https://*.example.com/ allows subdomains); none by default", &listValue{p: &c.AllowURLs}),
 		s("FetchTimeout", "fetch-timeout", "time limit of fetching one image by URL: connecting, the headers and the whole body (a `duration`)", (*durationValue)(&c.FetchTimeout)),
 		s("FetchPrivate", "fetch-private", "let image fetches connect to loopback, private, link-local and other non-public addresses (refused by default, after the host name is resolved)", (*boolValue)(&c.FetchPrivate)),

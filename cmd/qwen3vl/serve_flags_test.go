@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 35 {
-		t.Errorf("%d flags, want 35", n)
+	if n != 36 {
+		t.Errorf("%d flags, want 36", n)
 	}
 
 	// Validate's messages read with flag names.
