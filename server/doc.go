@@ -56,8 +56,8 @@
 // request; every image_url part (a data URI, or a URL under the allow-list, fetched) is
 // encoded through the batcher and replaced in place by its vLLM image_embeds part
 // (pipeline.VLLMPart); every other member, message and part is forwarded as received, and a
-// request without images byte for byte. The request's mm_processor_kwargs are read as vLLM
-// resizes with them (size, min_pixels, max_pixels; another key, or image media_io_kwargs, is
+// request without images byte for byte. A request with images has its mm_processor_kwargs
+// read as vLLM resizes with them (size, min_pixels, max_pixels; another key, or image media_io_kwargs, is
 // 400, since the images are decoded and resized here); a message without a string role or
 // with content that is not a string, a list or null, and a video part are refused (400).
 // Only the request's Authorization, Content-Type and Accept headers are sent upstream. The

@@ -150,9 +150,6 @@ func parseProxy(body []byte, maxImages int, allow allowList) (*proxyRequest, *ap
 			p.messages = i
 		}
 	}
-	if e := p.parseKwargs(); e != nil {
-		return nil, e
-	}
 	if p.messages < 0 || isNull(fields[p.messages].val) {
 		return nil, paramError("messages", "messages is missing: give a list of {role, content} messages")
 	}
@@ -227,6 +224,11 @@ func parseProxy(body []byte, maxImages int, allow allowList) (*proxyRequest, *ap
 			}
 		}
 		p.msgs = append(p.msgs, m)
+	}
+	if len(p.images) > 0 { // a request without images is the upstream's to judge
+		if e := p.parseKwargs(); e != nil {
+			return nil, e
+		}
 	}
 	return p, nil
 }

@@ -231,7 +231,7 @@ func TestProxyForwardsEmbeds(t *testing.T) {
 func TestProxyNoImages(t *testing.T) {
 	up := recordUpstream(t, chatAnswer)
 	ts := newProxy(t, up.srv.URL, nil)
-	req := `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],  "model":"m"}`
+	req := `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],  "model":"m", "mm_processor_kwargs": {"anything": 1}}`
 	if resp, body := postProxy(t, ts, req, nil); resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
@@ -461,6 +461,7 @@ func TestProxyBadInput(t *testing.T) {
 	up := recordUpstream(t, chatAnswer)
 	ts := newProxy(t, up.srv.URL, nil)
 	bad := "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("not an image"))
+	okPNG := pngImage(t, 40, 30, 1)
 	img := func(u string) string {
 		return `{"messages":[{"role":"user","content":[{"type":"text","text":"x"},{"type":"image_url","image_url":{"url":"` + u + `"}}]}]}`
 	}
@@ -485,10 +486,10 @@ func TestProxyBadInput(t *testing.T) {
 		{"role not a string", `{"messages":[{"role":3,"content":"hi"}]}`, 400, CodeInvalidParameter},
 		{"content a number", `{"messages":[{"role":"user","content":5}]}`, 400, CodeInvalidParameter},
 		{"content an object", `{"messages":[{"role":"user","content":{"type":"text"}}]}`, 400, CodeInvalidParameter},
-		{"mm_processor_kwargs not an object", `{"mm_processor_kwargs":[1],"messages":[{"role":"user","content":"hi"}]}`, 400, CodeInvalidParameter},
-		{"mm_processor_kwargs unknown key", `{"mm_processor_kwargs":{"do_resize":false},"messages":[{"role":"user","content":"hi"}]}`, 400, CodeInvalidParameter},
-		{"mm_processor_kwargs max_pixels too small", `{"mm_processor_kwargs":{"max_pixels":100},"messages":[{"role":"user","content":"hi"}]}`, 400, CodeInvalidParameter},
-		{"media_io_kwargs image", `{"media_io_kwargs":{"image":{"image_mode":null}},"messages":[{"role":"user","content":"hi"}]}`, 400, CodeInvalidParameter},
+		{"mm_processor_kwargs not an object", `{"mm_processor_kwargs":[1],"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
+		{"mm_processor_kwargs unknown key", `{"mm_processor_kwargs":{"do_resize":false},"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
+		{"mm_processor_kwargs max_pixels too small", `{"mm_processor_kwargs":{"max_pixels":100},"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
+		{"media_io_kwargs image", `{"media_io_kwargs":{"image":{"image_mode":null}},"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := postProxy(t, ts, tc.body, nil)
