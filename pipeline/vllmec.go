@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -221,4 +222,67 @@ func VLLMPixelBounds(kw mmhash.Map) (minPixels, maxPixels int, err error) {
 		}
 	}
 	return minPixels, maxPixels, nil
+}
+
+// VLLMECRefPart is an image as a vLLM EC consumer takes it when the embeddings come through its
+// connector: an image_embeds part with only the metadata and the item's uuid,
+//
+//	{"type": "image_embeds", "image_embeds": {"image_grid_thw": [t, h, w]}, "uuid": "<uuid>"}
+//
+// An EC consumer accepts an image_embeds part without its values (vLLM 0.34.0
+// vllm/config/vllm.py sets allow_missing_mm_embeddings for ec_consumer;
+// MultiModalDataParser.embedding_field_sets in vllm/multimodal/parse.py then leaves only
+// image_grid_thw required), sizes the placeholder run from the grid, and looks the item up by
+// the identifier it derives from the uuid (mmhash.Key.UUID: the uuid itself, or hashed with the
+// request's hash factors), as the parts vLLM's own EPD proxy sends
+// (examples/disaggregated/disaggregated_encoder/disagg_epd_proxy.py).
+type VLLMECRefPart struct {
+	Type   string        `json:"type"` // "image_embeds"
+	Embeds VLLMECRefGrid `json:"image_embeds"`
+	UUID   string        `json:"uuid"`
+}
+
+// VLLMECRefGrid is the metadata of a VLLMECRefPart.
+type VLLMECRefGrid struct {
+	GridTHW [3]int `json:"image_grid_thw"`
+}
+
+// VLLMECRef is item i's VLLMECRefPart with the given uuid.
+func (f Features) VLLMECRef(i int, uuid string) (VLLMECRefPart, error) {
+	if i < 0 || i >= len(f.Items) {
+		return VLLMECRefPart{}, fmt.Errorf("pipeline: item %d of %d", i, len(f.Items))
+	}
+	it := f.Items[i]
+	if it.Video {
+		return VLLMECRefPart{}, fmt.Errorf("pipeline: %s is a video: only images have vLLM encoder-cache entries", it.Name)
+	}
+	return VLLMECRefPart{Type: "image_embeds", Embeds: VLLMECRefGrid{[3]int{it.Grid.T, it.Grid.H, it.Grid.W}}, UUID: uuid}, nil
+}
+
+// WriteVLLMECRefs writes f's items as a JSON array of VLLMECRefParts, uuids[i] the i-th's,
+// one part per line as WriteVLLMJSON lays them out.
+func (f Features) WriteVLLMECRefs(w io.Writer, uuids []string) error {
+	if len(uuids) != len(f.Items) {
+		return fmt.Errorf("pipeline: %d uuids for %d items", len(uuids), len(f.Items))
+	}
+	var buf bytes.Buffer
+	buf.WriteString("[\n")
+	for i, u := range uuids {
+		p, err := f.VLLMECRef(i, u)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		if i < len(uuids)-1 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("]\n")
+	_, err := w.Write(buf.Bytes())
+	return err
 }

@@ -64,6 +64,9 @@ func TestVLLMImageHashGolden(t *testing.T) {
 	verdicts, _ := filepath.Glob(filepath.Join(ecDir, "verdict*.json"))
 	entries := 0
 	for _, vp := range verdicts {
+		if filepath.Base(vp) == "verdict_refs.json" {
+			continue // TestVLLMECRefsGolden's
+		}
 		var v struct {
 			Model   string `json:"model"`
 			Algo    string `json:"algorithm"`
@@ -220,5 +223,60 @@ func TestVLLMPixelBounds(t *testing.T) {
 		if err != nil || lo != tc.min || hi != tc.max {
 			t.Errorf("%s: %d %d %v, want %d %d", tc.kw, lo, hi, err, tc.min, tc.max)
 		}
+	}
+}
+
+// TestVLLMECRefsGolden: the metadata-only parts written for testdata/vllm/features.safetensors
+// are byte-identical to testdata/vllm/ec/refs.json, which vLLM 0.34.0's own parsing accepted as
+// an EC consumer's (verdict_refs.json: fields, grid, the identifier get_mm_hashes derives from
+// each uuid, the connector's lookup and a bit-identical load); our identifier is vLLM's, and
+// the entry under it is this item's.
+func TestVLLMECRefsGolden(t *testing.T) {
+	var v struct {
+		OK     bool   `json:"all_accepted_found_and_bit_identical"`
+		Model  string `json:"model"`
+		Kwargs string `json:"mm_processor_kwargs_json"`
+		Parts  []struct {
+			UUID string `json:"uuid"`
+			ID   string `json:"identifier"`
+		} `json:"parts"`
+	}
+	readGoldenJSON(t, filepath.Join(ecDir, "verdict_refs.json"), &v)
+	f := readFeatures(t, vllmDir+"/features.safetensors")
+	if !v.OK || len(v.Parts) != len(f.Items) {
+		t.Fatalf("verdict_refs.json: ok %v, %d parts for %d items", v.OK, len(v.Parts), len(f.Items))
+	}
+	kw, err := mmhash.ParseObject([]byte(v.Kwargs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := mmhash.Key{Algorithm: mmhash.Blake3, ModelID: v.Model, MMProcessorKwargs: kw}
+	var uuids []string
+	for i, p := range v.Parts {
+		uuids = append(uuids, p.UUID)
+		if id, err := key.UUID(p.UUID); err != nil || id != p.ID {
+			t.Errorf("part %d: identifier %s %v, vLLM's %s", i, id, err, p.ID)
+		}
+		entry, err := f.VLLMECEntry(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(filepath.Join(ecDir, "entries", p.ID, VLLMECFile)); err != nil || !bytes.Equal(got, entry) {
+			t.Errorf("part %d: the entry under %s is not the item's (%v)", i, p.ID, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.WriteVLLMECRefs(&buf, uuids); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(ecDir, "refs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("parts:\n%s\nwant:\n%s", buf.Bytes(), want)
+	}
+	if err := f.WriteVLLMECRefs(&buf, uuids[:1]); err == nil {
+		t.Error("one uuid for two items: no error")
 	}
 }

@@ -262,9 +262,9 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, opts imagepro
 	for i, p := range vp {
 		var v any = p
 		if s.cfg.UpstreamEC && i < len(written) && written[i] != "-" {
-			ref := ecRefPart{Type: "image_embeds", UUID: ecHashes[i]}
-			ref.Embeds.GridTHW = p.Embeds.GridTHW
-			v = ref
+			if v, err = res.features.VLLMECRef(i, ecHashes[i]); err != nil {
+				return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)
+			}
 		}
 		if parts[i], err = json.Marshal(v); err != nil {
 			return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)

@@ -74,18 +74,3 @@ func (s *Server) ecWriteAll(f pipeline.Features, hashes []string) []string {
 	}
 	return out
 }
-
-// ecRefPart is the image_embeds part that names an encoder-cache entry instead of carrying
-// the embeddings (Config.UpstreamEC): only the metadata, image_grid_thw, and the part's uuid,
-// which a vLLM EC consumer takes as the item's identity (allow_missing_mm_embeddings:
-// vllm/config/vllm.py, MultiModalDataParser.embedding_field_sets in vllm/multimodal/parse.py;
-// the uuid becomes the mm_hash as ProcessorInputs.get_mm_hashes says) and looks up in its
-// connector's storage, as vLLM's own EPD proxy sends them
-// (examples/disaggregated/disaggregated_encoder/disagg_epd_proxy.py).
-type ecRefPart struct {
-	Type   string `json:"type"` // "image_embeds"
-	Embeds struct {
-		GridTHW [3]int `json:"image_grid_thw"`
-	} `json:"image_embeds"`
-	UUID string `json:"uuid"`
-}

@@ -206,7 +206,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	secs := time.Since(encStart).Seconds()
 	if ec != nil {
-		err = ec.write(all, stderr, *quiet)
+		err = ec.write(all, stdout, stderr, *quiet)
 	} else {
 		err = writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout)
 	}

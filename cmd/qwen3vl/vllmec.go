@@ -16,12 +16,13 @@ import (
 
 // vllmFlags are encode's settings of vLLM's multimodal hash (-format vllm-ec).
 type vllmFlags struct {
-	model, algorithm, kwargs string
+	model, algorithm, kwargs, parts string
 }
 
 func (f *vllmFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "vllm-model", "", "vllm-ec: the model vLLM is started with (its --model, e.g. Qwen/Qwen3-VL-2B-Instruct, or the local path), which vLLM hashes with every image")
 	fs.StringVar(&f.algorithm, "vllm-hash", string(mmhash.Blake3), "vllm-ec: vLLM's --mm-hasher-algorithm: "+algorithmNames())
+	fs.StringVar(&f.parts, "vllm-ec-parts", "", "vllm-ec: also write to this `file` (- for stdout) a JSON array of image_embeds parts naming the entries (image_grid_thw and a uuid), for requests to a vLLM EC consumer that then needs no image")
 	fs.StringVar(&f.kwargs, "vllm-mm-kwargs", "", `vllm-ec: the mm_processor_kwargs JSON object the requests to vLLM carry (hashed as sent; e.g. {"max_pixels": 1003520}); its size, min_pixels and max_pixels set the preprocessing`)
 }
 
@@ -35,7 +36,7 @@ func algorithmNames() string {
 
 // given reports that one of the flags is on the command line.
 func (f *vllmFlags) given(fs *flag.FlagSet) bool {
-	return flagGiven(fs, "vllm-model") || flagGiven(fs, "vllm-hash") || flagGiven(fs, "vllm-mm-kwargs")
+	return flagGiven(fs, "vllm-model") || flagGiven(fs, "vllm-hash") || flagGiven(fs, "vllm-mm-kwargs") || flagGiven(fs, "vllm-ec-parts")
 }
 
 // key is the flags as a hash key; the kwargs' pixel bounds go into ov, where they must agree
@@ -87,6 +88,7 @@ type ecWriter struct {
 	key    mmhash.Key
 	limit  int64
 	hashes []string // one per item, in order
+	parts  string   // -vllm-ec-parts, or ""
 }
 
 func (f *vllmFlags) writer(root string, ov *pipeline.Overrides, stderr io.Writer) (*ecWriter, error) {
@@ -94,7 +96,7 @@ func (f *vllmFlags) writer(root string, ov *pipeline.Overrides, stderr io.Writer
 	if err != nil {
 		return nil, err
 	}
-	return &ecWriter{root: root, key: k, limit: imageproc.DefaultMaxFileBytes}, nil
+	return &ecWriter{root: root, key: k, limit: imageproc.DefaultMaxFileBytes, parts: f.parts}, nil
 }
 
 // hash adds the mm_hash of the image file at path.
@@ -111,33 +113,54 @@ func (w *ecWriter) hash(path string) error {
 	return nil
 }
 
-// write puts every item's entry under the root, and says on stderr how many were new.
-func (w *ecWriter) write(f pipeline.Features, stderr io.Writer, quiet bool) error {
+// write puts every item's entry under the root, and says on stderr how many were new. With
+// -vllm-ec-parts an entry also goes under the identifier vLLM derives from the part's uuid (the
+// image's hash) when the hash factors make it another name, and the parts are written.
+func (w *ecWriter) write(f pipeline.Features, stdout, stderr io.Writer, quiet bool) error {
 	if len(w.hashes) != len(f.Items) {
 		return fmt.Errorf("internal error: %d hashes for %d items", len(w.hashes), len(f.Items))
 	}
 	if err := os.MkdirAll(w.root, 0o755); err != nil {
 		return err
 	}
-	wrote := 0
+	wrote, total := 0, 0
 	for i, h := range w.hashes {
 		entry, err := f.VLLMECEntry(i)
 		if err != nil {
 			return err
 		}
-		ok, err := pipeline.WriteVLLMEC(w.root, h, entry)
-		if err != nil {
-			return err
+		names := []string{h}
+		if w.parts != "" {
+			id, err := w.key.UUID(h)
+			if err != nil {
+				return err
+			}
+			if id != h {
+				names = append(names, id)
+			}
 		}
-		if ok {
-			wrote++
-		}
-		if !quiet {
-			fmt.Fprintf(stderr, "qwen3vl: %s → %s\n", f.Items[i].Name, filepath.Join(w.root, h, pipeline.VLLMECFile))
+		for _, name := range names {
+			ok, err := pipeline.WriteVLLMEC(w.root, name, entry)
+			if err != nil {
+				return err
+			}
+			total++
+			if ok {
+				wrote++
+			}
+			if !quiet {
+				fmt.Fprintf(stderr, "qwen3vl: %s → %s\n", f.Items[i].Name, filepath.Join(w.root, name, pipeline.VLLMECFile))
+			}
 		}
 	}
 	if !quiet {
-		fmt.Fprintf(stderr, "qwen3vl: %d encoder-cache entries written, %d already there (model %q, %s)\n", wrote, len(w.hashes)-wrote, w.key.ModelID, w.key.Algorithm)
+		fmt.Fprintf(stderr, "qwen3vl: %d encoder-cache entries written, %d already there (model %q, %s)\n", wrote, total-wrote, w.key.ModelID, w.key.Algorithm)
 	}
-	return nil
+	switch w.parts {
+	case "":
+		return nil
+	case "-":
+		return f.WriteVLLMECRefs(stdout, w.hashes)
+	}
+	return fsutil.WriteFile(w.parts, func(out io.Writer) error { return f.WriteVLLMECRefs(out, w.hashes) })
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +68,32 @@ func TestEncodeVLLMEC(t *testing.T) {
 	}
 	if row*width != len(all) {
 		t.Errorf("entries hold %d rows, the vllm output %d", row, len(all)/width)
+	}
+}
+
+// TestEncodeVLLMECParts: -vllm-ec-parts - prints one metadata-only part per image, its uuid
+// the image's hash; with hash factors each entry is also written under the identifier vLLM
+// derives from that uuid.
+func TestEncodeVLLMECParts(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "ec")
+	in := "../../testdata/imageproc/inputs/tiny_31x17.png"
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"encode", "-model", "random:tiny", "-format", "vllm-ec", "-vllm-model", "m", "-vllm-mm-kwargs", `{"min_pixels": 1024}`, "-vllm-ec-parts", "-", "-o", root, in}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stderr.String(), "2 encoder-cache entries written") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	kw, _ := mmhash.ParseObject([]byte(`{"min_pixels": 1024}`))
+	key := mmhash.Key{Algorithm: mmhash.Blake3, ModelID: "m", MMProcessorKwargs: kw}
+	data, _ := os.ReadFile(in)
+	h, _ := pipeline.VLLMImageHash(key, in, data)
+	id, _ := key.UUID(h)
+	if want := `{"type":"image_embeds","image_embeds":{"image_grid_thw":[1,2,2]},"uuid":"` + h + `"}`; stdout.String() != "[\n"+want+"\n]\n" {
+		t.Errorf("stdout %q, want the part %s", stdout.String(), want)
+	}
+	for _, name := range []string{h, id} {
+		if _, err := os.Stat(filepath.Join(root, name, pipeline.VLLMECFile)); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

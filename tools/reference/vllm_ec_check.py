@@ -31,6 +31,13 @@ upright image (the Hugging Face processor's load_image): where they differ (tran
 on white) our encoder's features are not vLLM's and `-format vllm-ec` refuses the image. And BLAKE3
 digests (the `blake3` package vLLM imports) of the official test-vector inputs (byte i is i mod 251).
 
+    # 3. our metadata-only image_embeds parts (`-vllm-ec-parts`) through vLLM's parsing, to the
+    #    entries they name:
+    tools/reference/.venv/bin/python tools/reference/vllm_ec_check.py refs \
+        --vllm-src /tmp/vllmsd/vllm-0.34.0 --deps /tmp/vllm-deps \
+        --parts P.json --root ROOT --features F.safetensors --model MODEL [--algorithm A] \
+        [--mm-kwargs JSON] --verdict V.json
+
 `entries` hashes each IMAGE as above with the given options, then lets vLLM's ECExampleConnector
 (vllm/distributed/ec_transfer/ec_connector/example_connector.py) find the entry
 (_found_match_for_mm_data, the consumer's has_cache_item) and load it (start_load_caches on CPU:
@@ -38,6 +45,14 @@ safetensors.torch.load_file(...)["ec_cache"] into the encoder cache dict). Each 
 equal, bit for bit, the item's rows of torch.cat([pooler_output, deepstack_features.0, ...], dim=1)
 in our -format safetensors output of the same inputs (IMAGE order = item order). Exit status 1 on
 any failure.
+
+`refs` reads each part as an EC consumer's OpenAI server reads an image_embeds part: its fields
+against MultiModalDataParser.embedding_field_sets with allow_missing_mm_embeddings (what
+vllm/config/vllm.py sets for an ec_consumer; the fields Qwen3-VL declares,
+Qwen2VLMultiModalDataParser.embedding_fields, read with ast), the dict through _load_embeds_dict
+and _parse_metadata_array; then the item's identifier from its uuid with get_mm_hashes (the
+request's mm_processor_kwargs as hash factors), and the connector's lookup and load of that
+entry. The grid must equal the item's, and the loaded tensor its rows, bit for bit.
 """
 
 import argparse
@@ -55,6 +70,9 @@ USED = [
     "vllm/multimodal/image.py",
     "vllm/multimodal/parse.py",
     "vllm/multimodal/processing/inputs.py",
+    "vllm/renderers/chat_utils/content_parser.py",
+    "vllm/renderers/chat_utils/item_tracker.py",
+    "vllm/model_executor/models/qwen2_vl.py",
     "vllm/distributed/ec_transfer/ec_connector/example_connector.py",
 ]
 
@@ -210,10 +228,126 @@ def cmd_entries(args) -> int:
     return 0 if ok else 1
 
 
+def embedding_fields(src: Path) -> dict:
+    """Qwen2VLMultiModalDataParser.embedding_fields in qwen2_vl.py, as a literal."""
+    import ast
+
+    tree = ast.parse((src / "vllm/model_executor/models/qwen2_vl.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Qwen2VLMultiModalDataParser":
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "embedding_fields" for t in stmt.targets
+                ):
+                    return ast.literal_eval(stmt.value)
+    raise SystemExit("Qwen2VLMultiModalDataParser.embedding_fields not found")
+
+
+def cmd_refs(args) -> int:
+    import asyncio
+
+    import torch
+    from safetensors.torch import load_file
+
+    import vllm
+    from vllm.distributed.ec_transfer.ec_connector.example_connector import (
+        ECExampleConnector,
+        ECExampleConnectorMetadata,
+        MMMeta,
+    )
+    from vllm.multimodal.media.connector import MediaConnector
+    from vllm.multimodal.parse import MultiModalDataParser
+    from vllm.multimodal.processing.inputs import ProcessorInputs
+    from vllm.platforms import current_platform
+    from vllm.renderers.chat_utils.content_parser import _load_embeds_dict
+    from vllm.renderers.chat_utils.item_tracker import _parse_metadata_array
+
+    class Parser(MultiModalDataParser):
+        pass
+
+    Parser.embedding_fields = embedding_fields(args.vllm_src)
+    required, optional = Parser(allow_missing_mm_embeddings=True).embedding_field_sets("image")
+    metadata = Parser.placeholder_metadata_fields("image")
+
+    class Items:  # the data items get_mm_hashes walks; a uuid stands in for each
+        def __init__(self, n):
+            self.n = n
+
+        def get_all_items_for_hash(self):
+            return [None] * self.n
+
+    kwargs = json.loads(args.mm_kwargs) if args.mm_kwargs else None
+    feats = load_file(str(args.features))
+    k = sum(1 for name in feats if name.startswith("deepstack_features."))
+    full = torch.cat([feats["pooler_output"]] + [feats[f"deepstack_features.{i}"] for i in range(k)], dim=1)
+    grids = feats["grid_thw"]
+    merge2 = feats["last_hidden_state"].shape[0] // feats["pooler_output"].shape[0]
+    parts = json.loads(args.parts.read_text())
+    if len(parts) != grids.shape[0]:
+        raise SystemExit(f"{len(parts)} parts for {grids.shape[0]} items")
+
+    conn = object.__new__(ECExampleConnector)
+    conn._storage_path = str(args.root)
+    current_platform.device_type = "cpu"
+    media = MediaConnector()
+    results, ok, row = [], True, 0
+    for i, part in enumerate(parts):
+        payload = part.get("image_embeds")
+        fields_ok = (
+            part.get("type") == "image_embeds"
+            and isinstance(payload, dict)
+            and required <= set(payload) <= required | optional
+            and isinstance(part.get("uuid"), str)
+        )
+        data = asyncio.run(_load_embeds_dict(payload, media.fetch_image_embedding_async))
+        data = {key: _parse_metadata_array(key, v, metadata) if isinstance(v, list) else v for key, v in data.items()}
+        grid = data["image_grid_thw"]
+        grid_ok = grid.dtype == torch.int64 and torch.equal(grid, grids[i])
+        inputs = ProcessorInputs(
+            prompt=[], mm_data_items={"image": Items(1)}, mm_uuid_items={"image": [part["uuid"]]},
+            hf_processor_mm_kwargs=kwargs or {}, media_io_kwargs={},
+        )
+        ident = inputs.get_mm_hashes(args.model, args.algorithm)["image"][0]
+        n = int(grids[i].prod()) // merge2
+        want = full[row : row + n]
+        row += n
+        found = conn._found_match_for_mm_data(ident)
+        same = False
+        if found:
+            meta = ECExampleConnectorMetadata()
+            meta.add_mm_data(MMMeta.make_meta(ident, n))
+            conn._get_connector_metadata = lambda meta=meta: meta
+            cache = {}
+            conn.start_load_caches(cache)
+            t = cache[ident]
+            same = t.dtype == torch.float32 and t.shape == want.shape and torch.equal(
+                t.contiguous().view(torch.int32), want.contiguous().view(torch.int32)
+            )
+        good = fields_ok and grid_ok and found and same
+        ok &= bool(good)
+        results.append({"part": i, "uuid": part["uuid"], "identifier": ident, "fields_accepted": bool(fields_ok),
+                        "grid": grid.tolist(), "grid_equal": bool(grid_ok), "found": bool(found), "bit_identical": bool(same)})
+    verdict = {
+        "vllm": getattr(vllm, "__version__", "unknown"),
+        "torch": torch.__version__,
+        "vllm_files_sha256": {f: hashlib.sha256((args.vllm_src / f).read_bytes()).hexdigest() for f in USED},
+        "required_fields": sorted(required),
+        "optional_fields": sorted(optional),
+        "model": args.model,
+        "algorithm": args.algorithm,
+        "mm_processor_kwargs_json": args.mm_kwargs,
+        "parts": results,
+        "all_accepted_found_and_bit_identical": bool(ok),
+    }
+    args.verdict.write_text(json.dumps(verdict, indent=1, sort_keys=True) + "\n")
+    print(json.dumps({"all_accepted_found_and_bit_identical": bool(ok), "parts": len(results)}))
+    return 0 if ok else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("hashes", "entries"):
+    for name in ("hashes", "entries", "refs"):
         p = sub.add_parser(name)
         p.add_argument("--vllm-src", required=True, type=Path)
         p.add_argument("--deps", required=True, type=Path)
@@ -228,9 +362,17 @@ def main() -> int:
     e.add_argument("--mm-kwargs", default="")
     e.add_argument("--verdict", required=True, type=Path)
     e.add_argument("images", nargs="+")
+    r = sub.choices["refs"]
+    r.add_argument("--parts", required=True, type=Path)
+    r.add_argument("--root", required=True, type=Path)
+    r.add_argument("--features", required=True, type=Path)
+    r.add_argument("--model", required=True)
+    r.add_argument("--algorithm", default="blake3")
+    r.add_argument("--mm-kwargs", default="")
+    r.add_argument("--verdict", required=True, type=Path)
     args = ap.parse_args()
     setup(args)
-    return cmd_hashes(args) if args.cmd == "hashes" else cmd_entries(args)
+    return {"hashes": cmd_hashes, "entries": cmd_entries, "refs": cmd_refs}[args.cmd](args)
 
 
 if __name__ == "__main__":
