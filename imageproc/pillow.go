@@ -310,9 +310,13 @@ func pillowTIFF(b []byte, v *PillowView) error {
 // keys and GIF transparency kept), has a pixel that is not fully opaque: one that vLLM
 // composites on white (vllm/multimodal/image.py rgba_to_rgb) where Decode keeps the stored
 // colour, as the Hugging Face processor does for files. The first GIF frame is looked at.
-func Translucent(name string, data []byte) (bool, error) {
+func Translucent(name string, data []byte) (translucent bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			translucent, err = false, fmt.Errorf("imageproc: %s: decoder failed: %v", name, r)
+		}
+	}()
 	var img image.Image
-	var err error
 	r := bytes.NewReader(data)
 	switch f := sniff(data); f {
 	case "png":
