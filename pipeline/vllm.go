@@ -82,11 +82,21 @@ func (f Features) VLLMParts() ([]VLLMPart, error) {
 
 // vllmNpy is the .npy file of token rows first…first+n−1 laid out as VLLMTensors' image_embeds.
 func (f Features) vllmNpy(first, n int) ([]byte, error) {
+	data, width, err := f.vllmRows(first, n)
+	if err != nil {
+		return nil, err
+	}
+	return npy.Append(nil, npy.F32, []int{n, width}, data)
+}
+
+// vllmRows is token rows first…first+n−1 laid out as VLLMTensors' image_embeds, float32
+// little-endian, and the row width O·(1+k).
+func (f Features) vllmRows(first, n int) ([]byte, int, error) {
 	o := f.Pooler.Cols
 	width := o * (1 + len(f.Deepstack))
 	for k, d := range f.Deepstack {
 		if d.Cols != o || d.Rows != f.Pooler.Rows {
-			return nil, fmt.Errorf("DeepStack feature set %d is [%d, %d], want the pooler's [%d, %d]", k, d.Rows, d.Cols, f.Pooler.Rows, o)
+			return nil, 0, fmt.Errorf("DeepStack feature set %d is [%d, %d], want the pooler's [%d, %d]", k, d.Rows, d.Cols, f.Pooler.Rows, o)
 		}
 	}
 	data := make([]byte, 4*n*width)
@@ -103,7 +113,7 @@ func (f Features) vllmNpy(first, n int) ([]byte, error) {
 			put(d.Row(r))
 		}
 	}
-	return npy.Append(nil, npy.F32, []int{n, width}, data)
+	return data, width, nil
 }
 
 // WriteVLLMJSON writes f's items as a JSON array of VLLMParts, one part per line:

@@ -6,9 +6,11 @@ import (
 	"github.com/qwen3vl/qwen3vl/hub"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/qwen3vl/qwen3vl/internal/mmhash"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
 
@@ -101,6 +103,27 @@ type Config struct {
 	// answer's body (504 if no answer has begun by then; the connection is closed if one
 	// has).
 	UpstreamTimeout time.Duration
+
+	// VLLMECDir, when set, is the shared_storage_path of vLLM's example EC connector
+	// (ECExampleConnector): every image encoded (POST /v1/encode, and the images of forwarded
+	// chat completions) is also written there as VLLMECDir/{mm_hash}/encoder_cache.safetensors,
+	// the hash computed as vLLM 0.34.0 computes it for the same bytes (pipeline.VLLMImageHash),
+	// so that a vLLM consumer (ec_role "ec_consumer") reading that folder skips its encoder.
+	// The folder must exist. An image vLLM would load otherwise (transparent pixels, 16-bit
+	// gray) or a failed write is skipped and logged; the request is answered all the same.
+	VLLMECDir string
+	// VLLMModel is the --model the vLLM consumer is started with: vLLM hashes it with every
+	// image. Required with VLLMECDir.
+	VLLMModel string
+	// VLLMHash is the consumer's --mm-hasher-algorithm: blake3 (vLLM's default), sha256 or
+	// sha512.
+	VLLMHash string
+	// UpstreamEC (with Upstream and VLLMECDir) forwards each image as an image_embeds part that
+	// names its encoder-cache entry, {"image_embeds": {"image_grid_thw": [t, h, w]}, "uuid":
+	// HASH}, instead of carrying the embeddings: the upstream, a vLLM EC consumer reading
+	// VLLMECDir, loads them from there. An image without an entry (one vLLM would load
+	// otherwise, a failed write) is sent with its embeddings.
+	UpstreamEC bool
 
 	// AllowURLs lists the URL prefixes whose images requests may give by URL (the url and
 	// image_url fields of /v1/encode, remote image_url parts of a chat request); empty, the
@@ -197,6 +220,7 @@ func DefaultConfig() Config {
 		FetchTimeout:      DefaultFetchTimeout,
 		UpstreamTimeout:   DefaultUpstreamTimeout,
 		Page:              true,
+		VLLMHash:          string(mmhash.Blake3),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",
@@ -305,6 +329,23 @@ func (c *Config) Validate() error {
 	}
 	if c.UpstreamTimeout <= 0 {
 		bad("UpstreamTimeout", c.UpstreamTimeout, "must be positive")
+	}
+	if c.VLLMECDir != "" {
+		if fi, err := os.Stat(c.VLLMECDir); err != nil || !fi.IsDir() {
+			errs = append(errs, &FieldError{Field: "VLLMECDir", Value: fmt.Sprintf("%q", c.VLLMECDir), Problem: "must be an existing folder"})
+		}
+		if c.VLLMModel == "" {
+			errs = append(errs, &FieldError{Field: "VLLMModel", Problem: "is required (the --model vLLM is started with: vLLM hashes it with every image) with", Other: "VLLMECDir", OtherValue: c.VLLMECDir})
+		}
+	}
+	if c.UpstreamEC && c.Upstream == "" {
+		errs = append(errs, &FieldError{Field: "UpstreamEC", Value: true, Problem: "needs", Other: "Upstream", OtherValue: "(the vLLM EC consumer's URL)"})
+	}
+	if c.UpstreamEC && c.VLLMECDir == "" {
+		errs = append(errs, &FieldError{Field: "UpstreamEC", Value: true, Problem: "needs", Other: "VLLMECDir", OtherValue: "(the consumer's shared_storage_path)"})
+	}
+	if _, err := mmhash.Algorithm(c.VLLMHash).New(); err != nil {
+		errs = append(errs, &FieldError{Field: "VLLMHash", Value: fmt.Sprintf("%q", c.VLLMHash), Problem: "must be blake3, sha256 or sha512"})
 	}
 	for _, u := range c.AllowURLs {
 		if _, err := parsePrefix(u); err != nil {

@@ -64,13 +64,30 @@
 // request; every image_url part (a data URI, or a URL under the allow-list, fetched) is
 // encoded through the batcher and replaced in place by its vLLM image_embeds part
 // (pipeline.VLLMPart); every other member, message and part is forwarded as received, and a
-// request without images byte for byte. A video part is refused (400). Only the request's
-// Authorization, Content-Type and Accept headers are sent upstream. The upstream's status,
-// headers (but those of the connection) and body come back unchanged, flushed as they arrive
-// (server-sent events stream live). An unreachable upstream is 502 upstream_unreachable, no
-// answer within Config.UpstreamTimeout 504 upstream_timeout (a connection closed once the
-// answer has begun); a client that goes away cancels the upstream request. Errors of the
-// proxy itself have OpenAI's shape and come before anything is sent.
+// request without images byte for byte. A request with images has its mm_processor_kwargs
+// read as vLLM resizes with them (size, min_pixels, max_pixels; another key, or image media_io_kwargs, is
+// 400, since the images are decoded and resized here); a message without a string role or
+// with content that is not a string, a list or null, and a video part are refused (400).
+// Only the request's Authorization, Content-Type and Accept headers are sent upstream. The
+// upstream's status, headers (but those of the connection) and body come back unchanged,
+// flushed as they arrive (server-sent events stream live). An answer no OpenAI-compatible
+// chat server gives is 502 upstream_invalid naming the upstream and what it sent: a 4xx
+// whose body is not an OpenAI error object ({"detail": "Not Found"} of a server without the
+// route, an HTML page), a 2xx that is neither an event stream nor a JSON object with a
+// choices list, a redirect; 5xx answers pass through. An unreachable upstream is 502
+// upstream_unreachable, no answer within Config.UpstreamTimeout 504 upstream_timeout (a
+// connection closed once the answer has begun); a client that goes away cancels the upstream
+// request. Errors of the proxy itself have OpenAI's shape and come before anything is sent.
+//
+// # vLLM's encoder cache
+//
+// With Config.VLLMECDir, every image encoded (by /v1/encode and by the proxy) is also written
+// to vLLM's example EC connector layout, VLLMECDir/{mm_hash}/encoder_cache.safetensors
+// (pipeline.VLLMECEntry), hashed as vLLM 0.34.0 hashes the same bytes with Config.VLLMModel,
+// Config.VLLMHash and the request's mm_processor_kwargs (for /v1/encode: its min_pixels and
+// max_pixels, in that order). The X-Vllm-Ec-Hashes response header lists each image's hash
+// ("-" where no entry was written: an image vLLM would load otherwise, or a failed write,
+// both logged and counted in qwen3vl_vllm_ec_entries_total{outcome="skipped"}).
 //
 // # Batching
 //

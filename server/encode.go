@@ -93,6 +93,9 @@ type encodeRequest struct {
 	flops   int64
 	info    *reqInfo
 	fail    func(e *apiError)
+	// ecHashes are the items' vLLM encoder-cache hashes, when the server writes its entries
+	// (Config.VLLMECDir), else nil.
+	ecHashes []string
 }
 
 // handleEncode serves POST /v1/encode.
@@ -223,12 +226,17 @@ func (s *Server) serveEncode(w http.ResponseWriter, r *http.Request, info *reqIn
 	items := make([]pipeline.Item, 0, len(images))
 	patches := 0
 	var flops int64
+	var ecHashes []string
+	ecKey := s.ecKey(encodeKwargs(&params))
 	for i := range images {
 		if ctx.Err() != nil {
 			break
 		}
 		var img *imageproc.Image
 		img, e = preprocess(images[i], opts)
+		if e == nil && s.cfg.VLLMECDir != "" {
+			ecHashes = append(ecHashes, s.ecHash(ecKey, images[i]))
+		}
 		images[i].data = nil
 		if e != nil {
 			break
@@ -247,7 +255,7 @@ func (s *Server) serveEncode(w http.ResponseWriter, r *http.Request, info *reqIn
 		return
 	}
 	info.patches = patches
-	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, opts: opts, items: items, patches: patches, flops: flops, info: info, fail: fail})
+	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, opts: opts, items: items, patches: patches, flops: flops, info: info, fail: fail, ecHashes: ecHashes})
 }
 
 // encode runs the request's items through the batcher and returns their outputs (views into
@@ -303,6 +311,9 @@ func (s *Server) answerEncode(w http.ResponseWriter, req *encodeRequest) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	if req.ecHashes != nil {
+		h.Set(ecHeader, s.ecWrite(view, req.ecHashes))
+	}
 	var err error
 	switch {
 	case params.vllm:

@@ -50,6 +50,9 @@ type metrics struct {
 	proxyUpstreamSeconds *histogram    // qwen3vl_proxy_upstream_duration_seconds
 	proxyUpstreamBytes   atomic.Uint64 // qwen3vl_proxy_upstream_sent_bytes_total
 
+	// vLLM encoder-cache entries (Config.VLLMECDir).
+	ecWritten, ecPresent, ecSkipped atomic.Uint64 // qwen3vl_vllm_ec_entries_total{outcome}
+
 	queueDepth atomic.Int64 // requests waiting for a batch
 	inFlight   atomic.Int64 // encode requests admitted (holding a queue slot)
 	encoding   atomic.Int64 // 1 while a batch is being encoded
@@ -257,6 +260,10 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 	p.histogram("qwen3vl_proxy_encode_duration_seconds", "Time from arrival to the rewritten body of chat completions forwarded upstream (body read, images fetched, decoded and encoded).", m.proxyEncodeSeconds)
 	p.histogram("qwen3vl_proxy_upstream_duration_seconds", "Time of one forwarded chat completion, from sending it upstream to the end of the answer's body, whatever its outcome.", m.proxyUpstreamSeconds)
 	p.single("qwen3vl_proxy_upstream_sent_bytes_total", "counter", "Bytes of the request bodies sent upstream.", float64(m.proxyUpstreamBytes.Load()))
+	p.header("qwen3vl_vllm_ec_entries_total", "counter", "vLLM encoder-cache entries: written, already present, or skipped (an image vLLM would load otherwise, or a write error).")
+	p.sample("qwen3vl_vllm_ec_entries_total", `outcome="written"`, float64(m.ecWritten.Load()))
+	p.sample("qwen3vl_vllm_ec_entries_total", `outcome="present"`, float64(m.ecPresent.Load()))
+	p.sample("qwen3vl_vllm_ec_entries_total", `outcome="skipped"`, float64(m.ecSkipped.Load()))
 
 	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))
 	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (Config.Queue).", float64(queueCap))

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/internal/mmhash"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 )
@@ -21,6 +24,13 @@ import (
 const (
 	CodeUpstreamUnreachable = "upstream_unreachable" // 502: the upstream could not be reached or failed mid-answer before its headers
 	CodeUpstreamTimeout     = "upstream_timeout"     // 504: no answer from the upstream within Config.UpstreamTimeout
+	CodeUpstreamInvalid     = "upstream_invalid"     // 502: the upstream's answer is not an OpenAI-compatible chat completion or error
+)
+
+// Bounds of the answers checkAnswer reads before passing them on.
+const (
+	maxCheckedError  = 1 << 20  // a 4xx body
+	maxCheckedAnswer = 64 << 20 // a non-streamed completion
 )
 
 // errUpstreamTimeout is the cause of a forwarded request cut at Config.UpstreamTimeout.
@@ -128,7 +138,13 @@ func (s *Server) handleProxy(w http.ResponseWriter, r *http.Request, info *reqIn
 		return
 	}
 	info.images = len(req.images)
-	parts, e := s.encodeParts(ctx, lm, req.images)
+	opts, e := budget(lm, &encodeParams{minPixels: req.minPixels, maxPixels: req.maxPixels})
+	if e != nil {
+		e.param = "mm_processor_kwargs"
+		fail(e)
+		return
+	}
+	parts, ecHashes, e := s.encodeParts(ctx, lm, opts, s.ecKey(req.kwargs), req.images)
 	if e != nil || ctx.Err() != nil {
 		fail(e)
 		return
@@ -139,6 +155,9 @@ func (s *Server) handleProxy(w http.ResponseWriter, r *http.Request, info *reqIn
 		return
 	}
 	req, body, parts = nil, nil, nil
+	if ecHashes != "" {
+		w.Header().Set(ecHeader, ecHashes)
+	}
 	s.m.proxyEncodeSeconds.observe(time.Since(start).Seconds())
 	cancel()
 	release() // the encoder's part is done: the queue slot is for encoding
@@ -146,30 +165,35 @@ func (s *Server) handleProxy(w http.ResponseWriter, r *http.Request, info *reqIn
 	s.forward(w, r, actx, out, info)
 }
 
-// encodeParts fetches, decodes, preprocesses (the server's budget and decode limit) and
-// encodes images in one batcher job, and returns each image's vLLM image_embeds part as JSON.
-func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, images []rawImage) ([][]byte, *apiError) {
+// encodeParts fetches, decodes, preprocesses (with opts: the request's budget and the
+// decode limit) and encodes images in one batcher job, and returns each image's vLLM
+// image_embeds part as JSON. With Config.VLLMECDir each image's encoder-cache entry is
+// written too, hashed with key; ec is then the ecHeader value.
+func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, opts imageproc.Options, key mmhash.Key, images []rawImage) (parts [][]byte, ec string, e *apiError) {
 	if len(images) == 0 {
-		return nil, nil
+		return nil, "", nil
 	}
 	if e := s.fetchImages(ctx, images); e != nil || ctx.Err() != nil {
-		return nil, e
+		return nil, "", e
 	}
 	select {
 	case s.decodeSem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil
+		return nil, "", nil
 	}
 	items := make([]pipeline.Item, 0, len(images))
 	patches := 0
 	var flops int64
-	var e *apiError
+	var ecHashes []string
 	for i := range images {
 		if ctx.Err() != nil {
 			break
 		}
 		var img *imageproc.Image
-		img, e = preprocess(images[i], lm.pre)
+		img, e = preprocess(images[i], opts)
+		if e == nil && s.cfg.VLLMECDir != "" {
+			ecHashes = append(ecHashes, s.ecHash(key, images[i]))
+		}
 		images[i].data = nil
 		if e != nil {
 			e.param = images[i].param
@@ -185,21 +209,21 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, images []rawI
 	}
 	<-s.decodeSem
 	if e != nil || ctx.Err() != nil {
-		return nil, e
+		return nil, "", e
 	}
 	j := &job{ctx: ctx, items: items, patches: patches, flops: flops, done: make(chan result, 1)}
 	items = nil
 	if err := lm.batcher.submit(j); err != nil {
 		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
 		e.retryAfter = 1
-		return nil, e
+		return nil, "", e
 	}
 	var res result
 	select {
 	case res = <-j.done:
 	case <-ctx.Done():
 		lm.batcher.withdraw(j)
-		return nil, nil
+		return nil, "", nil
 	}
 	j.items = nil
 	if res.err != nil {
@@ -207,24 +231,46 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, images []rawI
 		case errors.Is(res.err, errAborted):
 			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
 			e.retryAfter = 1
-			return nil, e
+			return nil, "", e
 		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			return nil, nil // the request's context is done
+			return nil, "", nil // the request's context is done
 		}
 		s.log.Error("encode failed", "err", res.err)
-		return nil, errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err)
+		return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err)
 	}
 	vp, err := res.features.VLLMParts()
 	if err != nil {
-		return nil, errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %s", strings.TrimPrefix(err.Error(), "pipeline: "))
+		return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %s", strings.TrimPrefix(err.Error(), "pipeline: "))
 	}
-	parts := make([][]byte, len(vp))
+	// With UpstreamEC the part names the entry (uuid: the image's hash; the entry is under the
+	// identifier vLLM derives from it); an image without an entry keeps its embeddings.
+	var written []string
+	if ecHashes != nil {
+		ids := ecHashes
+		if s.cfg.UpstreamEC {
+			ids = make([]string, len(ecHashes))
+			for i, h := range ecHashes {
+				if h != "" {
+					ids[i], _ = key.UUID(h) // no error: the key's model is set (Validate)
+				}
+			}
+		}
+		written = s.ecWriteAll(res.features, ids)
+		ec = strings.Join(written, ",")
+	}
+	parts = make([][]byte, len(vp))
 	for i, p := range vp {
-		if parts[i], err = json.Marshal(p); err != nil {
-			return nil, errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)
+		var v any = p
+		if s.cfg.UpstreamEC && i < len(written) && written[i] != "-" {
+			if v, err = res.features.VLLMECRef(i, ecHashes[i]); err != nil {
+				return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)
+			}
+		}
+		if parts[i], err = json.Marshal(v); err != nil {
+			return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)
 		}
 	}
-	return parts, nil
+	return parts, ec, nil
 }
 
 // forward sends body to the upstream with the request's Authorization, Content-Type and
@@ -261,6 +307,15 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, ctx context.Con
 		return
 	}
 	defer resp.Body.Close()
+	if e := s.checkAnswer(resp); e != nil {
+		if ctx.Err() != nil {
+			s.chatGone(w, ctx, info)
+			return
+		}
+		s.log.Warn("upstream is not vLLM", "upstream", s.up.endpoint, "err", e.msg)
+		s.failChat(w, info, e)
+		return
+	}
 	h := w.Header()
 	for k, v := range resp.Header {
 		if !hopHeaders[k] {
@@ -303,6 +358,82 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, ctx context.Con
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// checkAnswer refuses (502 upstream_invalid, naming the upstream and what it sent) an answer
+// that an OpenAI-compatible chat server such as vLLM does not give, so that a wrong -upstream
+// is not mistaken for the model's own error:
+//   - a 4xx whose body is not a JSON object with an "error" member (vLLM's ErrorResponse, or
+//     {"error": "Unauthorized"} of its --api-key check): e.g. {"detail": "Not Found"} of a
+//     FastAPI app without the route, or an HTML page;
+//   - a 2xx that is neither text/event-stream nor a JSON object with a "choices" list.
+//
+// 5xx answers pass through as they are (a vLLM that failed says so in its own words), and so
+// does an event stream, unread. A body checkAnswer reads is put back for the passthrough.
+func (s *Server) checkAnswer(resp *http.Response) *apiError {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	var limit int64
+	switch {
+	case resp.StatusCode >= 500:
+		return nil
+	case resp.StatusCode >= 400:
+		limit = maxCheckedError
+	case resp.StatusCode >= 200 && resp.StatusCode < 300 && ct == "text/event-stream":
+		return nil
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		limit = maxCheckedAnswer
+	default:
+		return s.notVLLM(resp, ct, nil, "")
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	if err != nil || int64(len(head)) > limit {
+		return nil // cut or too long to check: the passthrough shows what there is
+	}
+	var obj map[string]json.RawMessage
+	isObject := json.Unmarshal(head, &obj) == nil && obj != nil
+	if resp.StatusCode >= 400 {
+		if _, ok := obj["error"]; isObject && ok {
+			return nil
+		}
+		return s.notVLLM(resp, ct, head, "an error that is not an OpenAI error object")
+	}
+	if ct != "application/json" {
+		return s.notVLLM(resp, ct, head, "neither a JSON completion nor an event stream")
+	}
+	var choices []json.RawMessage
+	if c, ok := obj["choices"]; !isObject || !ok || json.Unmarshal(c, &choices) != nil {
+		return s.notVLLM(resp, ct, head, `JSON without a "choices" list`)
+	}
+	return nil
+}
+
+// notVLLM is the 502 of an answer checkAnswer refuses: the upstream, the status, the
+// content type, what is wrong and the start of the body.
+func (s *Server) notVLLM(resp *http.Response, ct string, body []byte, what string) *apiError {
+	if ct == "" {
+		ct = "no Content-Type"
+	}
+	snippet := strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, string(body[:min(len(body), 160)]))
+	msg := fmt.Sprintf("the upstream %s is not an OpenAI-compatible chat server such as vLLM: it answered %s (%s)", s.up.endpoint, resp.Status, ct)
+	if what != "" {
+		msg += ", " + what
+	}
+	if snippet != "" {
+		msg += fmt.Sprintf(": %q", snippet)
+		if len(body) > 160 {
+			msg += "…"
+		}
+	}
+	return errorf(http.StatusBadGateway, CodeUpstreamInvalid, "%s", msg)
 }
 
 // unwrapURLError is the error below a *url.Error (its message repeats the method and URL).

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+
+	"github.com/qwen3vl/qwen3vl/internal/mmhash"
+	"github.com/qwen3vl/qwen3vl/pipeline"
 )
 
 // field is one member of a JSON object, its value as received.
@@ -78,6 +82,53 @@ type proxyRequest struct {
 	messages int // the index of "messages" in fields
 	msgs     []proxyMessage
 	images   []rawImage
+	// kwargs is the request's mm_processor_kwargs (nil: none), whose pixel bounds (nil: not
+	// given) the images are preprocessed with, as vLLM would.
+	kwargs               mmhash.Map
+	minPixels, maxPixels *int
+}
+
+// parseKwargs reads the request's mm_processor_kwargs, which vLLM hashes and whose size,
+// min_pixels and max_pixels it resizes with (pipeline.VLLMPixelBounds; any other key is
+// refused: the images are preprocessed here, and what it would change is not known), and
+// refuses image media_io_kwargs (they change how vLLM decodes images, which is done here).
+func (p *proxyRequest) parseKwargs() *apiError {
+	for _, f := range p.fields {
+		if isNull(f.val) {
+			continue
+		}
+		switch f.key {
+		case "mm_processor_kwargs":
+			kw, err := mmhash.ParseObject(f.val)
+			if err != nil {
+				return paramError(f.key, "mm_processor_kwargs: %v", err)
+			}
+			lo, hi, err := pipeline.VLLMPixelBounds(kw)
+			if err != nil {
+				return paramError(f.key, "%s (the images are encoded here: vLLM never sees them)", strings.TrimPrefix(err.Error(), "pipeline: "))
+			}
+			p.kwargs = kw
+			if lo > 0 {
+				p.minPixels = &lo
+			}
+			if hi > 0 {
+				p.maxPixels = &hi
+			}
+		case "media_io_kwargs":
+			kw, err := mmhash.ParseObject(f.val)
+			if err != nil {
+				return paramError(f.key, "media_io_kwargs: %v", err)
+			}
+			for _, m := range kw {
+				if m.Key == "image" {
+					if im, ok := m.Value.(mmhash.Map); !ok || len(im) > 0 {
+						return paramError(f.key+".image", "media_io_kwargs.image changes how vLLM decodes images; this proxy decodes them itself, as the Hugging Face processor does, and cannot follow it")
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // parseProxy reads a chat completion request to forward: a JSON object whose messages are a
@@ -116,13 +167,28 @@ func parseProxy(body []byte, maxImages int, allow allowList) (*proxyRequest, *ap
 			return nil, paramError(param, "%s is not an object", param)
 		}
 		m := proxyMessage{raw: mr, fields: mf, content: -1}
+		role := false
 		for k, f := range mf {
-			if f.key == "content" {
+			switch f.key {
+			case "content":
 				m.content = k
+			case "role":
+				var r string
+				if json.Unmarshal(f.val, &r) != nil || r == "" {
+					return nil, paramError(param+".role", "%s.role must be a non-empty string (system, user, assistant, tool, …)", param)
+				}
+				role = true
 			}
 		}
+		if !role {
+			return nil, paramError(param+".role", "%s has no role", param)
+		}
 		if m.content >= 0 {
-			if c := bytes.TrimSpace(mf[m.content].val); len(c) > 0 && c[0] == '[' {
+			c := bytes.TrimSpace(mf[m.content].val)
+			if len(c) == 0 || (c[0] != '[' && c[0] != '"' && !isNull(c)) {
+				return nil, paramError(param+".content", "%s.content must be a string, a list of content parts or null", param)
+			}
+			if c[0] == '[' {
 				if err := json.Unmarshal(c, &m.parts); err != nil {
 					return nil, paramError(param+".content", "%s.content: %s", param, jsonProblem(err))
 				}
@@ -158,6 +224,11 @@ func parseProxy(body []byte, maxImages int, allow allowList) (*proxyRequest, *ap
 			}
 		}
 		p.msgs = append(p.msgs, m)
+	}
+	if len(p.images) > 0 { // a request without images is the upstream's to judge
+		if e := p.parseKwargs(); e != nil {
+			return nil, e
+		}
 	}
 	return p, nil
 }

@@ -47,6 +47,12 @@ func recordUpstream(t *testing.T, h http.HandlerFunc) *upstreamRecorder {
 	return rec
 }
 
+// chatAnswer answers as vLLM does, a JSON chat completion (no choices).
+func chatAnswer(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"id":"chatcmpl-0","object":"chat.completion","choices":[]}`)
+}
+
 func (rec *upstreamRecorder) count() int {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -223,9 +229,9 @@ func TestProxyForwardsEmbeds(t *testing.T) {
 
 // TestProxyNoImages: a request without images is forwarded byte for byte.
 func TestProxyNoImages(t *testing.T) {
-	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	up := recordUpstream(t, chatAnswer)
 	ts := newProxy(t, up.srv.URL, nil)
-	req := `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],  "model":"m"}`
+	req := `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],  "model":"m", "mm_processor_kwargs": {"anything": 1}}`
 	if resp, body := postProxy(t, ts, req, nil); resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
@@ -302,7 +308,8 @@ func TestProxyStream(t *testing.T) {
 }
 
 // TestProxyUpstreamStatus: the upstream's errors come back with their status, headers and
-// body.
+// body: OpenAI error objects at 4xx (vLLM's ErrorResponse, its --api-key check's), anything at
+// 5xx.
 func TestProxyUpstreamStatus(t *testing.T) {
 	for _, tc := range []struct {
 		status int
@@ -310,7 +317,7 @@ func TestProxyUpstreamStatus(t *testing.T) {
 	}{
 		{400, `{"error":{"message":"bad","type":"BadRequestError","code":400}}`},
 		{401, `{"error":"unauthorized"}`},
-		{404, `{"detail":"Not Found"}`},
+		{404, `{"error":{"message":"The model 'x' does not exist.","type":"NotFoundError","param":"model","code":404}}`},
 		{500, `Internal Server Error`},
 		{503, `{"error":"overloaded"}`},
 	} {
@@ -325,6 +332,48 @@ func TestProxyUpstreamStatus(t *testing.T) {
 			resp, body := postProxy(t, ts, `{"messages":[{"role":"user","content":"hi"}]}`, nil)
 			if resp.StatusCode != tc.status || string(body) != tc.body || resp.Header.Get("Retry-After") != "3" || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 				t.Errorf("%d %q %v, want %d %q", resp.StatusCode, body, resp.Header, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+// TestProxyNotVLLM: an upstream whose answer no OpenAI-compatible chat server gives (the route
+// missing, an HTML page, JSON without choices, a redirect) is a 502 upstream_invalid naming the
+// upstream, the status and what came; valid answers pass unchanged (the other tests).
+func TestProxyNotVLLM(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		want        string
+	}{
+		{"FastAPI without the route", 404, "application/json", `{"detail":"Not Found"}`, `404 Not Found (application/json), an error that is not an OpenAI error object: "{\"detail\":\"Not Found\"}"`},
+		{"HTML 404", 404, "text/html", "<html><body>\n<h1>Not Found</h1></body></html>", `404 Not Found (text/html), an error that is not an OpenAI error object: "<html><body> <h1>Not Found</h1></body></html>"`},
+		{"405", 405, "application/json", `{"detail":"Method Not Allowed"}`, "405 Method Not Allowed"},
+		{"HTML 200", 200, "text/html; charset=utf-8", "<!doctype html><title>Welcome to nginx!</title>", `200 OK (text/html), neither a JSON completion nor an event stream`},
+		{"JSON without choices", 200, "application/json", `{"status":"ok"}`, `JSON without a "choices" list`},
+		{"choices not a list", 200, "application/json", `{"choices":"none"}`, `JSON without a "choices" list`},
+		{"JSON array", 200, "application/json", `[1,2]`, `JSON without`},
+		{"empty 200", 200, "", ``, `200 OK (no Content-Type)`},
+		{"redirect", 302, "text/html", `<a href="/login">Found</a>`, `302 Found`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+				if tc.contentType != "" {
+					w.Header().Set("Content-Type", tc.contentType)
+				}
+				if tc.status == 302 {
+					w.Header().Set("Location", "/login")
+				}
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			})
+			ts := newProxy(t, up.srv.URL, nil)
+			resp, body := postProxy(t, ts, `{"messages":[{"role":"user","content":"hi"}]}`, nil)
+			e := proxyError(t, resp, body, http.StatusBadGateway, CodeUpstreamInvalid)
+			if !strings.Contains(e.Error.Message, up.srv.URL+chatRoute) || !strings.Contains(e.Error.Message, tc.want) {
+				t.Errorf("message %q, want the upstream and %q", e.Error.Message, tc.want)
 			}
 		})
 	}
@@ -409,9 +458,10 @@ func TestProxyClientGone(t *testing.T) {
 
 // TestProxyBadInput: a malformed request or image is a 400 and nothing is sent upstream.
 func TestProxyBadInput(t *testing.T) {
-	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	up := recordUpstream(t, chatAnswer)
 	ts := newProxy(t, up.srv.URL, nil)
 	bad := "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("not an image"))
+	okPNG := pngImage(t, 40, 30, 1)
 	img := func(u string) string {
 		return `{"messages":[{"role":"user","content":[{"type":"text","text":"x"},{"type":"image_url","image_url":{"url":"` + u + `"}}]}]}`
 	}
@@ -432,6 +482,14 @@ func TestProxyBadInput(t *testing.T) {
 		{"bad base64", img("data:image/png;base64,!!!"), 400, CodeInvalidImage},
 		{"remote URL without an allow-list", img("https://example.com/a.png"), 400, CodeURLNotSupported},
 		{"video", `{"messages":[{"role":"user","content":[{"type":"video_url","video_url":{"url":"data:video/mp4;base64,AAAA"}}]}]}`, 400, CodeInvalidParameter},
+		{"no role", `{"messages":[{"content":"hi"}]}`, 400, CodeInvalidParameter},
+		{"role not a string", `{"messages":[{"role":3,"content":"hi"}]}`, 400, CodeInvalidParameter},
+		{"content a number", `{"messages":[{"role":"user","content":5}]}`, 400, CodeInvalidParameter},
+		{"content an object", `{"messages":[{"role":"user","content":{"type":"text"}}]}`, 400, CodeInvalidParameter},
+		{"mm_processor_kwargs not an object", `{"mm_processor_kwargs":[1],"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
+		{"mm_processor_kwargs unknown key", `{"mm_processor_kwargs":{"do_resize":false},"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
+		{"mm_processor_kwargs max_pixels too small", `{"mm_processor_kwargs":{"max_pixels":100},"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
+		{"media_io_kwargs image", `{"media_io_kwargs":{"image":{"image_mode":null}},"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"` + dataURL(okPNG) + `"}}]}]}`, 400, CodeInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := postProxy(t, ts, tc.body, nil)
@@ -482,7 +540,7 @@ func TestProxyRemoteImage(t *testing.T) {
 		w.Write(png)
 	}))
 	defer imgs.Close()
-	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	up := recordUpstream(t, chatAnswer)
 	ts := newProxy(t, up.srv.URL, func(c *Config) {
 		c.AllowURLs = []string{imgs.URL + "/img/"}
 		c.FetchPrivate = true

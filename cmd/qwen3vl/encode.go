@@ -19,7 +19,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("encode", "encode [-model M] [-format F] [-o OUT] [-png DIR] (IMAGE... | -list FILE | -pixels P.safetensors)\n       qwen3vl encode [-model M] -o DIR/ [-shard i/n] [-list FILE] (IMAGE|FOLDER|GLOB)...   (a batch job: see -o)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
-	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy); or, for -format safetensors, a batch job's folder: a path ending in /, or a job folder made so before (sharded, resumable: rerun the same command to finish it; see README)")
+	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy); or, for -format safetensors, a batch job's folder: a path ending in /, or a job folder made so before (sharded, resumable: rerun the same command to finish it; see README); or vLLM's encoder-cache root (vllm-ec)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
 	pngDir := fs.String("png", "", "also draw each image's feature maps (PCA of pooler_output, each DeepStack level and last_hidden_state as RGB, beside the image as resized) into this folder, as I-NAME.png (I the item's index); made if missing. Images only")
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
@@ -34,6 +34,8 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&imf.list, "list", "", "a file of input paths, one a line (- for stdin), after the positional inputs")
 	var jf jobFlags
 	jf.register(fs)
+	var vf vllmFlags
+	vf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -73,6 +75,12 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("-batch-patches %d: must be ≥ 1", *batchPatches)
 	case *format == "vllm-json" && len(imf.videos) > 0:
 		return usagef("-format vllm-json writes image_embeds parts: videos are not supported")
+	case *format == "vllm-ec" && len(imf.videos) > 0:
+		return usagef("-format vllm-ec writes image entries: videos are not supported")
+	case *format == "vllm-ec" && *pixelsPath != "":
+		return usagef("-format vllm-ec hashes the image files as vLLM does: give image files, not -pixels")
+	case *format != "vllm-ec" && vf.given(fs):
+		return usagef("-vllm-model, -vllm-hash and -vllm-mm-kwargs are for -format vllm-ec")
 	case !isOutputFormat(*format):
 		return usagef("-format %q: want one of %s", *format, strings.Join(outputFormats, ", "))
 	case *outPath == "-" && *format != "jsonl" && *format != "vllm-json":
@@ -92,6 +100,12 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ov, err := imf.overrides()
 	if err != nil {
 		return err
+	}
+	var ec *ecWriter
+	if *format == "vllm-ec" {
+		if ec, err = vf.writer(*outPath, &ov, stderr); err != nil {
+			return err
+		}
 	}
 	spec := pipeline.DefaultSpec()
 	if flagGiven(fs, "model") {
@@ -216,6 +230,18 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			prog.clear()
 			fmt.Fprintf(stderr, "qwen3vl: %s: %s\n", it.Name, w)
 		}
+		if ec != nil {
+			if err := ec.hash(in.Path); err != nil {
+				if ctx.Err() != nil || !*keepGoing {
+					return err
+				}
+				prog.clear()
+				fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
+				skipped++
+				prog.total--
+				continue
+			}
+		}
 		if err := add(it); err != nil {
 			return err
 		}
@@ -228,7 +254,11 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("no input could be encoded (%d skipped)", skipped)
 	}
 	secs := time.Since(encStart).Seconds()
-	if *outPath != "" {
+	if ec != nil {
+		if err := ec.write(all, stdout, stderr, *quiet); err != nil {
+			return err
+		}
+	} else if *outPath != "" {
 		if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 )
 
 // outputFormats are the values of encode's -format.
-var outputFormats = []string{"safetensors", "npy", "jsonl", "vllm", "vllm-json"}
+var outputFormats = []string{"safetensors", "npy", "jsonl", "vllm", "vllm-json", "vllm-ec"}
 
 func isOutputFormat(f string) bool { return slices.Contains(outputFormats, f) }
 
@@ -64,6 +64,10 @@ func checkOutput(format, path string, inputs []string) error {
 	switch {
 	case err != nil:
 		return nil // a new file or folder
+	case format == "vllm-ec" && !fi.IsDir():
+		return usagef("-o %s is not a folder (-format vllm-ec writes into an encoder-cache root)", path)
+	case format == "vllm-ec":
+		return nil
 	case format == "npy":
 		return usagef("-o %s already exists (npy output is a new folder)", path)
 	case fi.IsDir():

@@ -24,7 +24,11 @@ func TestEncodeFormats(t *testing.T) {
 	outs := map[string]string{}
 	for _, f := range outputFormats {
 		outs[f] = filepath.Join(dir, "out."+f)
-		args := append([]string{"encode", "-model", "random:tiny", "-format", f, "-features", "-o", outs[f]}, inputs...)
+		args := []string{"encode", "-model", "random:tiny", "-format", f, "-features", "-o", outs[f]}
+		if f == "vllm-ec" {
+			args = append(args, "-vllm-model", "Qwen/Qwen3-VL-2B-Instruct")
+		}
+		args = append(args, inputs...)
 		if code, stderr := runCmd(t, args...); code != 0 {
 			t.Fatalf("%s: exit %d: %s", f, code, stderr)
 		}

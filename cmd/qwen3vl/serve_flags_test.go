@@ -68,8 +68,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 33 {
-		t.Errorf("%d flags, want 33", n)
+	if n != 37 {
+		t.Errorf("%d flags, want 37", n)
 	}
 
 	// Validate's messages read with flag names.
@@ -122,6 +122,35 @@ func TestPageFlag(t *testing.T) {
 		}
 		if cfg.Page != c.want {
 			t.Errorf("%v with QWEN3VL_PAGE=%q: Page %v, want %v", c.args, c.env, cfg.Page, c.want)
+		}
+	}
+}
+
+// TestVLLMECFlags: -vllm-ec-dir, -vllm-model and -vllm-hash (and their variables) set the
+// Config fields; the checks read with flag names.
+func TestVLLMECFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f := bindServeFlags(fs, &cfg)
+	env := map[string]string{"QWEN3VL_VLLM_MODEL": "Qwen/Qwen3-VL-2B-Instruct", "QWEN3VL_VLLM_HASH": "sha256"}
+	if err := f.applyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"-model", "random:tiny", "-vllm-ec-dir", dir}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.VLLMECDir != dir || cfg.VLLMModel != "Qwen/Qwen3-VL-2B-Instruct" || cfg.VLLMHash != "sha256" {
+		t.Fatalf("%q %q %q", cfg.VLLMECDir, cfg.VLLMModel, cfg.VLLMHash)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	cfg.VLLMModel, cfg.VLLMHash = "", "md5"
+	got := f.describe(cfg.Validate())
+	for _, want := range []string{"-vllm-model is required (the --model vLLM is started with: vLLM hashes it with every image) with -vllm-ec-dir " + dir, `-vllm-hash "md5" must be blake3, sha256 or sha512`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("describe: %q, want %q", got, want)
 		}
 	}
 }
