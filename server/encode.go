@@ -150,81 +150,30 @@ func (s *Server) handleEncode(w http.ResponseWriter, r *http.Request, info *reqI
 		return
 	}
 
-	// Decode and preprocess, one image at a time, at most GOMAXPROCS requests at once; refuse
-	// the request as soon as its images are estimated to need longer than the timeout.
-	select {
-	case s.decodeSem <- struct{}{}:
-	case <-ctx.Done():
-		fail(nil)
-		return
-	}
-	items := make([]pipeline.Item, 0, len(images))
-	patches := 0
-	var flops int64
-	for i := range images {
-		if ctx.Err() != nil {
-			break
-		}
-		var img *imageproc.Image
-		img, e = preprocess(images[i], opts)
-		images[i].data = nil
-		if e != nil {
-			break
-		}
-		items = append(items, pipeline.ImageItem(images[i].name, img))
-		g := items[i].Grid
-		patches += g.Patches()
-		flops += vision.FLOPs(lm.vcfg, []vision.Grid{g})
-		if e = s.checkCost(flops, i+1, len(images)); e != nil {
-			break
-		}
-	}
-	<-s.decodeSem
+	// Looked up in the feature cache; the others decoded and preprocessed, at most GOMAXPROCS
+	// requests at once, and refused as soon as they are estimated to need longer than the
+	// timeout; then encoded in one batcher job.
+	prep, e := s.prepareImages(ctx, lm, images, opts, nil)
 	if e != nil || ctx.Err() != nil {
 		fail(e)
 		return
 	}
+	images = nil
+	patches := prep.patches
 	info.patches = patches
-
-	j := &job{ctx: ctx, items: items, patches: patches, flops: flops, done: make(chan result, 1)}
-	items = nil
-	if err := lm.batcher.submit(j); err != nil {
-		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
-		e.retryAfter = 1
+	view, batchRequests, e := s.encode(ctx, lm, prep)
+	if e != nil || ctx.Err() != nil {
 		fail(e)
 		return
 	}
-	var res result
-	select {
-	case res = <-j.done:
-	case <-ctx.Done():
-		lm.batcher.withdraw(j) // if still queued, it never starts
-		fail(nil)
-		return
-	}
-	j.items = nil
-	if res.err != nil {
-		switch {
-		case errors.Is(res.err, errAborted):
-			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
-			e.retryAfter = 1
-			fail(e)
-		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			fail(nil) // the request's context is done: failRequest says why
-		default:
-			s.log.Error("encode failed", "err", res.err)
-			fail(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
-		}
-		return
-	}
 	info.tokens = patches / (lm.vcfg.SpatialMergeSize * lm.vcfg.SpatialMergeSize)
-	info.batch = res.batchRequests
+	info.batch = batchRequests
 	s.m.requestSeconds.observe(time.Since(start).Seconds())
 
-	view := res.features
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	h.Set("X-Batch-Requests", strconv.Itoa(batchRequests))
+	h.Set("X-Cache-Hits", strconv.Itoa(prep.hits))
 	switch {
 	case params.vllm:
 		var buf bytes.Buffer

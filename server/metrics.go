@@ -50,6 +50,8 @@ type metrics struct {
 	proxyUpstreamSeconds *histogram    // qwen3vl_proxy_upstream_duration_seconds
 	proxyUpstreamBytes   atomic.Uint64 // qwen3vl_proxy_upstream_sent_bytes_total
 
+	cache *featureCache // set by New
+
 	queueDepth atomic.Int64 // requests waiting for a batch
 	inFlight   atomic.Int64 // encode requests admitted (holding a queue slot)
 	encoding   atomic.Int64 // 1 while a batch is being encoded
@@ -257,6 +259,22 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 	p.histogram("qwen3vl_proxy_encode_duration_seconds", "Time from arrival to the rewritten body of chat completions forwarded upstream (body read, images fetched, decoded and encoded).", m.proxyEncodeSeconds)
 	p.histogram("qwen3vl_proxy_upstream_duration_seconds", "Time of one forwarded chat completion, from sending it upstream to the end of the answer's body, whatever its outcome.", m.proxyUpstreamSeconds)
 	p.single("qwen3vl_proxy_upstream_sent_bytes_total", "counter", "Bytes of the request bodies sent upstream.", float64(m.proxyUpstreamBytes.Load()))
+
+	if c := m.cache; c != nil {
+		bytes, entries := c.stats()
+		p.header("qwen3vl_feature_cache_hits_total", "counter", "Images whose encode result came from the feature cache, by tier: memory, or disk (the cache folder).")
+		p.sample("qwen3vl_feature_cache_hits_total", `tier="memory"`, float64(c.hitsMemory.Load()))
+		p.sample("qwen3vl_feature_cache_hits_total", `tier="disk"`, float64(c.hitsDisk.Load()))
+		p.single("qwen3vl_feature_cache_misses_total", "counter", "Distinct images encoded because the feature cache did not hold them (with the cache off, every image encoded).", float64(c.misses.Load()))
+		p.single("qwen3vl_feature_cache_shared_total", "counter", "Images that waited for an identical image's encode in flight for another request instead of being encoded again.", float64(c.shared.Load()))
+		p.single("qwen3vl_feature_cache_evictions_total", "counter", "Entries evicted from memory to stay within the byte bound (-cache-bytes).", float64(c.evictions.Load()))
+		p.single("qwen3vl_feature_cache_bytes", "gauge", "Bytes of the entries held in memory.", float64(bytes))
+		p.single("qwen3vl_feature_cache_entries", "gauge", "Entries held in memory.", float64(entries))
+		p.single("qwen3vl_feature_cache_capacity_bytes", "gauge", "The memory bound of the feature cache (-cache-bytes).", float64(c.max))
+		p.single("qwen3vl_feature_cache_disk_writes_total", "counter", "Entries written to the cache folder.", float64(c.diskWrites.Load()))
+		p.single("qwen3vl_feature_cache_disk_errors_total", "counter", "Entries that could not be written to the cache folder (a full disk, permissions).", float64(c.diskErrors.Load()))
+		p.single("qwen3vl_feature_cache_disk_corrupt_total", "counter", "Entries of the cache folder found unusable (truncated, corrupt, another format) and removed, never served.", float64(c.diskCorrupt.Load()))
+	}
 
 	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))
 	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (Config.Queue).", float64(queueCap))

@@ -11,10 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/qwen3vl/qwen3vl/imageproc"
-	"github.com/qwen3vl/qwen3vl/pipeline"
-	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // Error codes of the encoding proxy (Config.Upstream).
@@ -155,66 +151,15 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, images []rawI
 	if e := s.fetchImages(ctx, images); e != nil || ctx.Err() != nil {
 		return nil, e
 	}
-	select {
-	case s.decodeSem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, nil
-	}
-	items := make([]pipeline.Item, 0, len(images))
-	patches := 0
-	var flops int64
-	var e *apiError
-	for i := range images {
-		if ctx.Err() != nil {
-			break
-		}
-		var img *imageproc.Image
-		img, e = preprocess(images[i], lm.pre)
-		images[i].data = nil
-		if e != nil {
-			e.param = images[i].param
-			break
-		}
-		it := pipeline.ImageItem(images[i].name, img)
-		items = append(items, it)
-		patches += it.Grid.Patches()
-		flops += vision.FLOPs(lm.vcfg, []vision.Grid{it.Grid})
-		if e = s.checkCost(flops, i+1, len(images)); e != nil {
-			break
-		}
-	}
-	<-s.decodeSem
+	prep, e := s.prepareImages(ctx, lm, images, lm.pre, func(im rawImage) string { return im.param })
 	if e != nil || ctx.Err() != nil {
 		return nil, e
 	}
-	j := &job{ctx: ctx, items: items, patches: patches, flops: flops, done: make(chan result, 1)}
-	items = nil
-	if err := lm.batcher.submit(j); err != nil {
-		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
-		e.retryAfter = 1
+	f, _, e := s.encode(ctx, lm, prep)
+	if e != nil || ctx.Err() != nil {
 		return nil, e
 	}
-	var res result
-	select {
-	case res = <-j.done:
-	case <-ctx.Done():
-		lm.batcher.withdraw(j)
-		return nil, nil
-	}
-	j.items = nil
-	if res.err != nil {
-		switch {
-		case errors.Is(res.err, errAborted):
-			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
-			e.retryAfter = 1
-			return nil, e
-		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			return nil, nil // the request's context is done
-		}
-		s.log.Error("encode failed", "err", res.err)
-		return nil, errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err)
-	}
-	vp, err := res.features.VLLMParts()
+	vp, err := f.VLLMParts()
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %s", strings.TrimPrefix(err.Error(), "pipeline: "))
 	}

@@ -56,6 +56,8 @@ func serveSettings(c *server.Config) []serveSetting {
 		s("UploadGrace", "upload-grace", "how long a body may take before -min-upload-rate applies (a `duration`)", (*durationValue)(&c.UploadGrace)),
 		s("ShutdownTimeout", "shutdown-timeout", "on SIGTERM/SIGINT, how long the whole shutdown may take: the drain delay, then in-flight requests finishing; what is left is answered 503 (a `duration`)", (*durationValue)(&c.ShutdownTimeout)),
 		s("DrainDelay", "drain-delay", "on SIGTERM/SIGINT, how long the listener stays open answering /readyz and new encodes with 503, so a load balancer stops sending (part of -shutdown-timeout) (a `duration`)", (*durationValue)(&c.DrainDelay)),
+		s("CacheBytes", "cache-bytes", "most `bytes` of encode results the feature cache keeps in memory (0: none); suffixes K, M, G allowed", (*bytesValue)(&c.CacheBytes)),
+		s("CacheDir", "cache-dir", "folder the feature cache also keeps its entries in, which instances may share (written atomically, verified when read; not bounded: size the volume) (`dir`)", (*stringValue)(&c.CacheDir)),
 		s("ReadHeaderTimeout", "read-header-timeout", "time limit for reading a request's headers (a `duration`)", (*durationValue)(&c.ReadHeaderTimeout)),
 		s("IdleTimeout", "idle-timeout", "how long an idle keep-alive connection is kept open (a `duration`)", (*durationValue)(&c.IdleTimeout)),
 		s("LogFormat", "log-format", "log `format` on stderr: text or json", (*stringValue)(&c.LogFormat)),
