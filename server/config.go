@@ -124,7 +124,7 @@ type Config struct {
 
 	// CacheBytes bounds the feature cache in memory: encode results by the bytes of their
 	// image, the preprocessing options and the model's weights digest, least recently used
-	// evicted first (0: nothing kept in memory). See the package documentation.
+	// evicted first (0: nothing kept in memory). See the package documentation's Feature cache.
 	CacheBytes int64
 	// CacheDir is a folder the feature cache also keeps its entries in, which several
 	// instances may share (empty: none). Entries are written atomically and verified when
