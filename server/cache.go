@@ -66,27 +66,38 @@ func (e *cacheEntry) size() int64 {
 	return int64(4*n) + entryOverhead
 }
 
-// entryOf copies item i of f into an entry of its own.
-func entryOf(f pipeline.Features, i int) *cacheEntry {
+// entryOf is item i of f as an entry: with own, in matrices of its own (for the cache: an
+// entry must not keep a whole batch's output alive), else views into f.
+func entryOf(f pipeline.Features, i int, own bool) *cacheEntry {
 	g := f.Item(i)
-	own := func(x vision.Matrix) vision.Matrix {
-		return vision.Matrix{Rows: x.Rows, Cols: x.Cols, Data: append([]float32(nil), x.Data...)}
+	cp := func(x vision.Matrix) vision.Matrix {
+		if own {
+			x.Data = append([]float32(nil), x.Data...)
+		}
+		return x
 	}
-	e := &cacheEntry{item: g.Items[0], pooler: own(g.Pooler), lastHidden: own(g.LastHidden)}
+	e := &cacheEntry{item: g.Items[0], pooler: cp(g.Pooler), lastHidden: cp(g.LastHidden)}
 	e.item.Pixels = nil
 	for _, d := range g.Deepstack {
-		e.deepstack = append(e.deepstack, own(d))
+		e.deepstack = append(e.deepstack, cp(d))
 	}
 	return e
 }
 
-// features returns the entries' rows as one Features, items named by names (copies).
+// features returns the entries' rows as one Features, items named by names: the entry's own
+// matrices for one entry (read only), else copies.
 func features(entries []*cacheEntry, names []string) pipeline.Features {
-	var f pipeline.Features
-	for i, e := range entries {
-		it := e.item
+	one := func(i int) pipeline.Features {
+		it := entries[i].item
 		it.Name = names[i]
-		f.Append(pipeline.Features{Items: []pipeline.Item{it}, Pooler: e.pooler, Deepstack: e.deepstack, LastHidden: e.lastHidden})
+		return pipeline.Features{Items: []pipeline.Item{it}, Pooler: entries[i].pooler, Deepstack: entries[i].deepstack, LastHidden: entries[i].lastHidden}
+	}
+	if len(entries) == 1 {
+		return one(0)
+	}
+	var f pipeline.Features
+	for i := range entries {
+		f.Append(one(i))
 	}
 	return f
 }
@@ -162,7 +173,7 @@ func (c *featureCache) get(k cacheKey) *cacheEntry {
 		return nil
 	case err != nil:
 		c.diskCorrupt.Add(1)
-		c.warn("a feature cache entry is unusable: removed", "key", k.String(), "err", err)
+		c.warn("a feature cache entry is unusable: a miss", "key", k.String(), "err", err)
 		return nil
 	}
 	c.hitsDisk.Add(1)

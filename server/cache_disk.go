@@ -128,7 +128,7 @@ func (d *diskCache) write(k cacheKey, e *cacheEntry) error {
 }
 
 // read returns the verified entry of k: errNoEntry when there is none; any other error means
-// the file was unusable, and it has been removed.
+// the file was unusable: removed when it was a regular file whose bytes failed the checks.
 func (d *diskCache) read(k cacheKey) (*cacheEntry, error) {
 	p := d.path(k)
 	f, size, err := fsutil.OpenRegular(p)

@@ -234,7 +234,7 @@ func (s *Server) encodeLead(ctx context.Context, lm *loadedModel, p *prepared, l
 	}
 	ended = true
 	for k, i := range lead {
-		e := entryOf(res.features, k)
+		e := entryOf(res.features, k, flights[i] != nil)
 		p.entries[i] = e
 		if fl := flights[i]; fl != nil {
 			s.cache.finish(p.keys[i], fl, e, true, nil)

@@ -403,3 +403,28 @@ func smallPre() imageproc.Options {
 	o.MinPixels, o.MaxPixels = c.MinPixels, c.MaxPixels
 	return o
 }
+
+// TestProxyCacheResend checks that the proxy answers a resent image from the cache: the same
+// body goes upstream, with no second encode.
+func TestProxyCacheResend(t *testing.T) {
+	up := recordUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[]}`)
+	})
+	ts, batches, _ := cachedServer(t, func(c *Config) { c.Upstream = up.srv.URL })
+	img := pngImage(t, 60, 44, 11)
+	req := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "` + dataURL(img) + `"}}, {"type": "text", "text": "hi"}]}]}`
+	for i := range 2 {
+		if resp, body := postProxy(t, ts, req, nil); resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d: %s", i, resp.StatusCode, body)
+		}
+	}
+	if batches.Load() != 1 {
+		t.Errorf("%d encodes for one image sent twice, want 1", batches.Load())
+	}
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	if len(up.bodies) != 2 || !bytes.Equal(up.bodies[0], up.bodies[1]) {
+		t.Errorf("the upstream got %d bodies, or two different ones", len(up.bodies))
+	}
+}

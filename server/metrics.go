@@ -265,7 +265,7 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 		p.header("qwen3vl_feature_cache_hits_total", "counter", "Images whose encode result came from the feature cache, by tier: memory, or disk (the cache folder).")
 		p.sample("qwen3vl_feature_cache_hits_total", `tier="memory"`, float64(c.hitsMemory.Load()))
 		p.sample("qwen3vl_feature_cache_hits_total", `tier="disk"`, float64(c.hitsDisk.Load()))
-		p.single("qwen3vl_feature_cache_misses_total", "counter", "Distinct images encoded because the feature cache did not hold them (with the cache off, every image encoded).", float64(c.misses.Load()))
+		p.single("qwen3vl_feature_cache_misses_total", "counter", "Distinct images encoded because the feature cache did not hold them (not counted while the cache is off).", float64(c.misses.Load()))
 		p.single("qwen3vl_feature_cache_shared_total", "counter", "Images that waited for an identical image's encode in flight for another request instead of being encoded again.", float64(c.shared.Load()))
 		p.single("qwen3vl_feature_cache_evictions_total", "counter", "Entries evicted from memory to stay within the byte bound (-cache-bytes).", float64(c.evictions.Load()))
 		p.single("qwen3vl_feature_cache_bytes", "gauge", "Bytes of the entries held in memory.", float64(bytes))
