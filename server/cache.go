@@ -57,14 +57,17 @@ type cacheEntry struct {
 // counted so that many tiny entries cannot outgrow the bound.
 const entryOverhead = 512
 
-// size is the entry's accounted size in bytes.
-func (e *cacheEntry) size() int64 {
+// floats is the number of float32 values the entry holds.
+func (e *cacheEntry) floats() int {
 	n := len(e.pooler.Data) + len(e.lastHidden.Data)
 	for _, d := range e.deepstack {
 		n += len(d.Data)
 	}
-	return int64(4*n) + entryOverhead
+	return n
 }
+
+// size is the entry's accounted size in bytes.
+func (e *cacheEntry) size() int64 { return int64(4*e.floats()) + entryOverhead }
 
 // entryOf is item i of f as an entry: with own, in matrices of its own (for the cache: an
 // entry must not keep a whole batch's output alive), else views into f.
@@ -117,8 +120,8 @@ type featureCache struct {
 	bytes   int64
 	flights map[cacheKey]*flight
 
-	hitsMemory, hitsDisk, misses, shared, evictions atomic.Uint64
-	diskWrites, diskErrors, diskCorrupt             atomic.Uint64
+	hitsMemory, hitsDisk, misses, shared, evictions    atomic.Uint64
+	diskWrites, diskErrors, diskCorrupt, diskEvictions atomic.Uint64
 }
 
 type lruItem struct {
@@ -134,10 +137,10 @@ type flight struct {
 	err   error
 }
 
-func newFeatureCache(maxBytes int64, dir string, log *slog.Logger) (*featureCache, error) {
+func newFeatureCache(maxBytes int64, dir string, dirBytes int64, log *slog.Logger) (*featureCache, error) {
 	c := &featureCache{max: maxBytes, log: log, lru: list.New(), entries: map[cacheKey]*list.Element{}, flights: map[cacheKey]*flight{}}
 	if dir != "" {
-		d, err := openDiskCache(dir)
+		d, err := openDiskCache(dir, dirBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -215,11 +218,12 @@ func (c *featureCache) finish(k cacheKey, f *flight, e *cacheEntry, keep bool, e
 	f.entry, f.err = e, err
 	close(f.done)
 	if e != nil && keep && c.disk != nil {
-		if err := c.disk.write(k, e); err != nil {
+		if n, err := c.disk.write(k, e); err != nil {
 			c.diskErrors.Add(1)
 			c.warn("writing a feature cache entry", "key", k.String(), "err", err)
 		} else {
 			c.diskWrites.Add(1)
+			c.diskEvictions.Add(uint64(c.disk.added(n)))
 		}
 	}
 }

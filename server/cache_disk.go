@@ -12,6 +12,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/qwen3vl/qwen3vl/internal/fsutil"
 	"github.com/qwen3vl/qwen3vl/vision"
@@ -22,15 +24,22 @@ import (
 // fsync, rename), so that instances sharing the folder see a whole entry or none. An entry is
 // verified when read: its layout, its key, its shapes and a SHA-256 of all its bytes; one
 // that fails (truncated, corrupt, of another format) is a miss and is removed. The folder is
-// not bounded here: size the volume, or prune old files (their modification time is when
-// they were written).
+// bounded by Config.CacheDirBytes when that is set (cache_prune.go); 0 leaves it to the
+// operator.
 //
 // An entry's layout, little-endian:
 //
 //	"QWFC" | u32 version (1) | key [32] | u32 n | n bytes of JSON (diskHeader) |
 //	float32 rows: pooler, each DeepStack matrix, last hidden state |
 //	SHA-256 [32] of everything before it
-type diskCache struct{ dir string }
+type diskCache struct {
+	dir string
+	max int64 // bytes; 0: not bounded
+
+	mu      sync.Mutex // guards bytes and scanned
+	bytes   int64      // the folder's size as last counted, plus this instance's writes since
+	scanned time.Time  // the last scan
+}
 
 const (
 	diskMagic   = "QWFC"
@@ -55,7 +64,7 @@ type diskHeader struct {
 // errNoEntry is a clean miss: no file for the key.
 var errNoEntry = errors.New("no entry")
 
-func openDiskCache(dir string) (*diskCache, error) {
+func openDiskCache(dir string, maxBytes int64) (*diskCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("server: the feature cache folder: %w", err)
 	}
@@ -66,7 +75,13 @@ func openDiskCache(dir string) (*diskCache, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("server: the feature cache folder %s is not a folder", dir)
 	}
-	return &diskCache{dir: dir}, nil
+	d := &diskCache{dir: dir, max: maxBytes}
+	if maxBytes > 0 {
+		d.mu.Lock()
+		d.pruneLocked(time.Now())
+		d.mu.Unlock()
+	}
+	return d, nil
 }
 
 func (d *diskCache) path(k cacheKey) string {
@@ -74,13 +89,14 @@ func (d *diskCache) path(k cacheKey) string {
 	return filepath.Join(d.dir, h[:2], h+".qfc")
 }
 
-// write stores e under k atomically.
-func (d *diskCache) write(k cacheKey, e *cacheEntry) error {
+// write stores e under k atomically and returns its size.
+func (d *diskCache) write(k cacheKey, e *cacheEntry) (int64, error) {
 	p := d.path(k)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+		return 0, err
 	}
-	return fsutil.WriteFile(p, func(w io.Writer) error {
+	var n int64
+	err := fsutil.WriteFile(p, func(w io.Writer) error {
 		h := sha256.New()
 		mw := io.MultiWriter(w, h)
 		g := e.item.Grid
@@ -123,8 +139,10 @@ func (d *diskCache) write(k cacheKey, e *cacheEntry) error {
 			return err
 		}
 		_, err = w.Write(h.Sum(nil))
+		n = int64(len(head)) + 4*int64(e.floats()) + sha256.Size
 		return err
 	})
+	return n, err
 }
 
 // read returns the verified entry of k: errNoEntry when there is none; any other error means
@@ -152,6 +170,7 @@ func (d *diskCache) read(k cacheKey) (*cacheEntry, error) {
 		os.Remove(p)
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
+	d.touch(p)
 	return e, nil
 }
 

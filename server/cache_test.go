@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/vision"
@@ -164,7 +165,7 @@ func TestCacheEviction(t *testing.T) {
 		return &cacheEntry{pooler: vision.Matrix{Rows: rows, Cols: 256, Data: make([]float32, rows*256)}}
 	}
 	one := entry(1).size()
-	c, err := newFeatureCache(3*one, "", nil)
+	c, err := newFeatureCache(3*one, "", 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,5 +427,69 @@ func TestProxyCacheResend(t *testing.T) {
 	defer up.mu.Unlock()
 	if len(up.bodies) != 2 || !bytes.Equal(up.bodies[0], up.bodies[1]) {
 		t.Errorf("the upstream got %d bodies, or two different ones", len(up.bodies))
+	}
+}
+
+// TestCacheDirBound checks -cache-dir-bytes: the folder stays within its bound, the entries
+// used least recently go first, a writer's stale temporary file is removed.
+func TestCacheDirBound(t *testing.T) {
+	dir := t.TempDir()
+	entry := func() *cacheEntry {
+		e := &cacheEntry{
+			pooler:     vision.Matrix{Rows: 1, Cols: 512, Data: make([]float32, 512)},
+			deepstack:  []vision.Matrix{{Rows: 1, Cols: 512, Data: make([]float32, 512)}},
+			lastHidden: vision.Matrix{Rows: 4, Cols: 256, Data: make([]float32, 1024)},
+		}
+		e.item.Grid = vision.Grid{T: 1, H: 2, W: 2}
+		return e
+	}
+	probe, _ := openDiskCache(t.TempDir(), 0)
+	size, err := probe.write(cacheKey{}, entry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "ab", ".x.qfc.tmp-1")
+	os.MkdirAll(filepath.Dir(stale), 0o755)
+	os.WriteFile(stale, []byte("partial"), 0o644)
+	old := time.Now().Add(-2 * staleTemp)
+	os.Chtimes(stale, old, old)
+
+	c, err := newFeatureCache(0, dir, 3*size+size/2, nil) // room for 3 entries
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary file is still there (%v)", err)
+	}
+	key := func(i int) cacheKey { return keyOf([]byte("bound"), []byte{byte(i)}) }
+	put := func(i int) {
+		f := &flight{done: make(chan struct{})}
+		c.finish(key(i), f, entry(), true, nil)
+		// The pruning order is by modification time: make it strictly increasing.
+		at := time.Now().Add(time.Duration(i-100) * time.Second)
+		os.Chtimes(c.disk.path(key(i)), at, at)
+	}
+	for i := range 3 {
+		put(i)
+	}
+	// Entry 0 is read (a hit touches it): 1 is now the least recently used.
+	if e, err := c.disk.read(key(0)); err != nil || e == nil {
+		t.Fatalf("reading entry 0: %v", err)
+	}
+	put(3)
+	for i, want := range []bool{true, false, true, true} {
+		_, err := os.Stat(c.disk.path(key(i)))
+		if got := err == nil; got != want {
+			t.Errorf("entry %d on disk: %v, want %v", i, got, want)
+		}
+	}
+	for i := 4; i < 40; i++ {
+		put(i)
+		if _, total := c.disk.scan(time.Now()); total > 3*size+size/2 {
+			t.Fatalf("%d bytes in the folder after %d entries, over the bound %d", total, i+1, 3*size+size/2)
+		}
+	}
+	if n := c.diskEvictions.Load(); n < 36 {
+		t.Errorf("%d entries removed, want at least 36", n)
 	}
 }

@@ -128,8 +128,13 @@ type Config struct {
 	CacheBytes int64
 	// CacheDir is a folder the feature cache also keeps its entries in, which several
 	// instances may share (empty: none). Entries are written atomically and verified when
-	// read; the folder is not bounded by the server.
+	// read.
 	CacheDir string
+	// CacheDirBytes bounds CacheDir: past it, the entries used least recently are removed
+	// (each instance counts its own writes and rescans the folder at least once a minute, so
+	// with several instances the folder may pass the bound by what the others wrote since);
+	// 0 leaves the folder unbounded.
+	CacheDirBytes int64
 	// ModelDigest identifies the model's weights in the cache's keys; empty, Load computes it
 	// (pipeline.Pipeline.Digest). A model installed by SetModel or SetAssistant without one is
 	// not cached (identical images in flight are still encoded once).
@@ -328,6 +333,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheBytes < 0 {
 		bad("CacheBytes", c.CacheBytes, "must be ≥ 0")
+	}
+	if c.CacheDirBytes < 0 {
+		bad("CacheDirBytes", c.CacheDirBytes, "must be ≥ 0")
 	}
 	if c.ReadHeaderTimeout < 0 {
 		bad("ReadHeaderTimeout", c.ReadHeaderTimeout, "must be ≥ 0")

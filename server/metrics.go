@@ -273,6 +273,7 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 		p.single("qwen3vl_feature_cache_capacity_bytes", "gauge", "The memory bound of the feature cache (-cache-bytes).", float64(c.max))
 		p.single("qwen3vl_feature_cache_disk_writes_total", "counter", "Entries written to the cache folder.", float64(c.diskWrites.Load()))
 		p.single("qwen3vl_feature_cache_disk_errors_total", "counter", "Entries that could not be written to the cache folder (a full disk, permissions).", float64(c.diskErrors.Load()))
+		p.single("qwen3vl_feature_cache_disk_evictions_total", "counter", "Entries removed from the cache folder to stay within its bound (-cache-dir-bytes).", float64(c.diskEvictions.Load()))
 		p.single("qwen3vl_feature_cache_disk_corrupt_total", "counter", "Entries of the cache folder found unusable (truncated, corrupt, another format) and removed, never served.", float64(c.diskCorrupt.Load()))
 	}
 

@@ -115,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 		chatRun:   make(chan struct{}, 1),
 	}
 	s.reclaim = &reclaimer{inFlight: &s.m.inFlight}
-	if s.cache, err = newFeatureCache(cfg.CacheBytes, cfg.CacheDir, logger); err != nil {
+	if s.cache, err = newFeatureCache(cfg.CacheBytes, cfg.CacheDir, cfg.CacheDirBytes, logger); err != nil {
 		return nil, err
 	}
 	s.m.cache = s.cache

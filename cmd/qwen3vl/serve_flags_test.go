@@ -71,8 +71,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 34 {
-		t.Errorf("%d flags, want 34", n)
+	if n != 35 {
+		t.Errorf("%d flags, want 35", n)
 	}
 
 	// Validate's messages read with flag names.
