@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -25,14 +26,34 @@ func (k cacheKey) String() string { return hex.EncodeToString(k[:]) }
 const cacheFormat = "qwen3vl-feature-cache-v1"
 
 // cacheScope is what, beside an image's bytes, decides its features: the model's weights
-// digest, how the weights are held and the arithmetic, the kernel implementation, and every
-// preprocessing option after the server's defaults and the request's overrides are resolved.
-// Threads are not part of it: every kernel's task fixes its own summation order, so the
-// outputs do not depend on how many goroutines run them (TestCacheThreadsInvariant).
+// digest, how the weights are held and the arithmetic, the kernel implementation, the build
+// (buildID), and every preprocessing option after the server's defaults and the request's
+// overrides are resolved (imageproc.Options printed with %#v: every field, so a field added
+// later is in the key too). Threads are not part of it: every kernel's task fixes its own
+// summation order, so the outputs do not depend on how many goroutines run them
+// (TestCacheThreadsInvariant).
 func cacheScope(modelDigest string, m *vision.Model, opts imageproc.Options) []byte {
-	return fmt.Appendf(nil, "%s\x00model=%s\x00weights=%s\x00compute=%s\x00kernels=%s\x00bf16dot=%t\x00pre=%#v\x00",
-		cacheFormat, modelDigest, m.Weights(), m.Compute(), kernels.Name(), kernels.BF16Dot(), opts)
+	return fmt.Appendf(nil, "%s\x00model=%s\x00weights=%s\x00compute=%s\x00kernels=%s\x00bf16dot=%t\x00build=%s\x00pre=%#v\x00",
+		cacheFormat, modelDigest, m.Weights(), m.Compute(), kernels.Name(), kernels.BF16Dot(), buildID, opts)
 }
+
+// buildID names the build as far as it knows itself: the main module's version and, when the
+// binary was built from a version-controlled tree, its revision (and whether it was
+// modified). A build without either (a development build with -buildvcs=false) is
+// "(devel)", the same for every such build: see the package documentation's Feature cache.
+var buildID = func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	id := bi.Main.Version
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.revision" || kv.Key == "vcs.modified" {
+			id += " " + kv.Key + "=" + kv.Value
+		}
+	}
+	return id
+}()
 
 // keyOf is the cache key of an image's bytes under scope.
 func keyOf(scope, data []byte) cacheKey {

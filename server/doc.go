@@ -73,6 +73,9 @@
 // and, with Config.CacheDir, in a folder of atomically written, verified files (a bad entry
 // is a miss and is removed). An image being encoded for one request is waited for by the
 // others, not encoded again. /v1/encode, the proxy and chat completions all go through it.
+// The key names the build only by its module version and VCS revision: two development
+// builds without either share a folder's entries, so after changing the kernels' arithmetic
+// empty the folder (or give each build its own).
 //
 // # Batching
 //
