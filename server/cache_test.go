@@ -493,3 +493,36 @@ func TestCacheDirBound(t *testing.T) {
 		t.Errorf("%d entries removed, want at least 36", n)
 	}
 }
+
+// TestCacheBoundStream sends a stream of distinct images to a server whose cache holds three
+// of them: the bytes held never pass the bound, the oldest are evicted, the newest still hit.
+func TestCacheBoundStream(t *testing.T) {
+	probe, _, _ := cachedServer(t, nil)
+	encodeST(t, probe, "", pngImage(t, 64, 64, 100))
+	one := metricValue(t, metricsText(t, probe.Server), "qwen3vl_feature_cache_bytes")
+	bound := int64(3*one + one/2)
+	ts, _, _ := cachedServer(t, func(c *Config) { c.CacheBytes = bound })
+	var imgs [][]byte
+	for i := range 12 {
+		img := pngImage(t, 64, 64, 200+i) // same size, so the same entry size
+		imgs = append(imgs, img)
+		encodeST(t, ts, "", img)
+		m := metricsText(t, ts.Server)
+		if b := metricValue(t, m, "qwen3vl_feature_cache_bytes"); b > float64(bound) {
+			t.Fatalf("after %d images: %v bytes held, over the bound %d", i+1, b, bound)
+		}
+	}
+	m := metricsText(t, ts.Server)
+	if n := metricValue(t, m, "qwen3vl_feature_cache_entries"); n != 3 {
+		t.Errorf("%v entries held, want 3", n)
+	}
+	if n := metricValue(t, m, "qwen3vl_feature_cache_evictions_total"); n != 9 {
+		t.Errorf("%v evictions, want 9", n)
+	}
+	if _, hits := encodeST(t, ts, "", imgs[11]); hits != "1" {
+		t.Errorf("the newest image: X-Cache-Hits %s, want 1", hits)
+	}
+	if _, hits := encodeST(t, ts, "", imgs[0]); hits != "0" {
+		t.Errorf("the oldest image: X-Cache-Hits %s, want 0 (evicted)", hits)
+	}
+}
