@@ -29,17 +29,11 @@ func Preprocess(img *RGB, opts Options) (*Image, error) {
 	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
 		return nil, fmt.Errorf("imageproc: preprocess: empty or malformed image")
 	}
-	h, w, err := SmartResize(img.Height, img.Width, opts.Factor(), opts.MinPixels, opts.MaxPixels)
+	resized, err := Resized(img, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkResized(h, w, opts); err != nil {
-		return nil, fmt.Errorf("imageproc: a %dx%d image %w", img.Width, img.Height, err)
-	}
-	resized, err := Resize(img, w, h, opts.Resampler)
-	if err != nil {
-		return nil, err
-	}
+	w, h := resized.Width, resized.Height
 	pix, grid, err := Patchify(resized, opts)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,26 @@ func (c *Checkpoint) Prepare(ctx context.Context, in Input) (Item, error) {
 	}
 	it := ImageItem(in.Path, img)
 	it.File = in.Path
+	return it, nil
+}
+
+// PrepareImage decodes and preprocesses an image already read into memory, as Prepare does
+// the file (the same pixels, bit for bit): for a caller that needs the bytes too (a batch job
+// hashes them). name is the file, for errors and the item's Name and File.
+func (c *Checkpoint) PrepareImage(ctx context.Context, name string, data []byte) (Item, error) {
+	if err := ctx.Err(); err != nil {
+		return Item{}, err
+	}
+	rgb, err := imageproc.Decode(ctx, bytes.NewReader(data), name, c.Image)
+	if err != nil {
+		return Item{}, inputError(name, err)
+	}
+	img, err := imageproc.Preprocess(rgb, c.Image)
+	if err != nil {
+		return Item{}, inputError(name, fmt.Errorf("%w (file %s)", err, name))
+	}
+	it := ImageItem(name, img)
+	it.File = name
 	return it, nil
 }
 

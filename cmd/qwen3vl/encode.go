@@ -9,17 +9,19 @@ import (
 	"time"
 
 	"github.com/qwen3vl/qwen3vl/hub"
+	"github.com/qwen3vl/qwen3vl/picture"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/vision"
 	"golang.org/x/term"
 )
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("encode", "encode [-model M] [-format F] -o OUT (IMAGE... | -pixels P.safetensors)", stderr)
+	fs := newFlagSet("encode", "encode [-model M] [-format F] [-o OUT] [-png DIR] (IMAGE... | -list FILE | -pixels P.safetensors)\n       qwen3vl encode [-model M] -o DIR/ [-shard i/n] [-list FILE] (IMAGE|FOLDER|GLOB)...   (a batch job: see -o)", stderr)
 	model := fs.String("model", hub.DefaultModel, modelUsage)
 	pixelsPath := fs.String("pixels", "", "safetensors file with pixel_values (float32 [N,1536]) and grid_thw (int64 [items,3]), as the Hugging Face processor returns them")
-	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy)")
+	outPath := fs.String("o", "", "output: a file (safetensors, vllm, jsonl, vllm-json; - for stdout with jsonl and vllm-json) or a new folder (npy); or, for -format safetensors, a batch job's folder: a path ending in /, or a job folder made so before (sharded, resumable: rerun the same command to finish it; see README)")
 	format := fs.String("format", "safetensors", "output format: "+strings.Join(outputFormats, ", "))
+	pngDir := fs.String("png", "", "also draw each image's feature maps (PCA of pooler_output, each DeepStack level and last_hidden_state as RGB, beside the image as resized) into this folder, as I-NAME.png (I the item's index); made if missing. Images only")
 	features := fs.Bool("features", false, "jsonl: include the feature values, not only grids and shapes")
 	threads := fs.Int("threads", 0, "goroutines for the kernels (0: all CPUs)")
 	weights := fs.String("weights", "auto", weightsUsage)
@@ -29,16 +31,42 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	batchPatches := fs.Int("batch-patches", 4096, "encode consecutive inputs together, up to this many patches per call (more rows keep the kernels busier; a larger input runs alone; 1: one input per call). The outputs do not change")
 	var imf imageFlags
 	imf.register(fs)
+	fs.StringVar(&imf.list, "list", "", "a file of input paths, one a line (- for stdin), after the positional inputs")
+	var jf jobFlags
+	jf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if dir, ok := jobOutput(*outPath, *format); ok {
+		switch {
+		case *pixelsPath != "" || len(imf.videos) > 0:
+			return usagef("-o %s is a batch job's folder: it takes images (files, folders, globs, -list), not -pixels or -video", *outPath)
+		case *format != "safetensors":
+			return usagef("-o %s is a batch job's folder: only -format safetensors", *outPath)
+		case *keepGoing:
+			return usagef("-keep-going is a batch job's default (failed inputs are recorded in the index; -fail-fast stops at the first)")
+		case *features:
+			return usagef("-features is for -format jsonl")
+		case *pngDir != "":
+			return usagef("-png is for a plain encode, not a batch job's folder")
+		}
+		return runEncodeJob(ctx, encodeJob{
+			dir: dir, model: *model, modelGiven: flagGiven(fs, "model"), args: fs.Args(), imf: imf, jf: jf,
+			threads: *threads, weights: *weights, compute: *compute, batchPatches: *batchPatches, quiet: *quiet,
+		}, stderr)
+	}
+	if err := jf.refuseOutsideJob(fs); err != nil {
+		return err
+	}
 	switch {
-	case *pixelsPath == "" && fs.NArg() == 0 && len(imf.videos) == 0:
-		return usagef("no input: give image files (or folders, globs), -video, or -pixels")
-	case *pixelsPath != "" && (fs.NArg() > 0 || len(imf.videos) > 0):
+	case *pixelsPath == "" && fs.NArg() == 0 && len(imf.videos) == 0 && imf.list == "":
+		return usagef("no input: give image files (or folders, globs), -list, -video, or -pixels")
+	case *pixelsPath != "" && (fs.NArg() > 0 || len(imf.videos) > 0 || imf.list != ""):
 		return usagef("give either image/video files or -pixels, not both")
-	case *outPath == "":
-		return usagef("-o is required")
+	case *outPath == "" && *pngDir == "":
+		return usagef("-o is required (or -png DIR alone)")
+	case *pngDir != "" && len(imf.videos) > 0:
+		return usagef("-png draws images only: no -video")
 	case *threads < 0:
 		return usagef("-threads %d: must be ≥ 0", *threads)
 	case *batchPatches < 1:
@@ -86,8 +114,15 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		inputPaths = []string{*pixelsPath}
 	}
-	if err := checkOutput(*format, *outPath, inputPaths); err != nil {
-		return err
+	if *outPath != "" {
+		if err := checkOutput(*format, *outPath, inputPaths); err != nil {
+			return err
+		}
+	}
+	if *pngDir != "" {
+		if err := checkPNGDir(*pngDir); err != nil {
+			return err
+		}
 	}
 	total := len(inputs)
 	if inputs, err = checkInputs(ctx, inputs, ov, *keepGoing, stderr); err != nil {
@@ -96,6 +131,11 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *pixelsPath != "" {
 		if pixelItems, err = pipeline.ReadPixels(*pixelsPath); err != nil {
 			return err
+		}
+		for _, it := range pixelItems {
+			if (it.Video || it.Grid.T != 1) && *pngDir != "" {
+				return usagef("-png draws images only: %s is a video (grid %v)", it.Name, it.Grid)
+			}
 		}
 	}
 	start := time.Now()
@@ -115,6 +155,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer prog.done()
 	var all pipeline.Features
 	var b pipeline.Batch
+	var pngs *featurePNGs
+	if *pngDir != "" {
+		pngs = &featurePNGs{dir: *pngDir, opts: ckpt.Image, maps: picture.MapOptions{PatchSize: p.Config.PatchSize, MergeSize: p.Config.SpatialMergeSize, DeepstackBlocks: p.Config.DeepstackVisualIndexes}}
+	}
 	var flops int64
 	encStart := time.Now()
 	// Consecutive inputs are encoded together up to -batch-patches: the rows of one item never
@@ -129,6 +173,11 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		f := res.Items(0, b.Len())
 		warnNonFinite(stderr, res, f)
+		if pngs != nil {
+			if err := pngs.write(&b, res); err != nil {
+				return err
+			}
+		}
 		all.Append(f)
 		flops += vision.FLOPs(p.Config, b.Grids())
 		for range b.Len() {
@@ -179,10 +228,15 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("no input could be encoded (%d skipped)", skipped)
 	}
 	secs := time.Since(encStart).Seconds()
-	if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
-		return err
+	if *outPath != "" {
+		if err := writeOutput(*format, *outPath, all, p.Metadata(all.Items), *features, stdout); err != nil {
+			return err
+		}
 	}
-	if !*quiet {
+	if !*quiet && pngs != nil {
+		fmt.Fprintf(stderr, "qwen3vl: wrote %d feature pictures into %s\n", pngs.n, *pngDir)
+	}
+	if !*quiet && *outPath != "" {
 		fmt.Fprintf(stderr, "qwen3vl: %d items, %d patches → %d tokens; load %.2fs (%s weights, %s compute), encode %.2fs (%.1f GFLOP/s); wrote %s (%s)\n",
 			len(all.Items), all.LastHidden.Rows, all.Pooler.Rows, loadSecs, p.Model.Weights(), p.Model.Compute(), secs, float64(flops)/secs/1e9, *outPath, *format)
 	}
@@ -234,17 +288,16 @@ func checkInputs(ctx context.Context, inputs []pipeline.Input, ov pipeline.Overr
 // progress prints "items done/total, items/s, ETA" on one terminal line, and while a call runs
 // longer than a second, the transformer blocks it has done.
 type progress struct {
-	w       io.Writer
+	statusLine
 	total   int
 	n       int
 	start   time.Time
 	call    time.Time // when the running Encode call's first block report came, or zero
 	enabled bool
-	printed bool // something is on the line
 }
 
 func newProgress(w io.Writer, total int, enabled bool) *progress {
-	return &progress{w: w, total: total, start: time.Now(), enabled: enabled}
+	return &progress{statusLine: statusLine{w: w}, total: total, start: time.Now(), enabled: enabled}
 }
 
 // step records one finished item.
@@ -278,21 +331,33 @@ func (p *progress) print(extra string) {
 	if p.n > 0 && p.n < p.total {
 		eta = ", ETA " + time.Duration(float64(p.total-p.n)/rate*float64(time.Second)).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "\r[%-30s] %d/%d items, %.2f items/s%s%s\x1b[K", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, eta, extra)
-	p.printed = true
+	p.redraw(fmt.Sprintf("[%-30s] %d/%d items, %.2f items/s%s%s", strings.Repeat("#", 30*p.n/max(p.total, 1)), p.n, p.total, rate, eta, extra))
 }
 
-// clear empties the progress line before another message is written.
-func (p *progress) clear() {
-	if p.printed {
-		fmt.Fprint(p.w, "\r\x1b[K")
-		p.printed = false
+// statusLine is one line of a terminal redrawn in place (a progress bar).
+type statusLine struct {
+	w       io.Writer
+	printed bool // something is on the line
+}
+
+// redraw replaces the line with line.
+func (l *statusLine) redraw(line string) {
+	fmt.Fprintf(l.w, "\r%s\x1b[K", line)
+	l.printed = true
+}
+
+// clear empties the line before another message is written.
+func (l *statusLine) clear() {
+	if l.printed {
+		fmt.Fprint(l.w, "\r\x1b[K")
+		l.printed = false
 	}
 }
 
-func (p *progress) done() {
-	if p.printed {
-		fmt.Fprintln(p.w)
-		p.printed = false
+// done ends the line, leaving what it shows.
+func (l *statusLine) done() {
+	if l.printed {
+		fmt.Fprintln(l.w)
+		l.printed = false
 	}
 }

@@ -116,12 +116,12 @@ func TestFolderInputsFollowSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	abs, _ := filepath.Abs(filepath.Join(inputsDir, "gray_80x60.png"))
 	os.Symlink(abs, filepath.Join(dir, "a.png"))
-	files, err := expandInputs([]string{dir})
+	files, err := expandInputs([]string{dir}, "")
 	if err != nil || len(files) != 1 {
 		t.Fatalf("expandInputs = %v, %v; want the link", files, err)
 	}
 	os.Symlink(filepath.Join(dir, "missing.png"), filepath.Join(dir, "b.png"))
-	if _, err := expandInputs([]string{dir}); err == nil || !strings.Contains(err.Error(), "b.png") {
+	if _, err := expandInputs([]string{dir}, ""); err == nil || !strings.Contains(err.Error(), "b.png") {
 		t.Errorf("dangling link: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/job"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 )
 
@@ -21,6 +23,7 @@ type imageFlags struct {
 	pil                  bool
 	videos               stringList
 	videoFPS, framesFPS  float64
+	list                 string // -list, registered by encode
 }
 
 func (f *imageFlags) register(fs *flag.FlagSet) {
@@ -59,7 +62,7 @@ var videoExts = []string{".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg"
 // collectInputs returns the items of a command line in order: positional inputs (files,
 // folders of images, globs; a video extension makes a file a video), then -video ones.
 func (f *imageFlags) collectInputs(args []string) ([]pipeline.Input, error) {
-	files, err := expandInputs(args)
+	files, err := expandInputs(args, f.list)
 	if err != nil {
 		return nil, err
 	}
@@ -88,66 +91,18 @@ func inputError(path string, err error) error {
 	return err
 }
 
-// expandInputs turns the command line's inputs (files, folders, globs) into a list of files in
-// order: a folder contributes its image files sorted by name (symbolic links to image files
-// included), a glob its matches sorted.
-func expandInputs(args []string) ([]string, error) {
+// expandInputs turns the command line's inputs (files, folders, globs) and the lines of the
+// list file (if any; "-" is stdin) into a list of files in order, as a batch job takes them
+// (job.Source): a folder contributes its image files, recursively, in lexical order (symbolic
+// links to image files included; a dangling one is an error), a glob its matches sorted.
+func expandInputs(args []string, list string) ([]string, error) {
 	var files []string
-	for _, a := range args {
-		if strings.ContainsAny(a, "*?[") {
-			matches, err := filepath.Glob(a)
-			if err != nil {
-				return nil, usagef("bad pattern %q: %v", a, err)
-			}
-			if len(matches) == 0 {
-				return nil, fmt.Errorf("%s: no file matches", a)
-			}
-			files = append(files, matches...)
-			continue
+	err := job.Source{Args: args, List: list, Stdin: os.Stdin}.Walk(context.Background(), func(in job.Input) error {
+		if in.Err != nil {
+			return in.Err
 		}
-		fi, err := os.Stat(a)
-		if err != nil {
-			return nil, inputError(a, err)
-		}
-		if !fi.IsDir() {
-			files = append(files, a)
-			continue
-		}
-		entries, err := os.ReadDir(a)
-		if err != nil {
-			return nil, inputError(a, err)
-		}
-		n := len(files)
-		for _, e := range entries {
-			if !isImageName(e.Name()) {
-				continue
-			}
-			p := filepath.Join(a, e.Name())
-			if e.Type()&fs.ModeSymlink != 0 {
-				// A link counts as what it points to; a dangling one is an error, not a skip.
-				ti, err := os.Stat(p)
-				if err != nil {
-					return nil, fmt.Errorf("%s: a symbolic link to nothing readable: %v", p, errors.Unwrap(err))
-				}
-				if !ti.Mode().IsRegular() {
-					continue
-				}
-			} else if !e.Type().IsRegular() {
-				continue
-			}
-			files = append(files, p)
-		}
-		if len(files) == n {
-			return nil, fmt.Errorf("%s: no image files in the folder", a)
-		}
-	}
-	return files, nil
-}
-
-func isImageName(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff":
-		return true
-	}
-	return false
+		files = append(files, in.Path)
+		return nil
+	})
+	return files, err
 }

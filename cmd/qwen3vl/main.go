@@ -4,6 +4,8 @@
 //
 //	qwen3vl encode -model DIR|random:PRESET -o OUT.safetensors IMAGE...
 //	qwen3vl encode -model DIR|random:PRESET -o OUT.safetensors -pixels P.safetensors
+//	qwen3vl encode -model DIR|random:PRESET -o JOB/ [-shard i/n] [-list FILE] FOLDER...
+//	qwen3vl index export JOB... -o OUT.safetensors
 //	qwen3vl preprocess -o P.safetensors IMAGE...
 //	qwen3vl bench -model random:qwen3-vl-4b -grid 1,18,24
 //	qwen3vl ask -model DIR|random:PRESET [-image F]... "question"
@@ -33,6 +35,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"encode", "run the vision tower on pixel values and write its outputs", runEncode},
+		{"index", "check, merge and export the folders of a batch job (encode -o DIR/): merge DIR..., export DIR... -o OUT.safetensors", runIndex},
 		{"preprocess", "turn images into pixel_values and grid_thw as the Hugging Face processor does", runPreprocess},
 		{"prompt", "expand <image> marks in a prompt into the placeholder tokens the text model sees", runPrompt},
 		{"ask", "answer a question about images or videos with the whole model (vision tower, text decoder), streaming the answer", runAsk},

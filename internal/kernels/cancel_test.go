@@ -54,7 +54,7 @@ func cancelCases(t *testing.T) []cancelCase {
 	dstV := make([]float32, outV)
 	var cases []cancelCase
 	for name, tile := range bf16Tiles() {
-		l, err := newLinearBF16Dot(w16, bias, out, in, tile, nil, bf16Gemvs()[name], bf16Gemv4s()[name])
+		l, err := newLinearBF16Dot(w16, bias, out, in, tile, bf16Tile4s()[name], nil, bf16Gemvs()[name], bf16Gemv4s()[name])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // CausalAttention is a decoder's self-attention over a KV cache, with grouped-query attention:
@@ -23,7 +24,8 @@ import (
 // causalGEMMRows query rows (a decode step) run as tasks of one head and a block of rows, dot
 // products in four float32 chains; more (a prefill) compute the scores and the weighted values
 // as matrix products on the Linear kernels (causalAttentionGEMM), whose float32 sums run in
-// another order (within the bound TestCausalAttention states). CausalAttentionRef is the float64
+// another order and whose exponentials are exp2 of the scores in base-2 units (as Attention's,
+// within 2 ulp), all within the bound TestCausalAttention states. CausalAttentionRef is the float64
 // reference.
 func CausalAttention(out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) {
 	_ = causalAttention(nil, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads)
@@ -159,71 +161,112 @@ const causalGEMMBlock = 256
 // the active implementation: for each kv head g, Linears are packed from K_g [keys, hd] and
 // V_gᵀ [hd, keys]; for each of its query heads and block of query rows, S = Q·K_gᵀ (one
 // Forward), then per row the scaled, masked float32 softmax as in the loop, then O = P·V_g (one
-// Forward; the masked weights are zeros). Memory is O(causalGEMMBlock · keys) per call.
+// Forward; the masked weights are zeros). The kv heads are tasks, each on one goroutine, when
+// there are at least as many as threads; otherwise they run one after the other, each product
+// on all threads. Either way every value is computed in the same order, so the result does not
+// depend on threads. Memory is O(causalGEMMBlock · keys) per goroutine.
 func causalAttentionGEMM(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
+	workers := max(threads, 1)
+	if kvHeads < workers {
+		sc := newCausalScratch(n, p0+n, headDim)
+		for g := 0; g < kvHeads; g++ {
+			if closed(done) || !sc.head(done, out, q, k, v, g, n, p0, heads, kvHeads, headDim, stride, workers) {
+				return false
+			}
+		}
+		return true
+	}
+	scratch := make([]*causalScratch, workers)
+	var cut atomic.Bool
+	ran := runTasks(kvHeads, workers, done, func(w, g int) {
+		if scratch[w] == nil {
+			scratch[w] = newCausalScratch(n, p0+n, headDim)
+		}
+		if !scratch[w].head(done, out, q, k, v, g, n, p0, heads, kvHeads, headDim, stride, 1) {
+			cut.Store(true)
+		}
+	})
+	return ran && !cut.Load()
+}
+
+// causalScratch is one goroutine's buffers for causalAttentionGEMM: a block of query rows of
+// one head [bq, hd], its scores [bq, keys], its output [bq, hd] and V_gᵀ [hd, keys].
+type causalScratch struct {
+	qh, s, o, vt []float32
+}
+
+func newCausalScratch(n, keys, headDim int) *causalScratch {
+	bq := min(causalGEMMBlock, n)
+	return &causalScratch{
+		qh: make([]float32, bq*headDim),
+		s:  make([]float32, bq*keys),
+		o:  make([]float32, bq*headDim),
+		vt: make([]float32, headDim*keys),
+	}
+}
+
+// head computes the query heads of kv head g (causalAttentionGEMM's body for one g), its
+// products on threads goroutines; false if done stopped it.
+func (sc *causalScratch) head(done <-chan struct{}, out, q, k, v []float32, g, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
 	keys := p0 + n
 	group := heads / kvHeads
 	d := heads * headDim
-	scale := float32(1 / math.Sqrt(float64(headDim)))
+	// The scores in base-2 units: 2^(x·scale2 − m) = e^(x/√headDim − m·ln 2).
+	scale2 := float32(math.Log2E / math.Sqrt(float64(headDim)))
 	bq := min(causalGEMMBlock, n)
-	qh := make([]float32, bq*headDim)
-	s := make([]float32, bq*keys)
-	o := make([]float32, bq*headDim)
-	vt := make([]float32, headDim*keys)
-	for g := 0; g < kvHeads; g++ {
-		if closed(done) {
-			return false
+	qh, s, o, vt := sc.qh, sc.s, sc.o, sc.vt
+	kl, err := newLinear(active, k[g*stride*headDim:(g*stride+keys)*headDim], nil, keys, headDim)
+	if err != nil {
+		panic(err) // the shapes were checked
+	}
+	vg := v[g*stride*headDim:]
+	for j := 0; j < keys; j++ {
+		for c := 0; c < headDim; c++ {
+			vt[c*keys+j] = vg[j*headDim+c]
 		}
-		kl, err := newLinear(active, k[g*stride*headDim:(g*stride+keys)*headDim], nil, keys, headDim)
-		if err != nil {
-			panic(err) // the shapes were checked
-		}
-		vg := v[g*stride*headDim:]
-		for j := 0; j < keys; j++ {
-			for c := 0; c < headDim; c++ {
-				vt[c*keys+j] = vg[j*headDim+c]
+	}
+	vl, err := newLinear(active, vt, nil, headDim, keys)
+	if err != nil {
+		panic(err)
+	}
+	for h := g * group; h < (g+1)*group; h++ {
+		for r0 := 0; r0 < n; r0 += bq {
+			rows := min(bq, n-r0)
+			for i := 0; i < rows; i++ {
+				copy(qh[i*headDim:(i+1)*headDim], q[(r0+i)*d+h*headDim:])
 			}
-		}
-		vl, err := newLinear(active, vt, nil, headDim, keys)
-		if err != nil {
-			panic(err)
-		}
-		for h := g * group; h < (g+1)*group; h++ {
-			for r0 := 0; r0 < n; r0 += bq {
-				rows := min(bq, n-r0)
-				for i := 0; i < rows; i++ {
-					copy(qh[i*headDim:(i+1)*headDim], q[(r0+i)*d+h*headDim:])
-				}
-				if !kl.g.forward(s, qh, rows, threads, false, done) {
-					return false
-				}
-				parallelFor(rows, threads, func(lo, hi int) {
-					for i := lo; i < hi; i++ {
-						row := s[i*keys : (i+1)*keys]
-						last := p0 + r0 + i // the last key this query sees
-						m := float32(math.Inf(-1))
-						for j := 0; j <= last; j++ {
-							row[j] *= scale
-							m = max(m, row[j])
-						}
-						var sum float32
-						for j := 0; j <= last; j++ {
-							e := float32(math.Exp(float64(row[j] - m)))
-							row[j] = e
-							sum += e
-						}
-						for j := 0; j <= last; j++ {
-							row[j] /= sum
-						}
-						clear(row[last+1:])
+			if !kl.g.forward(s, qh, rows, threads, false, done) {
+				return false
+			}
+			parallelFor(rows, threads, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					row := s[i*keys : (i+1)*keys]
+					last := p0 + r0 + i // the last key this query sees
+					seen := row[:last+1]
+					m := float32(math.Inf(-1))
+					for j, x := range seen {
+						seen[j] = x * scale2
+						m = max(m, seen[j])
 					}
-				})
-				if !vl.g.forward(o, s, rows, threads, false, done) {
-					return false
+					for j, x := range seen {
+						seen[j] = x - m
+					}
+					active.exp2(seen, seen)
+					var sum float32
+					for _, e := range seen {
+						sum += e
+					}
+					for j := range seen {
+						seen[j] /= sum
+					}
+					clear(row[last+1:])
 				}
-				for i := 0; i < rows; i++ {
-					copy(out[(r0+i)*d+h*headDim:(r0+i)*d+(h+1)*headDim], o[i*headDim:(i+1)*headDim])
-				}
+			})
+			if !vl.g.forward(o, s, rows, threads, false, done) {
+				return false
+			}
+			for i := 0; i < rows; i++ {
+				copy(out[(r0+i)*d+h*headDim:(r0+i)*d+(h+1)*headDim], o[i*headDim:(i+1)*headDim])
 			}
 		}
 	}

@@ -118,6 +118,21 @@ type bf16Tile = func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []fl
 // c = (dot + bias) + scale[r]·c (AttentionBF16's O ← D + α·O); with scale and not add,
 // c = scale[r]·(dot + bias) (its scaled scores); each operation rounded.
 func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool, scale []float32) {
+	tileRowsBF16Go(bf16MR, a, b, c, ldc, kp, bias, add, scale)
+}
+
+// bf16Tile4 is a four-row tile implementation: gemmBF16Tile4Go or the assembly's
+// (bf16Tile4Asm).
+type bf16Tile4 = func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool)
+
+// gemmBF16Tile4Go is rows 0–3 of gemmBF16TileGo (no scale), from the same packed 8-row block,
+// bit for bit: the tile for a call's last block when it has at most four rows.
+func gemmBF16Tile4Go(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool) {
+	tileRowsBF16Go(4, a, b, c, ldc, kp, bias, add, nil)
+}
+
+// tileRowsBF16Go is gemmBF16TileGo for the block's first rows rows.
+func tileRowsBF16Go(rows int, a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool, scale []float32) {
 	a, b = a[:bf16MR*kp], b[:bf16NR*2*kp]
 	if bias != nil {
 		bias = bias[:bf16NR]
@@ -125,7 +140,7 @@ func gemmBF16TileGo(a []uint32, b []uint16, c []float32, ldc, kp int, bias []flo
 	if scale != nil {
 		scale = scale[:bf16MR]
 	}
-	for r := range bf16MR {
+	for r := range rows {
 		for j := range bf16NR {
 			var acc float32
 			for p := range kp {

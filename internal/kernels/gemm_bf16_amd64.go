@@ -10,6 +10,12 @@ import "unsafe"
 //go:noescape
 func gemmBF16Tile(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int, scale *float32)
 
+// gemmBF16Tile4 is gemmBF16Tile4Go in assembly (gemm_bf16_amd64.s): rows 0–3 of the 8×32
+// tile. Call it only where BF16().AVX512BF16.
+//
+//go:noescape
+func gemmBF16Tile4(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int)
+
 // epilogueArgs are the assembly's bias pointer (nil: none; else 32 floats) and add flag.
 func epilogueArgs(bias []float32, add bool) (*float32, int) {
 	var pb *float32
@@ -41,6 +47,24 @@ var bf16TileAsm = func() bf16Tile {
 			ps = &scale[:bf16MR][0]
 		}
 		gemmBF16Tile(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp, pb, addFlag, ps)
+	}
+}()
+
+// bf16Tile4Asm is the four-row assembly tile with gemmBF16Tile4Go's signature, or nil where
+// the CPU lacks AVX512_BF16.
+var bf16Tile4Asm = func() bf16Tile4 {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(a []uint32, b []uint16, c []float32, ldc, kp int, bias []float32, add bool) {
+		if kp == 0 {
+			gemmBF16Tile4Go(a, b, c, ldc, kp, bias, add)
+			return
+		}
+		_, _ = a[bf16MR*kp-1], b[bf16NR*2*kp-1]
+		_ = c[3*ldc+bf16NR-1]
+		pb, addFlag := epilogueArgs(bias, add)
+		gemmBF16Tile4(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, kp, pb, addFlag)
 	}
 }()
 

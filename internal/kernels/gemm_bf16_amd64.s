@@ -262,6 +262,127 @@ scaled:
 	VZEROUPPER
 	RET
 
+// func gemmBF16Tile4(a *uint32, b *uint16, c *float32, ldc, kp int, bias *float32, add int)
+// Rows 0–3 of gemmBF16Tile (no scale): c[r·ldc + j] for r < 4, bit for bit what the 8-row tile
+// gives those rows, from the same packed 8-row block (row r's pair p at a + 32p + 4r bytes),
+// with half the products: a block of m − 8⌊m/8⌋ ≤ 4 rows, the last of a call's rows, costs half
+// a tile. Accumulators Z(2r) and Z(2r+1), two k-pairs per step as gemmBF16Tile.
+TEXT ·gemmBF16Tile4(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ c+16(FP), DI
+	MOVQ ldc+24(FP), R8
+	MOVQ kp+32(FP), CX
+	MOVQ bias+40(FP), R9
+	MOVQ add+48(FP), R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   t4tail
+
+t4loop:
+	VMOVDQU32 (DX), Z16
+	VMOVDQU32 64(DX), Z17
+	VMOVDQU32 128(DX), Z18
+	VMOVDQU32 192(DX), Z19
+	VDPBF16PS_Z0_Z16_BCST_SI_0
+	VDPBF16PS_Z1_Z17_BCST_SI_0
+	VDPBF16PS_Z2_Z16_BCST_SI_4
+	VDPBF16PS_Z3_Z17_BCST_SI_4
+	VDPBF16PS_Z4_Z16_BCST_SI_8
+	VDPBF16PS_Z5_Z17_BCST_SI_8
+	VDPBF16PS_Z6_Z16_BCST_SI_12
+	VDPBF16PS_Z7_Z17_BCST_SI_12
+	VDPBF16PS_Z0_Z18_BCST_SI_32
+	VDPBF16PS_Z1_Z19_BCST_SI_32
+	VDPBF16PS_Z2_Z18_BCST_SI_36
+	VDPBF16PS_Z3_Z19_BCST_SI_36
+	VDPBF16PS_Z4_Z18_BCST_SI_40
+	VDPBF16PS_Z5_Z19_BCST_SI_40
+	VDPBF16PS_Z6_Z18_BCST_SI_44
+	VDPBF16PS_Z7_Z19_BCST_SI_44
+	PREFETCHT0 512(DX)
+	ADDQ $64, SI
+	ADDQ $256, DX
+	DECQ BX
+	JNZ  t4loop
+
+t4tail:
+	TESTQ $1, CX
+	JZ    t4store
+	VMOVDQU32 (DX), Z16
+	VMOVDQU32 64(DX), Z17
+	VDPBF16PS_Z0_Z16_BCST_SI_0
+	VDPBF16PS_Z1_Z17_BCST_SI_0
+	VDPBF16PS_Z2_Z16_BCST_SI_4
+	VDPBF16PS_Z3_Z17_BCST_SI_4
+	VDPBF16PS_Z4_Z16_BCST_SI_8
+	VDPBF16PS_Z5_Z17_BCST_SI_8
+	VDPBF16PS_Z6_Z16_BCST_SI_12
+	VDPBF16PS_Z7_Z17_BCST_SI_12
+
+t4store:
+	SHLQ $2, R8
+	TESTQ R9, R9
+	JZ    t4added
+	VMOVUPS (R9), Z16
+	VMOVUPS 64(R9), Z17
+	VADDPS Z16, Z0, Z0
+	VADDPS Z17, Z1, Z1
+	VADDPS Z16, Z2, Z2
+	VADDPS Z17, Z3, Z3
+	VADDPS Z16, Z4, Z4
+	VADDPS Z17, Z5, Z5
+	VADDPS Z16, Z6, Z6
+	VADDPS Z17, Z7, Z7
+
+t4added:
+	TESTQ R10, R10
+	JZ    t4plain
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ R8, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VZEROUPPER
+	RET
+
+t4plain:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ R8, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VZEROUPPER
+	RET
+
 // func gemvBF16Dot(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
 // Row 0 of gemmBF16Tile: c[j] = the VDPBF16PS dot product of block row 0 (a's pair p at a + 32p
 // bytes, the packed block's layout) and panel column j over kp k-pairs, from zero, plus bias[j]

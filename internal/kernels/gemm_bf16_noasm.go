@@ -5,6 +5,9 @@ package kernels
 // bf16TileAsm: no bf16 assembly in this build.
 var bf16TileAsm bf16Tile
 
+// bf16Tile4Asm: no bf16 assembly in this build.
+var bf16Tile4Asm bf16Tile4
+
 // bf16PackAsm: no bf16 assembly in this build.
 var bf16PackAsm bf16Pack
 

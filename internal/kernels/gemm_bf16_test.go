@@ -19,6 +19,15 @@ func bf16Tiles() map[string]bf16Tile {
 	return m
 }
 
+// bf16Tile4s are the four-row tiles, by the names of bf16Tiles' implementations.
+func bf16Tile4s() map[string]bf16Tile4 {
+	m := map[string]bf16Tile4{"go": gemmBF16Tile4Go}
+	if bf16Tile4Asm != nil {
+		m["avx512bf16"] = bf16Tile4Asm
+	}
+	return m
+}
+
 // bf16Gemv4s are the four-panel one-row kernels, by the names of bf16Tiles' implementations.
 func bf16Gemv4s() map[string]bf16Gemv {
 	m := map[string]bf16Gemv{"go": gemv4BF16DotGo}

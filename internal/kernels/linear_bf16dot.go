@@ -21,21 +21,24 @@ import (
 // row (reading each weight panel once, without the padding rows' products), so a row's result
 // does not depend on how many rows a call has.
 func NewLinearBF16Dot(w []uint16, bias []float32, out, in int) (*Linear, error) {
-	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16PackAsm, bf16GemvAsm, bf16Gemv4Asm)
+	return newLinearBF16Dot(w, bias, out, in, bf16TileAsm, bf16Tile4Asm, bf16PackAsm, bf16GemvAsm, bf16Gemv4Asm)
 }
 
 // BF16Dot reports whether NewLinearBF16Dot's Linears run the AVX512_BF16 assembly here (else
 // the portable Go, correct but slow: models refuse bf16 compute then).
 func BF16Dot() bool { return bf16TileAsm != nil }
 
-// newLinearBF16Dot is NewLinearBF16Dot with the given tile, packing and one-row kernels (one
-// panel, four panels; nil: Go).
-func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pack bf16Pack, gemv, gemv4 bf16Gemv) (*Linear, error) {
+// newLinearBF16Dot is NewLinearBF16Dot with the given tiles (eight rows, four rows), packing
+// and one-row kernels (one panel, four panels; nil: Go).
+func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, tile4 bf16Tile4, pack bf16Pack, gemv, gemv4 bf16Gemv) (*Linear, error) {
 	if err := validateLinear(len(w), bias, out, in); err != nil {
 		return nil, err
 	}
 	if tile == nil {
 		tile = gemmBF16TileGo
+	}
+	if tile4 == nil {
+		tile4 = gemmBF16Tile4Go
 	}
 	if gemv == nil {
 		gemv = gemvBF16DotGo
@@ -43,7 +46,7 @@ func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, pa
 	if gemv4 == nil {
 		gemv4 = gemv4BF16DotGo
 	}
-	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, pack: pack, gemv: gemv, gemv4: gemv4}
+	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, tile4: tile4, pack: pack, gemv: gemv, gemv4: gemv4}
 	if bias != nil {
 		g.bias = make([]float32, len(g.w.panels)/(2*g.w.kp)) // padded to whole panels
 		copy(g.bias, bias)
@@ -56,8 +59,10 @@ type bf16DotGEMM struct {
 	w    *bf16Weights
 	bias []float32 // [out] padded with zeros to whole panels, or nil
 	tile bf16Tile
-	pack bf16Pack
-	gemv bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
+	// tile4 is tile for rows 0–3 only: a call's last block when it has at most four rows.
+	tile4 bf16Tile4
+	pack  bf16Pack
+	gemv  bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
 	// gemv4 is gemv on four consecutive full panels at once (more chains in flight).
 	gemv4 bf16Gemv
 }
@@ -168,7 +173,8 @@ func (g *bf16DotGEMM) packBlock(a []uint32, x []float32, m, b int) {
 
 // panel computes dst's columns of weight panel p for row blocks [b0, b1): each 8×32 tile from
 // zero, plus the bias, then stored (added to dst if add) by the tile itself, or for an edge
-// tile through a scratch tile.
+// tile through a scratch tile; a last block of at most four rows by the four-row tile (half
+// the products of a padded 8-row one).
 func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add bool) {
 	w := g.w
 	kp, out, n0 := w.kp, w.out, p*bf16NR
@@ -187,7 +193,15 @@ func (g *bf16DotGEMM) panel(dst []float32, a []uint32, m, p, b0, b1 int, add boo
 			g.tile(blk, pw, dst[i0*out+n0:], out, kp, bias, add, nil)
 			continue
 		}
-		g.tile(blk, pw, tmp[:], bf16NR, kp, bias, false, nil)
+		if rows <= 4 && g.tile4 != nil {
+			if rows == 4 && cols == bf16NR {
+				g.tile4(blk, pw, dst[i0*out+n0:], out, kp, bias, add)
+				continue
+			}
+			g.tile4(blk, pw, tmp[:], bf16NR, kp, bias, false)
+		} else {
+			g.tile(blk, pw, tmp[:], bf16NR, kp, bias, false, nil)
+		}
 		for r := range rows {
 			storeEdge(dst[(i0+r)*out+n0:][:cols], tmp[r*bf16NR:][:cols], add)
 		}

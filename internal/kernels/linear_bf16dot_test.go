@@ -34,7 +34,7 @@ func TestLinearBF16Dot(t *testing.T) {
 							if withBias {
 								b = bias
 							}
-							l, err := newLinearBF16Dot(w, b, s.out, s.in, tile, pack, bf16Gemvs()[tname], bf16Gemv4s()[tname])
+							l, err := newLinearBF16Dot(w, b, s.out, s.in, tile, bf16Tile4s()[tname], pack, bf16Gemvs()[tname], bf16Gemv4s()[tname])
 							if err != nil {
 								t.Fatal(err)
 							}
