@@ -134,6 +134,24 @@ func (f Features) Grids() []vision.Grid {
 	return g
 }
 
+// Item returns item i's rows: views into f, not copies.
+func (f Features) Item(i int) Features {
+	t0, nt := f.Tokens(i)
+	p0 := 0
+	for _, it := range f.Items[:i] {
+		p0 += it.Grid.Patches()
+	}
+	np := f.Items[i].Grid.Patches()
+	rows := func(x vision.Matrix, r0, n int) vision.Matrix {
+		return vision.Matrix{Rows: n, Cols: x.Cols, Data: x.Data[r0*x.Cols : (r0+n)*x.Cols]}
+	}
+	g := Features{Items: f.Items[i : i+1 : i+1], Pooler: rows(f.Pooler, t0, nt), LastHidden: rows(f.LastHidden, p0, np)}
+	for _, d := range f.Deepstack {
+		g.Deepstack = append(g.Deepstack, rows(d, t0, nt))
+	}
+	return g
+}
+
 // Tokens returns item i's first token row and token count in Pooler and Deepstack.
 func (f Features) Tokens(i int) (first, n int) {
 	merge2 := 1

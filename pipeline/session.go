@@ -24,7 +24,14 @@ type Session struct {
 	// features are the encoded items by their index in the turn's item list, with the grid
 	// they were encoded at (an item that changed is encoded again).
 	features map[int]itemFeatures
+	// enc encodes the items when set (NewSessionWith); nil: the tower, directly.
+	enc ItemEncoder
 }
+
+// ItemEncoder encodes items of one kind, in one call or several, and returns their features
+// in order, as the tower would (Pipeline.Encode's Result.Items(0, len(items))): a server's
+// cache and batcher, say. The items' Names identify them.
+type ItemEncoder func(ctx context.Context, items []Item) (Features, error)
 
 type itemFeatures struct {
 	grid textjoin.Grid
@@ -34,6 +41,13 @@ type itemFeatures struct {
 // NewSession starts an empty conversation.
 func (a *Assistant) NewSession() *Session {
 	return &Session{a: a, features: map[int]itemFeatures{}}
+}
+
+// NewSessionWith starts an empty conversation whose items enc encodes instead of the tower.
+func (a *Assistant) NewSessionWith(enc ItemEncoder) *Session {
+	s := a.NewSession()
+	s.enc = enc
+	return s
 }
 
 // Ask answers conv, as [Assistant.Ask] does, reusing what the session already holds: the
@@ -210,12 +224,25 @@ func (s *Session) suffixFeatures(ctx context.Context, spans []textjoin.Span, kin
 		for _, i := range missing {
 			batch = append(batch, items[i])
 		}
-		res, err := s.a.encodeItems(ctx, batch)
-		if err != nil {
-			return nil, err
+		var all Features
+		if s.enc != nil {
+			f, err := s.enc(ctx, batch)
+			if err != nil {
+				return nil, err
+			}
+			if len(f.Items) != len(batch) {
+				return nil, fmt.Errorf("pipeline: the encoder returned %d items for %d", len(f.Items), len(batch))
+			}
+			all = f
+		} else {
+			res, err := s.a.encodeItems(ctx, batch)
+			if err != nil {
+				return nil, err
+			}
+			all = res.Items(0, len(batch))
 		}
 		for j, i := range missing {
-			f := res.Items(j, j+1)
+			f := all.Item(j)
 			tf := textjoin.Features{Pooler: textjoin.Matrix(f.Pooler)}
 			for _, m := range f.Deepstack {
 				tf.Deepstack = append(tf.Deepstack, textjoin.Matrix(m))

@@ -19,7 +19,6 @@ import (
 	"github.com/qwen3vl/qwen3vl/generate"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 	"github.com/qwen3vl/qwen3vl/textjoin"
-	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // ChatCompletion is the body of a non-streamed POST /v1/chat/completions answer.
@@ -190,36 +189,18 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 		return
 	}
 	var items []pipeline.Item
+	var enc pipeline.ItemEncoder
 	if len(in.images) > 0 {
-		select {
-		case s.decodeSem <- struct{}{}:
-		case <-ctx.Done():
+		prep, e := s.prepareImages(ctx, lm, in.images, lm.pre, true, func(im rawImage) string { return im.name })
+		if ctx.Err() != nil {
 			s.chatGone(w, ctx, info)
 			return
-		}
-		var flops int64
-		for i := range in.images {
-			img, pe := preprocess(in.images[i], lm.pre)
-			in.images[i].data = nil
-			if pe != nil {
-				e = pe
-				e.param = in.images[i].name
-				break
-			}
-			it := pipeline.ImageItem(in.images[i].name, img)
-			items = append(items, it)
-			flops += vision.FLOPs(lm.vcfg, []vision.Grid{it.Grid})
-			if e = s.checkCost(flops, i+1, len(in.images)); e != nil {
-				break
-			}
-		}
-		<-s.decodeSem
-		if e != nil {
+		} else if e != nil {
 			s.failChat(w, info, e)
 			return
 		}
+		items, enc = s.chatEncoder(lm, prep)
 	}
-
 	// The prompt, rendered and counted now so that a template error or a prompt over the
 	// context is a 400 before anything streams (Ask renders it again: it is cheap).
 	prompt, err := a.Text.Render(in.conv, chat.Options{AddGenerationPrompt: true})
@@ -270,9 +251,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 	}
 	var ans *pipeline.Answer
 	if in.req.Stream {
-		ans, err = s.streamChat(w, rc, ctx, a, in, items, gen, lm.id, id, created, firstText)
+		ans, err = s.streamChat(w, rc, ctx, a.NewSessionWith(enc), in, items, gen, lm.id, id, created, firstText)
 	} else {
-		ans, err = a.Ask(ctx, in.conv, items, gen, func(string) error { firstText(); return nil })
+		ans, err = a.NewSessionWith(enc).Ask(ctx, in.conv, items, gen, func(string) error { firstText(); return nil })
 	}
 	if ans != nil {
 		s.m.chatPromptTokens.Add(uint64(len(ans.PromptIDs)))
@@ -313,6 +294,40 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, info *reqInf
 	})
 }
 
+// chatEncoder returns the items of a chat's images (grids and sizes, no pixels) and the
+// encoder its session encodes them with: the feature cache and the batcher, as /v1/encode
+// (all of them on the first call, after the generation's turn is taken).
+func (s *Server) chatEncoder(lm *loadedModel, prep *prepared) ([]pipeline.Item, pipeline.ItemEncoder) {
+	items := make([]pipeline.Item, len(prep.names))
+	index := make(map[string]int, len(items))
+	for i, name := range prep.names {
+		items[i] = pipeline.Item{Name: name, Grid: prep.grids[i]}
+		index[name] = i
+	}
+	var all *pipeline.Features
+	return items, func(ctx context.Context, want []pipeline.Item) (pipeline.Features, error) {
+		if all == nil {
+			f, _, e := s.encode(ctx, lm, prep)
+			if e != nil {
+				return pipeline.Features{}, e
+			}
+			if err := ctx.Err(); err != nil {
+				return pipeline.Features{}, err
+			}
+			all = &f
+		}
+		var out pipeline.Features
+		for _, it := range want {
+			i, ok := index[it.Name]
+			if !ok {
+				return pipeline.Features{}, fmt.Errorf("server: no image %q in the request", it.Name)
+			}
+			out.Append(all.Item(i))
+		}
+		return out, nil
+	}
+}
+
 // errClientGone is the error of a streamed event the client did not take.
 var errClientGone = errors.New("the client went away")
 
@@ -320,7 +335,7 @@ var errClientGone = errors.New("the client went away")
 // chunk with the role, one chunk per piece of text Ask emits (text that may begin a stop
 // string held back until it is known not to, and nothing from a stop string on), a last chunk with the finish
 // reason, the usage chunk if asked for, then "data: [DONE]". Each event is flushed.
-func (s *Server) streamChat(w http.ResponseWriter, rc *http.ResponseController, ctx context.Context, a *pipeline.Assistant, in *chatInput, items []pipeline.Item, gen generate.Config, model, id string, created int64, onPiece func()) (*pipeline.Answer, error) {
+func (s *Server) streamChat(w http.ResponseWriter, rc *http.ResponseController, ctx context.Context, a *pipeline.Session, in *chatInput, items []pipeline.Item, gen generate.Config, model, id string, created int64, onPiece func()) (*pipeline.Answer, error) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

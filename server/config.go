@@ -149,6 +149,23 @@ type Config struct {
 	// choose an image, see its explain picture and feature map, download its features and,
 	// with Chat, ask about it. Off, those paths are 404; the API's routes are the same.
 	Page bool
+	// CacheBytes bounds the feature cache in memory: encode results by the bytes of their
+	// image, the preprocessing options and the model's weights digest, least recently used
+	// evicted first (0: nothing kept in memory). See the package documentation's Feature cache.
+	CacheBytes int64
+	// CacheDir is a folder the feature cache also keeps its entries in, which several
+	// instances may share (empty: none). Entries are written atomically and verified when
+	// read.
+	CacheDir string
+	// CacheDirBytes bounds CacheDir: past it, the entries used least recently are removed
+	// (each instance counts its own writes and rescans the folder at least once a minute, so
+	// with several instances the folder may pass the bound by what the others wrote since);
+	// 0 leaves the folder unbounded.
+	CacheDirBytes int64
+	// ModelDigest identifies the model's weights in the cache's keys; empty, Load computes it
+	// (pipeline.Pipeline.Digest). A model installed by SetModel or SetAssistant without one is
+	// not cached (identical images in flight are still encoded once).
+	ModelDigest string
 
 	// ReadHeaderTimeout and IdleTimeout are passed to the http.Server of Run.
 	ReadHeaderTimeout, IdleTimeout time.Duration
@@ -191,6 +208,10 @@ const (
 	DefaultChatMaxTokens   = 512
 	DefaultFetchTimeout    = 10 * time.Second
 	DefaultUpstreamTimeout = 10 * time.Minute
+	// DefaultCacheBytes is the default bound of the feature cache in memory: 512 MiB, about
+	// ten images at DefaultMaxPixels with the 2B tower (its 3,920 patches make 48 MB of
+	// pooler, DeepStack and last hidden rows) or 170 images of 512×512.
+	DefaultCacheBytes = 512 << 20
 )
 
 // DefaultConfig returns the defaults: listen on 127.0.0.1:8080, 64 MiB bodies, 16 images per
@@ -199,7 +220,8 @@ const (
 // batch, 120 s per request, uploads of at least 32 KiB/s after 5 s, 60 s to shut down of
 // which the first 5 s keep the listener open, no image fetched by URL (10 s per fetch once
 // AllowURLs allows some, non-public addresses refused), no upstream (10 minutes per forwarded
-// request once Upstream is set), the page served at GET /.
+// request once Upstream is set), the page served at GET /, a feature cache of 512 MiB in memory
+// and no cache folder.
 func DefaultConfig() Config {
 	return Config{
 		Addr:              DefaultAddr,
@@ -221,6 +243,7 @@ func DefaultConfig() Config {
 		UpstreamTimeout:   DefaultUpstreamTimeout,
 		Page:              true,
 		VLLMHash:          string(mmhash.Blake3),
+		CacheBytes:        DefaultCacheBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		LogFormat:         "text",
@@ -354,6 +377,12 @@ func (c *Config) Validate() error {
 	}
 	if c.FetchTimeout <= 0 {
 		bad("FetchTimeout", c.FetchTimeout, "must be positive")
+	}
+	if c.CacheBytes < 0 {
+		bad("CacheBytes", c.CacheBytes, "must be ≥ 0")
+	}
+	if c.CacheDirBytes < 0 {
+		bad("CacheDirBytes", c.CacheDirBytes, "must be ≥ 0")
 	}
 	if c.ReadHeaderTimeout < 0 {
 		bad("ReadHeaderTimeout", c.ReadHeaderTimeout, "must be ≥ 0")

@@ -1,7 +1,7 @@
 // Package server is the HTTP encoder service: it decodes and preprocesses images, batches
 // concurrent requests into one vision.Model.Encode call, bounds its resources and reports
-// Prometheus metrics. It keeps no state between requests, so any number of instances can
-// run behind a load balancer.
+// Prometheus metrics. Its only state between requests is the feature cache, so any number of
+// instances can run behind a load balancer (and share the cache's folder).
 //
 // # Routes
 //
@@ -88,6 +88,19 @@
 // max_pixels, in that order). The X-Vllm-Ec-Hashes response header lists each image's hash
 // ("-" where no entry was written: an image vLLM would load otherwise, or a failed write,
 // both logged and counted in qwen3vl_vllm_ec_entries_total{outcome="skipped"}).
+//
+// # Feature cache
+//
+// Encode results are kept by content (cache.go): the key is SHA-256 of the image's bytes, the
+// model's weights digest (pipeline.Pipeline.Digest, or Config.ModelDigest), the weights form,
+// the arithmetic, the kernels and every resolved preprocessing option. A hit skips decoding
+// and encoding and returns the same bits. Entries live in an LRU bounded by Config.CacheBytes
+// and, with Config.CacheDir, in a folder of atomically written, verified files (a bad entry
+// is a miss and is removed). An image being encoded for one request is waited for by the
+// others, not encoded again. /v1/encode, the proxy and chat completions all go through it.
+// The key names the build only by its module version and VCS revision: two development
+// builds without either share a folder's entries, so after changing the kernels' arithmetic
+// empty the folder (or give each build its own).
 //
 // # Batching
 //

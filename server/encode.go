@@ -62,6 +62,9 @@ type encodeRoute struct {
 	options []string
 	// one: the route draws one image, and refuses a request with more.
 	one bool
+	// pixels: the route draws the preprocessed pixels, so its images are always preprocessed
+	// (never answered from the feature cache alone).
+	pixels bool
 	// negotiate picks the response's media type from the Accept header.
 	negotiate func(accept string) (string, *apiError)
 	// answer writes the response of a request read, admitted and preprocessed; it encodes
@@ -83,16 +86,14 @@ var encodeAPI = &encodeRoute{
 // encodeRequest is a request on the encode path, read, admitted and preprocessed: what a
 // route answers from. fail answers it with an error (or the cause its context ended with).
 type encodeRequest struct {
-	lm      *loadedModel
-	ctx     context.Context
-	start   time.Time
-	params  encodeParams
-	opts    imageproc.Options // the preprocessing of its images: the server's, its budget
-	items   []pipeline.Item
-	patches int
-	flops   int64
-	info    *reqInfo
-	fail    func(e *apiError)
+	lm     *loadedModel
+	ctx    context.Context
+	start  time.Time
+	params encodeParams
+	opts   imageproc.Options // the preprocessing of its images: the server's, its budget
+	prep   *prepared         // the images looked up in the cache, the others preprocessed
+	info   *reqInfo
+	fail   func(e *apiError)
 	// ecHashes are the items' vLLM encoder-cache hashes, when the server writes its entries
 	// (Config.VLLMECDir), else nil.
 	ecHashes []string
@@ -215,102 +216,54 @@ func (s *Server) serveEncode(w http.ResponseWriter, r *http.Request, info *reqIn
 		return
 	}
 
-	// Decode and preprocess, one image at a time, at most GOMAXPROCS requests at once; refuse
-	// the request as soon as its images are estimated to need longer than the timeout.
-	select {
-	case s.decodeSem <- struct{}{}:
-	case <-ctx.Done():
-		fail(nil)
-		return
-	}
-	items := make([]pipeline.Item, 0, len(images))
-	patches := 0
-	var flops int64
+	// The images' vLLM hashes from their bytes, before the cache lets them go; then looked up
+	// in the feature cache (routes that draw the pixels always preprocess), the others decoded
+	// and preprocessed, at most GOMAXPROCS requests at once, and refused as soon as they are
+	// estimated to need longer than the timeout.
 	var ecHashes []string
-	ecKey := s.ecKey(encodeKwargs(&params))
-	for i := range images {
-		if ctx.Err() != nil {
-			break
-		}
-		var img *imageproc.Image
-		img, e = preprocess(images[i], opts)
-		if e == nil && s.cfg.VLLMECDir != "" {
+	if s.cfg.VLLMECDir != "" {
+		ecKey := s.ecKey(encodeKwargs(&params))
+		for i := range images {
 			ecHashes = append(ecHashes, s.ecHash(ecKey, images[i]))
 		}
-		images[i].data = nil
-		if e != nil {
-			break
-		}
-		items = append(items, pipeline.ImageItem(images[i].name, img))
-		g := items[i].Grid
-		patches += g.Patches()
-		flops += vision.FLOPs(lm.vcfg, []vision.Grid{g})
-		if e = s.checkCost(flops, i+1, len(images)); e != nil {
-			break
-		}
 	}
-	<-s.decodeSem
+	prep, e := s.prepareImages(ctx, lm, images, opts, !route.pixels, nil)
 	if e != nil || ctx.Err() != nil {
 		fail(e)
 		return
 	}
-	info.patches = patches
-	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, opts: opts, items: items, patches: patches, flops: flops, info: info, fail: fail, ecHashes: ecHashes})
+	images = nil
+	info.patches = prep.patches
+	route.answer(s, w, &encodeRequest{lm: lm, ctx: ctx, start: start, params: params, opts: opts, prep: prep, info: info, fail: fail, ecHashes: ecHashes})
 }
 
-// encode runs the request's items through the batcher and returns their outputs (views into
-// the batch's), or answers the request with the error and returns false. The items' pixels
-// are let go once batched.
-func (s *Server) encode(req *encodeRequest) (result, bool) {
+// encodeFor encodes the request's images (s.encode: the cached ones as they are, the others
+// through the batcher) and returns their features and the size of the batch shared, or
+// answers the request with the error and returns false.
+func (s *Server) encodeFor(req *encodeRequest) (pipeline.Features, int, bool) {
 	lm, info := req.lm, req.info
-	j := &job{ctx: req.ctx, items: req.items, patches: req.patches, flops: req.flops, done: make(chan result, 1)}
-	req.items = nil
-	if err := lm.batcher.submit(j); err != nil {
-		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
-		e.retryAfter = 1
+	view, batchRequests, e := s.encode(req.ctx, lm, req.prep)
+	if e != nil || req.ctx.Err() != nil {
 		req.fail(e)
-		return result{}, false
+		return pipeline.Features{}, 0, false
 	}
-	var res result
-	select {
-	case res = <-j.done:
-	case <-req.ctx.Done():
-		lm.batcher.withdraw(j) // if still queued, it never starts
-		req.fail(nil)
-		return result{}, false
-	}
-	j.items = nil
-	if res.err != nil {
-		switch {
-		case errors.Is(res.err, errAborted):
-			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
-			e.retryAfter = 1
-			req.fail(e)
-		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			req.fail(nil) // the request's context is done: failRequest says why
-		default:
-			s.log.Error("encode failed", "err", res.err)
-			req.fail(errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err))
-		}
-		return result{}, false
-	}
-	info.tokens = req.patches / (lm.vcfg.SpatialMergeSize * lm.vcfg.SpatialMergeSize)
-	info.batch = res.batchRequests
+	info.tokens = req.prep.patches / (lm.vcfg.SpatialMergeSize * lm.vcfg.SpatialMergeSize)
+	info.batch = batchRequests
 	s.m.requestSeconds.observe(time.Since(req.start).Seconds())
-	return res, true
+	return view, batchRequests, true
 }
 
 // answerEncode answers POST /v1/encode: the features as JSON, safetensors or vLLM parts.
 func (s *Server) answerEncode(w http.ResponseWriter, req *encodeRequest) {
-	res, ok := s.encode(req)
+	view, batchRequests, ok := s.encodeFor(req)
 	if !ok {
 		return
 	}
 	lm, params := req.lm, req.params
-	view := res.features
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+	h.Set("X-Batch-Requests", strconv.Itoa(batchRequests))
+	h.Set("X-Cache-Hits", strconv.Itoa(req.prep.hits))
 	if req.ecHashes != nil {
 		h.Set(ecHeader, s.ecWrite(view, req.ecHashes))
 	}

@@ -52,6 +52,7 @@ type metrics struct {
 
 	// vLLM encoder-cache entries (Config.VLLMECDir).
 	ecWritten, ecPresent, ecSkipped atomic.Uint64 // qwen3vl_vllm_ec_entries_total{outcome}
+	cache                           *featureCache // set by New
 
 	queueDepth atomic.Int64 // requests waiting for a batch
 	inFlight   atomic.Int64 // encode requests admitted (holding a queue slot)
@@ -264,6 +265,23 @@ func (m *metrics) write(out io.Writer, ready, draining bool, queueCap int, gflop
 	p.sample("qwen3vl_vllm_ec_entries_total", `outcome="written"`, float64(m.ecWritten.Load()))
 	p.sample("qwen3vl_vllm_ec_entries_total", `outcome="present"`, float64(m.ecPresent.Load()))
 	p.sample("qwen3vl_vllm_ec_entries_total", `outcome="skipped"`, float64(m.ecSkipped.Load()))
+
+	if c := m.cache; c != nil {
+		bytes, entries := c.stats()
+		p.header("qwen3vl_feature_cache_hits_total", "counter", "Images whose encode result came from the feature cache, by tier: memory, or disk (the cache folder).")
+		p.sample("qwen3vl_feature_cache_hits_total", `tier="memory"`, float64(c.hitsMemory.Load()))
+		p.sample("qwen3vl_feature_cache_hits_total", `tier="disk"`, float64(c.hitsDisk.Load()))
+		p.single("qwen3vl_feature_cache_misses_total", "counter", "Distinct images encoded because the feature cache did not hold them (not counted while the cache is off).", float64(c.misses.Load()))
+		p.single("qwen3vl_feature_cache_shared_total", "counter", "Images that waited for an identical image's encode in flight for another request instead of being encoded again.", float64(c.shared.Load()))
+		p.single("qwen3vl_feature_cache_evictions_total", "counter", "Entries evicted from memory to stay within the byte bound (-cache-bytes).", float64(c.evictions.Load()))
+		p.single("qwen3vl_feature_cache_bytes", "gauge", "Bytes of the entries held in memory.", float64(bytes))
+		p.single("qwen3vl_feature_cache_entries", "gauge", "Entries held in memory.", float64(entries))
+		p.single("qwen3vl_feature_cache_capacity_bytes", "gauge", "The memory bound of the feature cache (-cache-bytes).", float64(c.max))
+		p.single("qwen3vl_feature_cache_disk_writes_total", "counter", "Entries written to the cache folder.", float64(c.diskWrites.Load()))
+		p.single("qwen3vl_feature_cache_disk_errors_total", "counter", "Entries that could not be written to the cache folder (a full disk, permissions).", float64(c.diskErrors.Load()))
+		p.single("qwen3vl_feature_cache_disk_evictions_total", "counter", "Entries removed from the cache folder to stay within its bound (-cache-dir-bytes).", float64(c.diskEvictions.Load()))
+		p.single("qwen3vl_feature_cache_disk_corrupt_total", "counter", "Entries of the cache folder found unusable (truncated, corrupt, another format) and removed, never served.", float64(c.diskCorrupt.Load()))
+	}
 
 	p.single("qwen3vl_queue_depth", "gauge", "Encode requests waiting for a batch.", float64(m.queueDepth.Load()))
 	p.single("qwen3vl_queue_capacity", "gauge", "Most encode requests admitted at once (Config.Queue).", float64(queueCap))

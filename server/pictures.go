@@ -23,6 +23,7 @@ const formatPNG = "image/png"
 var explainRoute = &encodeRoute{
 	path:      "/v1/explain.png",
 	one:       true,
+	pixels:    true,
 	negotiate: negotiatePNG,
 	answer:    (*Server).answerExplain,
 }
@@ -33,6 +34,7 @@ var explainRoute = &encodeRoute{
 var featuresRoute = &encodeRoute{
 	path:      "/v1/features.png",
 	one:       true,
+	pixels:    true,
 	negotiate: negotiatePNG,
 	answer:    (*Server).answerFeatures,
 }
@@ -63,7 +65,7 @@ func negotiatePNG(accept string) (string, *apiError) {
 // resized is the request's one image as the processor resized it, read back from its pixel
 // rows (imageproc.Unpatchify: the resized image exactly), or the error answered.
 func resized(req *encodeRequest) (*imageproc.RGB, bool) {
-	it := req.items[0]
+	it := req.prep.items[0]
 	img, err := imageproc.Unpatchify(it.Pixels, imageproc.Grid(it.Grid), 0, req.opts)
 	if err != nil {
 		req.fail(errorf(http.StatusInternalServerError, CodeInternal, "%s: the resized image: %v", it.Name, trimPrefix(err)))
@@ -74,7 +76,7 @@ func resized(req *encodeRequest) (*imageproc.RGB, bool) {
 
 // answerExplain answers POST /v1/explain.png.
 func (s *Server) answerExplain(w http.ResponseWriter, req *encodeRequest) {
-	it := req.items[0]
+	it := req.prep.items[0]
 	req.info.tokens = it.Grid.Patches() / (req.lm.vcfg.SpatialMergeSize * req.lm.vcfg.SpatialMergeSize)
 	img, ok := resized(req)
 	if !ok {
@@ -86,7 +88,7 @@ func (s *Server) answerExplain(w http.ResponseWriter, req *encodeRequest) {
 		req.fail(errorf(http.StatusUnprocessableEntity, CodeImageUnprocessable, "%s: %s", it.Name, trimPackage(err)))
 		return
 	}
-	req.items = nil
+	req.prep = nil // the pixels let go
 	png, ok := s.draw(req, it.Name, func(buf *bytes.Buffer) error { return picture.Explain(buf, img, e) })
 	if ok {
 		s.writePNG(w, req, png)
@@ -99,15 +101,15 @@ func (s *Server) answerFeatures(w http.ResponseWriter, req *encodeRequest) {
 	if !ok {
 		return
 	}
-	res, ok := s.encode(req)
+	view, batchRequests, ok := s.encodeFor(req)
 	if !ok {
 		return
 	}
 	cfg := req.lm.vcfg
 	opts := picture.MapOptions{PatchSize: cfg.PatchSize, MergeSize: cfg.SpatialMergeSize, DeepstackBlocks: cfg.DeepstackVisualIndexes}
-	png, ok := s.draw(req, res.features.Items[0].Name, func(buf *bytes.Buffer) error { return picture.Features(buf, img, res.features, opts) })
+	png, ok := s.draw(req, view.Items[0].Name, func(buf *bytes.Buffer) error { return picture.Features(buf, img, view, opts) })
 	if ok {
-		w.Header().Set("X-Batch-Requests", strconv.Itoa(res.batchRequests))
+		w.Header().Set("X-Batch-Requests", strconv.Itoa(batchRequests))
 		s.writePNG(w, req, png)
 	}
 }

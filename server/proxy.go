@@ -16,8 +16,6 @@ import (
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/internal/mmhash"
-	"github.com/qwen3vl/qwen3vl/pipeline"
-	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // Error codes of the encoding proxy (Config.Upstream).
@@ -176,69 +174,22 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, opts imagepro
 	if e := s.fetchImages(ctx, images); e != nil || ctx.Err() != nil {
 		return nil, "", e
 	}
-	select {
-	case s.decodeSem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, "", nil
-	}
-	items := make([]pipeline.Item, 0, len(images))
-	patches := 0
-	var flops int64
+	// The images' vLLM hashes, from their bytes, before the cache lets them go.
 	var ecHashes []string
-	for i := range images {
-		if ctx.Err() != nil {
-			break
-		}
-		var img *imageproc.Image
-		img, e = preprocess(images[i], opts)
-		if e == nil && s.cfg.VLLMECDir != "" {
+	if s.cfg.VLLMECDir != "" {
+		for i := range images {
 			ecHashes = append(ecHashes, s.ecHash(key, images[i]))
 		}
-		images[i].data = nil
-		if e != nil {
-			e.param = images[i].param
-			break
-		}
-		it := pipeline.ImageItem(images[i].name, img)
-		items = append(items, it)
-		patches += it.Grid.Patches()
-		flops += vision.FLOPs(lm.vcfg, []vision.Grid{it.Grid})
-		if e = s.checkCost(flops, i+1, len(images)); e != nil {
-			break
-		}
 	}
-	<-s.decodeSem
+	prep, e := s.prepareImages(ctx, lm, images, opts, true, func(im rawImage) string { return im.param })
 	if e != nil || ctx.Err() != nil {
 		return nil, "", e
 	}
-	j := &job{ctx: ctx, items: items, patches: patches, flops: flops, done: make(chan result, 1)}
-	items = nil
-	if err := lm.batcher.submit(j); err != nil {
-		e := errorf(http.StatusServiceUnavailable, CodeDraining, "the server is shutting down")
-		e.retryAfter = 1
+	f, _, e := s.encode(ctx, lm, prep)
+	if e != nil || ctx.Err() != nil {
 		return nil, "", e
 	}
-	var res result
-	select {
-	case res = <-j.done:
-	case <-ctx.Done():
-		lm.batcher.withdraw(j)
-		return nil, "", nil
-	}
-	j.items = nil
-	if res.err != nil {
-		switch {
-		case errors.Is(res.err, errAborted):
-			e := errorf(http.StatusServiceUnavailable, CodeDraining, "aborted: the server shut down before the encode finished")
-			e.retryAfter = 1
-			return nil, "", e
-		case errors.Is(res.err, context.Canceled), errors.Is(res.err, context.DeadlineExceeded):
-			return nil, "", nil // the request's context is done
-		}
-		s.log.Error("encode failed", "err", res.err)
-		return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "encode failed: %v", res.err)
-	}
-	vp, err := res.features.VLLMParts()
+	vp, err := f.VLLMParts()
 	if err != nil {
 		return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %s", strings.TrimPrefix(err.Error(), "pipeline: "))
 	}
@@ -255,14 +206,14 @@ func (s *Server) encodeParts(ctx context.Context, lm *loadedModel, opts imagepro
 				}
 			}
 		}
-		written = s.ecWriteAll(res.features, ids)
+		written = s.ecWriteAll(f, ids)
 		ec = strings.Join(written, ",")
 	}
 	parts = make([][]byte, len(vp))
 	for i, p := range vp {
 		var v any = p
 		if s.cfg.UpstreamEC && i < len(written) && written[i] != "-" {
-			if v, err = res.features.VLLMECRef(i, ecHashes[i]); err != nil {
+			if v, err = f.VLLMECRef(i, ecHashes[i]); err != nil {
 				return nil, "", errorf(http.StatusInternalServerError, CodeInternal, "writing the vLLM parts: %v", err)
 			}
 		}

@@ -40,6 +40,7 @@ type Server struct {
 	baseCtx      context.Context // of every batch; cancelled by abort
 	abort        context.CancelFunc
 	speed        *speedMeter // GFLOP/s of this instance, for admission by cost
+	cache        *featureCache
 	reclaim      *reclaimer
 	closeOnce    sync.Once
 	wrapEncode   func(encodeFunc) encodeFunc // tests: wraps the model's Encode
@@ -63,6 +64,9 @@ type loadedModel struct {
 	pre     imageproc.Options // with the server's default budget and decode limit
 	ceiling int               // the largest max_pixels a request may ask for
 	batcher *batcher
+	// digest identifies the weights in the feature cache's keys (Pipeline.Digest, or
+	// Config.ModelDigest); empty, nothing is kept in the cache.
+	digest string
 	// assistant is the whole model when Config.Chat loaded one (or SetAssistant installed
 	// it): POST /v1/chat/completions is served only then.
 	assistant *pipeline.Assistant
@@ -111,6 +115,10 @@ func New(cfg Config) (*Server, error) {
 		chatRun:   make(chan struct{}, 1),
 	}
 	s.reclaim = &reclaimer{inFlight: &s.m.inFlight}
+	if s.cache, err = newFeatureCache(cfg.CacheBytes, cfg.CacheDir, cfg.CacheDirBytes, logger); err != nil {
+		return nil, err
+	}
+	s.m.cache = s.cache
 	if s.allow, err = parseAllowList(cfg.AllowURLs); err != nil {
 		return nil, fmt.Errorf("server: %w", err) // Validate has checked them
 	}
@@ -217,6 +225,7 @@ func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pip
 	if id == "" {
 		id = s.cfg.Model
 	}
+	digest := s.modelDigest(p)
 	if id == "" {
 		id = "qwen3vl"
 	}
@@ -234,8 +243,32 @@ func (s *Server) install(m *vision.Model, pre imageproc.Options, p *pipeline.Pip
 	b.log = s.log
 	go b.run()
 	go s.reclaim.run(s.baseCtx)
-	s.model.Store(&loadedModel{model: m, pipe: p, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b, assistant: a})
+	s.model.Store(&loadedModel{model: m, pipe: p, id: id, vcfg: vcfg, pre: pre, ceiling: pre.MaxPixels, batcher: b, assistant: a, digest: digest})
 	return nil
+}
+
+// modelDigest is the digest the feature cache keys the model's results by: Config.ModelDigest,
+// else the pipeline's (Pipeline.Digest); empty (nothing cached) for a model installed by
+// SetModel without one, or when the cache is off.
+func (s *Server) modelDigest(p *pipeline.Pipeline) string {
+	if !s.cache.enabled() {
+		return ""
+	}
+	if s.cfg.ModelDigest != "" {
+		return s.cfg.ModelDigest
+	}
+	if p == nil {
+		s.log.Warn("the feature cache is off: the model was installed without a digest (Config.ModelDigest)")
+		return ""
+	}
+	start := time.Now()
+	d, err := p.Digest(s.baseCtx)
+	if err != nil {
+		s.log.Warn("the feature cache is off: the model's digest", "err", err)
+		return ""
+	}
+	s.log.Info("feature cache", "model_digest", d, "seconds", time.Since(start).Seconds(), "max_bytes", s.cfg.CacheBytes, "dir", s.cfg.CacheDir)
+	return d
 }
 
 // Model returns the installed model and its effective preprocessing options (the server's

@@ -22,6 +22,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 		"QWEN3VL_MIN_UPLOAD_RATE": "1K",
 		"QWEN3VL_CHAT":            "true",
 		"QWEN3VL_CHAT_MAX_TOKENS": "77",
+		"QWEN3VL_CACHE_BYTES":     "64M",
+		"QWEN3VL_CACHE_DIR":       "/var/cache/features",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 
@@ -47,7 +49,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 		if cfg.Addr != "0.0.0.0:9000" || cfg.MaxBody != 8<<20 || cfg.BatchWait != 7*time.Millisecond || cfg.Queue != 9 ||
 			cfg.Model != "random:tiny" || cfg.Timeout != 3*time.Second || cfg.MaxPixels != 1048576 || cfg.MaxImages != server.DefaultMaxImages ||
 			cfg.Weights != vision.WeightsBF16 || cfg.MinUploadRate != 1024 || cfg.DrainDelay != time.Second ||
-			!cfg.Chat || cfg.ChatMaxTokens != 77 || cfg.ChatQueue != server.DefaultChatQueue {
+			!cfg.Chat || cfg.ChatMaxTokens != 77 || cfg.ChatQueue != server.DefaultChatQueue ||
+			cfg.CacheBytes != 64<<20 || cfg.CacheDir != "/var/cache/features" {
 			t.Errorf("envFirst=%v: %+v", envFirst, cfg)
 		}
 		if err := cfg.Validate(); err != nil {
@@ -68,8 +71,8 @@ func TestServeFlagsAndEnv(t *testing.T) {
 			t.Errorf("-%s usage %q does not name %s", fl.Name, fl.Usage, want)
 		}
 	})
-	if n != 37 {
-		t.Errorf("%d flags, want 37", n)
+	if n != 40 {
+		t.Errorf("%d flags, want 40", n)
 	}
 
 	// Validate's messages read with flag names.
