@@ -200,14 +200,7 @@ func Sheet(title string, img image.Image, maps []Map) (*image.RGBA, error) {
 	if rw <= 0 || rh <= 0 {
 		return nil, fmt.Errorf("picture: sheet: empty image")
 	}
-	long := max(rw, rh)
-	var tw, th int
-	if long <= tileSide {
-		k := tileSide / long
-		tw, th = rw*k, rh*k
-	} else {
-		tw, th = max(rw*tileSide/long, 1), max(rh*tileSide/long, 1)
-	}
+	tw, th := tileSize(rw, rh)
 	cellW := max(tw, 28*glyphW)
 	chars := cellW / glyphW
 	type tile struct {
@@ -260,6 +253,17 @@ func Sheet(title string, img image.Image, maps []Map) (*image.RGBA, error) {
 		t.draw(out.SubImage(image.Rect(x0, ty, x0+tw, ty+th)).(*image.RGBA))
 	}
 	return out, nil
+}
+
+// tileSize is the size of a tile of an rw×rh image: its longer side tileSide pixels, an
+// integer enlargement when the image is smaller.
+func tileSize(rw, rh int) (tw, th int) {
+	long := max(rw, rh)
+	if long <= tileSide {
+		k := tileSide / long
+		return rw * k, rh * k
+	}
+	return max(rw*tileSide/long, 1), max(rh*tileSide/long, 1)
 }
 
 // Features writes, as PNG, the Sheet of f's FeatureMaps beside img, the image as resized

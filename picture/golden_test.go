@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qwen3vl/qwen3vl/chat"
 	"github.com/qwen3vl/qwen3vl/imageproc"
 	"github.com/qwen3vl/qwen3vl/pipeline"
+	"github.com/qwen3vl/qwen3vl/vision"
 )
 
 // update rewrites the golden pictures: go test ./picture -run Golden -update
@@ -69,8 +71,55 @@ func goldenInputs(t *testing.T) (*pipeline.Pipeline, *imageproc.RGB, *pipeline.E
 	return p, resized, e, res.Items(0, 1)
 }
 
-// TestGolden draws the explain and feature pictures of the generated scene with random:tiny
-// twice, checks the two are the same bytes, and compares them with the committed goldens
+// goldenAttention asks random:tiny (the full tiny model, seed 1, greedy, 4 new tokens, no
+// end-of-sequence id) to describe the scene (min_pixels 8192: 15 tokens), recording the last
+// layer's attention, and returns the panels and options of its attention picture.
+func goldenAttention(t *testing.T) ([]AttentionPanel, AttentionOptions) {
+	t.Helper()
+	ctx := context.Background()
+	spec, err := pipeline.ParseSpec("random:tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := pipeline.OpenAssistant(ctx, spec, pipeline.AssistantOptions{
+		Options:   pipeline.Options{Preprocess: pipeline.Overrides{MinPixels: 8192}},
+		Tokenizer: "../testdata/tokenizer/qwen3vl",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := imageproc.Preprocess(scene(150, 90), a.Checkpoint.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []pipeline.Item{pipeline.ImageItem("scene", pre)}
+	conv, err := chat.ParseConversation([]byte(`[{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Where is the disc?"}]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := a.Generation
+	gen.MaxNewTokens, gen.EOS, gen.StopStrings, gen.DoSample = 4, nil, nil, false
+	var rec pipeline.AttentionRecord
+	ans, err := a.Ask(pipeline.WithAttention(ctx, &rec), conv, items, gen, func(string) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	panels, err := AnswerPanels(&rec, items, nil, a.Checkpoint.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := panels[0].Grid; g != (vision.Grid{T: 1, H: 6, W: 10}) {
+		t.Fatalf("the scene's grid is %v, want 1×6×10", g)
+	}
+	return panels, AttentionOptions{
+		MapOptions: MapOptions{PatchSize: a.Config.PatchSize, MergeSize: a.Config.SpatialMergeSize},
+		Title:      "random:tiny: attention of the last decoder layer to the scene's tokens, averaged over the heads and the 4 answer tokens",
+		Answer:     ans.Text,
+	}
+}
+
+// TestGolden draws the explain, feature and attention pictures of the generated scene with
+// random:tiny twice, checks the two are the same bytes, and compares them with the committed goldens
 // (pictures of our own output, kept to catch unintended changes in the drawing; see
 // testdata/picture/README.md).
 func TestGolden(t *testing.T) {
@@ -79,12 +128,14 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("the scene resizes to %dx%d, want 160x96", resized.Width, resized.Height)
 	}
 	mo := MapOptions{PatchSize: p.Config.PatchSize, MergeSize: p.Config.SpatialMergeSize, DeepstackBlocks: p.Config.DeepstackVisualIndexes}
+	panels, ao := goldenAttention(t)
 	for _, g := range []struct {
 		file string
 		draw func(*bytes.Buffer) error
 	}{
 		{"explain-tiny.png", func(b *bytes.Buffer) error { return Explain(b, resized, e) }},
 		{"features-tiny.png", func(b *bytes.Buffer) error { return Features(b, resized, f, mo) }},
+		{"attention-tiny.png", func(b *bytes.Buffer) error { return Attention(b, panels, ao) }},
 	} {
 		var first, second bytes.Buffer
 		if err := g.draw(&first); err != nil {

@@ -138,6 +138,7 @@ func (s *Session) Ask(ctx context.Context, conv *chat.Conversation, items []Item
 	ans.Encode = time.Since(t0)
 
 	t0 = time.Now()
+	ctx = watch(ctx, a.Decoder, len(ids), d.Spans)
 	pos := textjoin.Positions{d.Positions[0][keep:], d.Positions[1][keep:], d.Positions[2][keep:]}
 	logits, err := a.Decoder.Prefill(ctx, s.cache, text.Input{IDs: suffix, Embeds: &embeds, Positions: pos, Visual: place.Visual, Deepstack: place.Deepstack})
 	if err != nil {

@@ -226,7 +226,12 @@ func (ly *layer) forward(ctx context.Context, c *Cache, l int, x []float32, s *s
 	tr.emit(l, "k", s.k, n, kvd)
 	tr.emit(l, "v", s.v, n, kvd)
 	c.store(l, s.k, s.v, n)
-	if err := kernels.CausalAttentionContext(ctx, s.attn, s.q, c.k[l], c.v[l], n, c.len, heads, kv, hd, c.maxLen, th); err != nil {
+	var observe kernels.Weights
+	if f := attentionFrom(ctx); f != nil {
+		p0 := c.len
+		observe = func(i, h int, w []float32) { f(l, p0+i, h, w) }
+	}
+	if err := kernels.CausalAttentionObserve(ctx, s.attn, s.q, c.k[l], c.v[l], n, c.len, heads, kv, hd, c.maxLen, th, observe); err != nil {
 		return err
 	}
 	tr.emit(l, "attn", s.attn, n, qd)

@@ -49,3 +49,26 @@ func traceFrom(ctx context.Context) tracer {
 func (f tracer) emit(layer int, name string, data []float32, rows, cols int) {
 	trace.Func(f).Emit(layer, name, data, rows, cols)
 }
+
+// Attention observes the attention probabilities of a forward pass: in decoder layer layer,
+// the query at cache position row (the token's index in the sequence) of head head (0 …
+// NumHeads−1) gave weight w[j] to the key at position j, j = 0 … row (len(w) = row+1, Σ w = 1
+// to float32 rounding). They are the weights the attention output was made with
+// (kernels.CausalAttentionObserve). It is called from the kernels' goroutines, concurrently
+// for distinct (row, head) of one layer, the layers in order; w is valid only during the call
+// and must not be modified.
+type Attention func(layer, row, head int, w []float32)
+
+type attentionKey struct{}
+
+// WithAttention returns a context that makes Prefill and Decode hand every layer's attention
+// weights to observe (see Attention). Without it, the attention costs a context lookup per
+// layer and one nil check per row and head.
+func WithAttention(ctx context.Context, observe Attention) context.Context {
+	return context.WithValue(ctx, attentionKey{}, observe)
+}
+
+func attentionFrom(ctx context.Context) Attention {
+	f, _ := ctx.Value(attentionKey{}).(Attention)
+	return f
+}

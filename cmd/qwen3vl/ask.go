@@ -22,12 +22,14 @@ import (
 const repoTokenizer = "testdata/tokenizer/qwen3vl"
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("ask", "ask -model M [-image F]... [-video V]... [-system S] [-max-tokens N] [-temperature T] [-top-p P] [-top-k K] [-seed N] [-json] \"question\"", stderr)
+	fs := newFlagSet("ask", "ask -model M [-image F]... [-video V]... [-system S] [-max-tokens N] [-temperature T] [-top-p P] [-top-k K] [-seed N] [-json] [-attn-png OUT.png [-attn-per-token]] \"question\"", stderr)
 	var af assistantFlags
 	af.register(fs)
 	var images stringList
 	fs.Var(&images, "image", "an image, placed at the question's k-th <image> mark, or before the question when it has no marks (repeatable)")
 	asJSON := fs.Bool("json", false, "print, instead of the streamed answer, one JSON line {\"prompt_ids\", \"ids\", \"text\"} at the end")
+	attnPNG := fs.String("attn-png", "", "also draw, into this PNG file, how much attention the last decoder layer paid to each image token while answering (averaged over its heads and the answer's tokens), over each image as resized; needs -image, refuses -video")
+	perToken := fs.Bool("attn-per-token", false, "with -attn-png, also draw one picture per answer token, OUT-000.png, OUT-001.png, … beside OUT.png")
 	var imf imageFlags
 	imf.register(fs)
 	positional, err := parseInterspersed(fs, args)
@@ -36,6 +38,9 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if len(positional) != 1 {
 		return usagef("want exactly one question (quote it), got %d", len(positional))
+	}
+	if err := checkAttnFlags(*attnPNG, *perToken, images, imf.videos); err != nil {
+		return err
 	}
 	ov, err := imf.overrides()
 	if err != nil {
@@ -81,9 +86,20 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return out.Flush()
 	}
-	ans, err := a.Ask(ctx, conv, items, gen, emit)
+	var rec *pipeline.AttentionRecord
+	actx := ctx
+	if *attnPNG != "" {
+		rec = new(pipeline.AttentionRecord)
+		actx = pipeline.WithAttention(ctx, rec)
+	}
+	ans, err := a.Ask(actx, conv, items, gen, emit)
 	if err != nil {
 		return err
+	}
+	if rec != nil {
+		if err := writeAttention(*attnPNG, *perToken, af.model, a, rec, items, ans); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)

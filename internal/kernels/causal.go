@@ -28,14 +28,29 @@ import (
 // within 2 ulp), all within the bound TestCausalAttention states. CausalAttentionRef is the float64
 // reference.
 func CausalAttention(out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) {
-	_ = causalAttention(nil, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads)
+	_ = causalAttention(nil, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads, nil)
 }
 
 // CausalAttentionContext is CausalAttention, stopped when ctx is done: ctx is checked before each
 // task (a head and up to causalBQ query rows), and once it is done no further task starts; it
 // then returns ctx.Err() when the running tasks have finished, out partly computed.
 func CausalAttentionContext(ctx context.Context, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) error {
-	if causalAttention(ctx.Done(), out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads) {
+	return CausalAttentionObserve(ctx, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads, nil)
+}
+
+// Weights observes the attention probabilities of CausalAttentionObserve: query row i (0 … n−1)
+// of head h gave weight w[j] to key position j, for j = 0 … p0+i (len(w) = p0+i+1; Σ w = 1 to
+// float32 rounding). They are the very weights the output was made with: the loop's e_j / Σe
+// multiplied into v, or the matrix-product path's normalised row of P before P·V. It is called
+// from the worker goroutines, concurrently for distinct (i, h), each pair once; w is the
+// kernel's scratch, valid only during the call (copy what you keep, do not modify it).
+type Weights func(i, h int, w []float32)
+
+// CausalAttentionObserve is CausalAttentionContext that also hands every query row's weights
+// to observe (nil: none, at the cost of one nil check per row and head). The output is the
+// same, bit for bit, with or without an observer.
+func CausalAttentionObserve(ctx context.Context, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int, observe Weights) error {
+	if causalAttention(ctx.Done(), out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads, observe) {
 		return nil
 	}
 	return ctx.Err()
@@ -56,10 +71,10 @@ func checkCausal(name string, out, q, k, v []float32, n, p0, heads, kvHeads, hea
 	}
 }
 
-func causalAttention(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
+func causalAttention(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int, observe Weights) bool {
 	checkCausal("CausalAttention", out, q, k, v, n, p0, heads, kvHeads, headDim, stride)
 	if n >= causalGEMMRows {
-		return causalAttentionGEMM(done, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads)
+		return causalAttentionGEMM(done, out, q, k, v, n, p0, heads, kvHeads, headDim, stride, threads, observe)
 	}
 	blocks := (n + causalBQ - 1) / causalBQ
 	group := heads / kvHeads
@@ -93,6 +108,20 @@ func causalAttention(done <-chan struct{}, out, q, k, v []float32, n, p0, heads,
 			}
 			a := acc[w]
 			clear(a)
+			if observe != nil { // the same weights, e/sum, kept for the observer
+				for j, e := range s {
+					s[j] = e / sum
+				}
+				observe(i, h, s)
+				for j, p := range s {
+					vj := vh[j*headDim : (j+1)*headDim]
+					for c, x := range vj {
+						a[c] += p * x
+					}
+				}
+				copy(out[i*d+h*headDim:], a)
+				continue
+			}
 			for j, e := range s {
 				p := e / sum
 				vj := vh[j*headDim : (j+1)*headDim]
@@ -165,12 +194,12 @@ const causalGEMMBlock = 256
 // there are at least as many as threads; otherwise they run one after the other, each product
 // on all threads. Either way every value is computed in the same order, so the result does not
 // depend on threads. Memory is O(causalGEMMBlock · keys) per goroutine.
-func causalAttentionGEMM(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
+func causalAttentionGEMM(done <-chan struct{}, out, q, k, v []float32, n, p0, heads, kvHeads, headDim, stride, threads int, observe Weights) bool {
 	workers := max(threads, 1)
 	if kvHeads < workers {
 		sc := newCausalScratch(n, p0+n, headDim)
 		for g := 0; g < kvHeads; g++ {
-			if closed(done) || !sc.head(done, out, q, k, v, g, n, p0, heads, kvHeads, headDim, stride, workers) {
+			if closed(done) || !sc.head(done, out, q, k, v, g, n, p0, heads, kvHeads, headDim, stride, workers, observe) {
 				return false
 			}
 		}
@@ -182,7 +211,7 @@ func causalAttentionGEMM(done <-chan struct{}, out, q, k, v []float32, n, p0, he
 		if scratch[w] == nil {
 			scratch[w] = newCausalScratch(n, p0+n, headDim)
 		}
-		if !scratch[w].head(done, out, q, k, v, g, n, p0, heads, kvHeads, headDim, stride, 1) {
+		if !scratch[w].head(done, out, q, k, v, g, n, p0, heads, kvHeads, headDim, stride, 1, observe) {
 			cut.Store(true)
 		}
 	})
@@ -206,8 +235,9 @@ func newCausalScratch(n, keys, headDim int) *causalScratch {
 }
 
 // head computes the query heads of kv head g (causalAttentionGEMM's body for one g), its
-// products on threads goroutines; false if done stopped it.
-func (sc *causalScratch) head(done <-chan struct{}, out, q, k, v []float32, g, n, p0, heads, kvHeads, headDim, stride, threads int) bool {
+// products on threads goroutines; false if done stopped it. observe, when not nil, sees each
+// row's normalised weights before P·V.
+func (sc *causalScratch) head(done <-chan struct{}, out, q, k, v []float32, g, n, p0, heads, kvHeads, headDim, stride, threads int, observe Weights) bool {
 	keys := p0 + n
 	group := heads / kvHeads
 	d := heads * headDim
@@ -258,6 +288,9 @@ func (sc *causalScratch) head(done <-chan struct{}, out, q, k, v []float32, g, n
 					}
 					for j := range seen {
 						seen[j] /= sum
+					}
+					if observe != nil {
+						observe(r0+i, h, seen)
 					}
 					clear(row[last+1:])
 				}
