@@ -153,13 +153,7 @@ func AttentionImage(panels []AttentionPanel, o AttentionOptions) (*image.RGBA, e
 	y += margin / 2
 	for i, c := range cells {
 		x0, y0 := margin+(i%cols)*(cellW+margin), y+(i/cols)*(cellH+margin)
-		for j, l := range c.lines {
-			face := regular
-			if j < c.bold {
-				face = bold
-			}
-			drawText(out, x0, y0+j*lineSpacing, l, face, 1, ink)
-		}
+		drawLines(out, x0, y0, c.lines, c.bold)
 		ty := y0 + titleLines*lineSpacing + 4
 		tile := out.SubImage(image.Rect(x0, ty, x0+c.tw, ty+c.th)).(*image.RGBA)
 		drawBox(tile, c.img)

@@ -242,13 +242,7 @@ func Sheet(title string, img image.Image, maps []Map) (*image.RGBA, error) {
 	y += margin / 2
 	for i, t := range tiles {
 		x0, y0 := margin+(i%cols)*(cellW+margin), y+(i/cols)*(cellH+margin)
-		for j, l := range t.lines {
-			face := regular
-			if j < t.bold {
-				face = bold
-			}
-			drawText(out, x0, y0+j*lineSpacing, l, face, 1, ink)
-		}
+		drawLines(out, x0, y0, t.lines, t.bold)
 		ty := y0 + titleLines*lineSpacing + 4
 		t.draw(out.SubImage(image.Rect(x0, ty, x0+tw, ty+th)).(*image.RGBA))
 	}

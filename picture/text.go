@@ -40,6 +40,18 @@ func printable(s string) string {
 // textWidth is the width in pixels of s (already printable) drawn at scale.
 func textWidth(s string, scale int) int { return utf8.RuneCountInString(s) * glyphW * scale }
 
+// drawLines draws lines at (x, y) in ink, lineSpacing apart, the first bold of them in the bold
+// face and the rest regular.
+func drawLines(dst *image.RGBA, x, y int, lines []string, boldLines int) {
+	for j, l := range lines {
+		face := regular
+		if j < boldLines {
+			face = bold
+		}
+		drawText(dst, x, y+j*lineSpacing, l, face, 1, ink)
+	}
+}
+
 // drawText draws s (already printable) with its cell's top-left corner at (x, y), every glyph
 // pixel a scale×scale square, in colour c blended by the glyph's coverage.
 func drawText(dst *image.RGBA, x, y int, s string, face *basicfont.Face, scale int, c color.RGBA) {

@@ -214,16 +214,24 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	// skip reports an input that cannot be encoded: an error that stops the run, or nil when
+	// -keep-going skips it.
+	skip := func(err error) error {
+		if ctx.Err() != nil || !*keepGoing {
+			return err
+		}
+		prog.clear()
+		fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
+		skipped++
+		prog.total--
+		return nil
+	}
 	for _, in := range inputs {
 		it, err := p.Prepare(ctx, in)
 		if err != nil {
-			if ctx.Err() != nil || !*keepGoing {
+			if err := skip(err); err != nil {
 				return err
 			}
-			prog.clear()
-			fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
-			skipped++
-			prog.total--
 			continue
 		}
 		for _, w := range it.Warnings {
@@ -232,13 +240,9 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if ec != nil {
 			if err := ec.hash(in.Path); err != nil {
-				if ctx.Err() != nil || !*keepGoing {
+				if err := skip(err); err != nil {
 					return err
 				}
-				prog.clear()
-				fmt.Fprintf(stderr, "qwen3vl: skipping %s\n", describe(err))
-				skipped++
-				prog.total--
 				continue
 			}
 		}
