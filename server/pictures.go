@@ -39,24 +39,35 @@ var featuresRoute = &encodeRoute{
 	answer:    (*Server).answerFeatures,
 }
 
-// negotiatePNG accepts an Accept header that allows image/png (an empty one does).
+// negotiatePNG accepts an Accept header that allows image/png (an empty one does): the most
+// specific range that matches it (image/png, then image/*, then */*) decides, as RFC 9110
+// §12.5.1 has it, so "image/png;q=0, */*" refuses it.
 func negotiatePNG(accept string) (string, *apiError) {
 	if strings.TrimSpace(accept) == "" {
 		return formatPNG, nil
 	}
+	q := map[string]float64{} // by range: the highest q given for it
 	for _, part := range strings.Split(accept, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
 			continue
 		}
-		if q, ok := params["q"]; ok {
-			if f, err := strconv.ParseFloat(q, 64); err != nil || f <= 0 {
+		v := 1.0
+		if qs, ok := params["q"]; ok {
+			if v, err = strconv.ParseFloat(qs, 64); err != nil {
 				continue
 			}
 		}
-		switch mt {
-		case formatPNG, "image/*", "*/*":
-			return formatPNG, nil
+		if old, seen := q[mt]; !seen || v > old {
+			q[mt] = v
+		}
+	}
+	for _, mt := range []string{formatPNG, "image/*", "*/*"} {
+		if v, ok := q[mt]; ok {
+			if v > 0 {
+				return formatPNG, nil
+			}
+			break
 		}
 	}
 	return "", errorf(http.StatusNotAcceptable, CodeNotAcceptable, "Accept %q does not allow image/png, the only answer of this route", accept)

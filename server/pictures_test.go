@@ -214,3 +214,29 @@ func TestPicturesAdmission(t *testing.T) {
 		t.Errorf("the features picture ran no batch: %v", v)
 	}
 }
+
+// TestNegotiatePNG: the most specific matching range decides whether PNG is acceptable.
+func TestNegotiatePNG(t *testing.T) {
+	for _, c := range []struct {
+		accept string
+		ok     bool
+	}{
+		{"", true},
+		{"image/png", true},
+		{"image/*", true},
+		{"*/*", true},
+		{"text/html, */*;q=0.1", true},
+		{"application/json", false},
+		{"image/png;q=0, */*", false},
+		{"image/png;q=0, image/*", false},
+		{"image/*;q=0, image/png", true},
+		{"image/*;q=0, */*", false},
+		{"*/*;q=0", false},
+		{"image/png;q=zero", false},
+	} {
+		_, e := negotiatePNG(c.accept)
+		if (e == nil) != c.ok {
+			t.Errorf("Accept %q: acceptable %v, want %v", c.accept, e == nil, c.ok)
+		}
+	}
+}
