@@ -33,7 +33,7 @@ func checkPNGDir(dir string) error {
 	case err == nil:
 		return nil
 	}
-	parent := filepath.Dir(dir)
+	parent := filepath.Dir(filepath.Clean(dir)) // "pics/" is the folder pics
 	if pi, err := os.Stat(parent); err != nil || !pi.IsDir() {
 		return usagef("-png %s: the folder %s does not exist", dir, parent)
 	}

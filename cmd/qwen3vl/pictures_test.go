@@ -82,6 +82,14 @@ func TestEncodePNG(t *testing.T) {
 		}
 		first = append(first, b)
 	}
+	// A folder named with a trailing slash, as the README names it, is made too.
+	slash := filepath.Join(dir, "pics2") + string(filepath.Separator)
+	if code, stderr := runCmd(t, "encode", "-q", "-model", "random:tiny", "-png", slash, testImage); code != 0 {
+		t.Fatalf("-png %s: exit %d: %s", slash, code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(slash, names[0])); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "f.safetensors")
 	withO := append([]string{"encode", "-o", out}, args[1:]...)
 	if code, stderr := runCmd(t, withO...); code != 0 {
