@@ -54,7 +54,7 @@ func checkOutput(format, path string, inputs []string) error {
 	if path == "-" {
 		return nil
 	}
-	parent := filepath.Dir(path)
+	parent := filepath.Dir(filepath.Clean(path)) // "out/" is the folder out
 	if fi, err := os.Stat(parent); err != nil {
 		return usagef("-o %s: the folder %s does not exist", path, parent)
 	} else if !fi.IsDir() {
@@ -85,6 +85,7 @@ func checkOutput(format, path string, inputs []string) error {
 // sibling folder first (each file written and synced as fsutil does), renamed into place at the
 // end. An existing dir is an error.
 func writeNpyDir(dir string, ts []safetensors.Tensor) error {
+	dir = filepath.Clean(dir) // "out/" is the folder out
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("%s already exists (npy output is a new folder)", dir)
 	}

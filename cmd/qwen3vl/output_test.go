@@ -153,6 +153,14 @@ func TestEncodeFormats(t *testing.T) {
 		t.Errorf("jsonl item 1 pooler[0][5] = %v, want %v", got, pooler[108*o+5])
 	}
 
+	// A new npy folder named with a trailing slash is made as without it.
+	slash := outs["npy"] + "-slash" + string(filepath.Separator)
+	if code, stderr := runCmd(t, append([]string{"encode", "-q", "-model", "random:tiny", "-format", "npy", "-o", slash}, inputs...)...); code != 0 {
+		t.Errorf("npy into %s: exit %d: %s", slash, code, stderr)
+	} else if _, err := os.Stat(filepath.Join(slash, "pooler_output.npy")); err != nil {
+		t.Error(err)
+	}
+
 	// npy refuses to overwrite; bad format and stdout rules are usage errors.
 	if code, _ := runCmd(t, append([]string{"encode", "-model", "random:tiny", "-format", "npy", "-o", outs["npy"]}, inputs...)...); code != 2 {
 		t.Errorf("npy over an existing folder: exit %d", code)
