@@ -3,9 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"image/png"
 	"net/http"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/qwen3vl/qwen3vl/imageproc"
+	"github.com/qwen3vl/qwen3vl/internal/testimg"
 	"github.com/qwen3vl/qwen3vl/picture"
 	"github.com/qwen3vl/qwen3vl/pipeline"
 )
@@ -89,29 +88,6 @@ func TestPictures(t *testing.T) {
 	}
 }
 
-// pngBomb is a PNG of a few dozen bytes whose header declares width×height pixels.
-func pngBomb(width, height uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		crc := crc32.NewIEEE()
-		crc.Write([]byte(typ))
-		crc.Write(data)
-		b.WriteString(typ)
-		b.Write(data)
-		binary.Write(&b, binary.BigEndian, crc.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], width)
-	binary.BigEndian.PutUint32(ihdr[4:], height)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
-}
-
 // TestPictureErrors checks that bad input to the pictures gets exactly /v1/encode's answer
 // (status, code and message: one code path), and the errors of their own.
 func TestPictureErrors(t *testing.T) {
@@ -128,7 +104,7 @@ func TestPictureErrors(t *testing.T) {
 		code   string
 	}{
 		{"not an image", notImage, 400, CodeInvalidImage},
-		{"a decompression bomb", func() (string, []byte) { return mp(nil, pngBomb(100000, 100000)) }, 422, CodeImageTooLarge},
+		{"a decompression bomb", func() (string, []byte) { return mp(nil, testimg.PNGBomb(100000, 100000)) }, 422, CodeImageTooLarge},
 		{"a body over the limit", func() (string, []byte) { return "image/png", bytes.Repeat([]byte("x"), 65<<10) }, 413, CodeBodyTooLarge},
 		{"an empty body", func() (string, []byte) { return "image/png", nil }, 400, CodeInvalidRequest},
 		{"text/plain", func() (string, []byte) { return "text/plain", []byte("x") }, 415, CodeUnsupportedMediaType},

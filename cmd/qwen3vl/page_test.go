@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"hash/crc32"
 	"image/png"
 	"io"
 	"mime/multipart"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qwen3vl/qwen3vl/internal/testimg"
 )
 
 var pageScreenshot = flag.Bool("page.screenshot", false, "TestPageInBrowser: write the page's screenshot to docs/page.png")
@@ -181,7 +182,7 @@ document.body.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubb
 
 	// Bad input through the page: the API's own status, code and message, shown on the page.
 	notImage := []byte("hello, this is not an image\n")
-	bomb := pngBomb(100000, 100000)
+	bomb := testimg.PNGBomb(100000, 100000)
 	cases := []struct {
 		name   string
 		script string // makes the page send the input
@@ -315,28 +316,4 @@ func checkSafetensorsHeader(t *testing.T, b []byte, names ...string) {
 			t.Errorf("the safetensors file has no %s", name)
 		}
 	}
-}
-
-// pngBomb is a PNG of a few dozen bytes whose header declares width×height pixels: a
-// decoder that trusted it would allocate gigabytes.
-func pngBomb(width, height uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		crc := crc32.NewIEEE()
-		crc.Write([]byte(typ))
-		crc.Write(data)
-		b.WriteString(typ)
-		b.Write(data)
-		binary.Write(&b, binary.BigEndian, crc.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], width)
-	binary.BigEndian.PutUint32(ihdr[4:], height)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
 }
