@@ -154,6 +154,12 @@
 // vdpbf16ps zmm15, zmm19, dword ptr [rsi+60]{1to16}
 #define VDPBF16PS_Z15_Z19_BCST_SI_60 BYTE $0x62; BYTE $0x72; BYTE $0x66; BYTE $0x50; BYTE $0x52; BYTE $0x7e; BYTE $0x0f
 
+// vdpbf16ps zmm0, zmm18, dword ptr [rsi+4]{1to16}
+#define VDPBF16PS_Z0_Z18_BCST_SI_4 BYTE $0x62; BYTE $0xf2; BYTE $0x6e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+// vdpbf16ps zmm1, zmm19, dword ptr [rsi+4]{1to16}
+#define VDPBF16PS_Z1_Z19_BCST_SI_4 BYTE $0x62; BYTE $0xf2; BYTE $0x66; BYTE $0x50; BYTE $0x52; BYTE $0x4e; BYTE $0x01
+
 // vcvtneps2bf16 ymm0, zmm16
 #define VCVTNEPS2BF16_Y0_Z16 BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
 

@@ -164,11 +164,38 @@ func tileRowsBF16Go(rows int, a []uint32, b []uint16, c []float32, ldc, kp int, 
 	}
 }
 
+// bf16RowPack packs the first 16·chunks floats of one row into 8·chunks pairs as packBF16Row
+// does (bf16RowPackAsm).
+type bf16RowPack = func(dst []uint32, x []float32, chunks int)
+
+// packBF16Row packs one row x [in] as the one-row kernels read it, its pairs back to back:
+// dst[p] = x[2p] rounded by RoundBF16NE in the low half, x[2p+1] in the high half (zero for an
+// odd in's last pair), ⌈in/2⌉ uint32: row 0 of packBF16Rows' block with the seven other rows'
+// slots left out. The leading multiples of 16 floats are packed by asm when not nil
+// (bf16RowPackAsm), the rest in Go. It returns dst so filled.
+func packBF16Row(dst []uint32, x []float32, in int, asm bf16RowPack) []uint32 {
+	kp := (in + 1) / 2
+	dst, x = dst[:kp], x[:in]
+	p0 := 0
+	if asm != nil {
+		chunks := in / 16
+		asm(dst, x, chunks)
+		p0 = 8 * chunks
+	}
+	for p := p0; p < in/2; p++ {
+		dst[p] = uint32(roundBF16Fast(x[2*p])) | uint32(roundBF16Fast(x[2*p+1]))<<16
+	}
+	if in%2 == 1 {
+		dst[kp-1] = uint32(roundBF16Fast(x[in-1]))
+	}
+	return dst
+}
+
 // bf16Gemv is a one-row tile implementation: gemvBF16DotGo or the assembly's (bf16GemvAsm).
 type bf16Gemv = func(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool)
 
-// gemvBF16DotGo is row 0 of gemmBF16TileGo (no scale): c[j] for j < 32 from block row 0 of a
-// (its pair p at a[8p]) and the panel b, bit for bit what the tile gives that row, without the
+// gemvBF16DotGo is row 0 of gemmBF16TileGo (no scale): c[j] for j < 32 from one row packed by
+// packBF16Row (its pair p at a[p], as at a[8p] of a block's row 0) and the panel b, bit for bit what the tile gives that row, without the
 // other rows' products: the decode step's matrix-vector product.
 func gemvBF16DotGo(a []uint32, b []uint16, c []float32, kp int, bias []float32, add bool) {
 	b, c = b[:bf16NR*2*kp], c[:bf16NR]
@@ -178,7 +205,7 @@ func gemvBF16DotGo(a []uint32, b []uint16, c []float32, kp int, bias []float32, 
 	for j := range bf16NR {
 		var acc float32
 		for p := range kp {
-			x := a[p*bf16MR]
+			x := a[p]
 			w := b[p*2*bf16NR+2*j:]
 			acc = dpbf16Ref(acc, w[0], w[1], uint16(x), uint16(x>>16))
 		}

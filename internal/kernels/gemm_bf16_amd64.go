@@ -89,6 +89,27 @@ var bf16PackAsm = func() bf16Pack {
 	}
 }()
 
+// packBF16Row16 packs chunks × 16 floats of one row x into chunks × 8 pairs of dst
+// (packBF16Row's layout; pack_bf16_amd64.s). Call it only where BF16().AVX512BF16.
+//
+//go:noescape
+func packBF16Row16(dst *uint32, x *float32, chunks int)
+
+// bf16RowPackAsm is packBF16Row16 for the first 16·chunks floats of x, or nil where the CPU
+// lacks AVX512_BF16.
+var bf16RowPackAsm = func() bf16RowPack {
+	if !bf16Features.AVX512BF16 {
+		return nil
+	}
+	return func(dst []uint32, x []float32, chunks int) {
+		if chunks == 0 {
+			return
+		}
+		_, _ = dst[8*chunks-1], x[16*chunks-1]
+		packBF16Row16(unsafe.SliceData(dst), unsafe.SliceData(x), chunks)
+	}
+}()
+
 // packBF16KeyPairs packs n columns (a multiple of 16) of rows r0, r1 as bf16 pairs:
 // dst[c] = (r0[c], r1[c]) (pack_bf16_amd64.s). Call it only where BF16().AVX512BF16.
 //
@@ -129,7 +150,7 @@ var bf16GemvAsm = func() bf16Gemv {
 			gemvBF16DotGo(a, b, c, kp, bias, add)
 			return
 		}
-		_, _, _ = a[bf16MR*(kp-1)], b[bf16NR*2*kp-1], c[bf16NR-1]
+		_, _, _ = a[kp-1], b[bf16NR*2*kp-1], c[bf16NR-1]
 		pb, addFlag := epilogueArgs(bias, add)
 		gemvBF16Dot(unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), kp, pb, addFlag)
 	}
@@ -152,7 +173,7 @@ var bf16Gemv4Asm = func() bf16Gemv {
 			gemv4BF16DotGo(a, b, c, kp, bias, add)
 			return
 		}
-		_, _, _ = a[bf16MR*(kp-1)], b[4*bf16NR*2*kp-1], c[4*bf16NR-1]
+		_, _, _ = a[kp-1], b[4*bf16NR*2*kp-1], c[4*bf16NR-1]
 		var pb *float32
 		if bias != nil {
 			pb = &bias[:4*bf16NR][0]

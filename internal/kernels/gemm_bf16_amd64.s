@@ -384,8 +384,8 @@ t4plain:
 	RET
 
 // func gemvBF16Dot(a *uint32, b *uint16, c *float32, kp int, bias *float32, add int)
-// Row 0 of gemmBF16Tile: c[j] = the VDPBF16PS dot product of block row 0 (a's pair p at a + 32p
-// bytes, the packed block's layout) and panel column j over kp k-pairs, from zero, plus bias[j]
+// Row 0 of gemmBF16Tile: c[j] = the VDPBF16PS dot product of one row (a's pair p at a + 4p
+// bytes: packBF16Row's layout, one row's pairs back to back) and panel column j over kp k-pairs, from zero, plus bias[j]
 // where bias is not nil, plus c's value where add ≠ 0: bit for bit the tile's row 0, reading
 // the panel once without the seven other rows' products (the decode step's matrix-vector
 // product). Accumulators Z0 (columns 0–15) and Z1 (16–31), two k-pairs per step.
@@ -409,9 +409,9 @@ gvloop:
 	VMOVDQU32 192(DX), Z19
 	VDPBF16PS_Z0_Z16_BCST_SI_0
 	VDPBF16PS_Z1_Z17_BCST_SI_0
-	VDPBF16PS_Z0_Z18_BCST_SI_32
-	VDPBF16PS_Z1_Z19_BCST_SI_32
-	ADDQ $64, SI
+	VDPBF16PS_Z0_Z18_BCST_SI_4
+	VDPBF16PS_Z1_Z19_BCST_SI_4
+	ADDQ $8, SI
 	ADDQ $256, DX
 	DECQ BX
 	JNZ  gvloop
@@ -442,7 +442,7 @@ gvplain:
 	VZEROUPPER
 	RET
 
-// GV4PAIR performs one k-pair of gemvBF16Dot4: row 0's pair at off(SI) broadcast into Z31,
+// GV4PAIR performs one k-pair of gemvBF16Dot4: the row's pair at off(SI) broadcast into Z31,
 // then for each of the four panels its two 16-column halves (at the panel's base + off2) into
 // Z30, one VDPBF16PS each (Z30 renamed per load; the accumulators' chains stay in k order).
 #define GV4PAIR(off, off2) \
@@ -503,8 +503,8 @@ TEXT ·gemvBF16Dot4(SB), NOSPLIT, $0-48
 
 g4loop:
 	GV4PAIR(0, 0)
-	GV4PAIR(32, 128)
-	ADDQ $64, SI
+	GV4PAIR(4, 128)
+	ADDQ $8, SI
 	ADDQ $256, DX
 	DECQ BX
 	JNZ  g4loop

@@ -11,6 +11,9 @@ var bf16Tile4Asm bf16Tile4
 // bf16PackAsm: no bf16 assembly in this build.
 var bf16PackAsm bf16Pack
 
+// bf16RowPackAsm: no bf16 assembly in this build.
+var bf16RowPackAsm bf16RowPack
+
 // bf16PairsAsm: no bf16 assembly in this build.
 var bf16PairsAsm bf16Pairs
 

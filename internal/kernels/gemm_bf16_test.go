@@ -208,6 +208,38 @@ func BenchmarkGEMMBF16VsF32(b *testing.B) {
 	}
 }
 
+// TestPackBF16Row: one row packed for the one-row kernels holds, word for word, row 0 of the
+// block packBF16Rows makes of it (each value rounded by RoundBF16NE where the layout says, an
+// odd in's last high half zero), by Go and by the assembly where present, around the
+// assembly's 16-float chunks.
+func TestPackBF16Row(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 10))
+	for _, kind := range []string{"normal", "wide", "special"} {
+		for _, in := range []int{1, 2, 15, 16, 17, 31, 32, 33, 100, 1024, 1031} {
+			x, _ := bf16Operands(r, kind, 1, 1, in)
+			kp := (in + 1) / 2
+			block := packBF16RowsWith(make([]uint32, 8*kp), x, 1, in, in, nil)
+			packs := map[string]bf16RowPack{"go": nil}
+			if bf16RowPackAsm != nil {
+				packs["asm"] = bf16RowPackAsm
+			}
+			for name, asm := range packs {
+				dst := make([]uint32, kp+1)
+				dst[kp] = 0xdeadbeef
+				got := packBF16Row(dst, x, in, asm)
+				if len(got) != kp || dst[kp] != 0xdeadbeef {
+					t.Fatalf("%s %s in %d: %d words written (past the end: %#x), want %d", name, kind, in, len(got), dst[kp], kp)
+				}
+				for p := range kp {
+					if got[p] != block[8*p] {
+						t.Fatalf("%s %s in %d: pair %d %#08x, the block's row 0 %#08x", name, kind, in, p, got[p], block[8*p])
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestPackBF16Rows: the assembly packing (where present) gives the Go packing's words, and the
 // Go packing puts each rounded value where the layout says, for rows packed (ld = in) and
 // rows further apart (ld > in, as AttentionBF16 packs its score tile).

@@ -47,6 +47,9 @@ func newLinearBF16Dot(w []uint16, bias []float32, out, in int, tile bf16Tile, ti
 		gemv4 = gemv4BF16DotGo
 	}
 	g := &bf16DotGEMM{w: packBF16Weights(w, out, in), tile: tile, tile4: tile4, pack: pack, gemv: gemv, gemv4: gemv4}
+	if pack != nil {
+		g.rowPack = bf16RowPackAsm
+	}
 	if bias != nil {
 		g.bias = make([]float32, len(g.w.panels)/(2*g.w.kp)) // padded to whole panels
 		copy(g.bias, bias)
@@ -62,7 +65,9 @@ type bf16DotGEMM struct {
 	// tile4 is tile for rows 0–3 only: a call's last block when it has at most four rows.
 	tile4 bf16Tile4
 	pack  bf16Pack
-	gemv  bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
+	// rowPack packs a one-row call's x (packBF16Row): the assembly where pack is, else nil (Go).
+	rowPack bf16RowPack
+	gemv    bf16Gemv // one-row calls (decode steps): row 0 of the tile, the panel read once
 	// gemv4 is gemv on four consecutive full panels at once (more chains in flight).
 	gemv4 bf16Gemv
 }
@@ -87,13 +92,17 @@ const bf16RowsPerTask = 256
 // packedRowBufs recycles the packed activations of bf16 calls.
 var packedRowBufs sync.Pool
 
-// forward packs x (one task per 8-row block), then multiplies (one task per weight panel and
+// forward packs x (one task per 8-row block; one row alone, a decode step's, by packBF16Row:
+// a block's row 0 without the padding rows, 8× less to write and to read), then multiplies (one task per weight panel and
 // chunk of row blocks), each phase by runTasks on up to threads goroutines; once done is
 // closed no further task starts and forward returns false, with dst partly computed.
 func (g *bf16DotGEMM) forward(dst, x []float32, m, threads int, add bool, done <-chan struct{}) bool {
 	w := g.w
 	nb := (m + bf16MR - 1) / bf16MR
 	n := nb * bf16MR * w.kp
+	if m == 1 {
+		n = w.kp
+	}
 	bp, _ := packedRowBufs.Get().(*[]uint32)
 	if bp == nil || cap(*bp) < n {
 		b := make([]uint32, n, 1<<bits.Len(uint(n-1)))
@@ -102,11 +111,14 @@ func (g *bf16DotGEMM) forward(dst, x []float32, m, threads int, add bool, done <
 	a := (*bp)[:n]
 	defer packedRowBufs.Put(bp)
 
+	if m == 1 {
+		if closed(done) {
+			return false
+		}
+		return g.multiplyRow(dst, packBF16Row(a, x, w.in, g.rowPack), threads, add, done)
+	}
 	if !runTasks(nb, threads, done, func(_, b int) { g.packBlock(a, x, m, b) }) {
 		return false
-	}
-	if m == 1 {
-		return g.multiplyRow(dst, a, threads, add, done)
 	}
 	return g.multiply(dst, a, m, threads, add, done)
 }
@@ -115,7 +127,7 @@ func (g *bf16DotGEMM) forward(dst, x []float32, m, threads int, add bool, done <
 // a 2048-input Linear are 2 MiB of weights.
 const bf16GemvPanels = 8
 
-// multiplyRow is multiply for one row (m = 1, a one packed block) with the one-row kernel,
+// multiplyRow is multiply for one row (m = 1, a packed by packBF16Row) with the one-row kernel,
 // bit for bit what the tile gives: one task per bf16GemvPanels weight panels.
 func (g *bf16DotGEMM) multiplyRow(dst []float32, a []uint32, threads int, add bool, done <-chan struct{}) bool {
 	w := g.w

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -122,5 +123,49 @@ func BenchmarkLinearBF16Dot(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkGEMVBF16Dot is BenchmarkGEMV for the bf16-arithmetic Linear: one row (a decode
+// step's, packing included) through each 2B decoder projection, its weights coming from memory
+// (the next of enough copies to fill 1 GiB each iteration), on one and two goroutines; the bytes
+// per second are of weights read, %read that rate over MeasureBandwidth's read rate.
+func BenchmarkGEMVBF16Dot(b *testing.B) {
+	if !BF16Dot() {
+		b.Skipf("no bf16 assembly here (bf16: %s)", BF16())
+	}
+	const coldBytes = 1 << 30
+	r := rand.New(rand.NewPCG(207, 208))
+	for _, s := range decoderShapes {
+		b.Run(s.name, func(b *testing.B) {
+			x, w := bf16Operands(r, "normal", 1, s.out, s.in)
+			dst := make([]float32, s.out)
+			size := int64(s.in) * int64(s.out) * 2
+			copies := make([]*Linear, max(1, (coldBytes+size-1)/size))
+			for i := range copies {
+				l, err := NewLinearBF16Dot(w, nil, s.out, s.in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				copies[i] = l
+			}
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+					for _, l := range copies { // warm up: page in, evict the previous run's
+						l.Forward(dst, x, 1, threads)
+					}
+					b.SetBytes(size)
+					i := 0
+					for b.Loop() {
+						copies[i%len(copies)].Forward(dst, x, 1, threads)
+						i++
+					}
+					gbs := float64(size) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+					b.ReportMetric(100*gbs/readBandwidth(threads), "%read")
+				})
+			}
+			copies = nil
+			runtime.GC()
+		})
 	}
 }

@@ -123,3 +123,26 @@ pairs:
 pairsdone:
 	VZEROUPPER
 	RET
+
+// func packBF16Row16(dst *uint32, x *float32, chunks int)
+// Packs chunks × 16 floats of one row as the one-row kernels read them (packBF16Row):
+// VCVTNEPS2BF16 keeps the order, so 16 floats become their 8 pairs, 32 bytes out.
+TEXT ·packBF16Row16(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DX
+	MOVQ x+8(FP), SI
+	MOVQ chunks+16(FP), CX
+	TESTQ CX, CX
+	JLE  rowdone
+
+rowloop:
+	VMOVUPS (SI), Z16
+	VCVTNEPS2BF16_Y0_Z16
+	VMOVDQU Y0, (DX)
+	ADDQ    $64, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     rowloop
+
+rowdone:
+	VZEROUPPER
+	RET

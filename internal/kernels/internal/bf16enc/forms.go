@@ -11,6 +11,9 @@ package bf16enc
 //     [SI + 32u + 4i]{1to16}: the accumulator of row i and columns 16j…16j+15, the weight
 //     panel's 16 columns × one k-pair, and row i's bf16 pair broadcast from the packed
 //     activations (8 pairs per k-pair, SI advancing 64 bytes per step);
+//   - the one-row kernel's second k-pair of a step (gemvBF16Dot), its activations one row's
+//     pairs back to back: VDPBF16PS Zj, Z(18+j), [SI + 4]{1to16} for j 0–1 (the first k-pair
+//     is the micro-kernel's [SI + 0] form);
 //   - the activation packer (pack_bf16_amd64.s): VCVTNEPS2BF16 Yr, Z(16+r) for r 0–7.
 func Forms() []Inst {
 	s := []Inst{
@@ -26,6 +29,9 @@ func Forms() []Inst {
 				s = append(s, Inst{Op: VDPBF16PS, Dst: 2*i + j, Src1: 16 + 2*u + j, Mem: true, Base: 6, Disp: int32(32*u + 4*i), Bcst: true})
 			}
 		}
+	}
+	for j := range 2 {
+		s = append(s, Inst{Op: VDPBF16PS, Dst: j, Src1: 18 + j, Mem: true, Base: 6, Disp: 4, Bcst: true})
 	}
 	for r := range 8 {
 		s = append(s, Inst{Op: VCVTNEPS2BF16, Dst: r, Src2: 16 + r})
