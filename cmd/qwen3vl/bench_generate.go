@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/qwen3vl/qwen3vl/internal/kernels"
@@ -88,7 +90,17 @@ type generateResult struct {
 	PeakGFLOPS     float64 `json:"peak_gflops,omitempty"`
 	PeakBF16GFLOPS float64 `json:"peak_bf16_gflops,omitempty"`
 	ReadGBPS       float64 `json:"read_gbps,omitempty"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	// ReadAfterGBPS is the read bandwidth measured again right after each timed answer's last
+	// token (for a quarter of -peak-seconds), and DecodePctBandwidthPaired the median over the
+	// timed answers of that answer's decode rate (DecodePctBandwidthRuns, in run order) (its median step) as a percentage of the
+	// bandwidth measured right after it: a figure that holds where the machine's bandwidth
+	// moves between the start of the run and its end (a VM's vCPUs moved between core
+	// complexes, noisy neighbours), as it does on the machines this was written on (two
+	// levels, ~36 and ~63 GB/s, minutes apart). Left out with -peak-seconds 0.
+	ReadAfterGBPS            []float64 `json:"read_after_gbps,omitempty"`
+	DecodePctBandwidthRuns   []float64 `json:"decode_pct_bandwidth_runs,omitempty"`
+	DecodePctBandwidthPaired float64   `json:"decode_pct_bandwidth_paired,omitempty"`
+	PeakRSSMiB               float64   `json:"peak_rss_mib"`
 }
 
 // generateFlags are bench -generate's settings (checked by runBench).
@@ -163,7 +175,7 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 	gen.RepetitionPenalty, gen.PresencePenalty, gen.FrequencyPenalty = 1, 0, 0
 	gen.MaxNewTokens, gen.MaxLength, gen.EOS, gen.StopStrings = f.tokens, 0, nil, nil
 
-	var prep, enc, pre, ttft, dec, steps []float64
+	var prep, enc, pre, ttft, dec, steps, paired []float64
 	for i := -f.warmup; i < f.runs; i++ { // i < 0: warm-up
 		t0 := time.Now()
 		item, err := a.Prepare(ctx, in)
@@ -187,13 +199,24 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 			continue
 		}
 		tt := ans.TokenTimes
+		if f.peakSecs > 0 && len(tt) > 1 {
+			bw := kernels.PeakBandwidth(f.threads, time.Duration(f.peakSecs*float64(time.Second)/4))
+			run := make([]float64, 0, len(tt)-1)
+			for k := 1; k < len(tt); k++ {
+				run = append(run, (tt[k] - tt[k-1]).Seconds())
+			}
+			slices.Sort(run)
+			gbps := float64(decodeWeightBytes(a.Decoder.Config(), a.Decoder.Weights())) / median(run) / 1e9
+			res.ReadAfterGBPS, paired = append(res.ReadAfterGBPS, bw), append(paired, 100*gbps/bw)
+			res.DecodePctBandwidthRuns = append(res.DecodePctBandwidthRuns, 100*gbps/bw)
+		}
 		prep, enc, pre = append(prep, prepS), append(enc, ans.Encode.Seconds()), append(pre, ans.Prefill.Seconds())
 		ttft, dec = append(ttft, tt[0].Seconds()), append(dec, (tt[len(tt)-1]-tt[0]).Seconds())
 		for k := 1; k < len(tt); k++ {
 			steps = append(steps, (tt[k] - tt[k-1]).Seconds())
 		}
 	}
-	for _, s := range [][]float64{prep, enc, pre, ttft, dec, steps} {
+	for _, s := range [][]float64{prep, enc, pre, ttft, dec, steps, paired} {
 		slices.Sort(s)
 	}
 	res.PreprocessS, res.EncodeS, res.PrefillS, res.DecodeS = median(prep), median(enc), median(pre), median(dec)
@@ -219,6 +242,9 @@ func runBenchGenerate(ctx context.Context, f generateFlags, wmode vision.Weights
 		res.DecodeGBPS = float64(res.DecodeWeightBytes) * res.DecodeTokS / 1e9
 		if res.ReadGBPS > 0 {
 			res.DecodePctBandwidth = 100 * res.DecodeGBPS / res.ReadGBPS
+		}
+		if len(paired) > 0 {
+			res.DecodePctBandwidthPaired = median(paired)
 		}
 	}
 	res.PeakRSSMiB = peakRSSMiB()
@@ -272,9 +298,22 @@ func printGenerateTable(w io.Writer, r *generateResult) {
 	fmt.Fprintf(w, "%-22s %10.3f   (min %.3f, max %.3f)\n", "time to first token", r.TTFTS, r.TTFTMinS, r.TTFTMaxS)
 	fmt.Fprintf(w, "decode: %.2f tokens/s (median step %.1f ms; %d tokens in %.2f s), weights %.2f GB/step → %.1f GB/s, %.1f%% of read bandwidth %.1f GB/s; KV %.1f MB/step\n",
 		r.DecodeTokS, 1e3*r.DecodeStepS, r.NewTokens, r.DecodeS, float64(r.DecodeWeightBytes)/1e9, r.DecodeGBPS, r.DecodePctBandwidth, r.ReadGBPS, float64(r.DecodeKVBytes)/1e6)
+	if len(r.ReadAfterGBPS) > 0 {
+		fmt.Fprintf(w, "decode against the read bandwidth measured right after each answer (%s GB/s): %s%%, median %.1f%%\n",
+			joinFloats(r.ReadAfterGBPS), joinFloats(r.DecodePctBandwidthRuns), r.DecodePctBandwidthPaired)
+	}
 	fmt.Fprintf(w, "FMA peak %.1f GFLOP/s", r.PeakGFLOPS)
 	if r.PeakBF16GFLOPS > 0 {
 		fmt.Fprintf(w, ", bf16 dot-product peak %.1f GFLOP/s (the %% peak of bf16 compute)", r.PeakBF16GFLOPS)
 	}
 	fmt.Fprintf(w, "; peak RSS %.0f MiB\n", r.PeakRSSMiB)
+}
+
+// joinFloats formats v with one decimal, comma-separated.
+func joinFloats(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -36,7 +36,7 @@ func TestBenchGenerateTiny(t *testing.T) {
 		for _, k := range []string{"engine", "mode", "model", "threads", "weights", "vision_weights", "runs", "warmup", "load_s", "image", "grid",
 			"patches", "prompt_tokens", "vision_tokens", "new_tokens", "preprocess_s", "encode_s", "prefill_s", "ttft_s", "ttft_min_s", "ttft_max_s",
 			"vision_gflop", "encode_gflops", "encode_pct_peak", "prefill_gflop", "prefill_gflops", "prefill_pct_peak", "decode_step_s", "decode_tok_s",
-			"decode_s", "decode_weight_bytes", "decode_kv_bytes", "decode_gbps", "decode_pct_bandwidth", "peak_gflops", "read_gbps", "peak_rss_mib"} {
+			"decode_s", "decode_weight_bytes", "decode_kv_bytes", "decode_gbps", "decode_pct_bandwidth", "peak_gflops", "read_gbps", "read_after_gbps", "decode_pct_bandwidth_paired", "peak_rss_mib"} {
 			if _, ok := raw[k]; !ok {
 				t.Errorf("-weights %s: JSON lacks %q: %s", w.flag, k, last)
 			}
